@@ -1,0 +1,234 @@
+//! The access decision: may this caller, for this purpose, see these fields of this subject?
+//! Pure: everything it needs is passed in.
+
+use crate::action::{string_enum, ProcessingAction};
+use crate::journal::Actor;
+use crate::policy::{Policy, Purpose};
+use std::collections::BTreeSet;
+
+string_enum! {
+    /// What an API key may do.
+    Role {
+        /// Everything, including key management and journal verification.
+        Admin => "admin",
+        /// Subject operations, for the purposes listed on the key only.
+        Service => "service",
+    }
+}
+
+/// The authenticated caller of an operation.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: Actor,
+    pub role: Role,
+    /// For service keys: the purposes this key may use. Ignored for admins.
+    pub purposes: BTreeSet<String>,
+}
+
+impl Caller {
+    /// The operator at the command line: an administrator.
+    pub fn cli() -> Self {
+        Self { actor: Actor::Cli, role: Role::Admin, purposes: BTreeSet::new() }
+    }
+
+    pub fn may_use(&self, purpose: &str) -> bool {
+        self.role == Role::Admin || self.purposes.contains(purpose)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+string_enum! {
+    /// The life-cycle state of a subject's record.
+    SubjectState {
+        Active => "active",
+        Erased => "erased",
+    }
+}
+
+/// Why access was refused. Each has a stable code for the API.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessRefusal {
+    #[error("purpose `{0}` is not declared in the policy")]
+    UnknownPurpose(String),
+    #[error("this API key may not use purpose `{0}`")]
+    PurposeNotAllowedForKey(String),
+    #[error("the subject's data has been erased")]
+    SubjectErased,
+    #[error("purpose `{purpose}` does not cover the action `{action}`")]
+    ActionNotCovered { purpose: String, action: ProcessingAction },
+    #[error("the subject has not consented to purpose `{0}`, whose legal basis is consent")]
+    ConsentMissing(String),
+    #[error("field `{field}` is in category `{category}`, which purpose `{purpose}` may not use")]
+    CategoryNotAllowed { field: String, category: String, purpose: String },
+    #[error("field `{0}` is not declared in the policy")]
+    UnknownField(String),
+}
+
+impl AccessRefusal {
+    /// A stable, machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AccessRefusal::UnknownPurpose(_) => "unknown_purpose",
+            AccessRefusal::PurposeNotAllowedForKey(_) => "purpose_not_allowed_for_key",
+            AccessRefusal::SubjectErased => "subject_erased",
+            AccessRefusal::ActionNotCovered { .. } => "action_not_covered",
+            AccessRefusal::ConsentMissing(_) => "consent_missing",
+            AccessRefusal::CategoryNotAllowed { .. } => "category_not_allowed",
+            AccessRefusal::UnknownField(_) => "unknown_field",
+        }
+    }
+}
+
+/// Everything the decision needs.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessRequest<'a> {
+    pub policy: &'a Policy,
+    pub caller: &'a Caller,
+    pub purpose: &'a str,
+    pub action: ProcessingAction,
+    pub state: SubjectState,
+    /// Purposes the subject consents to now.
+    pub consents: &'a BTreeSet<String>,
+    /// The fields asked for; `None` means "all that the purpose allows".
+    pub requested: Option<&'a [String]>,
+}
+
+impl AccessRequest<'_> {
+    /// The purpose check alone, before a subject is known (e.g. before a lookup).
+    pub fn check_purpose<'p>(
+        policy: &'p Policy,
+        caller: &Caller,
+        purpose: &str,
+        action: ProcessingAction,
+    ) -> Result<&'p Purpose, AccessRefusal> {
+        let p = policy
+            .purpose(purpose)
+            .ok_or_else(|| AccessRefusal::UnknownPurpose(purpose.to_owned()))?;
+        if !caller.may_use(purpose) {
+            return Err(AccessRefusal::PurposeNotAllowedForKey(purpose.to_owned()));
+        }
+        if !p.covers(action) {
+            return Err(AccessRefusal::ActionNotCovered { purpose: purpose.to_owned(), action });
+        }
+        Ok(p)
+    }
+
+    /// Decides, returning the names of the fields the caller may see (sorted).
+    pub fn decide(&self) -> Result<Vec<String>, AccessRefusal> {
+        let purpose = Self::check_purpose(self.policy, self.caller, self.purpose, self.action)?;
+        if self.state == SubjectState::Erased {
+            return Err(AccessRefusal::SubjectErased);
+        }
+        if purpose.legal_basis.needs_consent() && !self.consents.contains(self.purpose) {
+            return Err(AccessRefusal::ConsentMissing(self.purpose.to_owned()));
+        }
+        match self.requested {
+            None => Ok(self.policy.fields_for(purpose).map(str::to_owned).collect()),
+            Some(names) => {
+                let mut out = Vec::with_capacity(names.len());
+                for name in names {
+                    out.push(self.field_allowed(purpose, name)?);
+                }
+                out.sort();
+                out.dedup();
+                Ok(out)
+            }
+        }
+    }
+
+    fn field_allowed(&self, purpose: &Purpose, name: &str) -> Result<String, AccessRefusal> {
+        let field = self
+            .policy
+            .field(name)
+            .ok_or_else(|| AccessRefusal::UnknownField(name.to_owned()))?;
+        if !purpose.categories.contains(&field.category) {
+            return Err(AccessRefusal::CategoryNotAllowed {
+                field: name.to_owned(),
+                category: field.category.clone(),
+                purpose: self.purpose.to_owned(),
+            });
+        }
+        Ok(name.to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::ApiKeyId;
+    use crate::policy::DEFAULT_POLICY;
+
+    fn service(purposes: &[&str]) -> Caller {
+        Caller {
+            actor: Actor::ApiKey(ApiKeyId::parse("k1").unwrap()),
+            role: Role::Service,
+            purposes: purposes.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    fn decide(
+        caller: &Caller,
+        purpose: &str,
+        state: SubjectState,
+        consents: &[&str],
+        requested: Option<&[String]>,
+    ) -> Result<Vec<String>, AccessRefusal> {
+        let policy = Policy::parse(DEFAULT_POLICY).unwrap();
+        let consents: BTreeSet<String> = consents.iter().map(|s| (*s).to_owned()).collect();
+        AccessRequest {
+            policy: &policy,
+            caller,
+            purpose,
+            action: ProcessingAction::Retrieval,
+            state,
+            consents: &consents,
+            requested,
+        }
+        .decide()
+    }
+
+    #[test]
+    fn contract_purpose_needs_no_consent_and_returns_its_categories() {
+        let got = decide(&service(&["registration"]), "registration", SubjectState::Active, &[], None).unwrap();
+        assert_eq!(got, ["birth_date", "email", "full_name", "phone", "postal_address", "username"]);
+    }
+
+    #[test]
+    fn consent_purpose_needs_consent() {
+        let c = service(&["marketing"]);
+        assert_eq!(
+            decide(&c, "marketing", SubjectState::Active, &[], None).unwrap_err().code(),
+            "consent_missing"
+        );
+        assert!(decide(&c, "marketing", SubjectState::Active, &["marketing"], None).is_ok());
+    }
+
+    #[test]
+    fn refusals_in_order_of_precedence() {
+        let c = service(&["marketing"]);
+        let code = |p, s, req: Option<&[String]>| decide(&c, p, s, &["marketing"], req).unwrap_err().code();
+        assert_eq!(code("selling", SubjectState::Active, None), "unknown_purpose");
+        assert_eq!(code("registration", SubjectState::Active, None), "purpose_not_allowed_for_key");
+        assert_eq!(code("marketing", SubjectState::Erased, None), "subject_erased");
+        let ip = ["last_ip".to_owned()];
+        assert_eq!(code("marketing", SubjectState::Active, Some(&ip)), "category_not_allowed");
+        let nope = ["shoe_size".to_owned()];
+        assert_eq!(code("marketing", SubjectState::Active, Some(&nope)), "unknown_field");
+    }
+
+    #[test]
+    fn actions_must_be_covered() {
+        let policy = Policy::parse(DEFAULT_POLICY).unwrap();
+        let err = AccessRequest::check_purpose(&policy, &Caller::cli(), "analytics", ProcessingAction::Distribution)
+            .unwrap_err();
+        assert_eq!(err.code(), "action_not_covered");
+    }
+
+    #[test]
+    fn admins_may_use_every_purpose() {
+        assert!(decide(&Caller::cli(), "payment", SubjectState::Active, &[], None).is_ok());
+    }
+}

@@ -1,0 +1,60 @@
+//! Identifiers. A subject id is a random UUID: pseudonymous, it says nothing about the person.
+
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+/// The pseudonymous id of a data subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SubjectId(Uuid);
+
+impl SubjectId {
+    pub fn random() -> Self {
+        Self(Uuid::new_v4())
+    }
+    pub fn from_uuid(u: Uuid) -> Self {
+        Self(u)
+    }
+    pub fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Display for SubjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for SubjectId {
+    type Err = uuid::Error;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s).map(Self)
+    }
+}
+
+/// The public id of an API key (the part of the token before the secret).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ApiKeyId(String);
+
+impl ApiKeyId {
+    /// Parses a key id: 1 to 32 characters of `[a-z0-9]`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let ok = !s.is_empty()
+            && s.len() <= 32
+            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        ok.then(|| Self(s.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ApiKeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}

@@ -1,0 +1,155 @@
+//! What the processing journal records. An entry names the action, the actor, the subject's
+//! pseudonymous id, the purpose and the field *names*; never a value.
+
+use crate::action::{string_enum, ProcessingAction};
+use crate::ids::{ApiKeyId, SubjectId};
+use std::fmt;
+use time::OffsetDateTime;
+
+/// Who did it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// A request authenticated by this API key.
+    ApiKey(ApiKeyId),
+    /// An operator at the command line.
+    Cli,
+    /// Ward itself (background jobs, start-up).
+    System,
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Actor::ApiKey(k) => write!(f, "key:{k}"),
+            Actor::Cli => f.write_str("cli"),
+            Actor::System => f.write_str("system"),
+        }
+    }
+}
+
+string_enum! {
+    /// Events that are not processing operations on a subject's data but belong in the journal.
+    AdminEvent {
+        ConsentGiven => "consent.given",
+        ConsentWithdrawn => "consent.withdrawn",
+        KeyRotation => "key.rotation",
+        ApiKeyCreated => "api_key.created",
+        ApiKeyRevoked => "api_key.revoked",
+        PolicyActivated => "policy.activated",
+    }
+}
+
+/// A journal entry's action: a 152-FZ processing operation, or an administrative event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JournalAction {
+    Processing(ProcessingAction),
+    Admin(AdminEvent),
+}
+
+impl JournalAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JournalAction::Processing(a) => a.as_str(),
+            JournalAction::Admin(e) => e.as_str(),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        s.parse()
+            .map(JournalAction::Processing)
+            .or_else(|_| s.parse().map(JournalAction::Admin))
+            .ok()
+    }
+}
+
+impl fmt::Display for JournalAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<ProcessingAction> for JournalAction {
+    fn from(a: ProcessingAction) -> Self {
+        JournalAction::Processing(a)
+    }
+}
+
+impl From<AdminEvent> for JournalAction {
+    fn from(e: AdminEvent) -> Self {
+        JournalAction::Admin(e)
+    }
+}
+
+/// An entry before the journal has given it a place in the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalDraft {
+    pub at: OffsetDateTime,
+    pub actor: String,
+    pub action: JournalAction,
+    pub subject: Option<SubjectId>,
+    pub purpose: Option<String>,
+    /// Names of the fields involved, sorted.
+    pub fields: Vec<String>,
+    /// Extra non-personal context (e.g. `"kek:k2"`, a legal basis, a key id).
+    pub detail: Option<String>,
+}
+
+impl JournalDraft {
+    pub fn new(at: OffsetDateTime, actor: &Actor, action: impl Into<JournalAction>) -> Self {
+        Self {
+            at,
+            actor: actor.to_string(),
+            action: action.into(),
+            subject: None,
+            purpose: None,
+            fields: Vec::new(),
+            detail: None,
+        }
+    }
+
+    pub fn subject(mut self, s: SubjectId) -> Self {
+        self.subject = Some(s);
+        self
+    }
+
+    pub fn purpose(mut self, p: impl Into<String>) -> Self {
+        self.purpose = Some(p.into());
+        self
+    }
+
+    pub fn fields<I, S>(mut self, fields: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.fields = fields.into_iter().map(Into::into).collect();
+        self.fields.sort();
+        self.fields.dedup();
+        self
+    }
+
+    pub fn detail(mut self, d: impl Into<String>) -> Self {
+        self.detail = Some(d.into());
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn actions_parse_both_vocabularies() {
+        assert_eq!(JournalAction::parse("retrieval"), Some(ProcessingAction::Retrieval.into()));
+        assert_eq!(JournalAction::parse("consent.withdrawn"), Some(AdminEvent::ConsentWithdrawn.into()));
+        assert_eq!(JournalAction::parse("steal"), None);
+    }
+
+    #[test]
+    fn drafts_sort_their_fields() {
+        let d = JournalDraft::new(OffsetDateTime::UNIX_EPOCH, &Actor::Cli, ProcessingAction::Use)
+            .fields(["phone", "email", "phone"]);
+        assert_eq!(d.fields, ["email", "phone"]);
+        assert_eq!(d.actor, "cli");
+    }
+}

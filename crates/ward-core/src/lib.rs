@@ -1,0 +1,21 @@
+//! Ward's domain model. Pure: no I/O, no async, no SQL, no HTTP; time comes from a [`Clock`].
+//!
+//! Architecture Invariant: nothing in this crate reads files, opens sockets or calls
+//! `OffsetDateTime::now_utc()` outside [`clock::SystemClock`].
+
+pub mod access;
+pub mod action;
+pub mod clock;
+pub mod consent;
+pub mod ids;
+pub mod journal;
+pub mod policy;
+pub mod value;
+
+pub use access::{AccessRefusal, AccessRequest, Caller};
+pub use action::{LegalBasis, ProcessingAction};
+pub use clock::{Clock, FakeClock, SystemClock};
+pub use ids::{ApiKeyId, SubjectId};
+pub use journal::{Actor, JournalDraft};
+pub use policy::{Policy, PolicyDiagnostic};
+pub use value::{FieldType, FieldValue, ValueError};

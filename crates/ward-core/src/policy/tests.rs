@@ -1,0 +1,107 @@
+use super::*;
+use crate::action::{LegalBasis, ProcessingAction};
+use crate::value::FieldType;
+
+fn problems(src: &str) -> Vec<String> {
+    Policy::parse(src).expect_err("expected problems").into_iter().map(|d| d.to_string()).collect()
+}
+
+const MINIMAL: &str = r#"
+[policy]
+id = "shop"
+version = "1"
+
+[categories.contact]
+title = "Contact"
+
+[fields.email]
+category = "contact"
+type = "email"
+lookup = true
+
+[purposes.marketing]
+title = "News"
+legal_basis = "consent"
+categories = ["contact"]
+actions = ["collection", "use"]
+"#;
+
+#[test]
+fn default_policy_parses() {
+    let p = Policy::parse(DEFAULT_POLICY).expect("default policy is valid");
+    assert_eq!(p.id, "website");
+    assert_eq!(p.purpose("marketing").unwrap().legal_basis, LegalBasis::Consent);
+    assert_eq!(p.field("email").unwrap().field_type, FieldType::Email);
+    let lookups: Vec<_> = p.lookup_fields().map(|(n, _)| n).collect();
+    assert_eq!(lookups, ["email", "phone"]);
+    let marketing = p.purpose("marketing").unwrap();
+    let fields: Vec<_> = p.fields_for(marketing).collect();
+    assert_eq!(fields, ["birth_date", "email", "full_name", "phone", "postal_address"]);
+}
+
+#[test]
+fn minimal_policy_parses_with_defaults() {
+    let p = Policy::parse(MINIMAL).unwrap();
+    assert_eq!(p.default_region, "RU");
+    let m = p.purpose("marketing").unwrap();
+    assert_eq!(m.fz152_item, "1");
+    assert!(m.covers(ProcessingAction::Use));
+    assert!(!m.covers(ProcessingAction::Distribution));
+}
+
+#[test]
+fn undeclared_category_is_reported_with_its_line_and_choices() {
+    let src = MINIMAL.replace("categories = [\"contact\"]", "categories = [\"contactz\"]");
+    let p = problems(&src);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(p[0].starts_with("line 17: purpose `marketing` uses category `contactz`, which is not declared (use one of: contact)"), "{p:?}");
+    assert!(p[1].contains("no purpose uses the category of field(s) `email`"), "{p:?}");
+}
+
+#[test]
+fn syntax_errors_have_a_line() {
+    let p = problems("[policy]\nid = \"x\"\nversion = \n");
+    assert!(p[0].starts_with("line 3:"), "{p:?}");
+}
+
+#[test]
+fn unknown_keys_are_rejected() {
+    let src = MINIMAL.replace("lookup = true", "lookup = true\nindexed = true");
+    let p = problems(&src);
+    assert!(p[0].contains("unknown field `indexed`"), "{p:?}");
+    assert!(p[0].starts_with("line 13:"), "{p:?}");
+}
+
+#[test]
+fn bad_values_each_get_a_plain_message() {
+    let src = MINIMAL
+        .replace("type = \"email\"", "type = \"emial\"")
+        .replace("legal_basis = \"consent\"", "legal_basis = \"consentt\"\nfz152_item = \"5\"")
+        .replace("\"collection\", \"use\"", "\"collection\", \"sell\"");
+    let p = problems(&src);
+    let all = p.join("\n");
+    assert!(all.contains("line 11: field `email` has unknown type `emial` (use one of: email, phone, date, text, ip)"), "{all}");
+    assert!(all.contains("unknown legal_basis `consentt`"), "{all}");
+    assert!(all.contains("unknown action `sell` (expected one of: collection,"), "{all}");
+}
+
+#[test]
+fn legal_basis_and_fz152_item_must_agree() {
+    let src = MINIMAL.replace("legal_basis = \"consent\"", "legal_basis = \"consent\"\nfz152_item = \"5\"");
+    let p = problems(&src);
+    assert!(p[0].contains("item 5 does not match legal_basis `consent` (for `consent` cite item 1)"), "{p:?}");
+}
+
+#[test]
+fn identifiers_are_checked() {
+    let src = MINIMAL.replace("[fields.email]", "[fields.E-mail]");
+    let p = problems(&src);
+    assert!(p[0].contains("field name `E-mail` is not a valid identifier"), "{p:?}");
+}
+
+#[test]
+fn text_limits_are_checked() {
+    let src = MINIMAL.replace("type = \"email\"\nlookup = true", "type = \"email\"\nmax_length = 10");
+    let p = problems(&src);
+    assert!(p[0].contains("max_length applies only to text fields"), "{p:?}");
+}
