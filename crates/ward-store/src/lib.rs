@@ -1,0 +1,90 @@
+//! Ward's storage interface. Backends (SQLite, PostgreSQL) implement [`Store`]; the domain
+//! and the vault never see SQL types, and no driver error crosses this boundary.
+//!
+//! Architecture Invariant: every change is written by [`WriteStore::write`] together with its
+//! journal entries, in one database transaction. There is no other way to change data, so
+//! there is no change without its entry and no entry without its change.
+//!
+//! Architecture Invariant: nothing below this crate sees plaintext personal data: field values,
+//! consent evidence and data keys arrive sealed or wrapped.
+
+pub mod chain;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+mod error;
+mod model;
+
+pub use error::StoreError;
+pub use model::*;
+
+use async_trait::async_trait;
+use ward_core::SubjectId;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Reads of subjects and their consent events.
+#[async_trait]
+pub trait SubjectStore: Send + Sync {
+    /// The subject's record (also for erased subjects, whose key and fields are gone).
+    async fn find_subject(&self, id: SubjectId) -> StoreResult<Option<SubjectRecord>>;
+
+    /// The subject's consent events, oldest first.
+    async fn find_consent_events(&self, id: SubjectId) -> StoreResult<Vec<ConsentEventRecord>>;
+
+    /// Subjects whose blind index for `field` equals `hash` (candidates: the index is lossy).
+    async fn find_subjects_by_index(&self, field: &str, hash: i64) -> StoreResult<Vec<SubjectId>>;
+
+    /// Wrapped data keys of live subjects with ids greater than `after`, in id order, for
+    /// key rotation.
+    async fn find_wrapped_keys(&self, after: Option<SubjectId>, limit: u32) -> StoreResult<Vec<WrappedKeyRecord>>;
+
+    /// How many subjects there are, by state.
+    async fn count_subjects(&self) -> StoreResult<SubjectCounts>;
+}
+
+/// Reads of the journal and its checkpoints. Appends happen only through [`WriteStore`].
+#[async_trait]
+pub trait JournalStore: Send + Sync {
+    /// The last entry's position and hash; `None` for an empty journal.
+    async fn find_journal_head(&self) -> StoreResult<Option<JournalHead>>;
+
+    /// Entries with `seq > after_seq`, in `seq` order, at most `limit`.
+    async fn find_journal_entries(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<JournalEntry>>;
+
+    async fn create_checkpoint(&self, cp: &ward_crypto::Checkpoint) -> StoreResult<()>;
+
+    /// All checkpoints, in `seq` order.
+    async fn find_checkpoints(&self) -> StoreResult<Vec<ward_crypto::Checkpoint>>;
+}
+
+/// API keys (their hashes; never the tokens).
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    async fn find_api_key(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>>;
+    async fn find_api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>>;
+}
+
+/// Policy versions Ward has run with.
+#[async_trait]
+pub trait PolicyStore: Send + Sync {
+    async fn find_policy_versions(&self) -> StoreResult<Vec<PolicyVersionRecord>>;
+}
+
+/// The one way to change anything.
+#[async_trait]
+pub trait WriteStore: Send + Sync {
+    /// Applies `ops` in order in ONE transaction and appends the journal entries of every op
+    /// whose outcome is [`OpOutcome::Done`], hash-chained after the current head, in the same
+    /// transaction. An op whose precondition fails changes nothing and writes no entry; the
+    /// others still apply. Returns one outcome per op, in order. On `Err`, nothing was written.
+    async fn write(&self, ops: Vec<WriteOp>) -> StoreResult<Vec<OpOutcome>>;
+}
+
+/// A complete backend.
+pub trait Store: SubjectStore + JournalStore + ApiKeyStore + PolicyStore + WriteStore + Send + Sync + 'static {
+    /// `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+
+    /// Names of the migrations embedded in this backend, in order.
+    fn migration_names(&self) -> Vec<String>;
+}

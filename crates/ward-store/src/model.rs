@@ -1,0 +1,173 @@
+//! The records a store keeps. Field values, evidence and data keys are opaque sealed bytes.
+
+use time::OffsetDateTime;
+use ward_core::access::{Role, SubjectState};
+use ward_core::consent::ConsentEventKind;
+use ward_core::{JournalDraft, SubjectId};
+use ward_crypto::Hash32;
+
+/// A subject's data key, wrapped by a key-encryption key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappedKey {
+    pub kek_id: String,
+    pub wrapped: Vec<u8>,
+}
+
+/// A subject as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectRecord {
+    pub id: SubjectId,
+    pub state: SubjectState,
+    /// Incremented by every update; updates name the revision they read (optimistic locking).
+    pub revision: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub erased_at: Option<OffsetDateTime>,
+    /// `None` once erased: the key is destroyed.
+    pub key: Option<WrappedKey>,
+    /// The sealed field map; `None` once erased.
+    pub fields: Option<Vec<u8>>,
+}
+
+/// A new subject with everything collected at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSubject {
+    pub id: SubjectId,
+    pub created_at: OffsetDateTime,
+    pub key: WrappedKey,
+    pub fields: Vec<u8>,
+    pub index: Vec<IndexEntry>,
+    pub consents: Vec<ConsentEventRecord>,
+}
+
+/// One blind-index entry of a subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub field: String,
+    pub hash: i64,
+}
+
+/// One consent event. `evidence` is sealed with the subject's data key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentEventRecord {
+    pub purpose: String,
+    pub kind: ConsentEventKind,
+    pub at: OffsetDateTime,
+    pub policy_version: String,
+    pub evidence: Option<Vec<u8>>,
+}
+
+/// A live subject's wrapped key, for rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrappedKeyRecord {
+    pub subject: SubjectId,
+    pub key: WrappedKey,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SubjectCounts {
+    pub active: u64,
+    pub erased: u64,
+}
+
+/// The journal's current end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JournalHead {
+    pub seq: i64,
+    pub hash: Hash32,
+}
+
+/// A journal entry as stored: its content, its place, and its links.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalEntry {
+    /// 1-based position.
+    pub seq: i64,
+    pub at: OffsetDateTime,
+    pub actor: String,
+    /// The action's name as written (see `ward_core::journal::JournalAction`).
+    pub action: String,
+    pub subject: Option<SubjectId>,
+    pub purpose: Option<String>,
+    pub fields: Vec<String>,
+    pub detail: Option<String>,
+    pub prev_hash: Hash32,
+    pub hash: Hash32,
+}
+
+/// An API key as stored: a keyed hash of the token, never the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    /// Purposes a service key may use, sorted.
+    pub purposes: Vec<String>,
+    pub token_hash: Vec<u8>,
+    pub created_at: OffsetDateTime,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// A policy version Ward has run with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVersionRecord {
+    /// Hex SHA-256 of the source text.
+    pub hash: String,
+    pub policy_id: String,
+    pub version: String,
+    pub source: String,
+    pub recorded_at: OffsetDateTime,
+}
+
+/// A change and the journal entries that record it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteOp {
+    pub change: Change,
+    pub journal: Vec<JournalDraft>,
+}
+
+/// What a [`WriteOp`] changes, with its precondition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Nothing but the journal entries (e.g. a read). Always `Done`.
+    JournalOnly,
+    /// Precondition: no subject with this id. Else `AlreadyExists`.
+    CreateSubject(NewSubject),
+    /// Precondition: active, at `expected_revision`. Replaces the sealed fields; for each
+    /// `(field, hash)` in `reindex`, removes the subject's index entry for `field` and, when
+    /// `hash` is `Some`, inserts the new one. Increments the revision.
+    UpdateSubject {
+        id: SubjectId,
+        expected_revision: i64,
+        fields: Vec<u8>,
+        reindex: Vec<(String, Option<i64>)>,
+        at: OffsetDateTime,
+    },
+    /// Precondition: active. Appends the events.
+    AddConsentEvents { id: SubjectId, events: Vec<ConsentEventRecord> },
+    /// Precondition: exists and active (else `NotFound` / `Erased`). Destroys the data key, the
+    /// sealed fields, the index entries and the consent evidence; keeps a tombstone with
+    /// `erased_at` and the consent events' metadata.
+    EraseSubject { id: SubjectId, at: OffsetDateTime },
+    /// For each record: if the subject is active and its key is still wrapped under
+    /// `old_kek_id`, replace the wrapped key. Always `Done`.
+    RewrapKeys { old_kek_id: String, keys: Vec<WrappedKeyRecord> },
+    /// Precondition: no key with this id. Else `AlreadyExists`.
+    CreateApiKey(ApiKeyRecord),
+    /// Precondition: exists and not revoked (else `NotFound` / `Revoked`).
+    RevokeApiKey { id: String, at: OffsetDateTime },
+    /// Records a policy version if its hash is new; `Done` either way, but the journal
+    /// entries are written only when it was new (else outcome `AlreadyExists`).
+    RecordPolicyVersion(PolicyVersionRecord),
+}
+
+/// What happened to one [`WriteOp`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpOutcome {
+    Done,
+    NotFound,
+    Erased,
+    /// The revision changed since it was read.
+    Conflict,
+    AlreadyExists,
+    Revoked,
+}
