@@ -1,0 +1,79 @@
+use ward_core::AccessRefusal;
+use ward_store::StoreError;
+
+/// One problem with one input field. Never contains the value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+/// Why a vault operation did not happen. Every variant has a stable [`VaultError::code`].
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum VaultError {
+    /// The access rules refused it (purpose, consent, category, key, erased subject).
+    #[error(transparent)]
+    Refused(#[from] AccessRefusal),
+    #[error("no subject with this id")]
+    SubjectNotFound,
+    #[error("missing or invalid API key")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("some fields are invalid")]
+    InvalidFields(Vec<FieldProblem>),
+    /// Input that is wrong as a whole; `code` is stable, `message` explains.
+    #[error("{message}")]
+    Invalid { code: &'static str, message: String },
+    #[error("{0}")]
+    NotFound(&'static str, String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("storage is unavailable; nothing was changed")]
+    Unavailable(String),
+    /// Stored data Ward cannot read (tampering, a lost key). Logged with its cause.
+    #[error("stored data could not be read")]
+    Internal(String),
+}
+
+impl VaultError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            VaultError::Refused(r) => r.code(),
+            VaultError::SubjectNotFound => "subject_not_found",
+            VaultError::Unauthorized => "unauthorized",
+            VaultError::Forbidden(_) => "forbidden",
+            VaultError::InvalidFields(_) => "invalid_fields",
+            VaultError::Invalid { code, .. } => code,
+            VaultError::NotFound(code, _) => code,
+            VaultError::Conflict(_) => "conflict",
+            VaultError::Unavailable(_) => "storage_unavailable",
+            VaultError::Internal(_) => "internal_error",
+        }
+    }
+
+    pub(crate) fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        VaultError::Invalid { code, message: message.into() }
+    }
+
+    pub(crate) fn admin_only() -> Self {
+        VaultError::Forbidden("this operation needs an admin key".into())
+    }
+}
+
+impl From<StoreError> for VaultError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(m) | StoreError::Migration(m) => VaultError::Unavailable(m),
+            StoreError::Corrupt(m) => VaultError::Internal(m),
+        }
+    }
+}
+
+impl From<ward_crypto::CryptoError> for VaultError {
+    fn from(e: ward_crypto::CryptoError) -> Self {
+        VaultError::Internal(e.to_string())
+    }
+}
+
+pub type VaultResult<T> = Result<T, VaultError>;

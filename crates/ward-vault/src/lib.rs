@@ -1,0 +1,153 @@
+//! Ward's application layer. [`Vault`] is what the HTTP API and the CLI call: it checks every
+//! operation against the policy, seals and opens personal data with per-subject keys, and
+//! writes every change together with its journal entry through the group committer.
+//!
+//! Architecture Invariant: plaintext personal data exists only in this crate's memory and
+//! the layers above; everything handed to the store is sealed, wrapped or a blind index.
+
+mod apikeys;
+mod committer;
+mod consents;
+mod error;
+mod journal;
+mod keys;
+mod rotation;
+mod sealed;
+mod subjects;
+
+pub use apikeys::ApiKeyView;
+pub use consents::{ConsentState, ConsentStatus};
+pub use error::{FieldProblem, VaultError, VaultResult};
+pub use journal::{Tamper, VerifyReport};
+pub use keys::KeyMaterial;
+pub use rotation::RotationReport;
+pub use subjects::{NewSubjectInput, SubjectView};
+
+use committer::Committer;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use time::Duration;
+use ward_core::journal::AdminEvent;
+use ward_core::{Actor, Clock, JournalDraft, Policy};
+use ward_store::{Change, OpOutcome, PolicyVersionRecord, Store, WriteOp};
+
+/// Tunables.
+#[derive(Debug, Clone)]
+pub struct VaultConfig {
+    /// Most writes (and read journal entries) committed in one transaction.
+    pub max_batch: usize,
+    /// How long a verified API key is trusted without asking the store again. Revocation in
+    /// this process takes effect at once; in another process after at most this long.
+    pub api_key_cache_ttl: Duration,
+}
+
+impl Default for VaultConfig {
+    fn default() -> Self {
+        Self { max_batch: 512, api_key_cache_ttl: Duration::seconds(5) }
+    }
+}
+
+/// The vault. Cheap to clone.
+#[derive(Clone)]
+pub struct Vault {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn Store>,
+    keys: KeyMaterial,
+    policy: Arc<Policy>,
+    policy_hash: String,
+    clock: Arc<dyn Clock>,
+    committer: Committer,
+    config: VaultConfig,
+    key_cache: RwLock<HashMap<String, apikeys::CachedKey>>,
+}
+
+/// Hex SHA-256 of a policy's source text: the policy version's content hash.
+pub fn policy_hash(source: &str) -> String {
+    hex::encode(Sha256::digest(source.as_bytes()))
+}
+
+impl Vault {
+    /// Opens the vault on `store` with `policy` (parsed from `policy_source`), records the
+    /// policy version if it is new, and starts the group committer. Needs a Tokio runtime.
+    pub async fn open(
+        store: Arc<dyn Store>,
+        keys: KeyMaterial,
+        policy: Policy,
+        policy_source: &str,
+        clock: Arc<dyn Clock>,
+        config: VaultConfig,
+    ) -> VaultResult<Vault> {
+        let committer = Committer::start(store.clone(), config.max_batch);
+        let policy_hash = policy_hash(policy_source);
+        let vault = Vault {
+            inner: Arc::new(Inner {
+                store,
+                keys,
+                policy: Arc::new(policy),
+                policy_hash,
+                clock,
+                committer,
+                config,
+                key_cache: RwLock::new(HashMap::new()),
+            }),
+        };
+        vault.record_policy(policy_source).await?;
+        Ok(vault)
+    }
+
+    async fn record_policy(&self, source: &str) -> VaultResult<()> {
+        let p = &self.inner.policy;
+        let now = self.now();
+        let record = PolicyVersionRecord {
+            hash: self.inner.policy_hash.clone(),
+            policy_id: p.id.clone(),
+            version: p.version.clone(),
+            source: source.to_owned(),
+            recorded_at: now,
+        };
+        let entry = JournalDraft::new(now, &Actor::System, AdminEvent::PolicyActivated)
+            .detail(format!("{}@{} sha256:{}", p.id, p.version, self.inner.policy_hash));
+        match self.commit(Change::RecordPolicyVersion(record), vec![entry]).await? {
+            OpOutcome::Done | OpOutcome::AlreadyExists => Ok(()),
+            other => Err(VaultError::Internal(format!("recording the policy version: {other:?}"))),
+        }
+    }
+
+    pub fn policy(&self) -> &Arc<Policy> {
+        &self.inner.policy
+    }
+
+    /// The content hash of the policy in force.
+    pub fn policy_hash(&self) -> &str {
+        &self.inner.policy_hash
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    pub fn keys(&self) -> &KeyMaterial {
+        &self.inner.keys
+    }
+
+    fn now(&self) -> time::OffsetDateTime {
+        self.inner.clock.now()
+    }
+
+    /// Writes one change with its journal entries, through the group committer.
+    async fn commit(&self, change: Change, journal: Vec<JournalDraft>) -> VaultResult<OpOutcome> {
+        Ok(self.inner.committer.submit(WriteOp { change, journal }).await?)
+    }
+
+    /// Writes what is queued, signs a final checkpoint, and stops the writer. Operations
+    /// after this fail with `storage_unavailable`.
+    pub async fn shutdown(&self) -> VaultResult<()> {
+        self.inner.committer.shutdown().await;
+        self.checkpoint().await?;
+        Ok(())
+    }
+}
