@@ -18,7 +18,7 @@ mod subjects;
 pub use apikeys::ApiKeyView;
 pub use consents::{ConsentState, ConsentStatus};
 pub use error::{FieldProblem, VaultError, VaultResult};
-pub use journal::{Tamper, VerifyReport};
+pub use journal::{verify as verify_journal_store, Tamper, VerifyReport};
 pub use keys::KeyMaterial;
 pub use rotation::RotationReport;
 pub use subjects::{NewSubjectInput, SubjectView};

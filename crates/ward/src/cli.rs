@@ -1,0 +1,149 @@
+//! The command line.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Ward keeps a privacy policy's promises: an encrypted personal-data vault with
+/// purpose-bound access and a tamper-evident journal of every processing action.
+#[derive(Debug, Parser)]
+#[command(name = "ward", version, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// Data directory: configuration, key files, policy and (by default) the SQLite database.
+    #[arg(long, global = true, env = "WARD_DATA_DIR", default_value = "./ward-data")]
+    pub data_dir: PathBuf,
+    /// Use PostgreSQL instead of the embedded SQLite (postgres://user@host/db).
+    #[arg(long, global = true, env = "WARD_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Directory of key files (default: <data-dir>/keys).
+    #[arg(long, global = true, env = "WARD_KEYS_DIR")]
+    pub keys_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Initialise a data directory: configuration, keys, default policy, database, admin key.
+    Init,
+    /// Run the HTTP server (initialises the data directory on first start).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "WARD_LISTEN")]
+        listen: Option<String>,
+    },
+    /// API keys and key-encryption keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// The processing journal.
+    #[command(subcommand)]
+    Journal(JournalCommand),
+    /// Policy files.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Data subjects (as the operator, journaled as `cli`).
+    #[command(subcommand)]
+    Subject(SubjectCommand),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Admin,
+    Service,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create an API key; prints the token once.
+    Create {
+        /// A name to recognise the key by.
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum, default_value = "service")]
+        role: RoleArg,
+        /// A purpose the (service) key may use; repeat for several.
+        #[arg(long = "purpose")]
+        purposes: Vec<String>,
+    },
+    /// List API keys (never their tokens).
+    List,
+    /// Revoke an API key by id.
+    Revoke { id: String },
+    /// Make a new key-encryption key and re-wrap every subject's data key under it, without
+    /// decrypting any field data. The old key keeps working until you delete its file.
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// Check the whole hash chain and every signed checkpoint; name the first tampered entry.
+    Verify,
+    /// Sign a checkpoint of the current head now.
+    Checkpoint,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Check a policy file and explain every problem (line, what is wrong, what would be right).
+    Validate { file: PathBuf },
+    /// Print the policy in force.
+    Show,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SubjectCommand {
+    /// Register a subject.
+    Create {
+        /// Purpose of collection.
+        #[arg(long)]
+        purpose: String,
+        /// A field as NAME=VALUE; repeat.
+        #[arg(long = "field", value_parser = parse_kv)]
+        fields: Vec<(String, String)>,
+        /// A consent-based purpose the subject consents to; repeat.
+        #[arg(long = "consent")]
+        consents: Vec<String>,
+        /// How the data and consent were obtained (evidence channel).
+        #[arg(long, default_value = "cli")]
+        channel: String,
+    },
+    /// Show a subject's data for a purpose (only what that purpose may see).
+    Show {
+        id: String,
+        #[arg(long)]
+        purpose: String,
+        /// Only these fields (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        fields: Option<Vec<String>>,
+    },
+    /// Find subjects by email or phone (blind index), for a purpose.
+    Find {
+        #[arg(long, conflicts_with_all = ["phone", "field"])]
+        email: Option<String>,
+        #[arg(long, conflicts_with = "field")]
+        phone: Option<String>,
+        /// Another lookup field, with --value.
+        #[arg(long, requires = "value")]
+        field: Option<String>,
+        #[arg(long)]
+        value: Option<String>,
+        #[arg(long)]
+        purpose: String,
+    },
+    /// Show where a subject stands on each purpose (no personal data).
+    Consents { id: String },
+    /// Erase a subject by destroying its data key (crypto-shredding).
+    Erase { id: String },
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| "expected NAME=VALUE".to_owned())
+}

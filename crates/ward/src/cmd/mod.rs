@@ -1,0 +1,78 @@
+//! Subcommands.
+
+mod journal;
+mod keys;
+mod policy;
+mod subject;
+
+use crate::app;
+use crate::cli::{Cli, Command};
+use crate::config::{Config, Overrides};
+use anyhow::Result;
+use std::process::ExitCode;
+use ward_vault::VaultError;
+
+pub async fn run(cli: Cli) -> Result<ExitCode> {
+    let g = &cli.global;
+    let mut over = Overrides { listen: None, database_url: g.database_url.clone(), keys_dir: g.keys_dir.clone() };
+    match cli.command {
+        Command::Init => {
+            let report = app::init(&g.data_dir, &over).await?;
+            print_init(&g.data_dir, &over, &report)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { listen } => {
+            over.listen = listen;
+            let report = app::init(&g.data_dir, &over).await?;
+            if report.created {
+                print_init(&g.data_dir, &over, &report)?;
+            }
+            crate::serve::serve(Config::load(&g.data_dir, &over)?).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Policy(c) => policy::run(c, &g.data_dir, &over),
+        Command::Keys(c) => keys::run(c, &Config::load(&g.data_dir, &over)?).await,
+        Command::Journal(c) => journal::run(c, &Config::load(&g.data_dir, &over)?).await,
+        Command::Subject(c) => subject::run(c, &Config::load(&g.data_dir, &over)?).await,
+    }
+}
+
+fn print_init(data_dir: &std::path::Path, over: &Overrides, report: &app::InitReport) -> Result<()> {
+    let cfg = Config::load(data_dir, over)?;
+    println!("Ward data directory {}:", data_dir.display());
+    println!("  configuration  {}", data_dir.join(crate::config::CONFIG_FILE).display());
+    println!("  policy         {}", cfg.policy_path.display());
+    println!("  key files      {}/ (mode 0600; keep them apart from database backups)", cfg.keys_dir.display());
+    println!("  database       {}", cfg.database_description());
+    match &report.admin_token_path {
+        Some(p) => println!("  admin API key  {} (mode 0600; the token is not printed)", p.display()),
+        None => println!("  admin API key  already created"),
+    }
+    Ok(())
+}
+
+/// Prints a vault error with its code and field problems; returns the failing exit code.
+pub(crate) fn report(e: &VaultError) -> ExitCode {
+    eprintln!("error [{}]: {e}", e.code());
+    if let VaultError::InvalidFields(problems) = e {
+        for p in problems {
+            eprintln!("  {}: {}", p.field, p.message);
+        }
+    }
+    if let VaultError::Internal(cause) | VaultError::Unavailable(cause) = e {
+        tracing::error!(cause = %cause, "operation failed");
+    }
+    ExitCode::FAILURE
+}
+
+/// Runs an operation on an open vault, then shuts it down cleanly (flush + checkpoint).
+pub(crate) async fn with_vault<F, Fut>(cfg: &Config, f: F) -> Result<ExitCode>
+where
+    F: FnOnce(ward_vault::Vault) -> Fut,
+    Fut: std::future::Future<Output = Result<ExitCode>>,
+{
+    let vault = app::open_vault(cfg).await?;
+    let result = f(vault.clone()).await;
+    vault.shutdown().await?;
+    result
+}

@@ -1,0 +1,120 @@
+//! Configuration: defaults, then `<data-dir>/ward.toml`, then environment, then flags.
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const CONFIG_FILE: &str = "ward.toml";
+
+/// The configuration file, as written by `ward init`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+    pub policy: Option<PathBuf>,
+    pub keys_dir: Option<PathBuf>,
+    pub blind_index_bits: Option<u8>,
+    pub checkpoint_interval_secs: Option<u64>,
+    pub max_batch: Option<usize>,
+}
+
+/// Everything resolved.
+#[derive(Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// `None`: embedded SQLite in the data directory.
+    pub database_url: Option<String>,
+    pub policy_path: PathBuf,
+    pub keys_dir: PathBuf,
+    pub blind_index_bits: u8,
+    pub checkpoint_interval_secs: u64,
+    pub max_batch: usize,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("database", &self.database_description())
+            .field("policy_path", &self.policy_path)
+            .field("keys_dir", &self.keys_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Values given on the command line or in the environment (clap reads both).
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+    pub keys_dir: Option<PathBuf>,
+}
+
+impl Config {
+    pub fn load(data_dir: &Path, over: &Overrides) -> Result<Config> {
+        let file_path = data_dir.join(CONFIG_FILE);
+        let file: FileConfig = if file_path.exists() {
+            let text = std::fs::read_to_string(&file_path).with_context(|| format!("reading {}", file_path.display()))?;
+            toml::from_str(&text).with_context(|| format!("{} is not a valid Ward configuration", file_path.display()))?
+        } else {
+            FileConfig::default()
+        };
+        let listen_s = over.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen_s
+            .parse()
+            .with_context(|| format!("listen address `{listen_s}` is not an IP:port (e.g. 127.0.0.1:8080)"))?;
+        let database_url = over.database_url.clone().or(file.database_url).filter(|s| !s.is_empty());
+        if let Some(u) = &database_url {
+            if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+                bail!("database URL must start with postgres:// (leave it unset for embedded SQLite)");
+            }
+        }
+        let rel = |p: PathBuf| if p.is_absolute() { p } else { data_dir.join(p) };
+        let bits = file.blind_index_bits.unwrap_or(24);
+        if !(8..=64).contains(&bits) {
+            bail!("blind_index_bits must be 8 to 64 (the default 24 suits up to ~10 million subjects)");
+        }
+        Ok(Config {
+            data_dir: data_dir.to_path_buf(),
+            listen,
+            database_url,
+            policy_path: rel(file.policy.unwrap_or_else(|| "policy.toml".into())),
+            keys_dir: over.keys_dir.clone().map_or_else(|| rel(file.keys_dir.unwrap_or_else(|| "keys".into())), rel),
+            blind_index_bits: bits,
+            checkpoint_interval_secs: file.checkpoint_interval_secs.unwrap_or(60).max(1),
+            max_batch: file.max_batch.unwrap_or(512).clamp(1, 10_000),
+        })
+    }
+
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.data_dir.join("ward.db")
+    }
+
+    /// Where the data lives, without credentials.
+    pub fn database_description(&self) -> String {
+        match &self.database_url {
+            None => format!("SQLite at {}", self.sqlite_path().display()),
+            Some(u) => {
+                let host = u.split('@').next_back().unwrap_or("");
+                format!("PostgreSQL at {host}")
+            }
+        }
+    }
+}
+
+/// The file `ward init` writes.
+pub fn default_file() -> &'static str {
+    r#"# Ward configuration. Precedence: this file < environment (WARD_*) < command-line flags.
+listen = "127.0.0.1:8080"
+# database_url = "postgres://user@host/db"   # unset: embedded SQLite in this directory
+policy = "policy.toml"                      # the policy in force (validate with `ward policy validate`)
+keys_dir = "keys"                           # key files, mode 0600; keep them out of backups of the database
+blind_index_bits = 24                       # width of lookup indexes: ~R/2^bits false candidates per lookup
+checkpoint_interval_secs = 60               # how often the journal head is signed
+max_batch = 512                             # most operations committed in one transaction
+"#
+}
