@@ -1,0 +1,116 @@
+//! Ward's HTTP API: the [`ward_vault::Vault`] over JSON.
+//!
+//! [`router`] builds the service; [`openapi`] returns its OpenAPI document, generated from the
+//! same route definitions, so the two cannot disagree. Every error is an RFC 9457 problem
+//! document ([`ApiError`]) with a stable `code`; no error echoes a submitted value.
+//!
+//! Architecture Invariant: wire types (this crate) and domain types (`ward-core`,
+//! `ward-vault`) are separate and joined by explicit conversions; the JSON shape of the API
+//! changes only here.
+//!
+//! Architecture Invariant: every `/v1` handler takes an `AuthCaller` extractor, so no route can
+//! skip authentication.
+
+mod error;
+mod extract;
+mod routes;
+mod spec;
+
+pub use error::{
+    problem_kind, ApiError, FieldError, Problem, ProblemKind, PROBLEMS, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE,
+};
+
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, MatchedPath};
+use axum::http::Request;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::{DefaultOnFailure, DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
+use tracing::Level;
+use ward_vault::Vault;
+
+/// Tunables of the HTTP API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiConfig {
+    /// The largest request body accepted, in bytes; larger ones get `413 body_too_large`.
+    pub max_body_bytes: usize,
+}
+
+impl ApiConfig {
+    /// The default body limit: 64 KiB.
+    pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: Self::DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    pub vault: Vault,
+    /// The OpenAPI document, serialised once.
+    pub spec: Bytes,
+}
+
+/// The API's router: every route, the problem+json fallbacks for unknown routes and methods,
+/// the body limit, panic catching and request tracing.
+pub fn router(vault: Vault, config: ApiConfig) -> Router {
+    let (router, spec) = routes::api().split_for_parts();
+    let spec = spec::finish(spec);
+    let spec = match serde_json::to_vec(&spec) {
+        Ok(json) => Bytes::from(json),
+        Err(e) => {
+            tracing::error!(error = %e, "serialising the OpenAPI document");
+            Bytes::from_static(b"{}")
+        }
+    };
+    router
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_request(())
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(LatencyUnit::Millis),
+                )
+                .on_failure(
+                    DefaultOnFailure::new()
+                        .level(Level::ERROR)
+                        .latency_unit(LatencyUnit::Millis),
+                ),
+        )
+        .with_state(AppState { vault, spec })
+}
+
+/// The OpenAPI 3.1 document of [`router`]: every route, schema, problem code and the bearer
+/// security scheme.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    spec::finish(routes::api().into_openapi())
+}
+
+/// The span of one request: its method and route template. Not the raw path or query
+/// string, which a client may have filled with personal data.
+fn request_span(req: &Request<Body>) -> tracing::Span {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("<unmatched>", MatchedPath::as_str);
+    tracing::info_span!("request", method = %req.method(), route = %route)
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError::internal().into_response()
+}

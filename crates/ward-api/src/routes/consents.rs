@@ -1,0 +1,227 @@
+//! A subject's consents: the overview, giving consent and withdrawing it.
+
+use crate::error::ApiError;
+use crate::extract::{subject_id, ApiPath, AuthCaller, JsonBody};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use ward_core::consent::Evidence;
+use ward_vault::{ConsentState, ConsentStatus};
+
+pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
+    (
+        "list_consents",
+        &[
+            "invalid_subject_id",
+            "invalid_path",
+            "subject_not_found",
+            "subject_erased",
+        ],
+    ),
+    (
+        "give_consent",
+        &[
+            "invalid_subject_id",
+            "invalid_path",
+            "unknown_purpose",
+            "purpose_not_allowed_for_key",
+            "consent_not_applicable",
+            "invalid_evidence",
+            "subject_not_found",
+            "subject_erased",
+        ],
+    ),
+    (
+        "withdraw_consent",
+        &[
+            "invalid_subject_id",
+            "invalid_path",
+            "unknown_purpose",
+            "purpose_not_allowed_for_key",
+            "consent_not_applicable",
+            "consent_not_found",
+            "subject_not_found",
+            "subject_erased",
+        ],
+    ),
+];
+
+/// How consent was obtained. Stored encrypted with the subject's key: it may hold personal
+/// data (an IP address, a user agent).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceBody {
+    /// How consent was collected: `web_form`, `mobile_app`, `paper`, `api`, ...
+    #[schema(example = "web_form")]
+    pub channel: String,
+    /// The policy version the subject was shown; defaults to the version in force.
+    #[serde(default)]
+    pub policy_version: Option<String>,
+    /// A reference to the exact text shown (a document id or hash).
+    #[serde(default)]
+    pub text_ref: Option<String>,
+    /// The subject's IP address.
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// The subject's browser user agent.
+    #[serde(default)]
+    pub user_agent: Option<String>,
+}
+
+impl From<EvidenceBody> for Evidence {
+    fn from(e: EvidenceBody) -> Self {
+        Evidence {
+            channel: e.channel,
+            policy_version: e.policy_version,
+            text_ref: e.text_ref,
+            ip: e.ip,
+            user_agent: e.user_agent,
+        }
+    }
+}
+
+/// `POST /v1/subjects/{id}/consents`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GiveConsentRequest {
+    /// A purpose whose legal basis is consent.
+    #[schema(example = "marketing")]
+    pub purpose: String,
+    pub evidence: EvidenceBody,
+}
+
+/// Where a subject stands on one purpose.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentStateBody {
+    /// Consent is on record and not withdrawn.
+    Given,
+    Withdrawn,
+    /// Never given.
+    None,
+    /// The purpose does not rest on consent.
+    NotRequired,
+}
+
+impl From<ConsentState> for ConsentStateBody {
+    fn from(s: ConsentState) -> Self {
+        match s {
+            ConsentState::Given => ConsentStateBody::Given,
+            ConsentState::Withdrawn => ConsentStateBody::Withdrawn,
+            ConsentState::None => ConsentStateBody::None,
+            ConsentState::NotRequired => ConsentStateBody::NotRequired,
+        }
+    }
+}
+
+/// One purpose in a subject's consent overview.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentBody {
+    pub purpose: String,
+    /// `consent`, `contract`, `legal_obligation`, `vital_interests`, `public_task` or
+    /// `legitimate_interests`.
+    pub legal_basis: String,
+    pub state: ConsentStateBody,
+    /// When the current state began (RFC 3339).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub since: Option<OffsetDateTime>,
+    /// The policy version of the last consent event.
+    pub policy_version: Option<String>,
+}
+
+impl From<ConsentStatus> for ConsentBody {
+    fn from(s: ConsentStatus) -> Self {
+        Self {
+            purpose: s.purpose,
+            legal_basis: s.legal_basis.as_str().to_owned(),
+            state: s.state.into(),
+            since: s.since,
+            policy_version: s.policy_version,
+        }
+    }
+}
+
+/// A subject's standing on every purpose of the policy.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentList {
+    pub consents: Vec<ConsentBody>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SubjectPath {
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ConsentPath {
+    id: String,
+    purpose: String,
+}
+
+/// The subject's standing on every purpose: given, withdrawn, none or not required.
+#[utoipa::path(
+    get,
+    path = "/v1/subjects/{id}/consents",
+    tag = "consents",
+    params(("id" = uuid::Uuid, Path, description = "The subject's id")),
+    responses((status = 200, description = "The consent overview", body = ConsentList)),
+)]
+pub(crate) async fn list_consents(
+    AuthCaller(_caller): AuthCaller,
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<SubjectPath>,
+) -> Result<Json<ConsentList>, ApiError> {
+    let id = subject_id(&path.id)?;
+    let consents = state.vault.consent_overview(id).await?;
+    Ok(Json(ConsentList {
+        consents: consents.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Records the subject's consent to a consent-based purpose, with its evidence.
+#[utoipa::path(
+    post,
+    path = "/v1/subjects/{id}/consents",
+    tag = "consents",
+    params(("id" = uuid::Uuid, Path, description = "The subject's id")),
+    request_body(content = GiveConsentRequest, content_type = "application/json"),
+    responses((status = 204, description = "Consent recorded")),
+)]
+pub(crate) async fn give_consent(
+    AuthCaller(caller): AuthCaller,
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<SubjectPath>,
+    JsonBody(body): JsonBody<GiveConsentRequest>,
+) -> Result<StatusCode, ApiError> {
+    let id = subject_id(&path.id)?;
+    state
+        .vault
+        .give_consent(&caller, id, &body.purpose, body.evidence.into())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Withdraws consent. Takes effect on the very next read for that purpose.
+#[utoipa::path(
+    delete,
+    path = "/v1/subjects/{id}/consents/{purpose}",
+    tag = "consents",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The subject's id"),
+        ("purpose" = String, Path, description = "A purpose whose legal basis is consent"),
+    ),
+    responses((status = 204, description = "Consent withdrawn")),
+)]
+pub(crate) async fn withdraw_consent(
+    AuthCaller(caller): AuthCaller,
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<ConsentPath>,
+) -> Result<StatusCode, ApiError> {
+    let id = subject_id(&path.id)?;
+    state.vault.withdraw_consent(&caller, id, &path.purpose).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

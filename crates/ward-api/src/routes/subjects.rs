@@ -1,0 +1,370 @@
+//! Subjects: registration, purpose-bound reads and lookups, rectification, erasure.
+
+use super::consents::EvidenceBody;
+use crate::error::{ApiError, FieldError};
+use crate::extract::{subject_id, ApiPath, ApiQuery, AuthCaller, JsonBody};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use ward_core::ValueError;
+use ward_vault::{NewSubjectInput, SubjectView};
+
+pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
+    (
+        "create_subject",
+        &[
+            "unknown_purpose",
+            "purpose_not_allowed_for_key",
+            "action_not_covered",
+            "consent_not_applicable",
+            "consent_missing",
+            "invalid_evidence",
+            "invalid_fields",
+        ],
+    ),
+    (
+        "read_subject",
+        &[
+            "invalid_subject_id",
+            "invalid_path",
+            "invalid_query",
+            "purpose_required",
+            "unknown_purpose",
+            "purpose_not_allowed_for_key",
+            "action_not_covered",
+            "consent_missing",
+            "category_not_allowed",
+            "unknown_field",
+            "subject_not_found",
+            "subject_erased",
+        ],
+    ),
+    (
+        "lookup_subjects",
+        &[
+            "unknown_purpose",
+            "purpose_not_allowed_for_key",
+            "action_not_covered",
+            "unknown_field",
+            "field_not_searchable",
+            "invalid_fields",
+            "consent_missing",
+        ],
+    ),
+    (
+        "rectify_subject",
+        &[
+            "invalid_subject_id",
+            "invalid_path",
+            "invalid_query",
+            "purpose_required",
+            "empty_change",
+            "invalid_fields",
+            "unknown_purpose",
+            "purpose_not_allowed_for_key",
+            "action_not_covered",
+            "consent_missing",
+            "category_not_allowed",
+            "subject_not_found",
+            "subject_erased",
+            "conflict",
+        ],
+    ),
+    (
+        "erase_subject",
+        &[
+            "invalid_subject_id",
+            "invalid_path",
+            "subject_not_found",
+            "subject_erased",
+        ],
+    ),
+];
+
+/// `POST /v1/subjects`: registers a subject, collecting its fields for a purpose.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSubjectRequest {
+    /// The purpose of collection.
+    #[schema(example = "registration")]
+    pub purpose: String,
+    /// Field name → value. Every value is a JSON string, parsed by the field's type in the
+    /// policy (emails are lower-cased, phone numbers become E.164).
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub fields: BTreeMap<String, Value>,
+    /// Consent-based purposes the subject consents to at collection.
+    #[serde(default)]
+    pub consents: Vec<String>,
+    /// How the data (and the consents) were obtained.
+    pub evidence: EvidenceBody,
+}
+
+/// The id of a newly registered subject.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedSubject {
+    pub id: Uuid,
+}
+
+/// A subject as a purpose may see it: only the fields whose category the purpose uses.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubjectBody {
+    pub id: Uuid,
+    pub purpose: String,
+    /// Field name → value, for the fields the subject has and the purpose may see.
+    pub fields: BTreeMap<String, String>,
+}
+
+impl From<SubjectView> for SubjectBody {
+    fn from(v: SubjectView) -> Self {
+        Self {
+            id: v.id.as_uuid(),
+            purpose: v.purpose,
+            fields: v.fields,
+        }
+    }
+}
+
+/// The query of a purpose-bound read or change.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReadQuery {
+    /// The purpose of the operation (required).
+    #[param(required = true, example = "registration")]
+    pub purpose: Option<String>,
+    /// Comma-separated field names to return (default: every field the purpose may see).
+    /// Asking for a field the purpose may not see is refused, not silently dropped.
+    #[param(example = "email,phone")]
+    pub fields: Option<String>,
+}
+
+/// The query of a purpose-bound change.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PurposeQuery {
+    /// The purpose of the operation (required).
+    #[param(required = true, example = "registration")]
+    pub purpose: Option<String>,
+}
+
+/// `POST /v1/subjects/lookup`: finds subjects by a lookup field. The value travels in the
+/// body, so it never appears in a URL or an access log.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookupRequest {
+    /// A field with `lookup = true` in the policy.
+    #[schema(example = "email")]
+    pub field: String,
+    /// The value to look for, normalised like a stored value.
+    pub value: String,
+    /// The purpose of the lookup.
+    #[schema(example = "marketing")]
+    pub purpose: String,
+}
+
+/// The subjects found, as the purpose may see them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LookupResult {
+    pub subjects: Vec<SubjectBody>,
+}
+
+/// `PATCH /v1/subjects/{id}`: rectification.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RectifyRequest {
+    /// Field name → new value (a string), or `null` to remove the field.
+    #[schema(value_type = BTreeMap<String, Option<String>>)]
+    pub fields: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct SubjectPath {
+    id: String,
+}
+
+fn purpose_of(purpose: Option<String>) -> Result<String, ApiError> {
+    purpose
+        .filter(|p| !p.trim().is_empty())
+        .ok_or_else(|| ApiError::new("purpose_required", "name the purpose of this operation: `?purpose=...`"))
+}
+
+/// Field values that must be strings; anything else is reported by field name.
+fn string_fields(raw: BTreeMap<String, Value>) -> Result<BTreeMap<String, String>, ApiError> {
+    let mut out = BTreeMap::new();
+    let mut problems = Vec::new();
+    for (name, value) in raw {
+        match value {
+            Value::String(s) => {
+                out.insert(name, s);
+            }
+            _ => problems.push(FieldError::new(name, ValueError::NotAString.to_string())),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(ApiError::invalid_fields(problems))
+    }
+}
+
+/// Changes: a string sets, `null` removes, anything else is reported by field name.
+fn field_changes(raw: BTreeMap<String, Value>) -> Result<BTreeMap<String, Option<String>>, ApiError> {
+    let mut out = BTreeMap::new();
+    let mut problems = Vec::new();
+    for (name, value) in raw {
+        match value {
+            Value::String(s) => {
+                out.insert(name, Some(s));
+            }
+            Value::Null => {
+                out.insert(name, None);
+            }
+            _ => problems.push(FieldError::new(name, "expected a string, or null to remove the field")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(ApiError::invalid_fields(problems))
+    }
+}
+
+/// Registers a subject: collects its fields for a purpose and records the consents given.
+#[utoipa::path(
+    post,
+    path = "/v1/subjects",
+    tag = "subjects",
+    request_body(content = CreateSubjectRequest, content_type = "application/json"),
+    responses((
+        status = 201,
+        description = "The subject is registered",
+        body = CreatedSubject,
+        headers(("Location" = String, description = "`/v1/subjects/{id}`")),
+    )),
+)]
+pub(crate) async fn create_subject(
+    AuthCaller(caller): AuthCaller,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<CreateSubjectRequest>,
+) -> Result<Response, ApiError> {
+    let fields = string_fields(body.fields)?;
+    let input = NewSubjectInput {
+        purpose: body.purpose,
+        fields,
+        consents: body.consents,
+        evidence: body.evidence.into(),
+    };
+    let id = state.vault.create_subject(&caller, input).await?;
+    let location = HeaderValue::try_from(format!("/v1/subjects/{id}")).map_err(|_| ApiError::internal())?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(CreatedSubject { id: id.as_uuid() }),
+    )
+        .into_response())
+}
+
+/// A purpose-bound read: the fields the purpose may see. Answers after the read is journaled.
+#[utoipa::path(
+    get,
+    path = "/v1/subjects/{id}",
+    tag = "subjects",
+    params(("id" = Uuid, Path, description = "The subject's id"), ReadQuery),
+    responses((status = 200, description = "The subject, as the purpose may see it", body = SubjectBody)),
+)]
+pub(crate) async fn read_subject(
+    AuthCaller(caller): AuthCaller,
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<SubjectPath>,
+    ApiQuery(query): ApiQuery<ReadQuery>,
+) -> Result<Json<SubjectBody>, ApiError> {
+    let id = subject_id(&path.id)?;
+    let purpose = purpose_of(query.purpose)?;
+    let requested: Option<Vec<String>> = query
+        .fields
+        .map(|f| {
+            f.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter(|f| !f.is_empty());
+    let view = state
+        .vault
+        .read_subject(&caller, id, &purpose, requested.as_deref())
+        .await?;
+    Ok(Json(view.into()))
+}
+
+/// Finds subjects by a lookup field's value, for a purpose.
+#[utoipa::path(
+    post,
+    path = "/v1/subjects/lookup",
+    tag = "subjects",
+    request_body(content = LookupRequest, content_type = "application/json"),
+    responses((status = 200, description = "The subjects found (possibly none)", body = LookupResult)),
+)]
+pub(crate) async fn lookup_subjects(
+    AuthCaller(caller): AuthCaller,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<LookupRequest>,
+) -> Result<Json<LookupResult>, ApiError> {
+    let found = state
+        .vault
+        .find_subjects(&caller, &body.field, &body.value, &body.purpose)
+        .await?;
+    Ok(Json(LookupResult {
+        subjects: found.into_iter().map(Into::into).collect(),
+    }))
+}
+
+/// Rectifies fields for a purpose: a string sets a field, `null` removes it.
+#[utoipa::path(
+    patch,
+    path = "/v1/subjects/{id}",
+    tag = "subjects",
+    params(("id" = Uuid, Path, description = "The subject's id"), PurposeQuery),
+    request_body(content = RectifyRequest, content_type = "application/json"),
+    responses((status = 204, description = "The fields are changed")),
+)]
+pub(crate) async fn rectify_subject(
+    AuthCaller(caller): AuthCaller,
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<SubjectPath>,
+    ApiQuery(query): ApiQuery<PurposeQuery>,
+    JsonBody(body): JsonBody<RectifyRequest>,
+) -> Result<StatusCode, ApiError> {
+    let id = subject_id(&path.id)?;
+    let purpose = purpose_of(query.purpose)?;
+    let changes = field_changes(body.fields)?;
+    state.vault.rectify_subject(&caller, id, &purpose, &changes).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Erases the subject by crypto-shredding: its data key is destroyed with its ciphertexts,
+/// index entries and consent evidence. Later requests for it get `410 subject_erased`.
+#[utoipa::path(
+    delete,
+    path = "/v1/subjects/{id}",
+    tag = "subjects",
+    params(("id" = Uuid, Path, description = "The subject's id")),
+    responses((status = 204, description = "The subject is erased")),
+)]
+pub(crate) async fn erase_subject(
+    AuthCaller(caller): AuthCaller,
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<SubjectPath>,
+) -> Result<StatusCode, ApiError> {
+    let id = subject_id(&path.id)?;
+    state.vault.erase_subject(&caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,184 @@
+//! The OpenAPI document: generated from the handlers' `#[utoipa::path]` attributes as the
+//! routes are registered, then finished here with the bearer security scheme and, for every
+//! operation, the problem responses it can return (grouped by status, the codes listed in each
+//! response's description and in its `x-problem-codes` extension).
+
+use crate::error::{problem_kind, FieldError, Problem, PROBLEM_CONTENT_TYPE};
+use std::collections::{BTreeMap, HashMap};
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, ObjectBuilder, OpenApi, Ref, ResponseBuilder, Type};
+
+/// The name of the bearer security scheme.
+pub const SECURITY_SCHEME: &str = "bearer";
+
+/// Codes every authenticated operation can return.
+const AUTHENTICATED_CODES: &[&str] = &["unauthorized", "storage_unavailable"];
+/// Codes every operation with a JSON body can return.
+const BODY_CODES: &[&str] = &[
+    "invalid_json",
+    "unknown_field_in_body",
+    "unsupported_media_type",
+    "body_too_large",
+];
+/// Codes every operation can return.
+const ALWAYS_CODES: &[&str] = &["internal_error"];
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Ward",
+        description = "A personal-data vault that keeps a privacy policy's promises (152-FZ, GDPR). \
+            Every `/v1` operation needs `Authorization: Bearer <token>`. Errors are RFC 9457 \
+            `application/problem+json` documents with a stable `code`; each operation lists the codes \
+            it can return. Any path may also answer `404 not_found` (no such route) or \
+            `405 method_not_allowed` (the route does not take the method).",
+    ),
+    components(schemas(Problem, FieldError)),
+    tags(
+        (name = "subjects", description = "Data subjects: collection, purpose-bound reads, lookups, rectification, erasure"),
+        (name = "consents", description = "Consent given and withdrawn"),
+        (name = "policy", description = "The policy in force"),
+        (name = "keys", description = "API keys (admin only)"),
+        (name = "journal", description = "The processing journal (admin only)"),
+        (name = "meta", description = "Liveness and this document"),
+    ),
+)]
+struct BaseDoc;
+
+/// The document before any route is added.
+pub(crate) fn base() -> OpenApi {
+    <BaseDoc as utoipa::OpenApi>::openapi()
+}
+
+/// Adds the security scheme and every operation's security and problem responses.
+pub(crate) fn finish(mut spec: OpenApi) -> OpenApi {
+    let components = spec.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        SECURITY_SCHEME,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("ward_<id>_<secret>")
+                .description(Some(
+                    "An API key's token, as `ward key create` or `POST /v1/keys` shows it once.",
+                ))
+                .build(),
+        ),
+    );
+    let table: HashMap<&str, &[&str]> = crate::routes::problem_codes().collect();
+    for (path, item) in &mut spec.paths.paths {
+        let authenticated = path.starts_with("/v1/");
+        for op in operations_mut(item) {
+            let specific = op
+                .operation_id
+                .as_deref()
+                .and_then(|id| table.get(id).copied())
+                .unwrap_or_default();
+            let mut codes: Vec<&str> = specific.to_vec();
+            if authenticated {
+                codes.extend(AUTHENTICATED_CODES);
+                op.security = Some(vec![SecurityRequirement::new(SECURITY_SCHEME, Vec::<String>::new())]);
+            }
+            if op.request_body.is_some() {
+                codes.extend(BODY_CODES);
+            }
+            codes.extend(ALWAYS_CODES);
+            add_problem_responses(op, codes);
+        }
+    }
+    spec
+}
+
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
+}
+
+fn add_problem_responses(op: &mut Operation, codes: Vec<&str>) {
+    let mut by_status: BTreeMap<u16, Vec<&str>> = BTreeMap::new();
+    for code in codes {
+        let status = problem_kind(code).map_or(500, |k| k.status);
+        let list = by_status.entry(status).or_default();
+        if !list.contains(&code) {
+            list.push(code);
+        }
+    }
+    let all: Vec<&str> = by_status.values().flatten().copied().collect();
+    op.extensions
+        .get_or_insert_with(Default::default)
+        .merge(ExtensionsBuilder::new().add("x-problem-codes", all).build());
+    for (status, codes) in by_status {
+        let listed: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
+        let mut response = ResponseBuilder::new()
+            .description(format!(
+                "A problem (application/problem+json) with one of the codes: {}",
+                listed.join(", ")
+            ))
+            .content(
+                PROBLEM_CONTENT_TYPE,
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Problem")))
+                    .build(),
+            )
+            .extensions(Some(ExtensionsBuilder::new().add("x-problem-codes", codes).build()));
+        if status == 401 {
+            response = response.header(
+                "WWW-Authenticate",
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::String))
+                    .description(Some("`Bearer realm=\"ward\"`"))
+                    .build(),
+            );
+        }
+        op.responses
+            .responses
+            .insert(status.to_string(), response.build().into());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn every_operation_has_its_problem_codes_and_every_code_is_catalogued() {
+        let spec = crate::openapi();
+        let table: HashMap<&str, &[&str]> = crate::routes::problem_codes().collect();
+        let mut seen = HashSet::new();
+        for (path, item) in spec.paths.paths.clone().iter_mut() {
+            for op in operations_mut(item) {
+                let id = op
+                    .operation_id
+                    .clone()
+                    .unwrap_or_else(|| panic!("{path}: no operation id"));
+                assert!(table.contains_key(id.as_str()), "{id}: no problem codes listed");
+                assert!(seen.insert(id.clone()), "{id}: duplicate operation id");
+                assert!(op.responses.responses.contains_key("500"), "{id}");
+                if path.starts_with("/v1/") {
+                    assert!(op.responses.responses.contains_key("401"), "{id}");
+                    assert!(op.security.is_some(), "{id}");
+                }
+            }
+        }
+        for (id, codes) in &table {
+            assert!(seen.contains(*id), "{id} is listed but is no operation");
+            for code in *codes {
+                assert!(problem_kind(code).is_some(), "{id}: {code} is not in the catalog");
+            }
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! A real server for each test: the API router on 127.0.0.1:0, over a real vault, over a
+//! real SQLite file in a temporary directory.
+
+use reqwest::header::HeaderMap;
+use reqwest::{Client, Method};
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex, OnceLock};
+use tempfile::TempDir;
+use time::macros::datetime;
+use ward_api::{ApiConfig, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE};
+use ward_core::access::Role;
+use ward_core::policy::DEFAULT_POLICY;
+use ward_core::{Caller, FakeClock, Policy};
+use ward_store_sqlite::SqliteStore;
+use ward_vault::{KeyMaterial, Vault, VaultConfig};
+
+/// Personal values that tests submit where they are invalid; no error may echo them.
+pub const SECRET: &str = "secret-value-123";
+pub const SECRET_NUMBER: i64 = 5_551_234_987;
+
+/// Log output of the whole test binary, captured by one global subscriber (a per-test
+/// subscriber would race with callsite caching across test threads).
+#[derive(Clone, Default)]
+pub struct LogBuffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+    fn make_writer(&'a self) -> LogBuffer {
+        self.clone()
+    }
+}
+
+static LOGS: OnceLock<LogBuffer> = OnceLock::new();
+
+fn capture_logs() -> &'static LogBuffer {
+    LOGS.get_or_init(|| {
+        let buffer = LogBuffer::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(buffer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("no other global subscriber");
+        buffer
+    })
+}
+
+/// Everything logged so far by every test's server.
+pub fn captured_logs() -> String {
+    let bytes = capture_logs()
+        .0
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+pub struct Server {
+    pub base: String,
+    pub client: Client,
+    /// An admin token, made with the CLI caller: the bootstrap key.
+    pub admin: String,
+    pub vault: Vault,
+    pub spec: Value,
+    _dir: TempDir,
+}
+
+/// A finished response, with what was asked.
+pub struct Resp {
+    pub method: Method,
+    pub path: String,
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        Self::start_with(ApiConfig::default()).await
+    }
+
+    pub async fn start_with(config: ApiConfig) -> Server {
+        capture_logs();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = SqliteStore::open(&dir.path().join("ward.db"))
+            .await
+            .expect("open the SQLite store");
+        let policy = Policy::parse(DEFAULT_POLICY).expect("the default policy parses");
+        let clock = FakeClock::new(datetime!(2026-03-01 09:00 UTC));
+        let vault = Vault::open(
+            Arc::new(store),
+            KeyMaterial::generate(24),
+            policy,
+            DEFAULT_POLICY,
+            Arc::new(clock),
+            VaultConfig::default(),
+        )
+        .await
+        .expect("open the vault");
+        let (_, token) = vault
+            .create_api_key(&Caller::cli(), "bootstrap admin", Role::Admin, &[])
+            .await
+            .expect("bootstrap key");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("local addr");
+        let app = ward_api::router(vault.clone(), config);
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("serve");
+        });
+        let spec = serde_json::to_value(ward_api::openapi()).expect("spec as JSON");
+        Server {
+            base: format!("http://{addr}"),
+            client: Client::builder().no_proxy().build().expect("client"),
+            admin: token.expose(),
+            vault,
+            spec,
+            _dir: dir,
+        }
+    }
+
+    /// Sends a request; `body` as JSON if given.
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Resp {
+        let mut req = self.client.request(method.clone(), format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        Resp::read(method, path, req.send().await.expect("send")).await
+    }
+
+    /// Sends raw bytes with a content type (or none).
+    pub async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Resp {
+        let mut req = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.base))
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(ct) = content_type {
+            req = req.header(reqwest::header::CONTENT_TYPE, ct);
+        }
+        Resp::read(method, path, req.send().await.expect("send")).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> Resp {
+        self.call(Method::PATCH, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Resp {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Creates a service key for `purposes` over HTTP; returns its token.
+    pub async fn service_key(&self, purposes: &[&str]) -> String {
+        let r = self
+            .post(
+                "/v1/keys",
+                &self.admin,
+                json!({"name": "service", "role": "service", "purposes": purposes}),
+            )
+            .await;
+        r.json_with(201)["token"].as_str().expect("token").to_owned()
+    }
+
+    /// Registers Anna for `registration`, consenting to marketing; returns her id.
+    pub async fn anna(&self) -> String {
+        let r = self.post("/v1/subjects", &self.admin, anna_body()).await;
+        r.json_with(201)["id"].as_str().expect("id").to_owned()
+    }
+
+    /// The `x-problem-codes` the spec declares for the operation serving `method` `path`.
+    pub fn declared_codes(&self, method: &Method, path: &str) -> Vec<String> {
+        let path = path.split('?').next().unwrap_or_default();
+        let segments: Vec<&str> = path.split('/').collect();
+        let mut best: Option<(usize, &Value)> = None;
+        for (template, item) in self.spec["paths"].as_object().expect("paths") {
+            let t: Vec<&str> = template.split('/').collect();
+            if t.len() != segments.len() {
+                continue;
+            }
+            let matches = t
+                .iter()
+                .zip(&segments)
+                .all(|(a, b)| a == b || (a.starts_with('{') && a.ends_with('}')));
+            let Some(op) = item.get(method.as_str().to_ascii_lowercase()) else {
+                continue;
+            };
+            let statics = t.iter().zip(&segments).filter(|(a, b)| a == b).count();
+            if matches && best.is_none_or(|(s, _)| statics > s) {
+                best = Some((statics, op));
+            }
+        }
+        let Some((_, op)) = best else { return Vec::new() };
+        op["x-problem-codes"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+            .unwrap_or_default()
+    }
+
+    /// Asserts `r` is a problem document with `status` and `code`, that the spec declares the
+    /// code for the operation, and that it echoes no secret value. Returns its body.
+    pub fn problem(&self, r: &Resp, status: u16, code: &str) -> Value {
+        assert_eq!(r.status, status, "{} {}: {}", r.method, r.path, r.text);
+        assert_problem_shape(r, code);
+        if code != "not_found" && code != "method_not_allowed" {
+            let declared = self.declared_codes(&r.method, &r.path);
+            assert!(
+                declared.iter().any(|c| c == code),
+                "{} {}: the spec does not declare `{code}` (declares {declared:?})",
+                r.method,
+                r.path
+            );
+        }
+        r.json()
+    }
+}
+
+/// The problem+json shape, with no secret in it.
+pub fn assert_problem_shape(r: &Resp, code: &str) {
+    let ct = r
+        .headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert_eq!(ct, PROBLEM_CONTENT_TYPE, "{} {}", r.method, r.path);
+    let body = r.json();
+    assert_eq!(body["code"], code, "{} {}: {}", r.method, r.path, r.text);
+    assert_eq!(body["type"], format!("{PROBLEM_TYPE_BASE}{code}"));
+    assert_eq!(body["status"], r.status);
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(body["detail"].is_string());
+    assert_no_secret(r);
+}
+
+pub fn assert_no_secret(r: &Resp) {
+    assert!(
+        !r.text.contains(SECRET),
+        "{} {} echoes a submitted value: {}",
+        r.method,
+        r.path,
+        r.text
+    );
+    assert!(
+        !r.text.contains(&SECRET_NUMBER.to_string()),
+        "{} {} echoes a submitted value: {}",
+        r.method,
+        r.path,
+        r.text
+    );
+}
+
+impl Resp {
+    async fn read(method: Method, path: &str, r: reqwest::Response) -> Resp {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.expect("body");
+        Resp {
+            method,
+            path: path.to_owned(),
+            status,
+            headers,
+            text,
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("{} {}: not JSON ({e}): {}", self.method, self.path, self.text))
+    }
+
+    /// Asserts the status and returns the JSON body.
+    pub fn json_with(&self, status: u16) -> Value {
+        assert_eq!(self.status, status, "{} {}: {}", self.method, self.path, self.text);
+        self.json()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub fn anna_body() -> Value {
+    json!({
+        "purpose": "registration",
+        "fields": {
+            "email": "Anna.Petrova@Example.RU",
+            "phone": "+7 (916) 123-45-67",
+            "full_name": "Анна Петрова",
+            "postal_address": "Moscow, Tverskaya 1",
+        },
+        "consents": ["marketing"],
+        "evidence": {"channel": "web_form", "ip": "203.0.113.7", "user_agent": "Firefox"},
+    })
+}
