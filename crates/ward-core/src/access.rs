@@ -28,7 +28,11 @@ pub struct Caller {
 impl Caller {
     /// The operator at the command line: an administrator.
     pub fn cli() -> Self {
-        Self { actor: Actor::Cli, role: Role::Admin, purposes: BTreeSet::new() }
+        Self {
+            actor: Actor::Cli,
+            role: Role::Admin,
+            purposes: BTreeSet::new(),
+        }
     }
 
     pub fn may_use(&self, purpose: &str) -> bool {
@@ -62,7 +66,11 @@ pub enum AccessRefusal {
     #[error("the subject has not consented to purpose `{0}`, whose legal basis is consent")]
     ConsentMissing(String),
     #[error("field `{field}` is in category `{category}`, which purpose `{purpose}` may not use")]
-    CategoryNotAllowed { field: String, category: String, purpose: String },
+    CategoryNotAllowed {
+        field: String,
+        category: String,
+        purpose: String,
+    },
     #[error("field `{0}` is not declared in the policy")]
     UnknownField(String),
 }
@@ -111,7 +119,10 @@ impl AccessRequest<'_> {
             return Err(AccessRefusal::PurposeNotAllowedForKey(purpose.to_owned()));
         }
         if !p.covers(action) {
-            return Err(AccessRefusal::ActionNotCovered { purpose: purpose.to_owned(), action });
+            return Err(AccessRefusal::ActionNotCovered {
+                purpose: purpose.to_owned(),
+                action,
+            });
         }
         Ok(p)
     }
@@ -192,15 +203,34 @@ mod tests {
 
     #[test]
     fn contract_purpose_needs_no_consent_and_returns_its_categories() {
-        let got = decide(&service(&["registration"]), "registration", SubjectState::Active, &[], None).unwrap();
-        assert_eq!(got, ["birth_date", "email", "full_name", "phone", "postal_address", "username"]);
+        let got = decide(
+            &service(&["registration"]),
+            "registration",
+            SubjectState::Active,
+            &[],
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            [
+                "birth_date",
+                "email",
+                "full_name",
+                "phone",
+                "postal_address",
+                "username"
+            ]
+        );
     }
 
     #[test]
     fn consent_purpose_needs_consent() {
         let c = service(&["marketing"]);
         assert_eq!(
-            decide(&c, "marketing", SubjectState::Active, &[], None).unwrap_err().code(),
+            decide(&c, "marketing", SubjectState::Active, &[], None)
+                .unwrap_err()
+                .code(),
             "consent_missing"
         );
         assert!(decide(&c, "marketing", SubjectState::Active, &["marketing"], None).is_ok());
@@ -211,10 +241,16 @@ mod tests {
         let c = service(&["marketing"]);
         let code = |p, s, req: Option<&[String]>| decide(&c, p, s, &["marketing"], req).unwrap_err().code();
         assert_eq!(code("selling", SubjectState::Active, None), "unknown_purpose");
-        assert_eq!(code("registration", SubjectState::Active, None), "purpose_not_allowed_for_key");
+        assert_eq!(
+            code("registration", SubjectState::Active, None),
+            "purpose_not_allowed_for_key"
+        );
         assert_eq!(code("marketing", SubjectState::Erased, None), "subject_erased");
         let ip = ["last_ip".to_owned()];
-        assert_eq!(code("marketing", SubjectState::Active, Some(&ip)), "category_not_allowed");
+        assert_eq!(
+            code("marketing", SubjectState::Active, Some(&ip)),
+            "category_not_allowed"
+        );
         let nope = ["shoe_size".to_owned()];
         assert_eq!(code("marketing", SubjectState::Active, Some(&nope)), "unknown_field");
     }

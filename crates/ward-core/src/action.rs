@@ -1,6 +1,5 @@
 //! The vocabulary of processing: 152-FZ Art. 3 item 3 operations and Art. 6 legal bases.
 
-
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident => $s:literal),+ $(,)? }) => {
         $(#[$m])*

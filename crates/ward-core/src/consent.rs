@@ -60,13 +60,22 @@ mod tests {
     use super::*;
 
     fn ev(purpose: &str, kind: ConsentEventKind) -> ConsentEvent {
-        ConsentEvent { purpose: purpose.into(), kind, at: OffsetDateTime::UNIX_EPOCH, policy_version: "1".into() }
+        ConsentEvent {
+            purpose: purpose.into(),
+            kind,
+            at: OffsetDateTime::UNIX_EPOCH,
+            policy_version: "1".into(),
+        }
     }
 
     #[test]
     fn the_latest_event_wins() {
         use ConsentEventKind::*;
-        let log = [ev("marketing", Given), ev("analytics", Given), ev("marketing", Withdrawn)];
+        let log = [
+            ev("marketing", Given),
+            ev("analytics", Given),
+            ev("marketing", Withdrawn),
+        ];
         assert_eq!(active_purposes(&log), BTreeSet::from(["analytics".to_owned()]));
         let log = [ev("marketing", Withdrawn), ev("marketing", Given)];
         assert_eq!(active_purposes(&log), BTreeSet::from(["marketing".to_owned()]));

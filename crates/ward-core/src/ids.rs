@@ -15,6 +15,9 @@ impl SubjectId {
     pub fn from_uuid(u: Uuid) -> Self {
         Self(u)
     }
+    pub fn from_bytes(b: [u8; 16]) -> Self {
+        Self(Uuid::from_bytes(b))
+    }
     pub fn as_uuid(&self) -> Uuid {
         self.0
     }
@@ -43,9 +46,7 @@ pub struct ApiKeyId(String);
 impl ApiKeyId {
     /// Parses a key id: 1 to 32 characters of `[a-z0-9]`.
     pub fn parse(s: &str) -> Option<Self> {
-        let ok = !s.is_empty()
-            && s.len() <= 32
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let ok = !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         ok.then(|| Self(s.to_owned()))
     }
     pub fn as_str(&self) -> &str {

@@ -140,8 +140,14 @@ mod tests {
 
     #[test]
     fn actions_parse_both_vocabularies() {
-        assert_eq!(JournalAction::parse("retrieval"), Some(ProcessingAction::Retrieval.into()));
-        assert_eq!(JournalAction::parse("consent.withdrawn"), Some(AdminEvent::ConsentWithdrawn.into()));
+        assert_eq!(
+            JournalAction::parse("retrieval"),
+            Some(ProcessingAction::Retrieval.into())
+        );
+        assert_eq!(
+            JournalAction::parse("consent.withdrawn"),
+            Some(AdminEvent::ConsentWithdrawn.into())
+        );
         assert_eq!(JournalAction::parse("steal"), None);
     }
 

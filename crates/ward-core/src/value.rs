@@ -152,7 +152,11 @@ mod tests {
 
     #[test]
     fn emails_are_lowercased_and_checked() {
-        check(FieldType::Email, " Anna.Petrova@Example.RU ", Ok("anna.petrova@example.ru"));
+        check(
+            FieldType::Email,
+            " Anna.Petrova@Example.RU ",
+            Ok("anna.petrova@example.ru"),
+        );
         check(FieldType::Email, "no-at-sign", Err(ValueError::Email));
         check(FieldType::Email, "Anna <a@b.ru>", Err(ValueError::Email));
         check(FieldType::Email, "a@localhost", Err(ValueError::Email));
@@ -174,8 +178,16 @@ mod tests {
         check(FieldType::Date, "1990-02-30", Err(ValueError::Date));
         check(FieldType::Date, "28.02.1990", Err(ValueError::Date));
         check(FieldType::Text { max_length: 5 }, "Анна", Ok("Анна"));
-        check(FieldType::Text { max_length: 3 }, "Анна", Err(ValueError::TooLong { max: 3 }));
-        check(FieldType::Text { max_length: 9 }, "a\u{0}b", Err(ValueError::ControlCharacters));
+        check(
+            FieldType::Text { max_length: 3 },
+            "Анна",
+            Err(ValueError::TooLong { max: 3 }),
+        );
+        check(
+            FieldType::Text { max_length: 9 },
+            "a\u{0}b",
+            Err(ValueError::ControlCharacters),
+        );
         check(FieldType::Ip, "2001:DB8::1", Ok("2001:db8::1"));
         check(FieldType::Ip, "300.1.1.1", Err(ValueError::Ip));
     }
@@ -187,6 +199,9 @@ mod tests {
             let e = t.parse(secret, "RU").unwrap_err();
             assert!(!e.to_string().contains(secret));
         }
-        assert_eq!(format!("{:?}", FieldValue::from_trusted(secret.into())), "FieldValue(<redacted>)");
+        assert_eq!(
+            format!("{:?}", FieldValue::from_trusted(secret.into())),
+            "FieldValue(<redacted>)"
+        );
     }
 }

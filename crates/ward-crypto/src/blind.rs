@@ -27,7 +27,10 @@ impl std::fmt::Debug for BlindIndex {
 impl BlindIndex {
     /// `bits` is clamped to 8..=64.
     pub fn new(key: [u8; 32], bits: u8) -> Self {
-        Self { key, bits: bits.clamp(MIN_BITS, MAX_BITS) }
+        Self {
+            key,
+            bits: bits.clamp(MIN_BITS, MAX_BITS),
+        }
     }
 
     pub fn bits(&self) -> u8 {

@@ -77,7 +77,10 @@ mod tests {
         let ct = k.seal(b"subject-1/email", b"anna@example.ru");
         assert_eq!(k.open(b"subject-1/email", &ct).unwrap(), b"anna@example.ru");
         assert_eq!(k.open(b"subject-2/email", &ct), Err(CryptoError::Decrypt));
-        assert_eq!(DataKey::generate().open(b"subject-1/email", &ct), Err(CryptoError::Decrypt));
+        assert_eq!(
+            DataKey::generate().open(b"subject-1/email", &ct),
+            Err(CryptoError::Decrypt)
+        );
         let mut bad = ct.clone();
         *bad.last_mut().unwrap() ^= 1;
         assert_eq!(k.open(b"subject-1/email", &bad), Err(CryptoError::Decrypt));

@@ -113,8 +113,18 @@ impl CheckpointSigner {
     }
 
     pub fn sign(&self, seq: i64, head: Hash32, at_micros: i64) -> Checkpoint {
-        let signature = self.key.sign(&checkpoint_message(seq, &head, at_micros)).to_bytes().to_vec();
-        Checkpoint { seq, head, at_micros, key_id: self.key_id.clone(), signature }
+        let signature = self
+            .key
+            .sign(&checkpoint_message(seq, &head, at_micros))
+            .to_bytes()
+            .to_vec();
+        Checkpoint {
+            seq,
+            head,
+            at_micros,
+            key_id: self.key_id.clone(),
+            signature,
+        }
     }
 
     /// Verifies a checkpoint against this signer's public key.
@@ -128,9 +138,16 @@ pub fn verify_checkpoint(public: &VerifyingKey, cp: &Checkpoint) -> Result<(), C
     if cp.key_id != key_id(public) {
         return Err(CryptoError::BadSignature);
     }
-    let sig: [u8; 64] = cp.signature.as_slice().try_into().map_err(|_| CryptoError::BadSignature)?;
+    let sig: [u8; 64] = cp
+        .signature
+        .as_slice()
+        .try_into()
+        .map_err(|_| CryptoError::BadSignature)?;
     public
-        .verify(&checkpoint_message(cp.seq, &cp.head, cp.at_micros), &ed25519_dalek::Signature::from_bytes(&sig))
+        .verify(
+            &checkpoint_message(cp.seq, &cp.head, cp.at_micros),
+            &ed25519_dalek::Signature::from_bytes(&sig),
+        )
         .map_err(|_| CryptoError::BadSignature)
 }
 
@@ -139,7 +156,15 @@ mod tests {
     use super::*;
 
     fn content<'a>(fields: &'a [String], purpose: Option<&'a str>) -> EntryContent<'a> {
-        EntryContent { at_micros: 1, actor: "key:abc", action: "retrieval", subject: Some(&[7; 16]), purpose, fields, detail: None }
+        EntryContent {
+            at_micros: 1,
+            actor: "key:abc",
+            action: "retrieval",
+            subject: Some(&[7; 16]),
+            purpose,
+            fields,
+            detail: None,
+        }
     }
 
     #[test]
@@ -153,7 +178,10 @@ mod tests {
         // Length prefixes keep field boundaries: ["ab"] differs from ["a","b"].
         let one = vec!["ab".to_owned()];
         let two = vec!["a".to_owned(), "b".to_owned()];
-        assert_ne!(entry_hash(&GENESIS, &content(&one, None)), entry_hash(&GENESIS, &content(&two, None)));
+        assert_ne!(
+            entry_hash(&GENESIS, &content(&one, None)),
+            entry_hash(&GENESIS, &content(&two, None))
+        );
     }
 
     #[test]

@@ -60,7 +60,10 @@ impl KeyRing {
         if !keks.contains_key(active) {
             return Err(CryptoError::UnknownKek(active.to_owned()));
         }
-        Ok(Self { keks, active: active.to_owned() })
+        Ok(Self {
+            keks,
+            active: active.to_owned(),
+        })
     }
 
     pub fn active_id(&self) -> &str {
@@ -80,7 +83,10 @@ impl KeyRing {
     }
 
     pub fn unwrap(&self, subject: &[u8], kek_id: &str, wrapped: &[u8]) -> Result<DataKey, CryptoError> {
-        let kek = self.keks.get(kek_id).ok_or_else(|| CryptoError::UnknownKek(kek_id.to_owned()))?;
+        let kek = self
+            .keks
+            .get(kek_id)
+            .ok_or_else(|| CryptoError::UnknownKek(kek_id.to_owned()))?;
         let mut raw = open_with(&kek.key, &wrap_aad(subject, kek_id), wrapped)?;
         let bytes: [u8; 32] = raw.as_slice().try_into().map_err(|_| CryptoError::Malformed)?;
         raw.zeroize();
@@ -114,8 +120,14 @@ mod tests {
         assert_eq!(dek2.open(b"aad", &ct).unwrap(), b"value");
         // Old wrapping still works during rotation; a wrapped key moved to another subject doesn't.
         assert!(ring2.unwrap(b"subject", "1", &wrapped).is_ok());
-        assert_eq!(ring2.unwrap(b"other", "2", &wrapped2).unwrap_err(), CryptoError::Decrypt);
-        assert_eq!(ring2.unwrap(b"subject", "9", &wrapped2).unwrap_err(), CryptoError::UnknownKek("9".into()));
+        assert_eq!(
+            ring2.unwrap(b"other", "2", &wrapped2).unwrap_err(),
+            CryptoError::Decrypt
+        );
+        assert_eq!(
+            ring2.unwrap(b"subject", "9", &wrapped2).unwrap_err(),
+            CryptoError::UnknownKek("9".into())
+        );
     }
 
     #[test]

@@ -26,7 +26,9 @@ impl std::fmt::Debug for ApiToken {
 impl ApiToken {
     pub fn generate() -> Self {
         let mut rng = rand::rngs::OsRng;
-        let id: String = (0..ID_LEN).map(|_| char::from(ID_ALPHABET[rng.gen_range(0..ID_ALPHABET.len())])).collect();
+        let id: String = (0..ID_LEN)
+            .map(|_| char::from(ID_ALPHABET[rng.gen_range(0..ID_ALPHABET.len())]))
+            .collect();
         let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(crate::random_key());
         Self { id, secret }
     }
@@ -35,10 +37,16 @@ impl ApiToken {
     pub fn parse(s: &str) -> Option<Self> {
         let rest = s.strip_prefix(PREFIX)?;
         let (id, secret) = rest.split_once('_')?;
-        let id_ok = !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        let id_ok =
+            !id.is_empty() && id.len() <= 32 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         let secret_ok = (20..=128).contains(&secret.len())
-            && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        (id_ok && secret_ok).then(|| Self { id: id.to_owned(), secret: secret.to_owned() })
+            && secret
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        (id_ok && secret_ok).then(|| Self {
+            id: id.to_owned(),
+            secret: secret.to_owned(),
+        })
     }
 
     pub fn id(&self) -> &str {
@@ -107,7 +115,14 @@ mod tests {
 
     #[test]
     fn malformed_tokens_are_rejected() {
-        for s in ["", "ward_", "ward_abc", "bearer_abc_def", "ward_ABC_aaaaaaaaaaaaaaaaaaaaaaaa", "ward_abc_short"] {
+        for s in [
+            "",
+            "ward_",
+            "ward_abc",
+            "bearer_abc_def",
+            "ward_ABC_aaaaaaaaaaaaaaaaaaaaaaaa",
+            "ward_abc_short",
+        ] {
             assert!(ApiToken::parse(s).is_none(), "{s}");
         }
         assert!(format!("{:?}", ApiToken::generate()).ends_with("<redacted>)"));

@@ -8,7 +8,10 @@ use ward_crypto::journal::{entry_hash, EntryContent, GENESIS};
 
 /// The hash-relevant content of a stored entry.
 pub fn content(e: &JournalEntry) -> EntryContentOwned<'_> {
-    EntryContentOwned { subject: e.subject.map(|s| *s.as_bytes()), e }
+    EntryContentOwned {
+        subject: e.subject.map(|s| *s.as_bytes()),
+        e,
+    }
 }
 
 /// Helper that owns the subject bytes so an [`EntryContent`] can borrow them.
@@ -35,7 +38,10 @@ impl EntryContentOwned<'_> {
 }
 
 /// Turns drafts into entries that follow `head`, and returns them with the new head.
-pub fn link(head: Option<JournalHead>, drafts: impl IntoIterator<Item = JournalDraft>) -> (Vec<JournalEntry>, Option<JournalHead>) {
+pub fn link(
+    head: Option<JournalHead>,
+    drafts: impl IntoIterator<Item = JournalDraft>,
+) -> (Vec<JournalEntry>, Option<JournalHead>) {
     let (mut seq, mut prev) = head.map_or((0, GENESIS), |h| (h.seq, h.hash));
     let mut out = Vec::new();
     for d in drafts {

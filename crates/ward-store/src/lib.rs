@@ -11,8 +11,10 @@
 pub mod chain;
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod decode;
 mod error;
 mod model;
+pub mod plan;
 
 pub use error::StoreError;
 pub use model::*;

@@ -143,14 +143,20 @@ pub enum Change {
         at: OffsetDateTime,
     },
     /// Precondition: active. Appends the events.
-    AddConsentEvents { id: SubjectId, events: Vec<ConsentEventRecord> },
+    AddConsentEvents {
+        id: SubjectId,
+        events: Vec<ConsentEventRecord>,
+    },
     /// Precondition: exists and active (else `NotFound` / `Erased`). Destroys the data key, the
     /// sealed fields, the index entries and the consent evidence; keeps a tombstone with
     /// `erased_at` and the consent events' metadata.
     EraseSubject { id: SubjectId, at: OffsetDateTime },
     /// For each record: if the subject is active and its key is still wrapped under
     /// `old_kek_id`, replace the wrapped key. Always `Done`.
-    RewrapKeys { old_kek_id: String, keys: Vec<WrappedKeyRecord> },
+    RewrapKeys {
+        old_kek_id: String,
+        keys: Vec<WrappedKeyRecord>,
+    },
     /// Precondition: no key with this id. Else `AlreadyExists`.
     CreateApiKey(ApiKeyRecord),
     /// Precondition: exists and not revoked (else `NotFound` / `Revoked`).

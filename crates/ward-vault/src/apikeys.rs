@@ -23,7 +23,14 @@ pub struct ApiKeyView {
 
 impl From<ApiKeyRecord> for ApiKeyView {
     fn from(r: ApiKeyRecord) -> Self {
-        Self { id: r.id, name: r.name, role: r.role, purposes: r.purposes, created_at: r.created_at, revoked_at: r.revoked_at }
+        Self {
+            id: r.id,
+            name: r.name,
+            role: r.role,
+            purposes: r.purposes,
+            created_at: r.created_at,
+            revoked_at: r.revoked_at,
+        }
     }
 }
 
@@ -39,7 +46,11 @@ impl Vault {
         let token = ApiToken::parse(presented).ok_or(VaultError::Unauthorized)?;
         let now = self.now();
         let cached = {
-            let cache = self.inner.key_cache.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let cache = self
+                .inner
+                .key_cache
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             cache
                 .get(token.id())
                 .filter(|c| now - c.fetched < self.inner.config.api_key_cache_ttl)
@@ -48,12 +59,26 @@ impl Vault {
         let record = match cached {
             Some(r) => r,
             None => {
-                let r = self.store().find_api_key(token.id()).await?.ok_or(VaultError::Unauthorized)?;
-                let mut cache = self.inner.key_cache.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let r = self
+                    .store()
+                    .find_api_key(token.id())
+                    .await?
+                    .ok_or(VaultError::Unauthorized)?;
+                let mut cache = self
+                    .inner
+                    .key_cache
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if cache.len() > 10_000 {
                     cache.clear();
                 }
-                cache.insert(r.id.clone(), CachedKey { record: r.clone(), fetched: now });
+                cache.insert(
+                    r.id.clone(),
+                    CachedKey {
+                        record: r.clone(),
+                        fetched: now,
+                    },
+                );
                 r
             }
         };
@@ -61,17 +86,30 @@ impl Vault {
             return Err(VaultError::Unauthorized);
         }
         let id = ApiKeyId::parse(&record.id).ok_or(VaultError::Unauthorized)?;
-        Ok(Caller { actor: Actor::ApiKey(id), role: record.role, purposes: record.purposes.into_iter().collect() })
+        Ok(Caller {
+            actor: Actor::ApiKey(id),
+            role: record.role,
+            purposes: record.purposes.into_iter().collect(),
+        })
     }
 
     /// Creates a key. Returns its view and the token, which is shown once and never stored.
-    pub async fn create_api_key(&self, caller: &Caller, name: &str, role: Role, purposes: &[String]) -> VaultResult<(ApiKeyView, ApiToken)> {
+    pub async fn create_api_key(
+        &self,
+        caller: &Caller,
+        name: &str,
+        role: Role,
+        purposes: &[String],
+    ) -> VaultResult<(ApiKeyView, ApiToken)> {
         if !caller.is_admin() {
             return Err(VaultError::admin_only());
         }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-            return Err(VaultError::invalid("invalid_key_name", "a key name is 1 to 100 characters"));
+            return Err(VaultError::invalid(
+                "invalid_key_name",
+                "a key name is 1 to 100 characters",
+            ));
         }
         let purposes: BTreeSet<String> = purposes.iter().cloned().collect();
         for p in &purposes {
@@ -81,10 +119,16 @@ impl Vault {
         }
         match role {
             Role::Service if purposes.is_empty() => {
-                return Err(VaultError::invalid("purposes_required", "a service key needs at least one purpose"));
+                return Err(VaultError::invalid(
+                    "purposes_required",
+                    "a service key needs at least one purpose",
+                ));
             }
             Role::Admin if !purposes.is_empty() => {
-                return Err(VaultError::invalid("purposes_not_applicable", "an admin key may use every purpose; list none"));
+                return Err(VaultError::invalid(
+                    "purposes_not_applicable",
+                    "an admin key may use every purpose; list none",
+                ));
             }
             _ => {}
         }
@@ -99,7 +143,8 @@ impl Vault {
             created_at: now,
             revoked_at: None,
         };
-        let entry = JournalDraft::new(now, &caller.actor, AdminEvent::ApiKeyCreated).detail(format!("key:{} role:{role}", record.id));
+        let entry = JournalDraft::new(now, &caller.actor, AdminEvent::ApiKeyCreated)
+            .detail(format!("key:{} role:{role}", record.id));
         match self.commit(Change::CreateApiKey(record.clone()), vec![entry]).await? {
             OpOutcome::Done => Ok((record.into(), token)),
             other => Err(VaultError::Internal(format!("creating an API key: {other:?}"))),
@@ -110,7 +155,13 @@ impl Vault {
         if !caller.is_admin() {
             return Err(VaultError::admin_only());
         }
-        Ok(self.store().find_api_keys().await?.into_iter().map(Into::into).collect())
+        Ok(self
+            .store()
+            .find_api_keys()
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     pub async fn revoke_api_key(&self, caller: &Caller, id: &str) -> VaultResult<()> {
@@ -119,8 +170,20 @@ impl Vault {
         }
         let now = self.now();
         let entry = JournalDraft::new(now, &caller.actor, AdminEvent::ApiKeyRevoked).detail(format!("key:{id}"));
-        let outcome = self.commit(Change::RevokeApiKey { id: id.to_owned(), at: now }, vec![entry]).await?;
-        self.inner.key_cache.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(id);
+        let outcome = self
+            .commit(
+                Change::RevokeApiKey {
+                    id: id.to_owned(),
+                    at: now,
+                },
+                vec![entry],
+            )
+            .await?;
+        self.inner
+            .key_cache
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(id);
         match outcome {
             OpOutcome::Done => Ok(()),
             OpOutcome::NotFound => Err(VaultError::NotFound("api_key_not_found", format!("no API key `{id}`"))),

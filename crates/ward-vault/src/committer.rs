@@ -26,20 +26,31 @@ impl Committer {
         let (tx, rx) = mpsc::channel(max_batch.max(1) * 4);
         let stop = Arc::new(Notify::new());
         let task = tokio::spawn(run(store, rx, max_batch.max(1), stop.clone()));
-        Self { tx, stop, task: std::sync::Mutex::new(Some(task)) }
+        Self {
+            tx,
+            stop,
+            task: std::sync::Mutex::new(Some(task)),
+        }
     }
 
     /// Queues `op` and waits until it is durable (or failed as a whole).
     pub(crate) async fn submit(&self, op: WriteOp) -> StoreResult<OpOutcome> {
         let (done, rx) = oneshot::channel();
-        self.tx.send(Job { op, done }).await.map_err(|_| StoreError::Unavailable(SHUT.into()))?;
+        self.tx
+            .send(Job { op, done })
+            .await
+            .map_err(|_| StoreError::Unavailable(SHUT.into()))?;
         rx.await.map_err(|_| StoreError::Unavailable(SHUT.into()))?
     }
 
     /// Stops taking new work, writes what is queued, and waits for the writer to finish.
     pub(crate) async fn shutdown(&self) {
         self.stop.notify_one();
-        let task = self.task.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
         if let Some(t) = task {
             if let Err(e) = t.await {
                 tracing::error!(error = %e, "journal writer task failed");

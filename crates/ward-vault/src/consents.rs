@@ -44,7 +44,14 @@ pub struct ConsentStatus {
 }
 
 impl Vault {
-    async fn consent_event(&self, caller: &Caller, id: SubjectId, purpose: &str, kind: ConsentEventKind, evidence: Option<Evidence>) -> VaultResult<()> {
+    async fn consent_event(
+        &self,
+        caller: &Caller,
+        id: SubjectId,
+        purpose: &str,
+        kind: ConsentEventKind,
+        evidence: Option<Evidence>,
+    ) -> VaultResult<()> {
         self.consent_purpose(caller, purpose)?;
         let loaded = self.load(id).await?;
         if loaded.record.state == SubjectState::Erased {
@@ -66,9 +73,14 @@ impl Vault {
             }
             ConsentEventKind::Withdrawn => {
                 if !active {
-                    return Err(VaultError::NotFound("consent_not_found", format!("the subject has no consent to purpose `{purpose}` to withdraw")));
+                    return Err(VaultError::NotFound(
+                        "consent_not_found",
+                        format!("the subject has no consent to purpose `{purpose}` to withdraw"),
+                    ));
                 }
-                let entry = JournalDraft::new(now, &caller.actor, AdminEvent::ConsentWithdrawn).subject(id).purpose(purpose);
+                let entry = JournalDraft::new(now, &caller.actor, AdminEvent::ConsentWithdrawn)
+                    .subject(id)
+                    .purpose(purpose);
                 (entry, None)
             }
         };
@@ -76,8 +88,23 @@ impl Vault {
             Some((e, v)) => (Some(e), v),
             None => (None, self.policy().version.clone()),
         };
-        let record = ConsentEventRecord { purpose: purpose.to_owned(), kind, at: now, policy_version, evidence };
-        match self.commit(Change::AddConsentEvents { id, events: vec![record] }, vec![event]).await? {
+        let record = ConsentEventRecord {
+            purpose: purpose.to_owned(),
+            kind,
+            at: now,
+            policy_version,
+            evidence,
+        };
+        match self
+            .commit(
+                Change::AddConsentEvents {
+                    id,
+                    events: vec![record],
+                },
+                vec![event],
+            )
+            .await?
+        {
             OpOutcome::Done => Ok(()),
             OpOutcome::Erased => Err(AccessRefusal::SubjectErased.into()),
             OpOutcome::NotFound => Err(VaultError::SubjectNotFound),
@@ -86,18 +113,30 @@ impl Vault {
     }
 
     /// Records the subject's consent to a consent-based purpose.
-    pub async fn give_consent(&self, caller: &Caller, id: SubjectId, purpose: &str, evidence: Evidence) -> VaultResult<()> {
-        self.consent_event(caller, id, purpose, ConsentEventKind::Given, Some(evidence)).await
+    pub async fn give_consent(
+        &self,
+        caller: &Caller,
+        id: SubjectId,
+        purpose: &str,
+        evidence: Evidence,
+    ) -> VaultResult<()> {
+        self.consent_event(caller, id, purpose, ConsentEventKind::Given, Some(evidence))
+            .await
     }
 
     /// Withdraws consent. Takes effect on the very next read: reads decide from the store.
     pub async fn withdraw_consent(&self, caller: &Caller, id: SubjectId, purpose: &str) -> VaultResult<()> {
-        self.consent_event(caller, id, purpose, ConsentEventKind::Withdrawn, None).await
+        self.consent_event(caller, id, purpose, ConsentEventKind::Withdrawn, None)
+            .await
     }
 
     /// The subject's standing on every purpose of the policy. Contains no personal data.
     pub async fn consent_overview(&self, id: SubjectId) -> VaultResult<Vec<ConsentStatus>> {
-        let record = self.store().find_subject(id).await?.ok_or(VaultError::SubjectNotFound)?;
+        let record = self
+            .store()
+            .find_subject(id)
+            .await?
+            .ok_or(VaultError::SubjectNotFound)?;
         if record.state == SubjectState::Erased {
             return Err(AccessRefusal::SubjectErased.into());
         }

@@ -53,7 +53,10 @@ impl VaultError {
     }
 
     pub(crate) fn invalid(code: &'static str, message: impl Into<String>) -> Self {
-        VaultError::Invalid { code, message: message.into() }
+        VaultError::Invalid {
+            code,
+            message: message.into(),
+        }
     }
 
     pub(crate) fn admin_only() -> Self {

@@ -61,13 +61,30 @@ impl fmt::Display for Tamper {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Tamper::Modified { seq } => write!(f, "entry {seq} was modified: its content does not match its hash"),
-            Tamper::Removed { seq } => write!(f, "entry {seq} was removed: the chain skips from entry {} onwards", seq - 1),
+            Tamper::Removed { seq } => write!(
+                f,
+                "entry {seq} was removed: the chain skips from entry {} onwards",
+                seq - 1
+            ),
             Tamper::Inserted { seq } => write!(f, "entry {seq} was inserted: Ward's chain does not link through it"),
-            Tamper::Reordered { seq } => write!(f, "entry {seq} was reordered: it links to an entry that comes after it"),
-            Tamper::CheckpointMismatch { seq } => write!(f, "the chain up to entry {seq} was rewritten: it does not match the signed checkpoint at {seq}"),
-            Tamper::BadCheckpoint { seq } => write!(f, "the checkpoint at entry {seq} has a signature that does not verify"),
-            Tamper::Truncated { last_seq, checkpoint_seq } => {
-                write!(f, "entries after {last_seq} were removed: a signed checkpoint vouches for {checkpoint_seq} entries")
+            Tamper::Reordered { seq } => {
+                write!(f, "entry {seq} was reordered: it links to an entry that comes after it")
+            }
+            Tamper::CheckpointMismatch { seq } => write!(
+                f,
+                "the chain up to entry {seq} was rewritten: it does not match the signed checkpoint at {seq}"
+            ),
+            Tamper::BadCheckpoint { seq } => {
+                write!(f, "the checkpoint at entry {seq} has a signature that does not verify")
+            }
+            Tamper::Truncated {
+                last_seq,
+                checkpoint_seq,
+            } => {
+                write!(
+                    f,
+                    "entries after {last_seq} were removed: a signed checkpoint vouches for {checkpoint_seq} entries"
+                )
             }
         }
     }
@@ -100,8 +117,16 @@ impl Vault {
     /// Signs a checkpoint of the current head if it moved since the last one.
     pub async fn checkpoint(&self) -> VaultResult<Option<Checkpoint>> {
         let store = self.store();
-        let Some(head) = store.find_journal_head().await? else { return Ok(None) };
-        let last = store.find_checkpoints().await?.into_iter().map(|c| c.seq).max().unwrap_or(0);
+        let Some(head) = store.find_journal_head().await? else {
+            return Ok(None);
+        };
+        let last = store
+            .find_checkpoints()
+            .await?
+            .into_iter()
+            .map(|c| c.seq)
+            .max()
+            .unwrap_or(0);
         if head.seq <= last {
             return Ok(None);
         }
@@ -112,9 +137,17 @@ impl Vault {
 }
 
 /// Verifies a journal with the trusted checkpoint key.
-pub async fn verify(store: &dyn ward_store::Store, signer: &ward_crypto::CheckpointSigner) -> VaultResult<VerifyReport> {
+pub async fn verify(
+    store: &dyn ward_store::Store,
+    signer: &ward_crypto::CheckpointSigner,
+) -> VaultResult<VerifyReport> {
     let checkpoints = store.find_checkpoints().await?;
-    let mut report = VerifyReport { entries: 0, checkpoints: checkpoints.len(), head: None, problem: None };
+    let mut report = VerifyReport {
+        entries: 0,
+        checkpoints: checkpoints.len(),
+        head: None,
+        problem: None,
+    };
     for cp in &checkpoints {
         if signer.verify(cp).is_err() {
             report.problem = Some(Tamper::BadCheckpoint { seq: cp.seq });
@@ -134,7 +167,11 @@ pub async fn verify(store: &dyn ward_store::Store, signer: &ward_crypto::Checkpo
             let problem = if chain::content(e).hash_after(&e.prev_hash) != e.hash {
                 Some(Tamper::Modified { seq: e.seq })
             } else if e.seq != expected {
-                Some(if e.seq > expected { Tamper::Removed { seq: expected } } else { Tamper::Inserted { seq: e.seq } })
+                Some(if e.seq > expected {
+                    Tamper::Removed { seq: expected }
+                } else {
+                    Tamper::Inserted { seq: e.seq }
+                })
             } else if e.prev_hash != prev {
                 Some(classify_broken_link(store, e, prev).await?)
             } else if by_seq.get(&e.seq).is_some_and(|h| *h != e.hash) {
@@ -153,7 +190,10 @@ pub async fn verify(store: &dyn ward_store::Store, signer: &ward_crypto::Checkpo
     }
     report.head = (report.entries > 0).then_some(prev);
     if let Some(cp) = checkpoints.iter().map(|c| c.seq).max().filter(|s| *s > report.entries) {
-        report.problem = Some(Tamper::Truncated { last_seq: report.entries, checkpoint_seq: cp });
+        report.problem = Some(Tamper::Truncated {
+            last_seq: report.entries,
+            checkpoint_seq: cp,
+        });
     }
     Ok(report)
 }

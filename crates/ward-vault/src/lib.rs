@@ -44,7 +44,10 @@ pub struct VaultConfig {
 
 impl Default for VaultConfig {
     fn default() -> Self {
-        Self { max_batch: 512, api_key_cache_ttl: Duration::seconds(5) }
+        Self {
+            max_batch: 512,
+            api_key_cache_ttl: Duration::seconds(5),
+        }
     }
 }
 

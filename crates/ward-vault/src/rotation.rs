@@ -39,13 +39,17 @@ impl Vault {
                     continue;
                 }
                 let (kek_id, wrapped) = ring.rewrap(r.subject.as_bytes(), &r.key.kek_id, &r.key.wrapped)?;
-                by_old.entry(r.key.kek_id).or_default().push(WrappedKeyRecord { subject: r.subject, key: WrappedKey { kek_id, wrapped } });
+                by_old.entry(r.key.kek_id).or_default().push(WrappedKeyRecord {
+                    subject: r.subject,
+                    key: WrappedKey { kek_id, wrapped },
+                });
             }
             for (old, keys) in by_old {
                 let n = keys.len() as u64;
                 let entry = JournalDraft::new(self.now(), &caller.actor, AdminEvent::KeyRotation)
                     .detail(format!("rewrapped {n} data keys from kek:{old} to kek:{active}"));
-                self.commit(Change::RewrapKeys { old_kek_id: old, keys }, vec![entry]).await?;
+                self.commit(Change::RewrapKeys { old_kek_id: old, keys }, vec![entry])
+                    .await?;
                 report.rewrapped += n;
             }
         }

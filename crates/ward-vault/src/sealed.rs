@@ -57,9 +57,13 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<SealedFields, CryptoError> {
     let mut out = SealedFields::new();
     for _ in 0..count {
         let n = usize::from(r.take(1)?[0]);
-        let name = std::str::from_utf8(r.take(n)?).map_err(|_| CryptoError::Malformed)?.to_owned();
+        let name = std::str::from_utf8(r.take(n)?)
+            .map_err(|_| CryptoError::Malformed)?
+            .to_owned();
         let len = u32::from_be_bytes(r.take(4)?.try_into().map_err(|_| CryptoError::Malformed)?);
-        let ct = r.take(usize::try_from(len).map_err(|_| CryptoError::Malformed)?)?.to_vec();
+        let ct = r
+            .take(usize::try_from(len).map_err(|_| CryptoError::Malformed)?)?
+            .to_vec();
         out.insert(name, ct);
     }
     if !r.0.is_empty() {

@@ -21,7 +21,9 @@ pub struct NewSubjectInput {
     pub fields: BTreeMap<String, String>,
     /// Consent-based purposes the subject consents to, given at collection.
     pub consents: Vec<String>,
-    pub evidence: Evidence,
+    /// How the data and consents were obtained. Required when `consents` is not empty;
+    /// otherwise defaults to channel `api`.
+    pub evidence: Option<Evidence>,
 }
 
 /// What a purpose-bound read returns.
@@ -56,12 +58,18 @@ impl Vault {
         let mut problems = Vec::new();
         for (name, value) in raw {
             match policy.field(name) {
-                None => problems.push(FieldProblem { field: name.clone(), message: "this field is not declared in the policy".into() }),
+                None => problems.push(FieldProblem {
+                    field: name.clone(),
+                    message: "this field is not declared in the policy".into(),
+                }),
                 Some(def) => match def.field_type.parse(value, &policy.default_region) {
                     Ok(v) => {
                         out.insert(name.clone(), v);
                     }
-                    Err(e) => problems.push(FieldProblem { field: name.clone(), message: e.to_string() }),
+                    Err(e) => problems.push(FieldProblem {
+                        field: name.clone(),
+                        message: e.to_string(),
+                    }),
                 },
             }
         }
@@ -72,7 +80,13 @@ impl Vault {
         }
     }
 
-    pub(crate) fn seal_evidence(&self, key: &DataKey, id: SubjectId, purpose: &str, evidence: &Evidence) -> VaultResult<Vec<u8>> {
+    pub(crate) fn seal_evidence(
+        &self,
+        key: &DataKey,
+        id: SubjectId,
+        purpose: &str,
+        evidence: &Evidence,
+    ) -> VaultResult<Vec<u8>> {
         let json = serde_json::to_vec(evidence).map_err(|e| VaultError::Internal(e.to_string()))?;
         Ok(key.seal(&sealed::evidence_aad(id, purpose), &json))
     }
@@ -80,7 +94,10 @@ impl Vault {
     pub(crate) fn check_evidence(&self, evidence: &mut Evidence) -> VaultResult<()> {
         let ok = |s: &str, max: usize| s.chars().count() <= max && !s.chars().any(char::is_control);
         if evidence.channel.trim().is_empty() || !ok(&evidence.channel, 64) {
-            return Err(VaultError::invalid("invalid_evidence", "evidence.channel must be 1 to 64 characters (e.g. \"web_form\")"));
+            return Err(VaultError::invalid(
+                "invalid_evidence",
+                "evidence.channel must be 1 to 64 characters (e.g. \"web_form\")",
+            ));
         }
         for (name, v, max) in [
             ("policy_version", &evidence.policy_version, 128),
@@ -89,12 +106,18 @@ impl Vault {
             ("user_agent", &evidence.user_agent, 1024),
         ] {
             if v.as_deref().is_some_and(|s| !ok(s, max)) {
-                return Err(VaultError::invalid("invalid_evidence", format!("evidence.{name} must be at most {max} characters, without control characters")));
+                return Err(VaultError::invalid(
+                    "invalid_evidence",
+                    format!("evidence.{name} must be at most {max} characters, without control characters"),
+                ));
             }
         }
         if let Some(ip) = &evidence.ip {
             if ip.parse::<std::net::IpAddr>().is_err() {
-                return Err(VaultError::invalid("invalid_evidence", "evidence.ip is not an IP address"));
+                return Err(VaultError::invalid(
+                    "invalid_evidence",
+                    "evidence.ip is not an IP address",
+                ));
             }
         }
         if evidence.policy_version.is_none() {
@@ -105,24 +128,43 @@ impl Vault {
 
     /// A consent-based purpose the caller may record consent for.
     pub(crate) fn consent_purpose<'p>(&'p self, caller: &Caller, purpose: &str) -> VaultResult<&'p Purpose> {
-        let p = self.policy().purpose(purpose).ok_or_else(|| AccessRefusal::UnknownPurpose(purpose.to_owned()))?;
+        let p = self
+            .policy()
+            .purpose(purpose)
+            .ok_or_else(|| AccessRefusal::UnknownPurpose(purpose.to_owned()))?;
         if !caller.may_use(purpose) {
             return Err(AccessRefusal::PurposeNotAllowedForKey(purpose.to_owned()).into());
         }
         if !p.legal_basis.needs_consent() {
             return Err(VaultError::invalid(
                 "consent_not_applicable",
-                format!("purpose `{purpose}` rests on `{}`, not on consent; there is no consent to record or withdraw", p.legal_basis),
+                format!(
+                    "purpose `{purpose}` rests on `{}`, not on consent; there is no consent to record or withdraw",
+                    p.legal_basis
+                ),
             ));
         }
         Ok(p)
     }
 
     /// Registers a subject: collection for `input.purpose`, plus the consents given.
-    pub async fn create_subject(&self, caller: &Caller, mut input: NewSubjectInput) -> VaultResult<SubjectId> {
+    pub async fn create_subject(&self, caller: &Caller, input: NewSubjectInput) -> VaultResult<SubjectId> {
         let policy = self.policy().clone();
         let purpose = AccessRequest::check_purpose(&policy, caller, &input.purpose, ProcessingAction::Collection)?;
-        self.check_evidence(&mut input.evidence)?;
+        let mut evidence = match input.evidence {
+            Some(e) => e,
+            None if input.consents.is_empty() => Evidence {
+                channel: "api".into(),
+                ..Evidence::default()
+            },
+            None => {
+                return Err(VaultError::invalid(
+                    "invalid_evidence",
+                    "evidence is required when consents are given",
+                ))
+            }
+        };
+        self.check_evidence(&mut evidence)?;
         let consents: BTreeSet<String> = input.consents.iter().cloned().collect();
         let mut allowed: BTreeSet<&String> = purpose.categories.iter().collect();
         for c in &consents {
@@ -137,7 +179,10 @@ impl Vault {
             .fields
             .iter()
             .filter(|(n, f)| f.required && !values.contains_key(*n))
-            .map(|(n, _)| FieldProblem { field: n.clone(), message: "this field is required".into() })
+            .map(|(n, _)| FieldProblem {
+                field: n.clone(),
+                message: "this field is required".into(),
+            })
             .collect();
         for name in values.keys() {
             let cat = &policy.fields[name].category;
@@ -161,10 +206,12 @@ impl Vault {
         for (name, v) in &values {
             sealed_fields.insert(name.clone(), sealed::seal_value(&dek, id, name, v.as_str()));
             if policy.fields[name].lookup {
-                index.push(IndexEntry { field: name.clone(), hash: keys.blind_index.compute(name, v.as_str()) });
+                index.push(IndexEntry {
+                    field: name.clone(),
+                    hash: keys.blind_index.compute(name, v.as_str()),
+                });
             }
         }
-        let evidence = input.evidence;
         let policy_version = evidence.policy_version.clone().unwrap_or_default();
         let mut consent_events = Vec::new();
         let mut journal = vec![JournalDraft::new(now, &caller.actor, ProcessingAction::Collection)
@@ -180,7 +227,12 @@ impl Vault {
                 policy_version: policy_version.clone(),
                 evidence: Some(self.seal_evidence(&dek, id, c, &evidence)?),
             });
-            journal.push(JournalDraft::new(now, &caller.actor, AdminEvent::ConsentGiven).subject(id).purpose(c.clone()).detail(format!("channel:{}", evidence.channel)));
+            journal.push(
+                JournalDraft::new(now, &caller.actor, AdminEvent::ConsentGiven)
+                    .subject(id)
+                    .purpose(c.clone())
+                    .detail(format!("channel:{}", evidence.channel)),
+            );
         }
         let (kek_id, wrapped) = keys.keyring.wrap(id.as_bytes(), &dek);
         let new = NewSubject {
@@ -206,17 +258,30 @@ impl Vault {
         for e in &events {
             latest.insert(&e.purpose, e.kind);
         }
-        let consents = latest.into_iter().filter(|(_, k)| *k == ConsentEventKind::Given).map(|(p, _)| p.to_owned()).collect();
+        let consents = latest
+            .into_iter()
+            .filter(|(_, k)| *k == ConsentEventKind::Given)
+            .map(|(p, _)| p.to_owned())
+            .collect();
         Ok(Loaded { record, consents })
     }
 
     pub(crate) fn data_key(&self, record: &SubjectRecord) -> VaultResult<DataKey> {
-        let key = record.key.as_ref().ok_or_else(|| VaultError::Internal("active subject without a data key".into()))?;
-        Ok(self.keys().keyring.unwrap(record.id.as_bytes(), &key.kek_id, &key.wrapped)?)
+        let key = record
+            .key
+            .as_ref()
+            .ok_or_else(|| VaultError::Internal("active subject without a data key".into()))?;
+        Ok(self
+            .keys()
+            .keyring
+            .unwrap(record.id.as_bytes(), &key.kek_id, &key.wrapped)?)
     }
 
     fn sealed_fields(record: &SubjectRecord) -> VaultResult<SealedFields> {
-        let bytes = record.fields.as_deref().ok_or_else(|| VaultError::Internal("active subject without fields".into()))?;
+        let bytes = record
+            .fields
+            .as_deref()
+            .ok_or_else(|| VaultError::Internal("active subject without fields".into()))?;
         Ok(sealed::decode(bytes)?)
     }
 
@@ -252,7 +317,13 @@ impl Vault {
     }
 
     /// A purpose-bound read. Answers only after the read's journal entry is durable.
-    pub async fn read_subject(&self, caller: &Caller, id: SubjectId, purpose: &str, requested: Option<&[String]>) -> VaultResult<SubjectView> {
+    pub async fn read_subject(
+        &self,
+        caller: &Caller,
+        id: SubjectId,
+        purpose: &str,
+        requested: Option<&[String]>,
+    ) -> VaultResult<SubjectView> {
         AccessRequest::check_purpose(self.policy(), caller, purpose, ProcessingAction::Retrieval)?;
         let loaded = self.load(id).await?;
         let fields = self.open_allowed(caller, &loaded, purpose, ProcessingAction::Retrieval, requested)?;
@@ -261,23 +332,40 @@ impl Vault {
             .purpose(purpose)
             .fields(fields.keys().cloned());
         self.commit(Change::JournalOnly, vec![entry]).await?;
-        Ok(SubjectView { id, purpose: purpose.to_owned(), fields })
+        Ok(SubjectView {
+            id,
+            purpose: purpose.to_owned(),
+            fields,
+        })
     }
 
     /// Finds subjects by a lookup field's value through the blind index, for `purpose`.
     /// Returns the matches the caller may see for that purpose; if there are matches but
     /// every one is refused, returns the first refusal.
-    pub async fn find_subjects(&self, caller: &Caller, field: &str, value: &str, purpose: &str) -> VaultResult<Vec<SubjectView>> {
+    pub async fn find_subjects(
+        &self,
+        caller: &Caller,
+        field: &str,
+        value: &str,
+        purpose: &str,
+    ) -> VaultResult<Vec<SubjectView>> {
         let policy = self.policy().clone();
         AccessRequest::check_purpose(&policy, caller, purpose, ProcessingAction::Retrieval)?;
-        let def = policy.field(field).ok_or_else(|| AccessRefusal::UnknownField(field.to_owned()))?;
+        let def = policy
+            .field(field)
+            .ok_or_else(|| AccessRefusal::UnknownField(field.to_owned()))?;
         if !def.lookup {
-            return Err(VaultError::invalid("field_not_searchable", format!("field `{field}` has no blind index (set lookup = true in the policy)")));
+            return Err(VaultError::invalid(
+                "field_not_searchable",
+                format!("field `{field}` has no blind index (set lookup = true in the policy)"),
+            ));
         }
-        let wanted = def
-            .field_type
-            .parse(value, &policy.default_region)
-            .map_err(|e| VaultError::InvalidFields(vec![FieldProblem { field: field.to_owned(), message: e.to_string() }]))?;
+        let wanted = def.field_type.parse(value, &policy.default_region).map_err(|e| {
+            VaultError::InvalidFields(vec![FieldProblem {
+                field: field.to_owned(),
+                message: e.to_string(),
+            }])
+        })?;
         let hash = self.keys().blind_index.compute(field, wanted.as_str());
         let candidates = self.store().find_subjects_by_index(field, hash).await?;
         let mut found = Vec::new();
@@ -295,7 +383,11 @@ impl Vault {
                 continue; // a false candidate of the truncated index
             }
             match self.open_allowed(caller, &loaded, purpose, ProcessingAction::Retrieval, None) {
-                Ok(fields) => found.push(SubjectView { id, purpose: purpose.to_owned(), fields }),
+                Ok(fields) => found.push(SubjectView {
+                    id,
+                    purpose: purpose.to_owned(),
+                    fields,
+                }),
                 Err(VaultError::Refused(r)) => {
                     refusal.get_or_insert(r);
                 }
@@ -325,19 +417,34 @@ impl Vault {
 
     /// Rectifies fields for `purpose`: `Some(v)` sets, `None` removes. Retries on concurrent
     /// updates.
-    pub async fn rectify_subject(&self, caller: &Caller, id: SubjectId, purpose: &str, changes: &BTreeMap<String, Option<String>>) -> VaultResult<()> {
+    pub async fn rectify_subject(
+        &self,
+        caller: &Caller,
+        id: SubjectId,
+        purpose: &str,
+        changes: &BTreeMap<String, Option<String>>,
+    ) -> VaultResult<()> {
         if changes.is_empty() {
             return Err(VaultError::invalid("empty_change", "no fields to change"));
         }
         let policy = self.policy().clone();
         AccessRequest::check_purpose(&policy, caller, purpose, ProcessingAction::Rectification)?;
-        let sets: BTreeMap<String, String> = changes.iter().filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v))).collect();
+        let sets: BTreeMap<String, String> = changes
+            .iter()
+            .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
+            .collect();
         let values = self.parse_fields(&sets)?;
         let mut problems = Vec::new();
         for (name, v) in changes {
             match policy.field(name) {
-                None => problems.push(FieldProblem { field: name.clone(), message: "this field is not declared in the policy".into() }),
-                Some(def) if v.is_none() && def.required => problems.push(FieldProblem { field: name.clone(), message: "this field is required and cannot be removed".into() }),
+                None => problems.push(FieldProblem {
+                    field: name.clone(),
+                    message: "this field is not declared in the policy".into(),
+                }),
+                Some(def) if v.is_none() && def.required => problems.push(FieldProblem {
+                    field: name.clone(),
+                    message: "this field is required and cannot be removed".into(),
+                }),
                 Some(_) => {}
             }
         }
@@ -386,7 +493,10 @@ impl Vault {
                 reindex,
                 at: now,
             };
-            let entry = JournalDraft::new(now, &caller.actor, ProcessingAction::Rectification).subject(id).purpose(purpose).fields(names.clone());
+            let entry = JournalDraft::new(now, &caller.actor, ProcessingAction::Rectification)
+                .subject(id)
+                .purpose(purpose)
+                .fields(names.clone());
             match self.commit(change, vec![entry]).await? {
                 OpOutcome::Done => return Ok(()),
                 OpOutcome::Conflict => continue,
@@ -395,12 +505,27 @@ impl Vault {
                 other => return Err(VaultError::Internal(format!("updating a subject: {other:?}"))),
             }
         }
-        Err(VaultError::Conflict("the subject kept changing while it was being updated; try again".into()))
+        Err(VaultError::Conflict(
+            "the subject kept changing while it was being updated; try again".into(),
+        ))
     }
 
     /// Erases a subject by crypto-shredding: its data key, ciphertexts, index entries and
     /// consent evidence are destroyed in one transaction with the journal entry.
+    ///
+    /// Allowed to admins, and to service keys with a purpose that covers destruction.
     pub async fn erase_subject(&self, caller: &Caller, id: SubjectId) -> VaultResult<()> {
+        let may_destroy = caller.is_admin()
+            || caller
+                .purposes
+                .iter()
+                .filter_map(|p| self.policy().purpose(p))
+                .any(|p| p.covers(ProcessingAction::Destruction));
+        if !may_destroy {
+            return Err(VaultError::Forbidden(
+                "none of this key's purposes covers destruction of personal data".into(),
+            ));
+        }
         let loaded = self.load(id).await?;
         if loaded.record.state == SubjectState::Erased {
             return Err(AccessRefusal::SubjectErased.into());

@@ -24,7 +24,16 @@ async fn fixture() -> Fixture {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).await.unwrap());
     let clock = Arc::new(FakeClock::new(datetime!(2026-11-21 10:00 UTC)));
     let policy = Policy::parse(DEFAULT_POLICY).unwrap();
-    let vault = Vault::open(store, KeyMaterial::generate(24), policy, DEFAULT_POLICY, clock.clone(), VaultConfig::default()).await.unwrap();
+    let vault = Vault::open(
+        store,
+        KeyMaterial::generate(24),
+        policy,
+        DEFAULT_POLICY,
+        clock.clone(),
+        VaultConfig::default(),
+    )
+    .await
+    .unwrap();
     let cli = Caller::cli();
     let mut ids = Vec::new();
     for i in 0..8 {
@@ -32,7 +41,10 @@ async fn fixture() -> Fixture {
             purpose: "registration".into(),
             fields: BTreeMap::from([("email".to_owned(), format!("user{i}@example.org"))]),
             consents: vec!["marketing".into()],
-            evidence: Evidence { channel: "web_form".into(), ..Evidence::default() },
+            evidence: Some(Evidence {
+                channel: "web_form".into(),
+                ..Evidence::default()
+            }),
         };
         ids.push(vault.create_subject(&cli, input).await.unwrap());
         clock.advance(time::Duration::seconds(1));
@@ -61,14 +73,19 @@ impl Fixture {
     }
 
     async fn problem(&self) -> Option<Tamper> {
-        ward_vault::verify_journal_store(self.vault.store().as_ref(), &self.vault.keys().signer).await.unwrap().problem
+        ward_vault::verify_journal_store(self.vault.store().as_ref(), &self.vault.keys().signer)
+            .await
+            .unwrap()
+            .problem
     }
 }
 
 #[tokio::test]
 async fn an_untouched_journal_verifies() {
     let f = fixture().await;
-    let r = ward_vault::verify_journal_store(f.vault.store().as_ref(), &f.vault.keys().signer).await.unwrap();
+    let r = ward_vault::verify_journal_store(f.vault.store().as_ref(), &f.vault.keys().signer)
+        .await
+        .unwrap();
     assert_eq!((r.entries, r.checkpoints, r.problem), (25, 2, None));
 }
 
@@ -86,8 +103,13 @@ async fn a_modified_entry_is_named() {
         ("hash", "randomblob(32)"),
     ] {
         let f = fixture().await;
-        f.tamper(&[&format!("UPDATE journal SET {column} = {value} WHERE seq = 7")]).await;
-        assert_eq!(f.problem().await, Some(Tamper::Modified { seq: 7 }), "changing {column}");
+        f.tamper(&[&format!("UPDATE journal SET {column} = {value} WHERE seq = 7")])
+            .await;
+        assert_eq!(
+            f.problem().await,
+            Some(Tamper::Modified { seq: 7 }),
+            "changing {column}"
+        );
     }
 }
 
@@ -115,7 +137,12 @@ async fn an_inserted_entry_is_named() {
     let f = fixture().await;
     let store = f.vault.store();
     let six = store.find_journal_entries(5, 1).await.unwrap().remove(0);
-    let mut forged = ward_store::JournalEntry { seq: 7, purpose: Some("forged".into()), prev_hash: six.hash, ..six.clone() };
+    let mut forged = ward_store::JournalEntry {
+        seq: 7,
+        purpose: Some("forged".into()),
+        prev_hash: six.hash,
+        ..six.clone()
+    };
     forged.hash = ward_store::chain::content(&forged).hash_after(&forged.prev_hash);
     let insert = format!(
         "INSERT INTO journal (seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash) \
@@ -123,14 +150,25 @@ async fn an_inserted_entry_is_named() {
         hex::encode(forged.prev_hash),
         hex::encode(forged.hash)
     );
-    f.tamper(&["UPDATE journal SET seq = seq + 1000 WHERE seq >= 6", &insert, "UPDATE journal SET seq = seq - 1000 WHERE seq = 1006", "UPDATE journal SET seq = seq - 999 WHERE seq > 1006"]).await;
+    f.tamper(&[
+        "UPDATE journal SET seq = seq + 1000 WHERE seq >= 6",
+        &insert,
+        "UPDATE journal SET seq = seq - 1000 WHERE seq = 1006",
+        "UPDATE journal SET seq = seq - 999 WHERE seq > 1006",
+    ])
+    .await;
     assert_eq!(f.problem().await, Some(Tamper::Inserted { seq: 7 }));
 }
 
 #[tokio::test]
 async fn a_reordered_entry_is_named() {
     let f = fixture().await;
-    f.tamper(&["UPDATE journal SET seq = -1 WHERE seq = 7", "UPDATE journal SET seq = 7 WHERE seq = 8", "UPDATE journal SET seq = 8 WHERE seq = -1"]).await;
+    f.tamper(&[
+        "UPDATE journal SET seq = -1 WHERE seq = 7",
+        "UPDATE journal SET seq = 7 WHERE seq = 8",
+        "UPDATE journal SET seq = 8 WHERE seq = -1",
+    ])
+    .await;
     assert_eq!(f.problem().await, Some(Tamper::Reordered { seq: 7 }));
 }
 
@@ -164,9 +202,16 @@ async fn a_rewritten_chain_is_caught_by_the_signed_checkpoint() {
 async fn truncation_and_forged_checkpoints_are_caught() {
     let f = fixture().await;
     f.tamper(&["DELETE FROM journal WHERE seq > 22"]).await;
-    assert_eq!(f.problem().await, Some(Tamper::Truncated { last_seq: 22, checkpoint_seq: 25 }));
+    assert_eq!(
+        f.problem().await,
+        Some(Tamper::Truncated {
+            last_seq: 22,
+            checkpoint_seq: 25
+        })
+    );
 
     let f = fixture().await;
-    f.tamper(&["UPDATE journal_checkpoints SET seq = 19 WHERE seq = 20"]).await;
+    f.tamper(&["UPDATE journal_checkpoints SET seq = 19 WHERE seq = 20"])
+        .await;
     assert_eq!(f.problem().await, Some(Tamper::BadCheckpoint { seq: 19 }));
 }

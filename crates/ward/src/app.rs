@@ -46,7 +46,10 @@ pub async fn open_vault(cfg: &Config) -> Result<Vault> {
     let keys = keyfiles::load(&cfg.keys_dir, cfg.blind_index_bits)?;
     let (policy, source) = load_policy(&cfg.policy_path)?;
     let store = open_store(cfg).await?;
-    let vault_cfg = VaultConfig { max_batch: cfg.max_batch, ..VaultConfig::default() };
+    let vault_cfg = VaultConfig {
+        max_batch: cfg.max_batch,
+        ..VaultConfig::default()
+    };
     Ok(Vault::open(store, keys, policy, &source, Arc::new(SystemClock), vault_cfg).await?)
 }
 
@@ -79,14 +82,23 @@ pub async fn init(data_dir: &Path, over: &config::Overrides) -> Result<InitRepor
     let mut admin_token_path = None;
     if !token_path.exists() {
         let vault = open_vault(&cfg).await?;
-        let has_admin = vault.list_api_keys(&Caller::cli()).await?.iter().any(|k| k.role == Role::Admin && k.revoked_at.is_none());
+        let has_admin = vault
+            .list_api_keys(&Caller::cli())
+            .await?
+            .iter()
+            .any(|k| k.role == Role::Admin && k.revoked_at.is_none());
         if !has_admin {
-            let (_, token) = vault.create_api_key(&Caller::cli(), "initial admin", Role::Admin, &[]).await?;
+            let (_, token) = vault
+                .create_api_key(&Caller::cli(), "initial admin", Role::Admin, &[])
+                .await?;
             keyfiles::write_secret(&token_path, format!("{}\n", token.expose()).as_bytes())?;
             admin_token_path = Some(token_path);
             created = true;
         }
         vault.shutdown().await?;
     }
-    Ok(InitReport { created, admin_token_path })
+    Ok(InitReport {
+        created,
+        admin_token_path,
+    })
 }

@@ -58,16 +58,26 @@ impl Config {
     pub fn load(data_dir: &Path, over: &Overrides) -> Result<Config> {
         let file_path = data_dir.join(CONFIG_FILE);
         let file: FileConfig = if file_path.exists() {
-            let text = std::fs::read_to_string(&file_path).with_context(|| format!("reading {}", file_path.display()))?;
-            toml::from_str(&text).with_context(|| format!("{} is not a valid Ward configuration", file_path.display()))?
+            let text =
+                std::fs::read_to_string(&file_path).with_context(|| format!("reading {}", file_path.display()))?;
+            toml::from_str(&text)
+                .with_context(|| format!("{} is not a valid Ward configuration", file_path.display()))?
         } else {
             FileConfig::default()
         };
-        let listen_s = over.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen_s = over
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
         let listen: SocketAddr = listen_s
             .parse()
             .with_context(|| format!("listen address `{listen_s}` is not an IP:port (e.g. 127.0.0.1:8080)"))?;
-        let database_url = over.database_url.clone().or(file.database_url).filter(|s| !s.is_empty());
+        let database_url = over
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .filter(|s| !s.is_empty());
         if let Some(u) = &database_url {
             if !(u.starts_with("postgres://") || u.starts_with("postgresql://")) {
                 bail!("database URL must start with postgres:// (leave it unset for embedded SQLite)");
@@ -83,7 +93,10 @@ impl Config {
             listen,
             database_url,
             policy_path: rel(file.policy.unwrap_or_else(|| "policy.toml".into())),
-            keys_dir: over.keys_dir.clone().map_or_else(|| rel(file.keys_dir.unwrap_or_else(|| "keys".into())), rel),
+            keys_dir: over
+                .keys_dir
+                .clone()
+                .map_or_else(|| rel(file.keys_dir.unwrap_or_else(|| "keys".into())), rel),
             blind_index_bits: bits,
             checkpoint_interval_secs: file.checkpoint_interval_secs.unwrap_or(60).max(1),
             max_batch: file.max_batch.unwrap_or(512).clamp(1, 10_000),

@@ -21,7 +21,9 @@ pub fn write_secret(path: &Path, contents: &[u8]) -> Result<()> {
         .mode(0o600)
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
-    f.write_all(contents).and_then(|()| f.sync_all()).with_context(|| format!("writing {}", path.display()))
+    f.write_all(contents)
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 fn write_key(path: &Path, key: &[u8; 32]) -> Result<()> {
@@ -35,7 +37,9 @@ fn read_key(path: &Path) -> Result<[u8; 32]> {
     }
     let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let bytes = hex::decode(text.trim()).map_err(|_| anyhow::anyhow!("{} is not a hex-encoded key", path.display()))?;
-    bytes.try_into().map_err(|_| anyhow::anyhow!("{} does not hold a 32-byte key", path.display()))
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("{} does not hold a 32-byte key", path.display()))
 }
 
 fn kek_path(dir: &Path, id: u32) -> PathBuf {
@@ -48,7 +52,11 @@ pub fn kek_ids(dir: &Path) -> Result<Vec<u32>> {
     for entry in fs::read_dir(dir).with_context(|| format!("reading key directory {}", dir.display()))? {
         let name = entry?.file_name();
         let name = name.to_string_lossy();
-        if let Some(id) = name.strip_prefix("kek-").and_then(|s| s.strip_suffix(".key")).and_then(|s| s.parse().ok()) {
+        if let Some(id) = name
+            .strip_prefix("kek-")
+            .and_then(|s| s.strip_suffix(".key"))
+            .and_then(|s| s.parse().ok())
+        {
             ids.push(id);
         }
     }
@@ -81,9 +89,15 @@ pub fn add_kek(dir: &Path) -> Result<u32> {
 pub fn load(dir: &Path, blind_index_bits: u8) -> Result<KeyMaterial> {
     let ids = kek_ids(dir)?;
     let Some(active) = ids.last() else {
-        bail!("no key-encryption key (kek-N.key) in {}; run `ward init`", dir.display());
+        bail!(
+            "no key-encryption key (kek-N.key) in {}; run `ward init`",
+            dir.display()
+        );
     };
-    let keks = ids.iter().map(|id| Ok(Kek::new(id.to_string(), read_key(&kek_path(dir, *id))?))).collect::<Result<Vec<_>>>()?;
+    let keks = ids
+        .iter()
+        .map(|id| Ok(Kek::new(id.to_string(), read_key(&kek_path(dir, *id))?)))
+        .collect::<Result<Vec<_>>>()?;
     Ok(KeyMaterial {
         keyring: KeyRing::new(keks, &active.to_string())?,
         blind_index: BlindIndex::new(read_key(&dir.join(BLIND))?, blind_index_bits),
@@ -116,6 +130,9 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         assert!(load(d.path(), 24).unwrap_err().to_string().contains("run `ward init`"));
         write_secret(&d.path().join("kek-1.key"), b"nothex").unwrap();
-        assert!(load(d.path(), 24).unwrap_err().to_string().contains("not a hex-encoded key"));
+        assert!(load(d.path(), 24)
+            .unwrap_err()
+            .to_string()
+            .contains("not a hex-encoded key"));
     }
 }

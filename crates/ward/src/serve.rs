@@ -8,7 +8,9 @@ use tokio::net::TcpListener;
 
 pub async fn serve(cfg: Config) -> Result<()> {
     let vault = app::open_vault(&cfg).await?;
-    let listener = TcpListener::bind(cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
+    let listener = TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("listening on {}", cfg.listen))?;
     let addr = listener.local_addr()?;
     println!("Ward listening on http://{addr} ({})", cfg.database_description());
     tracing::info!(url = %format!("http://{addr}"), database = %cfg.database_description(), "Ward is listening");
@@ -29,7 +31,9 @@ pub async fn serve(cfg: Config) -> Result<()> {
     });
 
     let router = ward_api::router(vault.clone(), ward_api::ApiConfig::default());
-    let served = axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await;
+    let served = axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
     ticker.abort();
     // Whatever happened to the listener, flush acknowledged work and sign the head.
     vault.shutdown().await?;

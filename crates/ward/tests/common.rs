@@ -8,13 +8,21 @@ use std::process::{Child, Command, Output, Stdio};
 
 pub fn ward() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_ward"));
-    c.env_remove("WARD_DATABASE_URL").env_remove("WARD_DATA_DIR").env_remove("WARD_KEYS_DIR").env("WARD_LOG", "info");
+    c.env_remove("WARD_DATABASE_URL")
+        .env_remove("WARD_DATA_DIR")
+        .env_remove("WARD_KEYS_DIR")
+        .env("WARD_LOG", "info");
     c
 }
 
 /// Runs `ward ARGS --data-dir DIR` to completion.
 pub fn run(dir: &Path, args: &[&str]) -> Output {
-    ward().args(args).arg("--data-dir").arg(dir).output().expect("ward runs")
+    ward()
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .expect("ward runs")
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -54,10 +62,20 @@ impl Server {
             }
             line.clear();
         }
-        let url = url.unwrap_or_else(|| panic!("server did not report its address; log: {}", std::fs::read_to_string(&log).unwrap_or_default()));
+        let url = url.unwrap_or_else(|| {
+            panic!(
+                "server did not report its address; log: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            )
+        });
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines.lines() {});
-        Server { child, url, dir: dir.to_path_buf(), log }
+        Server {
+            child,
+            url,
+            dir: dir.to_path_buf(),
+            log,
+        }
     }
 
     /// SIGTERM, then wait: the server flushes and signs a final checkpoint.

@@ -15,7 +15,10 @@ struct Api {
 
 impl Api {
     async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut rb = self.http.request(method, format!("{}{path}", self.url)).bearer_auth(&self.token);
+        let mut rb = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.token);
         if let Some(b) = body {
             rb = rb.json(&b);
         }
@@ -58,17 +61,33 @@ async fn the_vault_scenario_over_http() {
         assert_eq!(m, mode, "{f}");
     }
     assert!(dir.join("policy.toml").exists() && dir.join("ward.toml").exists());
-    let admin_token = std::fs::read_to_string(dir.join("admin-token")).unwrap().trim().to_owned();
+    let admin_token = std::fs::read_to_string(dir.join("admin-token"))
+        .unwrap()
+        .trim()
+        .to_owned();
     let http = reqwest::Client::new();
-    let admin = Api { http: http.clone(), url: server.url.clone(), token: admin_token.clone() };
+    let admin = Api {
+        http: http.clone(),
+        url: server.url.clone(),
+        token: admin_token.clone(),
+    };
 
     let (s, health) = admin.get("/healthz").await;
     assert_eq!((s, health["status"].as_str()), (StatusCode::OK, Some("ok")));
 
     // A service key for the website.
-    let (s, key) = admin.post("/v1/keys", json!({"name": "website", "role": "service", "purposes": ["registration", "marketing", "analytics"]})).await;
+    let (s, key) = admin
+        .post(
+            "/v1/keys",
+            json!({"name": "website", "role": "service", "purposes": ["registration", "marketing", "analytics"]}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{key}");
-    let site = Api { http: http.clone(), url: server.url.clone(), token: key["token"].as_str().unwrap().to_owned() };
+    let site = Api {
+        http: http.clone(),
+        url: server.url.clone(),
+        token: key["token"].as_str().unwrap().to_owned(),
+    };
 
     // Create a subject with consent to marketing.
     let (s, created) = site
@@ -85,7 +104,10 @@ async fn the_vault_scenario_over_http() {
     assert_eq!(s, StatusCode::CREATED, "{created}");
     let id = created["id"].as_str().unwrap().to_owned();
     let (s, _) = site
-        .post("/v1/subjects", json!({"purpose": "registration", "fields": {"full_name": KEEPER_NAME, "email": KEEPER_EMAIL}}))
+        .post(
+            "/v1/subjects",
+            json!({"purpose": "registration", "fields": {"full_name": KEEPER_NAME, "email": KEEPER_EMAIL}}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED);
 
@@ -100,25 +122,43 @@ async fn the_vault_scenario_over_http() {
 
     // Read with an unconsented purpose is refused with its code.
     let (s, refused) = site.get(&format!("/v1/subjects/{id}?purpose=analytics")).await;
-    assert_eq!((s, refused["code"].as_str()), (StatusCode::FORBIDDEN, Some("consent_missing")));
+    assert_eq!(
+        (s, refused["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("consent_missing"))
+    );
 
     // Find by email (the blind index), in any letter case.
-    let (s, found) = site.post("/v1/subjects/lookup", json!({"field": "email", "value": EMAIL.to_uppercase(), "purpose": "registration"})).await;
+    let (s, found) = site
+        .post(
+            "/v1/subjects/lookup",
+            json!({"field": "email", "value": EMAIL.to_uppercase(), "purpose": "registration"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{found}");
     assert_eq!(found["subjects"].as_array().unwrap().len(), 1);
     assert_eq!(found["subjects"][0]["id"], json!(id));
 
     // Rectify.
-    let (s, body) = site.patch(&format!("/v1/subjects/{id}?purpose=registration"), json!({"fields": {"phone": NEW_PHONE}})).await;
+    let (s, body) = site
+        .patch(
+            &format!("/v1/subjects/{id}?purpose=registration"),
+            json!({"fields": {"phone": NEW_PHONE}}),
+        )
+        .await;
     assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
-    let (_, read) = site.get(&format!("/v1/subjects/{id}?purpose=registration&fields=phone")).await;
+    let (_, read) = site
+        .get(&format!("/v1/subjects/{id}?purpose=registration&fields=phone"))
+        .await;
     assert_eq!(read["fields"], json!({"phone": NEW_PHONE}));
 
     // Withdraw consent: the very next read for that purpose is refused.
     let (s, _) = site.delete(&format!("/v1/subjects/{id}/consents/marketing")).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, refused) = site.get(&format!("/v1/subjects/{id}?purpose=marketing")).await;
-    assert_eq!((s, refused["code"].as_str()), (StatusCode::FORBIDDEN, Some("consent_missing")));
+    assert_eq!(
+        (s, refused["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("consent_missing"))
+    );
 
     // Erase: reads return "erased".
     let (s, _) = site.delete(&format!("/v1/subjects/{id}")).await;
@@ -145,13 +185,28 @@ async fn the_vault_scenario_over_http() {
     // No plaintext personal data in the database files (incl. WAL), the key files, or logs.
     assert_no_plaintext(
         &dir,
-        &[NAME, EMAIL, PHONE, NEW_PHONE, ADDRESS, KEEPER_NAME, KEEPER_EMAIL, "Tverskaya", "203.0.113.7", "Mozilla/5.0 scenario"],
+        &[
+            NAME,
+            EMAIL,
+            PHONE,
+            NEW_PHONE,
+            ADDRESS,
+            KEEPER_NAME,
+            KEEPER_EMAIL,
+            "Tverskaya",
+            "203.0.113.7",
+            "Mozilla/5.0 scenario",
+        ],
         &[("server log", &log)],
     );
     // The admin token exists only in its own file, never in the database or the log.
     for f in files_below(&dir).iter().filter(|f| !f.ends_with("admin-token")) {
         let bytes = std::fs::read(f).unwrap();
-        assert!(!bytes.windows(admin_token.len()).any(|w| w == admin_token.as_bytes()), "token in {}", f.display());
+        assert!(
+            !bytes.windows(admin_token.len()).any(|w| w == admin_token.as_bytes()),
+            "token in {}",
+            f.display()
+        );
     }
     assert!(!log.contains(&admin_token));
 
@@ -179,7 +234,19 @@ fn cli_subjects_survive_key_rotation() {
     let mut ids = Vec::new();
     for i in 0..5 {
         let email = format!("rotation{i}@example.org");
-        let out = run(&dir, &["subject", "create", "--purpose", "registration", "--field", &format!("email={email}"), "--field", "full_name=Rota Tion"]);
+        let out = run(
+            &dir,
+            &[
+                "subject",
+                "create",
+                "--purpose",
+                "registration",
+                "--field",
+                &format!("email={email}"),
+                "--field",
+                "full_name=Rota Tion",
+            ],
+        );
         assert!(out.status.success(), "{}", stderr(&out));
         ids.push((stdout(&out).trim().to_owned(), email));
     }
@@ -188,19 +255,40 @@ fn cli_subjects_survive_key_rotation() {
 
     let out = run(&dir, &["keys", "rotate"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("re-wrapped 4 subject data keys under kek-2"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("re-wrapped 4 subject data keys under kek-2"),
+        "{}",
+        stdout(&out)
+    );
 
     for (id, email) in &ids[..4] {
-        let out = run(&dir, &["subject", "show", id, "--purpose", "registration", "--fields", "email"]);
+        let out = run(
+            &dir,
+            &["subject", "show", id, "--purpose", "registration", "--fields", "email"],
+        );
         assert!(out.status.success(), "{}", stderr(&out));
         assert!(stdout(&out).contains(email.as_str()), "{}", stdout(&out));
     }
-    let out = run(&dir, &["subject", "find", "--email", "ROTATION2@example.org", "--purpose", "registration"]);
+    let out = run(
+        &dir,
+        &[
+            "subject",
+            "find",
+            "--email",
+            "ROTATION2@example.org",
+            "--purpose",
+            "registration",
+        ],
+    );
     assert!(stdout(&out).contains(&ids[2].0), "{}", stdout(&out));
 
     // Rotating again is a no-op for keys already current, then moves them all to kek-3.
     let out = run(&dir, &["keys", "rotate"]);
-    assert!(stdout(&out).contains("re-wrapped 4 subject data keys under kek-3"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("re-wrapped 4 subject data keys under kek-3"),
+        "{}",
+        stdout(&out)
+    );
 
     let out = run(&dir, &["journal", "verify"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -212,20 +300,69 @@ fn cli_errors_are_messages_with_nonzero_exit() {
     let dir = tmp.path().join("d");
     assert!(run(&dir, &["init"]).status.success());
     let cases: &[(&[&str], &str)] = &[
-        (&["subject", "show", "not-a-uuid", "--purpose", "marketing"], "is not a subject id"),
-        (&["subject", "show", "7b0e4b9e-6c59-4a87-9f0c-6d1f0d9c7e11", "--purpose", "selling"], "unknown_purpose"),
-        (&["subject", "show", "7b0e4b9e-6c59-4a87-9f0c-6d1f0d9c7e11", "--purpose", "marketing"], "subject_not_found"),
-        (&["subject", "create", "--purpose", "registration", "--field", "email=secret-not-an-email"], "not a valid email address"),
-        (&["subject", "create", "--purpose", "registration", "--field", "shoe_size=44", "--field", "email=a@b.org"], "shoe_size: this field is not declared"),
+        (
+            &["subject", "show", "not-a-uuid", "--purpose", "marketing"],
+            "is not a subject id",
+        ),
+        (
+            &[
+                "subject",
+                "show",
+                "7b0e4b9e-6c59-4a87-9f0c-6d1f0d9c7e11",
+                "--purpose",
+                "selling",
+            ],
+            "unknown_purpose",
+        ),
+        (
+            &[
+                "subject",
+                "show",
+                "7b0e4b9e-6c59-4a87-9f0c-6d1f0d9c7e11",
+                "--purpose",
+                "marketing",
+            ],
+            "subject_not_found",
+        ),
+        (
+            &[
+                "subject",
+                "create",
+                "--purpose",
+                "registration",
+                "--field",
+                "email=secret-not-an-email",
+            ],
+            "not a valid email address",
+        ),
+        (
+            &[
+                "subject",
+                "create",
+                "--purpose",
+                "registration",
+                "--field",
+                "shoe_size=44",
+                "--field",
+                "email=a@b.org",
+            ],
+            "shoe_size: this field is not declared",
+        ),
         (&["keys", "revoke", "nosuchkey"], "api_key_not_found"),
-        (&["keys", "create", "--name", "x", "--role", "service"], "purposes_required"),
+        (
+            &["keys", "create", "--name", "x", "--role", "service"],
+            "purposes_required",
+        ),
     ];
     for (args, expect) in cases {
         let out = run(&dir, args);
         assert!(!out.status.success(), "{args:?} should fail");
         let err = stderr(&out);
         assert!(err.contains(expect), "{args:?}: {err}");
-        assert!(!err.contains("secret-not-an-email"), "errors must not echo values: {err}");
+        assert!(
+            !err.contains("secret-not-an-email"),
+            "errors must not echo values: {err}"
+        );
         assert!(!err.contains("panicked"), "{err}");
     }
 }
@@ -240,10 +377,17 @@ fn policy_validate_explains_problems() {
     assert!(stdout(&out).contains("valid"), "{}", stdout(&out));
 
     let bad = tmp.path().join("bad.toml");
-    std::fs::write(&bad, ward_core::policy::DEFAULT_POLICY.replace("categories = [\"technical\"]", "categories = [\"telemetry\"]")).unwrap();
+    std::fs::write(
+        &bad,
+        ward_core::policy::DEFAULT_POLICY.replace("categories = [\"technical\"]", "categories = [\"telemetry\"]"),
+    )
+    .unwrap();
     let out = run(tmp.path(), &["policy", "validate", bad.to_str().unwrap()]);
     assert!(!out.status.success());
     let err = stderr(&out);
-    assert!(err.contains("purpose `analytics` uses category `telemetry`, which is not declared"), "{err}");
+    assert!(
+        err.contains("purpose `analytics` uses category `telemetry`, which is not declared"),
+        "{err}"
+    );
     assert!(err.contains("line "), "{err}");
 }

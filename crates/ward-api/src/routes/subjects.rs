@@ -102,8 +102,10 @@ pub struct CreateSubjectRequest {
     /// Consent-based purposes the subject consents to at collection.
     #[serde(default)]
     pub consents: Vec<String>,
-    /// How the data (and the consents) were obtained.
-    pub evidence: EvidenceBody,
+    /// How the data (and the consents) were obtained. Required when `consents` is not empty;
+    /// otherwise the channel defaults to `api`.
+    #[serde(default)]
+    pub evidence: Option<EvidenceBody>,
 }
 
 /// The id of a newly registered subject.
@@ -260,7 +262,7 @@ pub(crate) async fn create_subject(
         purpose: body.purpose,
         fields,
         consents: body.consents,
-        evidence: body.evidence.into(),
+        evidence: body.evidence.map(Into::into),
     };
     let id = state.vault.create_subject(&caller, input).await?;
     let location = HeaderValue::try_from(format!("/v1/subjects/{id}")).map_err(|_| ApiError::internal())?;

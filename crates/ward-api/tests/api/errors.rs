@@ -114,15 +114,18 @@ async fn a_body_of_the_wrong_shape_is_400_invalid_json() {
         )
         .await;
     s.problem(&r, 400, "invalid_json");
+    let r = s.post("/v1/subjects", &s.admin, json!({"fields": {}})).await;
+    let p = s.problem(&r, 400, "invalid_json");
+    assert!(p["detail"].as_str().unwrap().contains("`purpose`"), "{p}");
+    // Consents without evidence of how they were given are refused.
     let r = s
         .post(
             "/v1/subjects",
             &s.admin,
-            json!({"purpose": "registration", "fields": {}}),
+            json!({"purpose": "registration", "fields": {"email": "a@example.org"}, "consents": ["marketing"]}),
         )
         .await;
-    let p = s.problem(&r, 400, "invalid_json");
-    assert!(p["detail"].as_str().unwrap().contains("`evidence`"), "{p}");
+    s.problem(&r, 422, "invalid_evidence");
     let r = s.post("/v1/subjects", &s.admin, json!([1, 2, 3])).await;
     s.problem(&r, 400, "invalid_json");
 }

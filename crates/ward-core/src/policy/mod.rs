@@ -89,7 +89,10 @@ impl Policy {
 
     /// Fields with a blind index.
     pub fn lookup_fields(&self) -> impl Iterator<Item = (&str, &FieldDef)> {
-        self.fields.iter().filter(|(_, f)| f.lookup).map(|(n, f)| (n.as_str(), f))
+        self.fields
+            .iter()
+            .filter(|(_, f)| f.lookup)
+            .map(|(n, f)| (n.as_str(), f))
     }
 }
 

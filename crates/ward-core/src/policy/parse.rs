@@ -118,7 +118,8 @@ impl Checker<'_> {
         let s = id.get_ref();
         let ok = s.len() <= 64
             && s.starts_with(|c: char| c.is_ascii_lowercase())
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !ok {
             self.report(
                 id.span(),
@@ -144,26 +145,44 @@ impl Policy {
         let raw: RawPolicy = match toml::from_str(src) {
             Ok(r) => r,
             Err(e) => {
-                let mut c = Checker { src, problems: Vec::new() };
+                let mut c = Checker {
+                    src,
+                    problems: Vec::new(),
+                };
                 let message = e.message().trim().to_owned();
                 match e.span() {
                     Some(span) => c.report(span, message, None),
-                    None => c.problems.push(PolicyDiagnostic { line: None, message, hint: None }),
+                    None => c.problems.push(PolicyDiagnostic {
+                        line: None,
+                        message,
+                        hint: None,
+                    }),
                 }
                 return Err(c.problems);
             }
         };
-        let mut c = Checker { src, problems: Vec::new() };
+        let mut c = Checker {
+            src,
+            problems: Vec::new(),
+        };
 
         c.identifier("policy id", &raw.policy.id);
         if raw.policy.version.get_ref().trim().is_empty() {
-            c.report(raw.policy.version.span(), "policy version is empty".into(), Some("e.g. version = \"2026-11-01\"".into()));
+            c.report(
+                raw.policy.version.span(),
+                "policy version is empty".into(),
+                Some("e.g. version = \"2026-11-01\"".into()),
+            );
         }
         let default_region = match &raw.policy.default_region {
             Some(r) => {
                 let s = r.get_ref().to_ascii_uppercase();
                 if s.parse::<phonenumber::country::Id>().is_err() {
-                    c.report(r.span(), format!("default_region `{}` is not an ISO 3166 country code", r.get_ref()), Some("e.g. \"RU\", \"DE\", \"US\"".into()));
+                    c.report(
+                        r.span(),
+                        format!("default_region `{}` is not an ISO 3166 country code", r.get_ref()),
+                        Some("e.g. \"RU\", \"DE\", \"US\"".into()),
+                    );
                 }
                 s
             }
@@ -175,7 +194,11 @@ impl Policy {
             c.identifier("category", &name);
             categories.insert(
                 name.into_inner(),
-                Category { title: cat.title, description: cat.description, special: cat.special },
+                Category {
+                    title: cat.title,
+                    description: cat.description,
+                    special: cat.special,
+                },
             );
         }
 
@@ -185,8 +208,16 @@ impl Policy {
             if !categories.contains_key(f.category.get_ref()) {
                 c.report(
                     f.category.span(),
-                    format!("field `{}` is in category `{}`, which is not declared", name.get_ref(), f.category.get_ref()),
-                    Some(format!("declare [categories.{}] or use {}", f.category.get_ref(), one_of(categories.keys().map(String::as_str)))),
+                    format!(
+                        "field `{}` is in category `{}`, which is not declared",
+                        name.get_ref(),
+                        f.category.get_ref()
+                    ),
+                    Some(format!(
+                        "declare [categories.{}] or use {}",
+                        f.category.get_ref(),
+                        one_of(categories.keys().map(String::as_str))
+                    )),
                 );
             }
             let field_type = match f.ty.get_ref().as_str() {
@@ -200,7 +231,11 @@ impl Policy {
                         Some(m) => match usize::try_from(*m.get_ref()) {
                             Ok(v) if (1..=TEXT_MAX_LIMIT).contains(&v) => v,
                             _ => {
-                                c.report(m.span(), format!("max_length {} is out of range", m.get_ref()), Some(format!("use 1 to {TEXT_MAX_LIMIT}")));
+                                c.report(
+                                    m.span(),
+                                    format!("max_length {} is out of range", m.get_ref()),
+                                    Some(format!("use 1 to {TEXT_MAX_LIMIT}")),
+                                );
                                 DEFAULT_TEXT_MAX
                             }
                         },
@@ -208,20 +243,47 @@ impl Policy {
                     FieldType::Text { max_length: max }
                 }
                 other => {
-                    c.report(f.ty.span(), format!("field `{}` has unknown type `{other}`", name.get_ref()), Some("use one of: email, phone, date, text, ip".into()));
-                    FieldType::Text { max_length: DEFAULT_TEXT_MAX }
+                    c.report(
+                        f.ty.span(),
+                        format!("field `{}` has unknown type `{other}`", name.get_ref()),
+                        Some("use one of: email, phone, date, text, ip".into()),
+                    );
+                    FieldType::Text {
+                        max_length: DEFAULT_TEXT_MAX,
+                    }
                 }
             };
             if let (Some(m), false) = (&f.max_length, matches!(field_type, FieldType::Text { .. })) {
-                c.report(m.span(), format!("max_length applies only to text fields, and `{}` is a {} field", name.get_ref(), field_type.name()), Some("remove max_length".into()));
+                c.report(
+                    m.span(),
+                    format!(
+                        "max_length applies only to text fields, and `{}` is a {} field",
+                        name.get_ref(),
+                        field_type.name()
+                    ),
+                    Some("remove max_length".into()),
+                );
             }
             if f.lookup && !matches!(field_type, FieldType::Email | FieldType::Phone | FieldType::Text { .. }) {
-                c.report(f.ty.span(), format!("field `{}` cannot have lookup = true: only email, phone and text fields can be looked up", name.get_ref()), None);
+                c.report(
+                    f.ty.span(),
+                    format!(
+                        "field `{}` cannot have lookup = true: only email, phone and text fields can be looked up",
+                        name.get_ref()
+                    ),
+                    None,
+                );
             }
             let title = f.title.unwrap_or_else(|| name.get_ref().clone());
             fields.insert(
                 name.into_inner(),
-                FieldDef { title, category: f.category.into_inner(), field_type, lookup: f.lookup, required: f.required },
+                FieldDef {
+                    title,
+                    category: f.category.into_inner(),
+                    field_type,
+                    lookup: f.lookup,
+                    required: f.required,
+                },
             );
         }
 
@@ -231,7 +293,15 @@ impl Policy {
             let legal_basis = match p.legal_basis.get_ref().parse::<LegalBasis>() {
                 Ok(b) => b,
                 Err(e) => {
-                    c.report(p.legal_basis.span(), format!("purpose `{}` has unknown legal_basis `{}`", name.get_ref(), p.legal_basis.get_ref()), Some(e.to_string()));
+                    c.report(
+                        p.legal_basis.span(),
+                        format!(
+                            "purpose `{}` has unknown legal_basis `{}`",
+                            name.get_ref(),
+                            p.legal_basis.get_ref()
+                        ),
+                        Some(e.to_string()),
+                    );
                     LegalBasis::Consent
                 }
             };
@@ -240,8 +310,15 @@ impl Policy {
                     if !legal_basis.fz152_items().contains(&item.get_ref().as_str()) {
                         c.report(
                             item.span(),
-                            format!("purpose `{}`: 152-FZ Art. 6 p. 1 item {} does not match legal_basis `{legal_basis}`", name.get_ref(), item.get_ref()),
-                            Some(format!("for `{legal_basis}` cite item {}", legal_basis.fz152_items().join(" or "))),
+                            format!(
+                                "purpose `{}`: 152-FZ Art. 6 p. 1 item {} does not match legal_basis `{legal_basis}`",
+                                name.get_ref(),
+                                item.get_ref()
+                            ),
+                            Some(format!(
+                                "for `{legal_basis}` cite item {}",
+                                legal_basis.fz152_items().join(" or ")
+                            )),
                         );
                     }
                     item.get_ref().clone()
@@ -253,40 +330,75 @@ impl Policy {
                 if !categories.contains_key(cat.get_ref()) {
                     c.report(
                         cat.span(),
-                        format!("purpose `{}` uses category `{}`, which is not declared", name.get_ref(), cat.get_ref()),
+                        format!(
+                            "purpose `{}` uses category `{}`, which is not declared",
+                            name.get_ref(),
+                            cat.get_ref()
+                        ),
                         Some(format!("use {}", one_of(categories.keys().map(String::as_str)))),
                     );
                 }
                 if !cats.insert(cat.get_ref().clone()) {
-                    c.report(cat.span(), format!("purpose `{}` lists category `{}` twice", name.get_ref(), cat.get_ref()), None);
+                    c.report(
+                        cat.span(),
+                        format!("purpose `{}` lists category `{}` twice", name.get_ref(), cat.get_ref()),
+                        None,
+                    );
                 }
             }
             if cats.is_empty() {
-                c.report(p.categories.span(), format!("purpose `{}` uses no categories of data", name.get_ref()), Some("list the categories it needs, e.g. categories = [\"contact\"]".into()));
+                c.report(
+                    p.categories.span(),
+                    format!("purpose `{}` uses no categories of data", name.get_ref()),
+                    Some("list the categories it needs, e.g. categories = [\"contact\"]".into()),
+                );
             }
             let mut actions = BTreeSet::new();
             for a in p.actions.get_ref() {
                 match a.get_ref().parse::<ProcessingAction>() {
                     Ok(act) => {
                         if !actions.insert(act) {
-                            c.report(a.span(), format!("purpose `{}` lists action `{act}` twice", name.get_ref()), None);
+                            c.report(
+                                a.span(),
+                                format!("purpose `{}` lists action `{act}` twice", name.get_ref()),
+                                None,
+                            );
                         }
                     }
-                    Err(e) => c.report(a.span(), format!("purpose `{}` has unknown action `{}`", name.get_ref(), a.get_ref()), Some(e.to_string())),
+                    Err(e) => c.report(
+                        a.span(),
+                        format!("purpose `{}` has unknown action `{}`", name.get_ref(), a.get_ref()),
+                        Some(e.to_string()),
+                    ),
                 }
             }
             if actions.is_empty() {
-                c.report(p.actions.span(), format!("purpose `{}` covers no processing actions", name.get_ref()), Some("e.g. actions = [\"collection\", \"storage\", \"use\"]".into()));
+                c.report(
+                    p.actions.span(),
+                    format!("purpose `{}` covers no processing actions", name.get_ref()),
+                    Some("e.g. actions = [\"collection\", \"storage\", \"use\"]".into()),
+                );
             }
             purposes.insert(
                 name.into_inner(),
-                Purpose { title: p.title, description: p.description, legal_basis, fz152_item, categories: cats, actions },
+                Purpose {
+                    title: p.title,
+                    description: p.description,
+                    legal_basis,
+                    fz152_item,
+                    categories: cats,
+                    actions,
+                },
             );
         }
 
         // 152-FZ Art. 5 p. 5 / GDPR Art. 5(1)(c): no data that no purpose needs.
         if purposes.is_empty() {
-            c.problems.push(PolicyDiagnostic { line: None, message: "the policy declares no purposes".into(), hint: Some("add at least one [purposes.NAME] table".into()) });
+            c.problems.push(PolicyDiagnostic {
+                line: None,
+                message: "the policy declares no purposes".into(),
+                hint: Some("add at least one [purposes.NAME] table".into()),
+            });
         }
         let used: BTreeSet<&String> = purposes.values().flat_map(|p: &Purpose| p.categories.iter()).collect();
         let unused: Vec<String> = fields
@@ -308,7 +420,11 @@ impl Policy {
         }
         let operator = raw
             .operator
-            .map(|o| Operator { name: o.name, address: o.address, contact_email: o.contact_email })
+            .map(|o| Operator {
+                name: o.name,
+                address: o.address,
+                contact_email: o.contact_email,
+            })
             .unwrap_or_default();
         Ok(Policy {
             id: raw.policy.id.into_inner(),

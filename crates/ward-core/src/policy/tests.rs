@@ -3,7 +3,11 @@ use crate::action::{LegalBasis, ProcessingAction};
 use crate::value::FieldType;
 
 fn problems(src: &str) -> Vec<String> {
-    Policy::parse(src).expect_err("expected problems").into_iter().map(|d| d.to_string()).collect()
+    Policy::parse(src)
+        .expect_err("expected problems")
+        .into_iter()
+        .map(|d| d.to_string())
+        .collect()
 }
 
 const MINIMAL: &str = r#"
@@ -54,8 +58,16 @@ fn undeclared_category_is_reported_with_its_line_and_choices() {
     let src = MINIMAL.replace("categories = [\"contact\"]", "categories = [\"contactz\"]");
     let p = problems(&src);
     assert_eq!(p.len(), 2, "{p:?}");
-    assert!(p[0].starts_with("line 17: purpose `marketing` uses category `contactz`, which is not declared (use one of: contact)"), "{p:?}");
-    assert!(p[1].contains("no purpose uses the category of field(s) `email`"), "{p:?}");
+    assert!(
+        p[0].starts_with(
+            "line 17: purpose `marketing` uses category `contactz`, which is not declared (use one of: contact)"
+        ),
+        "{p:?}"
+    );
+    assert!(
+        p[1].contains("no purpose uses the category of field(s) `email`"),
+        "{p:?}"
+    );
 }
 
 #[test]
@@ -76,20 +88,35 @@ fn unknown_keys_are_rejected() {
 fn bad_values_each_get_a_plain_message() {
     let src = MINIMAL
         .replace("type = \"email\"", "type = \"emial\"")
-        .replace("legal_basis = \"consent\"", "legal_basis = \"consentt\"\nfz152_item = \"5\"")
+        .replace(
+            "legal_basis = \"consent\"",
+            "legal_basis = \"consentt\"\nfz152_item = \"5\"",
+        )
         .replace("\"collection\", \"use\"", "\"collection\", \"sell\"");
     let p = problems(&src);
     let all = p.join("\n");
-    assert!(all.contains("line 11: field `email` has unknown type `emial` (use one of: email, phone, date, text, ip)"), "{all}");
+    assert!(
+        all.contains("line 11: field `email` has unknown type `emial` (use one of: email, phone, date, text, ip)"),
+        "{all}"
+    );
     assert!(all.contains("unknown legal_basis `consentt`"), "{all}");
-    assert!(all.contains("unknown action `sell` (expected one of: collection,"), "{all}");
+    assert!(
+        all.contains("unknown action `sell` (expected one of: collection,"),
+        "{all}"
+    );
 }
 
 #[test]
 fn legal_basis_and_fz152_item_must_agree() {
-    let src = MINIMAL.replace("legal_basis = \"consent\"", "legal_basis = \"consent\"\nfz152_item = \"5\"");
+    let src = MINIMAL.replace(
+        "legal_basis = \"consent\"",
+        "legal_basis = \"consent\"\nfz152_item = \"5\"",
+    );
     let p = problems(&src);
-    assert!(p[0].contains("item 5 does not match legal_basis `consent` (for `consent` cite item 1)"), "{p:?}");
+    assert!(
+        p[0].contains("item 5 does not match legal_basis `consent` (for `consent` cite item 1)"),
+        "{p:?}"
+    );
 }
 
 #[test]

@@ -29,7 +29,12 @@ pub async fn run(c: JournalCommand, cfg: &Config) -> Result<ExitCode> {
                 }
                 Some(p) => {
                     eprintln!("journal TAMPERED: {p}");
-                    eprintln!("  first problem at entry {} ({}); {} entries before it verified", p.seq(), p.kind(), r.entries);
+                    eprintln!(
+                        "  first problem at entry {} ({}); {} entries before it verified",
+                        p.seq(),
+                        p.kind(),
+                        r.entries
+                    );
                     Ok(ExitCode::FAILURE)
                 }
             }
@@ -37,7 +42,12 @@ pub async fn run(c: JournalCommand, cfg: &Config) -> Result<ExitCode> {
         JournalCommand::Checkpoint => {
             with_vault(cfg, |v| async move {
                 match v.checkpoint().await {
-                    Ok(Some(cp)) => println!("checkpoint signed at entry {} (head {}, key {})", cp.seq, hex::encode(cp.head), cp.key_id),
+                    Ok(Some(cp)) => println!(
+                        "checkpoint signed at entry {} (head {}, key {})",
+                        cp.seq,
+                        hex::encode(cp.head),
+                        cp.key_id
+                    ),
                     Ok(None) => println!("no new entries since the last checkpoint"),
                     Err(e) => return Ok(report(&e)),
                 }

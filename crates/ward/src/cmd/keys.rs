@@ -18,7 +18,10 @@ pub async fn run(c: KeysCommand, cfg: &Config) -> Result<ExitCode> {
             with_vault(cfg, |v| async move {
                 match v.create_api_key(&cli, &name, role, &purposes).await {
                     Ok((view, token)) => {
-                        eprintln!("created {} key `{}` ({}); the token below is shown only once:", view.role, view.id, view.name);
+                        eprintln!(
+                            "created {} key `{}` ({}); the token below is shown only once:",
+                            view.role, view.id, view.name
+                        );
                         println!("{}", token.expose());
                         Ok(ExitCode::SUCCESS)
                     }
@@ -31,11 +34,22 @@ pub async fn run(c: KeysCommand, cfg: &Config) -> Result<ExitCode> {
             with_vault(cfg, |v| async move {
                 match v.list_api_keys(&cli).await {
                     Ok(keys) => {
-                        println!("{:<14} {:<8} {:<9} {:<26} {:<30} purposes", "id", "role", "state", "created", "name");
+                        println!(
+                            "{:<14} {:<8} {:<9} {:<26} {:<30} purposes",
+                            "id", "role", "state", "created", "name"
+                        );
                         for k in keys {
                             let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
                             let created = k.created_at.format(&Rfc3339).unwrap_or_default();
-                            println!("{:<14} {:<8} {:<9} {:<26} {:<30} {}", k.id, k.role, state, created, k.name, k.purposes.join(","));
+                            println!(
+                                "{:<14} {:<8} {:<9} {:<26} {:<30} {}",
+                                k.id,
+                                k.role,
+                                state,
+                                created,
+                                k.name,
+                                k.purposes.join(",")
+                            );
                         }
                         Ok(ExitCode::SUCCESS)
                     }
@@ -58,7 +72,10 @@ pub async fn run(c: KeysCommand, cfg: &Config) -> Result<ExitCode> {
         }
         KeysCommand::Rotate => {
             let new_id = crate::keyfiles::add_kek(&cfg.keys_dir)?;
-            eprintln!("new key-encryption key kek-{new_id} written to {}", cfg.keys_dir.display());
+            eprintln!(
+                "new key-encryption key kek-{new_id} written to {}",
+                cfg.keys_dir.display()
+            );
             with_vault(cfg, |v| async move {
                 match v.rewrap_all(&cli).await {
                     Ok(r) => {

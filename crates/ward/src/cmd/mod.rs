@@ -14,7 +14,11 @@ use ward_vault::VaultError;
 
 pub async fn run(cli: Cli) -> Result<ExitCode> {
     let g = &cli.global;
-    let mut over = Overrides { listen: None, database_url: g.database_url.clone(), keys_dir: g.keys_dir.clone() };
+    let mut over = Overrides {
+        listen: None,
+        database_url: g.database_url.clone(),
+        keys_dir: g.keys_dir.clone(),
+    };
     match cli.command {
         Command::Init => {
             let report = app::init(&g.data_dir, &over).await?;
@@ -40,9 +44,15 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
 fn print_init(data_dir: &std::path::Path, over: &Overrides, report: &app::InitReport) -> Result<()> {
     let cfg = Config::load(data_dir, over)?;
     println!("Ward data directory {}:", data_dir.display());
-    println!("  configuration  {}", data_dir.join(crate::config::CONFIG_FILE).display());
+    println!(
+        "  configuration  {}",
+        data_dir.join(crate::config::CONFIG_FILE).display()
+    );
     println!("  policy         {}", cfg.policy_path.display());
-    println!("  key files      {}/ (mode 0600; keep them apart from database backups)", cfg.keys_dir.display());
+    println!(
+        "  key files      {}/ (mode 0600; keep them apart from database backups)",
+        cfg.keys_dir.display()
+    );
     println!("  database       {}", cfg.database_description());
     match &report.admin_token_path {
         Some(p) => println!("  admin API key  {} (mode 0600; the token is not printed)", p.display()),

@@ -34,7 +34,13 @@ pub fn run(c: PolicyCommand, data_dir: &Path, over: &Overrides) -> Result<ExitCo
         PolicyCommand::Show => {
             let cfg = Config::load(data_dir, over)?;
             let (policy, source) = crate::app::load_policy(&cfg.policy_path)?;
-            println!("# {} — policy `{}` version {} (sha256 {})", cfg.policy_path.display(), policy.id, policy.version, ward_vault::policy_hash(&source));
+            println!(
+                "# {} — policy `{}` version {} (sha256 {})",
+                cfg.policy_path.display(),
+                policy.id,
+                policy.version,
+                ward_vault::policy_hash(&source)
+            );
             print!("{source}");
             Ok(ExitCode::SUCCESS)
         }

@@ -8,7 +8,9 @@ use ward_core::{Caller, SubjectId};
 use ward_vault::{NewSubjectInput, SubjectView};
 
 fn parse_id(s: &str) -> Result<SubjectId> {
-    s.parse().ok().with_context(|| format!("`{s}` is not a subject id (a UUID)"))
+    s.parse()
+        .ok()
+        .with_context(|| format!("`{s}` is not a subject id (a UUID)"))
 }
 
 fn print_view(v: &SubjectView) {
@@ -19,12 +21,20 @@ fn print_view(v: &SubjectView) {
 pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
     let cli = Caller::cli();
     match c {
-        SubjectCommand::Create { purpose, fields, consents, channel } => {
+        SubjectCommand::Create {
+            purpose,
+            fields,
+            consents,
+            channel,
+        } => {
             let input = NewSubjectInput {
                 purpose,
                 fields: fields.into_iter().collect(),
                 consents,
-                evidence: Evidence { channel, ..Evidence::default() },
+                evidence: Some(Evidence {
+                    channel,
+                    ..Evidence::default()
+                }),
             };
             with_vault(cfg, |v| async move {
                 match v.create_subject(&cli, input).await {
@@ -50,7 +60,13 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
             })
             .await
         }
-        SubjectCommand::Find { email, phone, field, value, purpose } => {
+        SubjectCommand::Find {
+            email,
+            phone,
+            field,
+            value,
+            purpose,
+        } => {
             let (field, value) = match (email, phone, field, value) {
                 (Some(e), _, _, _) => ("email".to_owned(), e),
                 (_, Some(p), _, _) => ("phone".to_owned(), p),
@@ -80,8 +96,16 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
                     Ok(rows) => {
                         println!("{:<16} {:<22} {:<13} since", "purpose", "legal basis", "consent");
                         for r in rows {
-                            let since = r.since.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).unwrap_or_default();
-                            println!("{:<16} {:<22} {:<13} {since}", r.purpose, r.legal_basis.as_str(), r.state.as_str());
+                            let since = r
+                                .since
+                                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                                .unwrap_or_default();
+                            println!(
+                                "{:<16} {:<22} {:<13} {since}",
+                                r.purpose,
+                                r.legal_basis.as_str(),
+                                r.state.as_str()
+                            );
                         }
                         Ok(ExitCode::SUCCESS)
                     }

@@ -1,0 +1,25 @@
+//! Turning stored columns back into Ward's types. Whatever does not parse is
+//! [`StoreError::Corrupt`] naming the table and column, never a panic.
+
+use sqlx::{ColumnIndex, Decode, Row, Type};
+use ward_store::StoreError;
+
+pub(crate) use ward_store::decode::{corrupt, hash32, parse, subject_id};
+
+pub(crate) type Result<T> = std::result::Result<T, StoreError>;
+
+/// A driver error: the database refused or could not be reached. The driver's text never
+/// holds bound values.
+pub(crate) fn unavailable(e: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// Reads a column, mapping a wrong type or an unexpected NULL to `Corrupt`.
+pub(crate) fn col<'r, R, T>(row: &'r R, table: &str, column: &str) -> Result<T>
+where
+    R: Row,
+    T: Decode<'r, R::Database> + Type<R::Database>,
+    for<'s> &'s str: ColumnIndex<R>,
+{
+    row.try_get(column).map_err(|e| corrupt(table, column, e))
+}

@@ -1,0 +1,108 @@
+//! A SQLite store in a temporary directory that is removed when the store is dropped.
+
+#![allow(dead_code)]
+
+use async_trait::async_trait;
+use std::path::Path;
+use std::sync::Arc;
+use ward_core::SubjectId;
+use ward_crypto::Checkpoint;
+use ward_store::*;
+use ward_store_sqlite::SqliteStore;
+
+pub struct TempStore {
+    pub store: SqliteStore,
+    // Dropped after `store` (fields drop in order).
+    pub dir: tempfile::TempDir,
+}
+
+impl TempStore {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let store = SqliteStore::open(&dir.path().join("ward.db"))
+            .await
+            .expect("open a new SQLite store");
+        Self { store, dir }
+    }
+
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("ward.db")
+    }
+
+    /// Another store on the same file (as another process would open it).
+    pub async fn reopen(&self) -> SqliteStore {
+        SqliteStore::open(Path::new(&self.db_path())).await.expect("reopen")
+    }
+}
+
+pub async fn fresh() -> Option<Arc<dyn Store>> {
+    Some(Arc::new(TempStore::new().await))
+}
+
+#[async_trait]
+impl SubjectStore for TempStore {
+    async fn find_subject(&self, id: SubjectId) -> StoreResult<Option<SubjectRecord>> {
+        self.store.find_subject(id).await
+    }
+    async fn find_consent_events(&self, id: SubjectId) -> StoreResult<Vec<ConsentEventRecord>> {
+        self.store.find_consent_events(id).await
+    }
+    async fn find_subjects_by_index(&self, field: &str, hash: i64) -> StoreResult<Vec<SubjectId>> {
+        self.store.find_subjects_by_index(field, hash).await
+    }
+    async fn find_wrapped_keys(&self, after: Option<SubjectId>, limit: u32) -> StoreResult<Vec<WrappedKeyRecord>> {
+        self.store.find_wrapped_keys(after, limit).await
+    }
+    async fn count_subjects(&self) -> StoreResult<SubjectCounts> {
+        self.store.count_subjects().await
+    }
+}
+
+#[async_trait]
+impl JournalStore for TempStore {
+    async fn find_journal_head(&self) -> StoreResult<Option<JournalHead>> {
+        self.store.find_journal_head().await
+    }
+    async fn find_journal_entries(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<JournalEntry>> {
+        self.store.find_journal_entries(after_seq, limit).await
+    }
+    async fn create_checkpoint(&self, cp: &Checkpoint) -> StoreResult<()> {
+        self.store.create_checkpoint(cp).await
+    }
+    async fn find_checkpoints(&self) -> StoreResult<Vec<Checkpoint>> {
+        self.store.find_checkpoints().await
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for TempStore {
+    async fn find_api_key(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>> {
+        self.store.find_api_key(id).await
+    }
+    async fn find_api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>> {
+        self.store.find_api_keys().await
+    }
+}
+
+#[async_trait]
+impl PolicyStore for TempStore {
+    async fn find_policy_versions(&self) -> StoreResult<Vec<PolicyVersionRecord>> {
+        self.store.find_policy_versions().await
+    }
+}
+
+#[async_trait]
+impl WriteStore for TempStore {
+    async fn write(&self, ops: Vec<WriteOp>) -> StoreResult<Vec<OpOutcome>> {
+        self.store.write(ops).await
+    }
+}
+
+impl Store for TempStore {
+    fn backend(&self) -> &'static str {
+        self.store.backend()
+    }
+    fn migration_names(&self) -> Vec<String> {
+        self.store.migration_names()
+    }
+}

@@ -1,0 +1,279 @@
+//! SQLite-specific behaviour: the file, several stores on one file, corrupt rows, atomicity.
+
+mod common;
+
+use common::TempStore;
+use sqlx::{Connection, SqliteConnection};
+use std::sync::Arc;
+use time::macros::datetime;
+use ward_core::access::Role;
+use ward_core::journal::AdminEvent;
+use ward_core::{Actor, JournalDraft, SubjectId};
+use ward_store::conformance::{all_entries, assert_valid_chain, concurrent_writers};
+use ward_store::*;
+
+fn draft() -> JournalDraft {
+    JournalDraft::new(
+        datetime!(2026-01-02 03:04:05.678901 UTC),
+        &Actor::System,
+        AdminEvent::KeyRotation,
+    )
+}
+
+fn journal_only(detail: &str) -> WriteOp {
+    WriteOp {
+        change: Change::JournalOnly,
+        journal: vec![draft().detail(detail)],
+    }
+}
+
+fn new_subject(id: SubjectId) -> WriteOp {
+    WriteOp {
+        change: Change::CreateSubject(NewSubject {
+            id,
+            created_at: datetime!(2026-01-02 03:04:05 UTC),
+            key: WrappedKey {
+                kek_id: "k1".into(),
+                wrapped: vec![1; 40],
+            },
+            fields: vec![2; 10],
+            index: vec![IndexEntry {
+                field: "email".into(),
+                hash: 7,
+            }],
+            consents: vec![],
+        }),
+        journal: vec![draft().subject(id)],
+    }
+}
+
+async fn raw(t: &TempStore) -> SqliteConnection {
+    SqliteConnection::connect(&format!("sqlite://{}", t.db_path().display()))
+        .await
+        .expect("raw connection")
+}
+
+async fn exec(t: &TempStore, sql: &str) {
+    let mut c = raw(t).await;
+    sqlx::query(sql).execute(&mut c).await.expect("raw statement");
+}
+
+fn corrupt_mentions<T: std::fmt::Debug>(r: StoreResult<T>, what: &str) {
+    match r {
+        Err(StoreError::Corrupt(m)) => assert!(m.contains(what), "`{m}` should mention `{what}`"),
+        other => panic!("expected Corrupt mentioning {what}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn creates_the_file_in_wal_mode() {
+    let t = TempStore::new().await;
+    assert!(t.db_path().exists());
+    let mut c = raw(&t).await;
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(mode, "wal");
+    assert_eq!(t.store.path(), t.db_path());
+    assert_eq!(t.store.backend(), "sqlite");
+}
+
+#[tokio::test]
+async fn reopening_continues_the_chain_and_keeps_the_data() {
+    let t = TempStore::new().await;
+    let id = SubjectId::random();
+    t.store.write(vec![new_subject(id), journal_only("a")]).await.unwrap();
+    let again = t.reopen().await;
+    assert!(again.find_subject(id).await.unwrap().is_some());
+    again.write(vec![journal_only("b")]).await.unwrap();
+    t.store.write(vec![journal_only("c")]).await.unwrap();
+    let s: Arc<dyn Store> = Arc::new(again);
+    let entries = all_entries(&s).await;
+    assert_eq!(entries.len(), 4);
+    assert_valid_chain(&s, &entries).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_stores_on_one_file_keep_one_chain() {
+    let t = TempStore::new().await;
+    let a: Arc<dyn Store> = Arc::new(t.reopen().await);
+    let b: Arc<dyn Store> = Arc::new(t.reopen().await);
+    concurrent_writers(vec![a, b], 8, 25).await;
+}
+
+#[tokio::test]
+async fn a_failing_write_writes_nothing() {
+    let t = TempStore::new().await;
+    t.store.write(vec![journal_only("first")]).await.unwrap();
+    let head = t.store.find_journal_head().await.unwrap();
+    let id = SubjectId::random();
+    let mut bad = draft();
+    bad.fields = vec!["a,b".into()];
+    let r = t
+        .store
+        .write(vec![
+            new_subject(id),
+            WriteOp {
+                change: Change::JournalOnly,
+                journal: vec![bad],
+            },
+        ])
+        .await;
+    corrupt_mentions(r, "journal.fields");
+    assert_eq!(t.store.find_subject(id).await.unwrap(), None);
+    assert_eq!(t.store.find_journal_head().await.unwrap(), head);
+    // The writer is usable afterwards.
+    assert_eq!(
+        t.store.write(vec![journal_only("second")]).await.unwrap(),
+        [OpOutcome::Done]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_whose_caller_stops_waiting_still_completes() {
+    let t = TempStore::new().await;
+    let fut = t.store.write(vec![journal_only("abandoned")]);
+    tokio::select! {
+        biased;
+        _ = fut => {}
+        _ = std::future::ready(()) => {}
+    }
+    t.store.write(vec![journal_only("next")]).await.unwrap();
+    let s: Arc<dyn Store> = Arc::new(t);
+    let entries = all_entries(&s).await;
+    assert_valid_chain(&s, &entries).await;
+    let details: Vec<_> = entries.iter().filter_map(|e| e.detail.as_deref()).collect();
+    assert!(details.contains(&"next"));
+    assert!(details.len() <= 2);
+}
+
+#[tokio::test]
+async fn corrupt_rows_are_reported_not_panicked_on() {
+    let t = TempStore::new().await;
+    let id = SubjectId::random();
+    t.store.write(vec![new_subject(id)]).await.unwrap();
+    let key = ApiKeyRecord {
+        id: "k".into(),
+        name: "k".into(),
+        role: Role::Admin,
+        purposes: vec![],
+        token_hash: vec![1],
+        created_at: datetime!(2026-01-01 00:00 UTC),
+        revoked_at: None,
+    };
+    t.store
+        .write(vec![WriteOp {
+            change: Change::CreateApiKey(key),
+            journal: vec![],
+        }])
+        .await
+        .unwrap();
+
+    exec(&t, "UPDATE api_keys SET role = 'superuser'").await;
+    corrupt_mentions(t.store.find_api_key("k").await, "api_keys.role");
+    corrupt_mentions(t.store.find_api_keys().await, "api_keys.role");
+
+    exec(&t, "UPDATE journal SET hash = x'0102'").await;
+    corrupt_mentions(t.store.find_journal_entries(0, 10).await, "journal.hash");
+
+    exec(&t, "UPDATE journal_head SET hash = x'01'").await;
+    corrupt_mentions(t.store.find_journal_head().await, "journal_head.hash");
+    // A write reads the head too: it fails and writes nothing.
+    corrupt_mentions(t.store.write(vec![journal_only("x")]).await, "journal_head.hash");
+
+    exec(&t, "UPDATE subjects SET wrapped_key = NULL").await;
+    corrupt_mentions(t.store.find_subject(id).await, "subjects.wrapped_key");
+    corrupt_mentions(t.store.find_wrapped_keys(None, 10).await, "subjects.wrapped_key");
+
+    exec(&t, "UPDATE subjects SET state = 'zombie'").await;
+    corrupt_mentions(t.store.find_subject(id).await, "subjects.state");
+    corrupt_mentions(t.store.count_subjects().await, "subjects.state");
+    let erase = WriteOp {
+        change: Change::EraseSubject {
+            id,
+            at: datetime!(2026-02-01 00:00 UTC),
+        },
+        journal: vec![],
+    };
+    corrupt_mentions(t.store.write(vec![erase]).await, "subjects.state");
+
+    exec(
+        &t,
+        "PRAGMA foreign_keys = OFF; UPDATE subject_index SET subject_id = x'00'",
+    )
+    .await;
+    corrupt_mentions(
+        t.store.find_subjects_by_index("email", 7).await,
+        "subject_index.subject_id",
+    );
+
+    exec(
+        &t,
+        "PRAGMA foreign_keys = OFF; INSERT INTO consent_events (subject_id, purpose, kind, at, policy_version) \
+         VALUES (zeroblob(16), 'p', 'maybe', 0, '1')",
+    )
+    .await;
+    let zero: SubjectId = "00000000-0000-0000-0000-000000000000".parse().unwrap();
+    corrupt_mentions(t.store.find_consent_events(zero).await, "consent_events.kind");
+
+    exec(
+        &t,
+        "INSERT INTO journal_checkpoints (seq, head, at, key_id, signature) VALUES (1, x'00', 0, 'k', x'')",
+    )
+    .await;
+    corrupt_mentions(t.store.find_checkpoints().await, "journal_checkpoints.head");
+}
+
+#[tokio::test]
+async fn unstorable_api_key_purposes_are_refused() {
+    let t = TempStore::new().await;
+    let key = ApiKeyRecord {
+        id: "k".into(),
+        name: "k".into(),
+        role: Role::Service,
+        purposes: vec!["a,b".into()],
+        token_hash: vec![1],
+        created_at: datetime!(2026-01-01 00:00 UTC),
+        revoked_at: None,
+    };
+    let r = t
+        .store
+        .write(vec![WriteOp {
+            change: Change::CreateApiKey(key),
+            journal: vec![],
+        }])
+        .await;
+    corrupt_mentions(r, "api_keys.purposes");
+    assert!(t.store.find_api_keys().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn api_key_purposes_are_stored_sorted() {
+    let t = TempStore::new().await;
+    let key = ApiKeyRecord {
+        id: "k".into(),
+        name: "k".into(),
+        role: Role::Service,
+        purposes: vec!["marketing".into(), "analytics".into(), "marketing".into()],
+        token_hash: vec![1],
+        created_at: datetime!(2026-01-01 00:00 UTC),
+        revoked_at: None,
+    };
+    t.store
+        .write(vec![WriteOp {
+            change: Change::CreateApiKey(key),
+            journal: vec![],
+        }])
+        .await
+        .unwrap();
+    let got = t.store.find_api_key("k").await.unwrap().unwrap();
+    assert_eq!(got.purposes, ["analytics", "marketing"]);
+}
+
+#[tokio::test]
+async fn an_unopenable_path_is_unavailable() {
+    let t = TempStore::new().await;
+    let r = ward_store_sqlite::SqliteStore::open(&t.dir.path().join("missing-dir").join("ward.db")).await;
+    assert!(matches!(r, Err(StoreError::Unavailable(_))), "{r:?}");
+}
