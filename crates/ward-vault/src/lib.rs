@@ -26,10 +26,11 @@ pub use subjects::{NewSubjectInput, SubjectView};
 use committer::Committer;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use time::Duration;
 use ward_core::journal::AdminEvent;
 use ward_core::{Actor, Clock, JournalDraft, Policy};
+use ward_crypto::KeyRing;
 use ward_store::{Change, OpOutcome, PolicyVersionRecord, Store, WriteOp};
 
 /// Tunables.
@@ -66,7 +67,13 @@ struct Inner {
     committer: Committer,
     config: VaultConfig,
     key_cache: RwLock<HashMap<String, apikeys::CachedKey>>,
+    /// The key ring in force; replaced when key files change (see [`Vault::reload_keys`]).
+    keyring: RwLock<Arc<KeyRing>>,
+    key_reloader: OnceLock<KeyReloader>,
 }
+
+/// Loads the current key ring (e.g. from key files), for [`Vault::reload_keys`].
+pub type KeyReloader = Box<dyn Fn() -> Result<KeyRing, String> + Send + Sync>;
 
 /// Hex SHA-256 of a policy's source text: the policy version's content hash.
 pub fn policy_hash(source: &str) -> String {
@@ -86,10 +93,13 @@ impl Vault {
     ) -> VaultResult<Vault> {
         let committer = Committer::start(store.clone(), config.max_batch);
         let policy_hash = policy_hash(policy_source);
+        let keyring = RwLock::new(Arc::new(keys.keyring.clone()));
         let vault = Vault {
             inner: Arc::new(Inner {
                 store,
                 keys,
+                keyring,
+                key_reloader: OnceLock::new(),
                 policy: Arc::new(policy),
                 policy_hash,
                 clock,
@@ -133,8 +143,44 @@ impl Vault {
         &self.inner.store
     }
 
+    /// The secrets the vault was opened with. The key ring in force is [`Vault::keyring`].
     pub fn keys(&self) -> &KeyMaterial {
         &self.inner.keys
+    }
+
+    /// The key ring in force.
+    pub fn keyring(&self) -> Arc<KeyRing> {
+        self.inner
+            .keyring
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Sets how [`Vault::reload_keys`] loads the key ring. Only the first call counts.
+    pub fn set_key_reloader(&self, reloader: KeyReloader) {
+        let _ = self.inner.key_reloader.set(reloader);
+    }
+
+    /// Reloads the key ring, so a process that was running during `ward keys rotate` starts
+    /// wrapping new data keys under the new KEK and can unwrap keys re-wrapped under it.
+    /// Returns whether anything changed.
+    pub fn reload_keys(&self) -> VaultResult<bool> {
+        let Some(reload) = self.inner.key_reloader.get() else {
+            return Ok(false);
+        };
+        let ring = reload().map_err(VaultError::Unavailable)?;
+        let mut current = self
+            .inner
+            .keyring
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let same = current.active_id() == ring.active_id() && current.ids().eq(ring.ids());
+        if !same {
+            tracing::info!(active = ring.active_id(), "key-encryption keys reloaded");
+            *current = Arc::new(ring);
+        }
+        Ok(!same)
     }
 
     fn now(&self) -> time::OffsetDateTime {

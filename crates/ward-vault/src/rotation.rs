@@ -24,7 +24,7 @@ impl Vault {
         if !caller.is_admin() {
             return Err(VaultError::admin_only());
         }
-        let ring = &self.keys().keyring;
+        let ring = self.keyring();
         let active = ring.active_id().to_owned();
         let mut report = RotationReport::default();
         let mut after = None;

@@ -234,7 +234,7 @@ impl Vault {
                     .detail(format!("channel:{}", evidence.channel)),
             );
         }
-        let (kek_id, wrapped) = keys.keyring.wrap(id.as_bytes(), &dek);
+        let (kek_id, wrapped) = self.keyring().wrap(id.as_bytes(), &dek);
         let new = NewSubject {
             id,
             created_at: now,
@@ -271,10 +271,12 @@ impl Vault {
             .key
             .as_ref()
             .ok_or_else(|| VaultError::Internal("active subject without a data key".into()))?;
-        Ok(self
-            .keys()
-            .keyring
-            .unwrap(record.id.as_bytes(), &key.kek_id, &key.wrapped)?)
+        let unwrap = || self.keyring().unwrap(record.id.as_bytes(), &key.kek_id, &key.wrapped);
+        match unwrap() {
+            // Re-wrapped under a KEK this process has not loaded yet: reload once and retry.
+            Err(ward_crypto::CryptoError::UnknownKek(_)) if self.reload_keys()? => Ok(unwrap()?),
+            other => Ok(other?),
+        }
     }
 
     fn sealed_fields(record: &SubjectRecord) -> VaultResult<SealedFields> {

@@ -76,7 +76,13 @@ pub enum KeysCommand {
     Revoke { id: String },
     /// Make a new key-encryption key and re-wrap every subject's data key under it, without
     /// decrypting any field data. The old key keeps working until you delete its file.
-    Rotate,
+    /// Running servers load the new key within a checkpoint interval.
+    Rotate {
+        /// Do not make a new key: re-wrap what is still under older keys (after an
+        /// interrupted rotation, or once every server has loaded the new key).
+        #[arg(long)]
+        resume: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,12 @@ use tokio::net::TcpListener;
 
 pub async fn serve(cfg: Config) -> Result<()> {
     let vault = app::open_vault(&cfg).await?;
+    let (keys_dir, bits) = (cfg.keys_dir.clone(), cfg.blind_index_bits);
+    vault.set_key_reloader(Box::new(move || {
+        crate::keyfiles::load(&keys_dir, bits)
+            .map(|k| k.keyring)
+            .map_err(|e| format!("{e:#}"))
+    }));
     let listener = TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
@@ -22,6 +28,9 @@ pub async fn serve(cfg: Config) -> Result<()> {
         t.tick().await;
         loop {
             t.tick().await;
+            if let Err(e) = ticker_vault.reload_keys() {
+                tracing::warn!(error = %e, "could not reload the key files");
+            }
             match ticker_vault.checkpoint().await {
                 Ok(Some(cp)) => tracing::info!(seq = cp.seq, "journal checkpoint signed"),
                 Ok(None) => {}

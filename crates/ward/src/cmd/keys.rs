@@ -70,17 +70,29 @@ pub async fn run(c: KeysCommand, cfg: &Config) -> Result<ExitCode> {
             })
             .await
         }
-        KeysCommand::Rotate => {
-            let new_id = crate::keyfiles::add_kek(&cfg.keys_dir)?;
-            eprintln!(
-                "new key-encryption key kek-{new_id} written to {}",
-                cfg.keys_dir.display()
-            );
+        KeysCommand::Rotate { resume } => {
+            let new_id = if resume {
+                let ids = crate::keyfiles::kek_ids(&cfg.keys_dir)?;
+                ids.last()
+                    .copied()
+                    .ok_or_else(|| anyhow::anyhow!("no key-encryption key; run `ward init`"))?
+            } else {
+                let id = crate::keyfiles::add_kek(&cfg.keys_dir)?;
+                eprintln!("new key-encryption key kek-{id} written to {}", cfg.keys_dir.display());
+                id
+            };
             with_vault(cfg, |v| async move {
                 match v.rewrap_all(&cli).await {
                     Ok(r) => {
-                        println!("re-wrapped {} subject data keys under kek-{new_id} ({} were already under it)", r.rewrapped, r.already_current);
-                        println!("older kek-N.key files are no longer used by any subject and may be removed once every Ward process has restarted");
+                        println!(
+                            "re-wrapped {} subject data keys under kek-{new_id} ({} were already under it)",
+                            r.rewrapped, r.already_current
+                        );
+                        println!(
+                            "once every running Ward has loaded kek-{new_id} (within its checkpoint interval), run \
+                             `ward keys rotate --resume` to re-wrap anything they wrote meanwhile; then older \
+                             kek-N.key files are unused and may be removed"
+                        );
                         Ok(ExitCode::SUCCESS)
                     }
                     Err(e) => Ok(report(&e)),
