@@ -8,7 +8,10 @@
 //! A write runs on its own task: if the caller stops waiting, the transaction still commits
 //! or rolls back as a whole, and the writer connection is never left inside a transaction.
 
+mod backup;
 mod rows;
+
+pub use backup::KeyImport;
 
 use async_trait::async_trait;
 use rows::{col, corrupt, hash32, parse, subject_id, unavailable, Result};
@@ -113,6 +116,14 @@ impl SqliteStore {
     }
 
     /// The database file.
+    pub(crate) fn readers(&self) -> &SqlitePool {
+        &self.inner.readers
+    }
+
+    pub(crate) fn writer(&self) -> &Mutex<SqliteConnection> {
+        &self.inner.writer
+    }
+
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
@@ -561,6 +572,15 @@ async fn apply(conn: &mut SqliteConnection, ops: Vec<WriteOp>) -> Result<Vec<OpO
         .zip(&outcomes)
         .filter(|(_, o)| **o == OpOutcome::Done)
         .flat_map(|(op, _)| op.journal);
+    append_drafts(conn, drafts).await?;
+    Ok(outcomes)
+}
+
+/// Links `drafts` after the journal head and appends them, inside the caller's transaction.
+pub(crate) async fn append_drafts(
+    conn: &mut SqliteConnection,
+    drafts: impl IntoIterator<Item = ward_core::JournalDraft>,
+) -> Result<()> {
     let head = read_head(conn).await?;
     let (entries, new_head) = chain::link(head, drafts);
     if let Some(h) = new_head {
@@ -572,7 +592,7 @@ async fn apply(conn: &mut SqliteConnection, ops: Vec<WriteOp>) -> Result<Vec<OpO
             .await
             .map_err(unavailable)?;
     }
-    Ok(outcomes)
+    Ok(())
 }
 
 fn unstorable(table: &str, column: &str) -> StoreError {
@@ -718,7 +738,7 @@ async fn apply_inserts(conn: &mut SqliteConnection, ins: &Inserts<'_>) -> Result
     .await
 }
 
-async fn apply_step(conn: &mut SqliteConnection, step: &Step<'_>) -> Result<()> {
+pub(crate) async fn apply_step(conn: &mut SqliteConnection, step: &Step<'_>) -> Result<()> {
     match step {
         Step::Insert(ins) => return apply_inserts(conn, ins).await,
         Step::UpdateSubject {

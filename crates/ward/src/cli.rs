@@ -49,6 +49,27 @@ pub enum Command {
     /// Data subjects (as the operator, journaled as `cli`).
     #[command(subcommand)]
     Subject(SubjectCommand),
+    /// Back up the database without any data key, and export the keys separately (SQLite).
+    /// Erasure reaches backups: a data backup can be read only with a key export, and a
+    /// subject erased before the export has no key in it.
+    Backup {
+        /// Where to write the data backup (a new file).
+        #[arg(long, required_unless_present = "keys_out")]
+        out: Option<PathBuf>,
+        /// Where to write the export of live subjects' wrapped data keys (a new file).
+        #[arg(long)]
+        keys_out: Option<PathBuf>,
+    },
+    /// Restore a data backup into a data directory that has keys but no database yet, taking
+    /// data keys from a key export; subjects erased since the backup stay erased.
+    Restore {
+        /// The data backup (`ward backup --out`).
+        #[arg(long)]
+        from: PathBuf,
+        /// The key export (`ward backup --keys-out`), taken after the backup.
+        #[arg(long)]
+        keys: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -1,5 +1,6 @@
 //! Subcommands.
 
+mod backup;
 mod journal;
 mod keys;
 mod policy;
@@ -38,6 +39,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Keys(c) => keys::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Journal(c) => journal::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Subject(c) => subject::run(c, &Config::load(&g.data_dir, &over)?).await,
+        Command::Backup { out, keys_out } => backup::backup(&Config::load(&g.data_dir, &over)?, out, keys_out).await,
+        Command::Restore { from, keys } => backup::restore(&Config::load(&g.data_dir, &over)?, &from, &keys).await,
     }
 }
 
