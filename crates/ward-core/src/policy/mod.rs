@@ -5,10 +5,14 @@
 //! so code that holds one can index it without checking again.
 
 mod parse;
+pub mod register;
 #[cfg(test)]
 mod tests;
 
 pub use parse::PolicyDiagnostic;
+pub use register::{
+    ConsentDocument, ConsentKind, ProcessingMethod, Recipient, RecipientRole, Retention, RetentionStart,
+};
 
 use crate::action::{LegalBasis, ProcessingAction};
 use crate::value::FieldType;
@@ -23,10 +27,22 @@ pub struct Policy {
     pub version: String,
     /// ISO 3166 alpha-2 region for phone numbers written without a country code.
     pub default_region: String,
+    /// Language of the human-readable text (BCP 47).
+    pub language: String,
+    /// The human-readable text's file, relative to the register.
+    pub text_file: Option<String>,
+    /// Whose rules apply: `RU`, `EU`, `EU-XX`, `US`.
+    pub jurisdictions: Vec<String>,
+    /// The policy's own minimum age, if it states one.
+    pub majority_age: Option<u8>,
     pub operator: Operator,
     pub categories: BTreeMap<String, Category>,
     pub fields: BTreeMap<String, FieldDef>,
     pub purposes: BTreeMap<String, Purpose>,
+    pub recipients: BTreeMap<String, Recipient>,
+    pub consent_documents: BTreeMap<String, ConsentDocument>,
+    /// Things that are not errors but need the operator's attention (placeholders).
+    pub warnings: Vec<PolicyDiagnostic>,
 }
 
 /// Who processes the data.
@@ -35,6 +51,15 @@ pub struct Operator {
     pub name: String,
     pub address: Option<String>,
     pub contact_email: Option<String>,
+    /// ISO 3166 alpha-2; transfers to recipients elsewhere are cross-border.
+    pub country: String,
+    /// Russian taxpayer number (ИНН).
+    pub inn: Option<String>,
+    /// Russian state registration number (ОГРН).
+    pub ogrn: Option<String>,
+    /// The person responsible for organising processing (152-FZ Art. 22.1).
+    pub responsible_person: Option<String>,
+    pub dpo_email: Option<String>,
 }
 
 /// A category of personal data (identity, contact, payment, ...).
@@ -68,6 +93,13 @@ pub struct Purpose {
     pub fz152_item: String,
     pub categories: BTreeSet<String>,
     pub actions: BTreeSet<ProcessingAction>,
+    pub methods: BTreeSet<ProcessingMethod>,
+    pub retention: Option<Retention>,
+    pub retention_after: RetentionStart,
+    /// Declared recipients this purpose passes data to.
+    pub recipients: BTreeSet<String>,
+    /// Sends mandatory service notices, which a marketing opt-out does not stop.
+    pub service_notices: bool,
 }
 
 impl Policy {
@@ -93,6 +125,28 @@ impl Policy {
             .iter()
             .filter(|(_, f)| f.lookup)
             .map(|(n, f)| (n.as_str(), f))
+    }
+}
+
+impl Policy {
+    /// Recipients abroad (in another country than the operator's) of `purpose`.
+    pub fn cross_border_recipients<'a>(
+        &'a self,
+        purpose: &'a Purpose,
+    ) -> impl Iterator<Item = (&'a str, &'a Recipient)> + 'a {
+        purpose
+            .recipients
+            .iter()
+            .filter_map(|r| self.recipients.get(r).map(|rec| (r.as_str(), rec)))
+            .filter(|(_, r)| r.country != self.operator.country)
+    }
+
+    /// The consent documents that cover `purpose`.
+    pub fn documents_for<'a>(&'a self, purpose: &'a str) -> impl Iterator<Item = (&'a str, &'a ConsentDocument)> + 'a {
+        self.consent_documents
+            .iter()
+            .filter(move |(_, d)| d.purposes.contains(purpose))
+            .map(|(n, d)| (n.as_str(), d))
     }
 }
 

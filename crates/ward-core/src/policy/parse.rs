@@ -1,6 +1,10 @@
 //! TOML → [`Policy`], with diagnostics a privacy officer can act on: the line, what is wrong,
 //! and what would be right.
 
+use super::register::{
+    self, ConsentDocument, ConsentKind, MarketingChannel, ProcessingMethod, Recipient, RecipientRole, Retention,
+    RetentionStart,
+};
 use super::{Category, FieldDef, Operator, Policy, Purpose};
 use crate::action::{LegalBasis, ProcessingAction};
 use crate::value::{FieldType, DEFAULT_TEXT_MAX, TEXT_MAX_LIMIT};
@@ -45,6 +49,34 @@ struct RawPolicy {
     fields: BTreeMap<Spanned<String>, RawField>,
     #[serde(default)]
     purposes: BTreeMap<Spanned<String>, RawPurpose>,
+    #[serde(default)]
+    recipients: BTreeMap<Spanned<String>, RawRecipient>,
+    #[serde(default)]
+    consent_documents: BTreeMap<Spanned<String>, RawDocument>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecipient {
+    title: String,
+    role: Spanned<String>,
+    country: Spanned<String>,
+    address: Option<Spanned<String>>,
+    categories: Spanned<Vec<Spanned<String>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDocument {
+    title: String,
+    kind: Spanned<String>,
+    purposes: Spanned<Vec<Spanned<String>>>,
+    channel: Option<Spanned<String>>,
+    cookie_category: Option<Spanned<String>>,
+    term: Option<Spanned<String>>,
+    withdrawal: Spanned<String>,
+    text: Spanned<String>,
+    version: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -54,14 +86,23 @@ struct RawHeader {
     version: Spanned<String>,
     #[serde(default)]
     default_region: Option<Spanned<String>>,
+    language: Option<Spanned<String>>,
+    text_file: Option<Spanned<String>>,
+    jurisdictions: Option<Vec<Spanned<String>>>,
+    majority_age: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawOperator {
-    name: String,
-    address: Option<String>,
-    contact_email: Option<String>,
+    name: Spanned<String>,
+    address: Option<Spanned<String>>,
+    contact_email: Option<Spanned<String>>,
+    country: Option<Spanned<String>>,
+    inn: Option<Spanned<String>>,
+    ogrn: Option<Spanned<String>>,
+    responsible_person: Option<Spanned<String>>,
+    dpo_email: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -96,11 +137,19 @@ struct RawPurpose {
     fz152_item: Option<Spanned<String>>,
     categories: Spanned<Vec<Spanned<String>>>,
     actions: Spanned<Vec<Spanned<String>>>,
+    methods: Option<Vec<Spanned<String>>>,
+    retention: Option<Spanned<String>>,
+    retention_after: Option<Spanned<String>>,
+    #[serde(default)]
+    recipients: Vec<Spanned<String>>,
+    #[serde(default)]
+    service_notices: bool,
 }
 
 struct Checker<'s> {
     src: &'s str,
     problems: Vec<PolicyDiagnostic>,
+    warnings: Vec<PolicyDiagnostic>,
 }
 
 impl Checker<'_> {
@@ -112,6 +161,85 @@ impl Checker<'_> {
     fn report(&mut self, span: Range<usize>, message: String, hint: Option<String>) {
         let line = Some(self.line_of(span));
         self.problems.push(PolicyDiagnostic { line, message, hint });
+    }
+
+    fn warn(&mut self, span: Range<usize>, message: String) {
+        let line = Some(self.line_of(span));
+        self.warnings.push(PolicyDiagnostic {
+            line,
+            message,
+            hint: None,
+        });
+    }
+
+    /// Notes a `FILL IN` placeholder and passes the value through.
+    fn text(&mut self, what: &str, v: Spanned<String>) -> String {
+        if register::is_placeholder(v.get_ref()) {
+            self.warn(v.span(), format!("{what} is a placeholder to fill in: {}", v.get_ref()));
+        }
+        v.into_inner()
+    }
+
+    /// Names in `list` that must be keys of `known`.
+    fn references<V>(
+        &mut self,
+        owner: &str,
+        what: &str,
+        list: &[Spanned<String>],
+        known: &BTreeMap<String, V>,
+    ) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for item in list {
+            if !known.contains_key(item.get_ref()) {
+                self.report(
+                    item.span(),
+                    format!("{owner} names {what} `{}`, which is not declared", item.get_ref()),
+                    Some(format!("use {}", one_of(known.keys().map(String::as_str)))),
+                );
+            }
+            if !out.insert(item.get_ref().clone()) {
+                self.report(
+                    item.span(),
+                    format!("{owner} lists {what} `{}` twice", item.get_ref()),
+                    None,
+                );
+            }
+        }
+        out
+    }
+
+    fn parse_enum<T: std::str::FromStr<Err = crate::action::UnknownName>>(
+        &mut self,
+        owner: &str,
+        key: &str,
+        v: &Spanned<String>,
+    ) -> Option<T> {
+        match v.get_ref().parse::<T>() {
+            Ok(x) => Some(x),
+            Err(e) => {
+                self.report(
+                    v.span(),
+                    format!("{owner} has unknown {key} `{}`", v.get_ref()),
+                    Some(e.to_string()),
+                );
+                None
+            }
+        }
+    }
+
+    fn retention(&mut self, owner: &str, key: &str, v: &Spanned<String>) -> Option<Retention> {
+        let r = Retention::parse(v.get_ref());
+        if r.is_none() {
+            self.report(
+                v.span(),
+                format!("{owner} has {key} `{}`, which is not a period", v.get_ref()),
+                Some(
+                    "write e.g. \"30 days\", \"7 months\", \"3 years\", \"until_withdrawal\" or \"until_achieved\""
+                        .into(),
+                ),
+            );
+        }
+        r
     }
 
     fn identifier(&mut self, what: &str, id: &Spanned<String>) {
@@ -148,6 +276,7 @@ impl Policy {
                 let mut c = Checker {
                     src,
                     problems: Vec::new(),
+                    warnings: Vec::new(),
                 };
                 let message = e.message().trim().to_owned();
                 match e.span() {
@@ -164,6 +293,7 @@ impl Policy {
         let mut c = Checker {
             src,
             problems: Vec::new(),
+            warnings: Vec::new(),
         };
 
         c.identifier("policy id", &raw.policy.id);
@@ -188,6 +318,45 @@ impl Policy {
             }
             None => "RU".to_owned(),
         };
+
+        for j in raw.policy.jurisdictions.iter().flatten() {
+            if !register::valid_jurisdiction(j.get_ref()) {
+                c.report(
+                    j.span(),
+                    format!("jurisdiction `{}` is not known", j.get_ref()),
+                    Some("use RU, EU, EU-XX (a member state, e.g. EU-DE) or US".into()),
+                );
+            }
+        }
+        if let Some(a) = &raw.policy.majority_age {
+            if !(1..=25).contains(a.get_ref()) {
+                c.report(
+                    a.span(),
+                    format!("majority_age {} is out of range", a.get_ref()),
+                    Some("an age in years, 1 to 25".into()),
+                );
+            }
+        }
+        if let Some(l) = &raw.policy.language {
+            let ok = (2..=35).contains(&l.get_ref().len())
+                && l.get_ref().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            if !ok {
+                c.report(
+                    l.span(),
+                    format!("language `{}` is not a language tag", l.get_ref()),
+                    Some("e.g. \"ru\", \"en\", \"de-DE\"".into()),
+                );
+            }
+        }
+        if let Some(country) = raw.operator.as_ref().and_then(|o| o.country.as_ref()) {
+            if !register::valid_country(country.get_ref()) {
+                c.report(
+                    country.span(),
+                    format!("operator country `{}` is not an ISO 3166 code", country.get_ref()),
+                    Some("two capital letters, e.g. \"RU\"".into()),
+                );
+            }
+        }
 
         let mut categories = BTreeMap::new();
         for (name, cat) in raw.categories {
@@ -287,6 +456,42 @@ impl Policy {
             );
         }
 
+        let operator_country = raw
+            .operator
+            .as_ref()
+            .and_then(|o| o.country.as_ref())
+            .map_or_else(|| "RU".to_owned(), |c| c.get_ref().clone());
+        let mut recipients = BTreeMap::new();
+        for (name, r) in raw.recipients {
+            c.identifier("recipient", &name);
+            let owner = format!("recipient `{}`", name.get_ref());
+            let role = c
+                .parse_enum::<RecipientRole>(&owner, "role", &r.role)
+                .unwrap_or(RecipientRole::Processor);
+            if !register::valid_country(r.country.get_ref()) {
+                c.report(
+                    r.country.span(),
+                    format!(
+                        "{owner} has country `{}`, which is not an ISO 3166 code",
+                        r.country.get_ref()
+                    ),
+                    Some("two capital letters, e.g. \"RU\", \"DE\", \"US\"".into()),
+                );
+            }
+            let cats = c.references(&owner, "category", r.categories.get_ref(), &categories);
+            let address = r.address.map(|a| c.text(&format!("{owner}'s address"), a));
+            recipients.insert(
+                name.into_inner(),
+                Recipient {
+                    title: r.title,
+                    role,
+                    country: r.country.into_inner(),
+                    address,
+                    categories: cats,
+                },
+            );
+        }
+
         let mut purposes = BTreeMap::new();
         for (name, p) in raw.purposes {
             c.identifier("purpose", &name);
@@ -379,6 +584,44 @@ impl Policy {
                     Some("e.g. actions = [\"collection\", \"storage\", \"use\"]".into()),
                 );
             }
+            let owner = format!("purpose `{}`", name.get_ref());
+            let methods: BTreeSet<ProcessingMethod> = match &p.methods {
+                None => BTreeSet::from([ProcessingMethod::Automated]),
+                Some(list) => list
+                    .iter()
+                    .filter_map(|m| c.parse_enum::<ProcessingMethod>(&owner, "method", m))
+                    .collect(),
+            };
+            let retention = p.retention.as_ref().and_then(|r| c.retention(&owner, "retention", r));
+            let retention_after = p
+                .retention_after
+                .as_ref()
+                .and_then(|r| c.parse_enum::<RetentionStart>(&owner, "retention_after", r))
+                .unwrap_or(RetentionStart::Collection);
+            let purpose_recipients = c.references(&owner, "recipient", &p.recipients, &recipients);
+            let passes_on = [
+                ProcessingAction::Provision,
+                ProcessingAction::Access,
+                ProcessingAction::Distribution,
+            ];
+            if !purpose_recipients.is_empty() && !passes_on.iter().any(|a| actions.contains(a)) {
+                c.report(
+                    p.actions.span(),
+                    format!("{owner} passes data to recipients but covers none of the transfer actions"),
+                    Some("add \"provision\" (to a defined recipient) to its actions".into()),
+                );
+            }
+            for r in &purpose_recipients {
+                if let Some(rec) = recipients.get(r) {
+                    if let Some(extra) = rec.categories.iter().find(|cat| !cats.contains(*cat)) {
+                        c.report(
+                            p.actions.span(),
+                            format!("{owner} passes data to `{r}`, which receives category `{extra}` that the purpose does not use"),
+                            Some(format!("add `{extra}` to the purpose's categories or remove it from the recipient's")),
+                        );
+                    }
+                }
+            }
             purposes.insert(
                 name.into_inner(),
                 Purpose {
@@ -388,9 +631,16 @@ impl Policy {
                     fz152_item,
                     categories: cats,
                     actions,
+                    methods,
+                    retention,
+                    retention_after,
+                    recipients: purpose_recipients,
+                    service_notices: p.service_notices,
                 },
             );
         }
+
+        let consent_documents = check_documents(&mut c, raw.consent_documents, &purposes);
 
         // 152-FZ Art. 5 p. 5 / GDPR Art. 5(1)(c): no data that no purpose needs.
         if purposes.is_empty() {
@@ -418,22 +668,185 @@ impl Policy {
             c.problems.sort_by_key(|d| d.line.unwrap_or(usize::MAX));
             return Err(c.problems);
         }
-        let operator = raw
-            .operator
-            .map(|o| Operator {
-                name: o.name,
-                address: o.address,
-                contact_email: o.contact_email,
-            })
-            .unwrap_or_default();
+        let operator = match raw.operator {
+            None => Operator {
+                country: operator_country,
+                ..Operator::default()
+            },
+            Some(o) => Operator {
+                name: c.text("operator name", o.name),
+                address: o.address.map(|v| c.text("operator address", v)),
+                contact_email: o.contact_email.map(|v| c.text("operator contact_email", v)),
+                country: operator_country,
+                inn: o.inn.map(|v| c.text("operator inn", v)),
+                ogrn: o.ogrn.map(|v| c.text("operator ogrn", v)),
+                responsible_person: o.responsible_person.map(|v| c.text("operator responsible_person", v)),
+                dpo_email: o.dpo_email.map(|v| c.text("operator dpo_email", v)),
+            },
+        };
+        if operator.name.trim().is_empty() {
+            c.warnings.push(PolicyDiagnostic {
+                line: None,
+                message: "the operator's name is not given ([operator] name)".into(),
+                hint: None,
+            });
+        }
+        c.warnings.sort_by_key(|d| d.line.unwrap_or(usize::MAX));
+        let header = raw.policy;
+        let jurisdictions: Vec<String> = match header.jurisdictions {
+            None => vec!["RU".to_owned()],
+            Some(list) => list.into_iter().map(Spanned::into_inner).collect(),
+        };
         Ok(Policy {
-            id: raw.policy.id.into_inner(),
-            version: raw.policy.version.into_inner(),
+            id: header.id.into_inner(),
+            version: header.version.into_inner(),
             default_region,
+            language: header.language.map_or_else(|| "en".to_owned(), Spanned::into_inner),
+            text_file: header.text_file.map(Spanned::into_inner),
+            jurisdictions,
+            majority_age: header.majority_age.and_then(|a| u8::try_from(*a.get_ref()).ok()),
             operator,
             categories,
             fields,
             purposes,
+            recipients,
+            consent_documents,
+            warnings: c.warnings,
         })
     }
+}
+
+/// Consent documents, and the implied one-per-purpose documents when none are declared.
+fn check_documents(
+    c: &mut Checker<'_>,
+    raw: BTreeMap<Spanned<String>, RawDocument>,
+    purposes: &BTreeMap<String, Purpose>,
+) -> BTreeMap<String, ConsentDocument> {
+    let mut docs = BTreeMap::new();
+    let declared = !raw.is_empty();
+    for (name, d) in raw {
+        c.identifier("consent document", &name);
+        let owner = format!("consent document `{}`", name.get_ref());
+        let kind = c
+            .parse_enum::<ConsentKind>(&owner, "kind", &d.kind)
+            .unwrap_or(ConsentKind::Processing);
+        let covered = c.references(&owner, "purpose", d.purposes.get_ref(), purposes);
+        for p in d.purposes.get_ref() {
+            if purposes
+                .get(p.get_ref())
+                .is_some_and(|x| !x.legal_basis.needs_consent())
+            {
+                c.report(
+                    p.span(),
+                    format!(
+                        "{owner} covers purpose `{}`, whose legal basis is not consent",
+                        p.get_ref()
+                    ),
+                    Some("only consent-based purposes belong in a consent document".into()),
+                );
+            }
+        }
+        if covered.is_empty() {
+            c.report(d.purposes.span(), format!("{owner} covers no purposes"), None);
+        }
+        let channel = d
+            .channel
+            .as_ref()
+            .and_then(|ch| c.parse_enum::<MarketingChannel>(&owner, "channel", ch));
+        match (kind, &d.channel) {
+            (ConsentKind::Marketing, None) => c.report(
+                d.kind.span(),
+                format!("{owner} is a marketing consent but names no channel"),
+                Some("each channel is consented to separately: add channel = \"email\" (or sms, calls, push)".into()),
+            ),
+            (k, Some(ch)) if k != ConsentKind::Marketing => c.report(
+                ch.span(),
+                format!("{owner} has a channel but is not a marketing consent"),
+                Some("remove channel, or set kind = \"marketing\"".into()),
+            ),
+            _ => {}
+        }
+        match (kind, &d.cookie_category) {
+            (ConsentKind::Cookies, None) => c.report(
+                d.kind.span(),
+                format!("{owner} is a cookie consent but names no cookie_category"),
+                Some(format!("use one of: {}", register::COOKIE_CATEGORIES.join(", "))),
+            ),
+            (ConsentKind::Cookies, Some(cat)) if !register::COOKIE_CATEGORIES.contains(&cat.get_ref().as_str()) => c
+                .report(
+                    cat.span(),
+                    format!("{owner} has unknown cookie_category `{}`", cat.get_ref()),
+                    Some(format!(
+                        "use one of: {} (strictly necessary cookies need no consent)",
+                        register::COOKIE_CATEGORIES.join(", ")
+                    )),
+                ),
+            (k, Some(cat)) if k != ConsentKind::Cookies => c.report(
+                cat.span(),
+                format!("{owner} has a cookie_category but is not a cookie consent"),
+                None,
+            ),
+            _ => {}
+        }
+        let term = d.term.as_ref().and_then(|t| c.retention(&owner, "term", t));
+        if let (Some(t), Some(Retention::UntilAchieved | Retention::UntilWithdrawal)) = (&d.term, term) {
+            c.report(
+                t.span(),
+                format!("{owner}'s term must be a period"),
+                Some("e.g. term = \"3 years\"; leave it out for consent until withdrawn".into()),
+            );
+        }
+        for (key, v) in [("withdrawal", &d.withdrawal), ("text", &d.text)] {
+            if v.get_ref().trim().is_empty() {
+                c.report(v.span(), format!("{owner} has an empty {key}"), None);
+            }
+        }
+        let withdrawal = c.text(&format!("{owner}'s withdrawal"), d.withdrawal);
+        let text = c.text(&format!("{owner}'s text"), d.text);
+        docs.insert(
+            name.into_inner(),
+            ConsentDocument {
+                title: d.title,
+                kind,
+                purposes: covered,
+                channel,
+                cookie_category: d.cookie_category.map(Spanned::into_inner),
+                term,
+                withdrawal,
+                text,
+                version: d.version.unwrap_or_else(|| "1".to_owned()),
+                implied: false,
+            },
+        );
+    }
+    for (name, p) in purposes.iter().filter(|(_, p)| p.legal_basis.needs_consent()) {
+        if docs.values().any(|d: &ConsentDocument| d.purposes.contains(name)) {
+            continue;
+        }
+        if declared {
+            c.problems.push(PolicyDiagnostic {
+                line: None,
+                message: format!("consent-based purpose `{name}` is covered by no consent document"),
+                hint: Some(format!("add `{name}` to the purposes of a [consent_documents.*] table")),
+            });
+        } else if !docs.contains_key(name) {
+            docs.insert(
+                name.clone(),
+                ConsentDocument {
+                    title: format!("Consent: {}", p.title),
+                    kind: ConsentKind::Processing,
+                    purposes: BTreeSet::from([name.clone()]),
+                    channel: None,
+                    cookie_category: None,
+                    term: None,
+                    withdrawal: "Withdraw at any time through the operator; processing for this purpose stops at once."
+                        .into(),
+                    text: format!("I consent to the processing of my personal data for: {}.", p.title),
+                    version: "1".into(),
+                    implied: true,
+                },
+            );
+        }
+    }
+    docs
 }

@@ -132,3 +132,137 @@ fn text_limits_are_checked() {
     let p = problems(&src);
     assert!(p[0].contains("max_length applies only to text fields"), "{p:?}");
 }
+
+#[test]
+fn the_default_register_has_recipients_retention_and_documents() {
+    let p = Policy::parse(DEFAULT_POLICY).unwrap();
+    let payment = p.purpose("payment").unwrap();
+    assert_eq!(payment.recipients.iter().collect::<Vec<_>>(), ["payment_processor"]);
+    assert_eq!(p.cross_border_recipients(payment).count(), 0);
+    assert_eq!(
+        p.purpose("analytics").unwrap().retention.unwrap().to_string(),
+        "7 months"
+    );
+    assert!(p.purpose("registration").unwrap().service_notices);
+    let docs: Vec<_> = p.documents_for("marketing").map(|(n, _)| n).collect();
+    assert_eq!(docs, ["marketing_email"]);
+    assert_eq!(
+        p.consent_documents["analytics_cookies"].term.unwrap().to_string(),
+        "1 year"
+    );
+    // Placeholders are warnings, each with its line.
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.to_string().contains("operator inn is a placeholder")),
+        "{:?}",
+        p.warnings
+    );
+    assert!(p.warnings.iter().all(|w| w.line.is_some()));
+}
+
+#[test]
+fn a_policy_without_documents_gets_one_per_consent_purpose() {
+    let p = Policy::parse(MINIMAL).unwrap();
+    let d = &p.consent_documents["marketing"];
+    assert!(d.implied);
+    assert_eq!(d.purposes.iter().collect::<Vec<_>>(), ["marketing"]);
+}
+
+const REGISTER: &str = r#"
+[policy]
+id = "shop"
+version = "2"
+jurisdictions = ["RU", "EU-DE"]
+majority_age = 18
+
+[operator]
+name = "Shop LLC"
+country = "RU"
+
+[categories.contact]
+title = "Contact"
+
+[fields.email]
+category = "contact"
+type = "email"
+
+[recipients.mailer]
+title = "Mailer GmbH"
+role = "processor"
+country = "DE"
+categories = ["contact"]
+
+[purposes.marketing]
+title = "News"
+legal_basis = "consent"
+categories = ["contact"]
+actions = ["collection", "use", "provision"]
+recipients = ["mailer"]
+retention = "3 years"
+
+[consent_documents.news_email]
+title = "News by email"
+kind = "marketing"
+channel = "email"
+purposes = ["marketing"]
+withdrawal = "Unsubscribe link"
+text = "I agree to receive news by email."
+"#;
+
+#[test]
+fn recipients_abroad_are_cross_border() {
+    let p = Policy::parse(REGISTER).unwrap();
+    assert_eq!(p.jurisdictions, ["RU", "EU-DE"]);
+    assert_eq!(p.majority_age, Some(18));
+    let m = p.purpose("marketing").unwrap();
+    let abroad: Vec<_> = p.cross_border_recipients(m).map(|(n, _)| n).collect();
+    assert_eq!(abroad, ["mailer"]);
+}
+
+#[test]
+fn register_mistakes_are_explained() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "recipients = [\"mailer\"]",
+            "recipients = [\"maler\"]",
+            "names recipient `maler`, which is not declared (use one of: mailer)",
+        ),
+        (
+            "\"collection\", \"use\", \"provision\"",
+            "\"collection\", \"use\"",
+            "passes data to recipients but covers none of the transfer actions",
+        ),
+        (
+            "channel = \"email\"\n",
+            "",
+            "is a marketing consent but names no channel",
+        ),
+        (
+            "country = \"DE\"",
+            "country = \"Germany\"",
+            "country `Germany`, which is not an ISO 3166 code",
+        ),
+        ("role = \"processor\"", "role = \"vendor\"", "unknown role `vendor`"),
+        (
+            "retention = \"3 years\"",
+            "retention = \"forever\"",
+            "retention `forever`, which is not a period",
+        ),
+        (
+            "purposes = [\"marketing\"]\nwithdrawal",
+            "purposes = []\nwithdrawal",
+            "consent-based purpose `marketing` is covered by no consent document",
+        ),
+        (
+            "[\"RU\", \"EU-DE\"]",
+            "[\"RU\", \"Mars\"]",
+            "jurisdiction `Mars` is not known",
+        ),
+    ];
+    for (from, to, expect) in cases {
+        assert!(REGISTER.contains(from), "{from}");
+        let p = problems(&REGISTER.replace(from, to));
+        assert!(p.iter().any(|m| m.contains(expect)), "{from} -> {to}: {p:?}");
+    }
+}

@@ -12,14 +12,19 @@ pub fn run(c: PolicyCommand, data_dir: &Path, over: &Overrides) -> Result<ExitCo
             match Policy::parse(&src) {
                 Ok(p) => {
                     println!(
-                        "{}: valid. Policy `{}` version {}: {} categories, {} fields, {} purposes.",
+                        "{}: valid. Policy `{}` version {}: {} categories, {} fields, {} purposes, {} recipients, {} consent documents.",
                         file.display(),
                         p.id,
                         p.version,
                         p.categories.len(),
                         p.fields.len(),
-                        p.purposes.len()
+                        p.purposes.len(),
+                        p.recipients.len(),
+                        p.consent_documents.len(),
                     );
+                    for w in &p.warnings {
+                        println!("  warning: {w}");
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(problems) => {
