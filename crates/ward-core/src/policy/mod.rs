@@ -4,11 +4,13 @@
 //! A [`Policy`] is only ever built by [`Policy::parse`], which checks every cross-reference,
 //! so code that holds one can index it without checking again.
 
+pub mod diff;
 mod parse;
 pub mod register;
 #[cfg(test)]
 mod tests;
 
+pub use diff::{diff, PolicyChange, Requirement};
 pub use parse::PolicyDiagnostic;
 pub use register::{
     ConsentDocument, ConsentKind, ProcessingMethod, Recipient, RecipientRole, Retention, RetentionStart,
