@@ -41,6 +41,7 @@ pub const PROBLEMS: &[ProblemKind] = &[
     kind("invalid_query", 400, "The query string is not valid"),
     kind("invalid_path", 400, "The request path is not valid"),
     kind("invalid_subject_id", 400, "The subject id is not a UUID"),
+    kind("invalid_visitor_id", 400, "The visitor id is not valid"),
     kind("purpose_required", 400, "A purpose is required"),
     kind("unknown_purpose", 400, "Unknown purpose"),
     kind("unauthorized", 401, "Missing or invalid API key"),
@@ -51,6 +52,11 @@ pub const PROBLEMS: &[ProblemKind] = &[
         "This API key may not use the purpose",
     ),
     kind("consent_missing", 403, "The subject has not consented to the purpose"),
+    kind(
+        "consent_scope_exceeded",
+        403,
+        "The purpose was widened after the subject consented; the subject must consent again",
+    ),
     kind(
         "category_not_allowed",
         403,
@@ -65,6 +71,12 @@ pub const PROBLEMS: &[ProblemKind] = &[
     kind("subject_not_found", 404, "No such subject"),
     kind("api_key_not_found", 404, "No such API key"),
     kind("consent_not_found", 404, "No such consent"),
+    kind("policy_version_not_found", 404, "No such policy version"),
+    kind(
+        "visitor_not_found",
+        404,
+        "No cookie choice is on record for this visitor",
+    ),
     kind("method_not_allowed", 405, "Method not allowed"),
     kind("conflict", 409, "Conflict"),
     kind("subject_erased", 410, "The subject's data has been erased"),
@@ -79,6 +91,24 @@ pub const PROBLEMS: &[ProblemKind] = &[
     kind("purposes_required", 422, "A service key needs purposes"),
     kind("purposes_not_applicable", 422, "An admin key takes no purposes"),
     kind("invalid_key_name", 422, "Invalid key name"),
+    kind("invalid_policy", 422, "The policy has problems"),
+    kind(
+        "ambiguous_policy_version",
+        422,
+        "The version prefix matches several versions",
+    ),
+    kind("invalid_banner_version", 422, "The banner version is not valid"),
+    kind("unknown_cookie_category", 422, "Unknown cookie category"),
+    kind(
+        "invalid_cookie_choice",
+        422,
+        "A cookie choice must be `granted` or `denied`",
+    ),
+    kind(
+        "necessary_cannot_be_denied",
+        422,
+        "Strictly necessary cookies cannot be denied",
+    ),
     kind("internal_error", 500, "Internal error"),
     kind("storage_unavailable", 503, "Storage is unavailable"),
 ];
@@ -163,6 +193,11 @@ fn refusal_names(r: &AccessRefusal) -> Vec<&str> {
             purpose,
         } => vec![field, category, purpose],
         AccessRefusal::UnknownField(f) => vec![f],
+        AccessRefusal::ConsentScopeExceeded {
+            field,
+            category,
+            purpose,
+        } => vec![field, category, purpose],
         AccessRefusal::SubjectErased => vec![],
     }
 }

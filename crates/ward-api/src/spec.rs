@@ -40,6 +40,7 @@ const ALWAYS_CODES: &[&str] = &["internal_error"];
     tags(
         (name = "subjects", description = "Data subjects: collection, purpose-bound reads, lookups, rectification, erasure"),
         (name = "consents", description = "Consent given and withdrawn"),
+        (name = "visitors", description = "Website visitors' cookie and tracking consent, with Global Privacy Control"),
         (name = "policy", description = "The policy in force"),
         (name = "keys", description = "API keys (admin only)"),
         (name = "journal", description = "The processing journal (admin only)"),

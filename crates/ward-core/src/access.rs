@@ -4,7 +4,7 @@
 use crate::action::{string_enum, ProcessingAction};
 use crate::journal::Actor;
 use crate::policy::{Policy, Purpose};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 string_enum! {
     /// What an API key may do.
@@ -73,6 +73,12 @@ pub enum AccessRefusal {
     },
     #[error("field `{0}` is not declared in the policy")]
     UnknownField(String),
+    #[error("field `{field}` is in category `{category}`, which purpose `{purpose}` was widened to use after the subject consented; the subject must consent again")]
+    ConsentScopeExceeded {
+        field: String,
+        category: String,
+        purpose: String,
+    },
 }
 
 impl AccessRefusal {
@@ -86,6 +92,7 @@ impl AccessRefusal {
             AccessRefusal::ConsentMissing(_) => "consent_missing",
             AccessRefusal::CategoryNotAllowed { .. } => "category_not_allowed",
             AccessRefusal::UnknownField(_) => "unknown_field",
+            AccessRefusal::ConsentScopeExceeded { .. } => "consent_scope_exceeded",
         }
     }
 }
@@ -98,8 +105,9 @@ pub struct AccessRequest<'a> {
     pub purpose: &'a str,
     pub action: ProcessingAction,
     pub state: SubjectState,
-    /// Purposes the subject consents to now.
-    pub consents: &'a BTreeSet<String>,
+    /// Purposes the subject consents to now, each with the categories the consent covers
+    /// (the purpose's categories in the policy version it was given under).
+    pub consents: &'a BTreeMap<String, BTreeSet<String>>,
     /// The fields asked for; `None` means "all that the purpose allows".
     pub requested: Option<&'a [String]>,
 }
@@ -133,15 +141,26 @@ impl AccessRequest<'_> {
         if self.state == SubjectState::Erased {
             return Err(AccessRefusal::SubjectErased);
         }
-        if purpose.legal_basis.needs_consent() && !self.consents.contains(self.purpose) {
-            return Err(AccessRefusal::ConsentMissing(self.purpose.to_owned()));
-        }
+        let scope = if purpose.legal_basis.needs_consent() {
+            Some(
+                self.consents
+                    .get(self.purpose)
+                    .ok_or_else(|| AccessRefusal::ConsentMissing(self.purpose.to_owned()))?,
+            )
+        } else {
+            None
+        };
         match self.requested {
-            None => Ok(self.policy.fields_for(purpose).map(str::to_owned).collect()),
+            None => Ok(self
+                .policy
+                .fields_for(purpose)
+                .filter(|f| scope.is_none_or(|s| s.contains(&self.policy.fields[*f].category)))
+                .map(str::to_owned)
+                .collect()),
             Some(names) => {
                 let mut out = Vec::with_capacity(names.len());
                 for name in names {
-                    out.push(self.field_allowed(purpose, name)?);
+                    out.push(self.field_allowed(purpose, scope, name)?);
                 }
                 out.sort();
                 out.dedup();
@@ -150,13 +169,25 @@ impl AccessRequest<'_> {
         }
     }
 
-    fn field_allowed(&self, purpose: &Purpose, name: &str) -> Result<String, AccessRefusal> {
+    fn field_allowed(
+        &self,
+        purpose: &Purpose,
+        scope: Option<&BTreeSet<String>>,
+        name: &str,
+    ) -> Result<String, AccessRefusal> {
         let field = self
             .policy
             .field(name)
             .ok_or_else(|| AccessRefusal::UnknownField(name.to_owned()))?;
         if !purpose.categories.contains(&field.category) {
             return Err(AccessRefusal::CategoryNotAllowed {
+                field: name.to_owned(),
+                category: field.category.clone(),
+                purpose: self.purpose.to_owned(),
+            });
+        }
+        if scope.is_some_and(|s| !s.contains(&field.category)) {
+            return Err(AccessRefusal::ConsentScopeExceeded {
                 field: name.to_owned(),
                 category: field.category.clone(),
                 purpose: self.purpose.to_owned(),
@@ -188,7 +219,15 @@ mod tests {
         requested: Option<&[String]>,
     ) -> Result<Vec<String>, AccessRefusal> {
         let policy = Policy::parse(DEFAULT_POLICY).unwrap();
-        let consents: BTreeSet<String> = consents.iter().map(|s| (*s).to_owned()).collect();
+        let consents: BTreeMap<String, BTreeSet<String>> = consents
+            .iter()
+            .map(|p| {
+                (
+                    (*p).to_owned(),
+                    policy.purpose(p).map(|x| x.categories.clone()).unwrap_or_default(),
+                )
+            })
+            .collect();
         AccessRequest {
             policy: &policy,
             caller,
@@ -266,5 +305,31 @@ mod tests {
     #[test]
     fn admins_may_use_every_purpose() {
         assert!(decide(&Caller::cli(), "payment", SubjectState::Active, &[], None).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+    use crate::policy::DEFAULT_POLICY;
+
+    #[test]
+    fn a_consent_covers_only_the_scope_it_was_given_for() {
+        let policy = Policy::parse(DEFAULT_POLICY).unwrap();
+        let caller = Caller::cli();
+        // Consent given when marketing used only contact data.
+        let consents = BTreeMap::from([("marketing".to_owned(), BTreeSet::from(["contact".to_owned()]))]);
+        let req = |requested: Option<&'static [String]>| AccessRequest {
+            policy: &policy,
+            caller: &caller,
+            purpose: "marketing",
+            action: ProcessingAction::Retrieval,
+            state: SubjectState::Active,
+            consents: &consents,
+            requested,
+        };
+        assert_eq!(req(None).decide().unwrap(), ["email", "phone", "postal_address"]);
+        let name: &'static [String] = Box::leak(Box::new(["full_name".to_owned()]));
+        assert_eq!(req(Some(name)).decide().unwrap_err().code(), "consent_scope_exceeded");
     }
 }

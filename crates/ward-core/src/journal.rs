@@ -36,6 +36,10 @@ string_enum! {
         ApiKeyCreated => "api_key.created",
         ApiKeyRevoked => "api_key.revoked",
         PolicyActivated => "policy.activated",
+        /// A website visitor's cookie choice was recorded (the visitor id is never journaled).
+        CookieConsentRecorded => "cookie_consent.recorded",
+        /// A website visitor's cookie consent records were linked to a subject.
+        VisitorLinked => "visitor.linked",
     }
 }
 

@@ -7,6 +7,7 @@ pub mod access;
 pub mod action;
 pub mod clock;
 pub mod consent;
+pub mod cookies;
 pub mod ids;
 pub mod journal;
 pub mod policy;

@@ -15,6 +15,7 @@
 //! or rolls back as a whole.
 
 mod rows;
+mod visitors;
 
 use async_trait::async_trait;
 use rows::{col, corrupt, hash32, parse, subject_id, unavailable, Result};
@@ -232,6 +233,8 @@ fn policy_record(row: &PgRow) -> Result<PolicyVersionRecord> {
         policy_id: col(row, T, "policy_id")?,
         version: col(row, T, "version")?,
         source: col(row, T, "source")?,
+        text: col(row, T, "text")?,
+        effective_at: from_micros(col(row, T, "effective_at")?),
         recorded_at: from_micros(col(row, T, "recorded_at")?),
     })
 }
@@ -420,7 +423,8 @@ impl ApiKeyStore for PgStore {
 impl PolicyStore for PgStore {
     async fn find_policy_versions(&self) -> StoreResult<Vec<PolicyVersionRecord>> {
         let rows = sqlx::query(
-            "SELECT hash, policy_id, version, source, recorded_at FROM policy_versions ORDER BY recorded_at, hash",
+            "SELECT hash, policy_id, version, source, text, COALESCE(effective_at, recorded_at) AS effective_at, recorded_at \
+             FROM policy_versions ORDER BY recorded_at, hash",
         )
         .fetch_all(&self.pool)
         .await
@@ -553,6 +557,7 @@ async fn snapshot(conn: &mut PgConnection, touched: &Touched) -> Result<Snapshot
             snap.policies.insert(col(row, "policy_versions", "hash")?);
         }
     }
+    visitors::snapshot(conn, touched, &mut snap).await?;
     Ok(snap)
 }
 
@@ -688,18 +693,21 @@ async fn apply_inserts(conn: &mut PgConnection, ins: &Inserts<'_>) -> Result<()>
     }
     for p in &ins.policies {
         sqlx::query(
-            "INSERT INTO policy_versions (hash, policy_id, version, source, recorded_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO policy_versions (hash, policy_id, version, source, text, effective_at, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(p.hash.as_str())
         .bind(p.policy_id.as_str())
         .bind(p.version.as_str())
         .bind(p.source.as_str())
+        .bind(p.text.as_deref())
+        .bind(to_micros(p.effective_at))
         .bind(to_micros(p.recorded_at))
         .execute(&mut *conn)
         .await
         .map_err(unavailable)?;
     }
-    Ok(())
+    visitors::insert(conn, &ins.visitor_consents).await
 }
 
 async fn apply_step(conn: &mut PgConnection, step: &Step<'_>) -> Result<()> {
@@ -741,6 +749,7 @@ async fn apply_step(conn: &mut PgConnection, step: &Step<'_>) -> Result<()> {
                 .execute(&mut *conn)
                 .await
                 .map_err(unavailable)?;
+            visitors::delete_for_subject(conn, *id).await?;
             sqlx::query("UPDATE consent_events SET evidence = NULL WHERE subject_id = $1 AND evidence IS NOT NULL")
                 .bind(&id.as_bytes()[..])
                 .execute(&mut *conn)
@@ -768,6 +777,7 @@ async fn apply_step(conn: &mut PgConnection, step: &Step<'_>) -> Result<()> {
                 .execute(&mut *conn)
                 .await
         }
+        Step::LinkVisitor { visitor, subject } => return visitors::link(conn, visitor, *subject).await,
     }
     .map(|_| ())
     .map_err(unavailable)

@@ -10,6 +10,7 @@
 
 mod backup;
 mod rows;
+mod visitors;
 
 pub use backup::KeyImport;
 
@@ -214,6 +215,8 @@ fn policy_record(row: &SqliteRow) -> Result<PolicyVersionRecord> {
         policy_id: col(row, T, "policy_id")?,
         version: col(row, T, "version")?,
         source: col(row, T, "source")?,
+        text: col(row, T, "text")?,
+        effective_at: from_micros(col(row, T, "effective_at")?),
         recorded_at: from_micros(col(row, T, "recorded_at")?),
     })
 }
@@ -408,7 +411,8 @@ impl ApiKeyStore for SqliteStore {
 impl PolicyStore for SqliteStore {
     async fn find_policy_versions(&self) -> StoreResult<Vec<PolicyVersionRecord>> {
         let rows = sqlx::query(
-            "SELECT hash, policy_id, version, source, recorded_at FROM policy_versions ORDER BY recorded_at, hash",
+            "SELECT hash, policy_id, version, source, text, COALESCE(effective_at, recorded_at) AS effective_at, recorded_at \
+             FROM policy_versions ORDER BY recorded_at, hash",
         )
         .fetch_all(&self.inner.readers)
         .await
@@ -554,6 +558,7 @@ async fn snapshot(conn: &mut SqliteConnection, touched: &Touched) -> Result<Snap
             snap.policies.insert(col(&row, "policy_versions", "hash")?);
         }
     }
+    visitors::snapshot(conn, touched, &mut snap).await?;
     Ok(snap)
 }
 
@@ -720,11 +725,11 @@ async fn apply_inserts(conn: &mut SqliteConnection, ins: &Inserts<'_>) -> Result
     insert_rows(
         conn,
         &ins.policies,
-        5,
+        7,
         |n| {
             format!(
-                "INSERT INTO policy_versions (hash, policy_id, version, source, recorded_at) VALUES {}",
-                values("(?, ?, ?, ?, ?)", n)
+                "INSERT INTO policy_versions (hash, policy_id, version, source, text, effective_at, recorded_at) VALUES {}",
+                values("(?, ?, ?, ?, ?, ?, ?)", n)
             )
         },
         |q, p| {
@@ -732,10 +737,13 @@ async fn apply_inserts(conn: &mut SqliteConnection, ins: &Inserts<'_>) -> Result
                 .bind(p.policy_id.as_str())
                 .bind(p.version.as_str())
                 .bind(p.source.as_str())
+                .bind(p.text.as_deref())
+                .bind(to_micros(p.effective_at))
                 .bind(to_micros(p.recorded_at)))
         },
     )
-    .await
+    .await?;
+    visitors::insert(conn, &ins.visitor_consents).await
 }
 
 pub(crate) async fn apply_step(conn: &mut SqliteConnection, step: &Step<'_>) -> Result<()> {
@@ -779,6 +787,7 @@ pub(crate) async fn apply_step(conn: &mut SqliteConnection, step: &Step<'_>) -> 
                 .execute(&mut *conn)
                 .await
                 .map_err(unavailable)?;
+            visitors::delete_for_subject(conn, *id).await?;
             sqlx::query("UPDATE consent_events SET evidence = NULL WHERE subject_id = ? AND evidence IS NOT NULL")
                 .bind(&id.as_bytes()[..])
                 .execute(&mut *conn)
@@ -803,6 +812,7 @@ pub(crate) async fn apply_step(conn: &mut SqliteConnection, step: &Step<'_>) -> 
                 .execute(&mut *conn)
                 .await
         }
+        Step::LinkVisitor { visitor, subject } => return visitors::link(conn, visitor, *subject).await,
     }
     .map(|_| ())
     .map_err(unavailable)

@@ -23,7 +23,9 @@
 //!   `find_subjects_by_index` in id order;
 //! - API key purposes are returned sorted (and deduplicated);
 //! - recording a known policy hash is `AlreadyExists` (and writes no entry);
-//! - checkpoints are listed by `seq` (several may share one).
+//! - checkpoints are listed by `seq` (several may share one);
+//! - a visitor's cookie consent records are listed in the order recorded; linking a visitor
+//!   without records is `Done` and links nothing (see `visitors`).
 //!
 //! Not tested here, backend-specific: journal field names and API key purposes are stored
 //! comma-joined, so a name that is empty or holds a comma fails the whole write.
@@ -44,6 +46,9 @@ use ward_core::journal::{AdminEvent, JournalAction};
 use ward_core::{JournalDraft, SubjectId};
 use ward_crypto::journal::GENESIS;
 use ward_crypto::Checkpoint;
+
+mod visitors;
+pub use visitors::*;
 
 /// Expands to one `#[tokio::test]` per behaviour of the suite; `$fresh` is an
 /// `async fn() -> Option<Arc<dyn Store>>` returning a new, empty, migrated store (or `None`
@@ -77,6 +82,11 @@ macro_rules! conformance_suite {
             large_batch_of_subjects,
             concurrent_writes_keep_one_chain,
             concurrent_updates_at_one_revision,
+            visitor_consents_append_in_order,
+            link_visitor_links_past_and_later_records,
+            link_visitor_preconditions,
+            erase_subject_deletes_linked_visitor_consents,
+            visitor_ops_in_one_batch_see_earlier_ops,
         );
     };
     (@tests $fresh:path; $($name:ident),* $(,)?) => {
@@ -291,6 +301,8 @@ fn policy(hash: &str, version: &str, when: OffsetDateTime) -> PolicyVersionRecor
         policy_id: "default".to_owned(),
         version: version.to_owned(),
         source: format!("# policy {version}\n[purposes]\nname = \"данные\"\n"),
+        text: (version == "2").then(|| "# Политика\n\nТекст версии 2.".to_owned()),
+        effective_at: when + time::Duration::days(3),
         recorded_at: when,
     }
 }

@@ -15,9 +15,11 @@ pub mod decode;
 mod error;
 mod model;
 pub mod plan;
+mod visitor;
 
 pub use error::StoreError;
 pub use model::*;
+pub use visitor::{VisitorConsent, VisitorConsentRecord, VisitorStore};
 
 use async_trait::async_trait;
 use ward_core::SubjectId;
@@ -83,7 +85,9 @@ pub trait WriteStore: Send + Sync {
 }
 
 /// A complete backend.
-pub trait Store: SubjectStore + JournalStore + ApiKeyStore + PolicyStore + WriteStore + Send + Sync + 'static {
+pub trait Store:
+    SubjectStore + JournalStore + ApiKeyStore + PolicyStore + VisitorStore + WriteStore + Send + Sync + 'static
+{
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
 

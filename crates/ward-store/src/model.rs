@@ -114,7 +114,12 @@ pub struct PolicyVersionRecord {
     pub hash: String,
     pub policy_id: String,
     pub version: String,
+    /// The register (TOML).
     pub source: String,
+    /// The human-readable text (Markdown), if published with one.
+    pub text: Option<String>,
+    /// From when this version is in force.
+    pub effective_at: OffsetDateTime,
     pub recorded_at: OffsetDateTime,
 }
 
@@ -148,8 +153,9 @@ pub enum Change {
         events: Vec<ConsentEventRecord>,
     },
     /// Precondition: exists and active (else `NotFound` / `Erased`). Destroys the data key, the
-    /// sealed fields, the index entries and the consent evidence; keeps a tombstone with
-    /// `erased_at` and the consent events' metadata.
+    /// sealed fields, the index entries and the consent evidence, and deletes the visitor
+    /// cookie consent records linked to the subject; keeps a tombstone with `erased_at` and
+    /// the consent events' metadata.
     EraseSubject { id: SubjectId, at: OffsetDateTime },
     /// For each record: if the subject is active and its key is still wrapped under
     /// `old_kek_id`, replace the wrapped key. Always `Done`.
@@ -161,6 +167,14 @@ pub enum Change {
     CreateApiKey(ApiKeyRecord),
     /// Precondition: exists and not revoked (else `NotFound` / `Revoked`).
     RevokeApiKey { id: String, at: OffsetDateTime },
+    /// Appends a visitor's cookie choice. The record is linked to the subject the visitor is
+    /// linked to already, if any (see `LinkVisitor`). Always `Done`.
+    RecordVisitorConsent(crate::VisitorConsent),
+    /// Precondition: the subject exists and is active (else `NotFound` / `Erased`), and the
+    /// visitor is not linked to another subject (else `Conflict`). Links every record of the
+    /// visitor, and those recorded later, to the subject; erasing the subject deletes them.
+    /// `Done` also when the visitor has no records (then nothing changes but the journal).
+    LinkVisitor { visitor: Hash32, subject: SubjectId },
     /// Records a policy version if its hash is new; `Done` either way, but the journal
     /// entries are written only when it was new (else outcome `AlreadyExists`).
     RecordPolicyVersion(PolicyVersionRecord),

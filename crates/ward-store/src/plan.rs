@@ -9,12 +9,14 @@
 //! Backend-neutral: both backends plan their batches with it.
 
 use crate::{
-    ApiKeyRecord, Change, ConsentEventRecord, NewSubject, OpOutcome, PolicyVersionRecord, WrappedKey, WriteOp,
+    ApiKeyRecord, Change, ConsentEventRecord, NewSubject, OpOutcome, PolicyVersionRecord, VisitorConsent, WrappedKey,
+    WriteOp,
 };
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use time::OffsetDateTime;
 use ward_core::SubjectId;
+use ward_crypto::Hash32;
 
 /// The keys of the rows a batch reads.
 #[derive(Debug, Default)]
@@ -22,6 +24,8 @@ pub struct Touched {
     pub subjects: Vec<SubjectId>,
     pub api_keys: Vec<String>,
     pub policies: Vec<String>,
+    /// Visitor hashes whose link to a subject the batch reads.
+    pub visitors: Vec<Hash32>,
 }
 
 /// The rows a batch reads, deduplicated and sorted (a stable lock order).
@@ -29,6 +33,7 @@ pub fn touched(ops: &[WriteOp]) -> Touched {
     let mut subjects = BTreeSet::new();
     let mut api_keys = BTreeSet::new();
     let mut policies = BTreeSet::new();
+    let mut visitors = BTreeSet::new();
     for op in ops {
         match &op.change {
             Change::JournalOnly => {}
@@ -50,12 +55,20 @@ pub fn touched(ops: &[WriteOp]) -> Touched {
             Change::RecordPolicyVersion(p) => {
                 policies.insert(p.hash.as_str());
             }
+            Change::RecordVisitorConsent(c) => {
+                visitors.insert(c.visitor);
+            }
+            Change::LinkVisitor { visitor, subject } => {
+                visitors.insert(*visitor);
+                subjects.insert(*subject);
+            }
         }
     }
     Touched {
         subjects: subjects.into_iter().collect(),
         api_keys: api_keys.into_iter().map(str::to_owned).collect(),
         policies: policies.into_iter().map(str::to_owned).collect(),
+        visitors: visitors.into_iter().collect(),
     }
 }
 
@@ -73,6 +86,9 @@ pub struct Snapshot {
     /// API key id → revoked.
     pub api_keys: HashMap<String, bool>,
     pub policies: HashSet<String>,
+    /// Visitor hash → the subject its records are linked to (`None`: not linked), for the
+    /// touched visitors that have records. A visitor that is absent has none.
+    pub visitors: HashMap<Hash32, Option<SubjectId>>,
 }
 
 /// One blind-index row to insert or replace.
@@ -93,6 +109,8 @@ pub struct Inserts<'a> {
     pub consents: Vec<(SubjectId, &'a ConsentEventRecord)>,
     pub api_keys: Vec<&'a ApiKeyRecord>,
     pub policies: Vec<&'a PolicyVersionRecord>,
+    /// Cookie choices, each with the subject it is linked to.
+    pub visitor_consents: Vec<(&'a VisitorConsent, Option<SubjectId>)>,
 }
 
 impl<'a> Inserts<'a> {
@@ -102,6 +120,7 @@ impl<'a> Inserts<'a> {
             && self.consents.is_empty()
             && self.api_keys.is_empty()
             && self.policies.is_empty()
+            && self.visitor_consents.is_empty()
     }
 
     fn upsert_index(&mut self, row: IndexRow<'a>) {
@@ -130,7 +149,8 @@ pub enum Step<'a> {
         subject: SubjectId,
         field: &'a str,
     },
-    /// Destroys key, fields, index entries and consent evidence; sets the tombstone.
+    /// Destroys key, fields, index entries and consent evidence, deletes the visitor consent
+    /// records linked to the subject; sets the tombstone.
     Erase {
         id: SubjectId,
         at: OffsetDateTime,
@@ -140,6 +160,11 @@ pub enum Step<'a> {
     RevokeApiKey {
         id: &'a str,
         at: OffsetDateTime,
+    },
+    /// Links every record of the visitor to the subject.
+    LinkVisitor {
+        visitor: &'a Hash32,
+        subject: SubjectId,
     },
 }
 
@@ -238,6 +263,8 @@ pub fn plan<'a>(ops: &'a [WriteOp], snap: &mut Snapshot) -> (Vec<OpOutcome>, Vec
                 Some(s @ SubjectSnap::Active { .. }) => {
                     *s = SubjectSnap::Erased;
                     p.push(Step::Erase { id: *id, at: *at });
+                    // Its visitors' records are deleted with it: those visitors are unlinked.
+                    snap.visitors.retain(|_, linked| *linked != Some(*id));
                     OpOutcome::Done
                 }
             },
@@ -272,6 +299,28 @@ pub fn plan<'a>(ops: &'a [WriteOp], snap: &mut Snapshot) -> (Vec<OpOutcome>, Vec
                     p.push(Step::RevokeApiKey { id, at: *at });
                     OpOutcome::Done
                 }
+            },
+            Change::RecordVisitorConsent(c) => {
+                let linked = *snap.visitors.entry(c.visitor).or_insert(None);
+                p.inserts.visitor_consents.push((c, linked));
+                OpOutcome::Done
+            }
+            Change::LinkVisitor { visitor, subject } => match snap.subjects.get(subject) {
+                None => OpOutcome::NotFound,
+                Some(SubjectSnap::Erased) => OpOutcome::Erased,
+                Some(SubjectSnap::Active { .. }) => match snap.visitors.get_mut(visitor) {
+                    // No records: nothing to link.
+                    None => OpOutcome::Done,
+                    Some(Some(linked)) if linked != subject => OpOutcome::Conflict,
+                    Some(linked) => {
+                        *linked = Some(*subject);
+                        p.push(Step::LinkVisitor {
+                            visitor,
+                            subject: *subject,
+                        });
+                        OpOutcome::Done
+                    }
+                },
             },
             Change::RecordPolicyVersion(v) => {
                 if snap.policies.insert(v.hash.clone()) {

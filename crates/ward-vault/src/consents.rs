@@ -52,12 +52,12 @@ impl Vault {
         kind: ConsentEventKind,
         evidence: Option<Evidence>,
     ) -> VaultResult<()> {
-        self.consent_purpose(caller, purpose)?;
+        Self::consent_purpose(&self.policy(), caller, purpose)?;
         let loaded = self.load(id).await?;
         if loaded.record.state == SubjectState::Erased {
             return Err(AccessRefusal::SubjectErased.into());
         }
-        let active = loaded.consents.contains(purpose);
+        let active = loaded.consents.contains_key(purpose);
         let now = self.now();
         let (event, sealed) = match kind {
             ConsentEventKind::Given => {
@@ -69,7 +69,7 @@ impl Vault {
                     .subject(id)
                     .purpose(purpose)
                     .detail(format!("channel:{}", evidence.channel));
-                (entry, Some((sealed, evidence.policy_version.unwrap_or_default())))
+                (entry, Some((sealed, self.policy_hash())))
             }
             ConsentEventKind::Withdrawn => {
                 if !active {
@@ -86,7 +86,7 @@ impl Vault {
         };
         let (evidence, policy_version) = match sealed {
             Some((e, v)) => (Some(e), v),
-            None => (None, self.policy().version.clone()),
+            None => (None, self.policy_hash()),
         };
         let record = ConsentEventRecord {
             purpose: purpose.to_owned(),

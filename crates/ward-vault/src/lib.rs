@@ -6,32 +6,35 @@
 //! the layers above; everything handed to the store is sealed, wrapped or a blind index.
 
 mod apikeys;
+mod batch;
 mod committer;
 mod consents;
 mod error;
 mod journal;
 mod keys;
+mod policies;
 mod rotation;
 mod sealed;
 mod subjects;
+mod visitors;
 
 pub use apikeys::ApiKeyView;
 pub use consents::{ConsentState, ConsentStatus};
 pub use error::{FieldProblem, VaultError, VaultResult};
 pub use journal::{verify as verify_journal_store, Tamper, VerifyReport};
 pub use keys::KeyMaterial;
+pub use policies::{PolicySource, PolicyVersion, Published};
 pub use rotation::RotationReport;
 pub use subjects::{NewSubjectInput, SubjectView};
+pub use visitors::{CookieConsentHistory, CookieConsentView};
 
 use committer::Committer;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 use time::Duration;
-use ward_core::journal::AdminEvent;
 use ward_core::{Actor, Clock, JournalDraft, Policy};
 use ward_crypto::KeyRing;
-use ward_store::{Change, OpOutcome, PolicyVersionRecord, Store, WriteOp};
+use ward_store::{Change, OpOutcome, Store, WriteOp};
 
 /// Tunables.
 #[derive(Debug, Clone)]
@@ -61,8 +64,8 @@ pub struct Vault {
 struct Inner {
     store: Arc<dyn Store>,
     keys: KeyMaterial,
-    policy: Arc<Policy>,
-    policy_hash: String,
+    /// Published policy versions, by the time they take effect.
+    versions: RwLock<Vec<Arc<PolicyVersion>>>,
     clock: Arc<dyn Clock>,
     committer: Committer,
     config: VaultConfig,
@@ -75,9 +78,9 @@ struct Inner {
 /// Loads the current key ring (e.g. from key files), for [`Vault::reload_keys`].
 pub type KeyReloader = Box<dyn Fn() -> Result<KeyRing, String> + Send + Sync>;
 
-/// Hex SHA-256 of a policy's source text: the policy version's content hash.
+/// Hex SHA-256 of a policy's register alone (a version without text).
 pub fn policy_hash(source: &str) -> String {
-    hex::encode(Sha256::digest(source.as_bytes()))
+    PolicySource::from(source).hash()
 }
 
 impl Vault {
@@ -87,12 +90,11 @@ impl Vault {
         store: Arc<dyn Store>,
         keys: KeyMaterial,
         policy: Policy,
-        policy_source: &str,
+        policy_source: impl Into<PolicySource>,
         clock: Arc<dyn Clock>,
         config: VaultConfig,
     ) -> VaultResult<Vault> {
         let committer = Committer::start(store.clone(), config.max_batch);
-        let policy_hash = policy_hash(policy_source);
         let keyring = RwLock::new(Arc::new(keys.keyring.clone()));
         let vault = Vault {
             inner: Arc::new(Inner {
@@ -100,43 +102,19 @@ impl Vault {
                 keys,
                 keyring,
                 key_reloader: OnceLock::new(),
-                policy: Arc::new(policy),
-                policy_hash,
+                versions: RwLock::new(Vec::new()),
                 clock,
                 committer,
                 config,
                 key_cache: RwLock::new(HashMap::new()),
             }),
         };
-        vault.record_policy(policy_source).await?;
+        // The versions published so far, then the one given (if new), in force from now.
+        vault.reload_policies().await?;
+        let source = policy_source.into();
+        drop(policy);
+        vault.record_version(&Actor::System, source, None).await?;
         Ok(vault)
-    }
-
-    async fn record_policy(&self, source: &str) -> VaultResult<()> {
-        let p = &self.inner.policy;
-        let now = self.now();
-        let record = PolicyVersionRecord {
-            hash: self.inner.policy_hash.clone(),
-            policy_id: p.id.clone(),
-            version: p.version.clone(),
-            source: source.to_owned(),
-            recorded_at: now,
-        };
-        let entry = JournalDraft::new(now, &Actor::System, AdminEvent::PolicyActivated)
-            .detail(format!("{}@{} sha256:{}", p.id, p.version, self.inner.policy_hash));
-        match self.commit(Change::RecordPolicyVersion(record), vec![entry]).await? {
-            OpOutcome::Done | OpOutcome::AlreadyExists => Ok(()),
-            other => Err(VaultError::Internal(format!("recording the policy version: {other:?}"))),
-        }
-    }
-
-    pub fn policy(&self) -> &Arc<Policy> {
-        &self.inner.policy
-    }
-
-    /// The content hash of the policy in force.
-    pub fn policy_hash(&self) -> &str {
-        &self.inner.policy_hash
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

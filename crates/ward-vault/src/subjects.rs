@@ -8,7 +8,7 @@ use ward_core::access::{AccessRequest, SubjectState};
 use ward_core::consent::{ConsentEventKind, Evidence};
 use ward_core::journal::AdminEvent;
 use ward_core::policy::Purpose;
-use ward_core::{AccessRefusal, Caller, FieldValue, JournalDraft, ProcessingAction, SubjectId};
+use ward_core::{AccessRefusal, Caller, FieldValue, JournalDraft, Policy, ProcessingAction, SubjectId};
 use ward_crypto::DataKey;
 use ward_store::{Change, ConsentEventRecord, IndexEntry, NewSubject, OpOutcome, SubjectRecord};
 
@@ -47,7 +47,8 @@ impl std::fmt::Debug for SubjectView {
 /// A subject record loaded with its key and current consents.
 pub(crate) struct Loaded {
     pub record: SubjectRecord,
-    pub consents: BTreeSet<String>,
+    /// Consent-based purposes consented to now → the categories each consent covers.
+    pub consents: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Vault {
@@ -127,9 +128,8 @@ impl Vault {
     }
 
     /// A consent-based purpose the caller may record consent for.
-    pub(crate) fn consent_purpose<'p>(&'p self, caller: &Caller, purpose: &str) -> VaultResult<&'p Purpose> {
-        let p = self
-            .policy()
+    pub(crate) fn consent_purpose<'p>(policy: &'p Policy, caller: &Caller, purpose: &str) -> VaultResult<&'p Purpose> {
+        let p = policy
             .purpose(purpose)
             .ok_or_else(|| AccessRefusal::UnknownPurpose(purpose.to_owned()))?;
         if !caller.may_use(purpose) {
@@ -168,7 +168,7 @@ impl Vault {
         let consents: BTreeSet<String> = input.consents.iter().cloned().collect();
         let mut allowed: BTreeSet<&String> = purpose.categories.iter().collect();
         for c in &consents {
-            let p = self.consent_purpose(caller, c)?;
+            let p = Self::consent_purpose(&policy, caller, c)?;
             allowed.extend(p.categories.iter());
         }
         if purpose.legal_basis.needs_consent() && !consents.contains(&input.purpose) {
@@ -212,7 +212,8 @@ impl Vault {
                 });
             }
         }
-        let policy_version = evidence.policy_version.clone().unwrap_or_default();
+        // Consent is bound to the version in force: its scope is that version's purpose.
+        let policy_version = self.policy_hash();
         let mut consent_events = Vec::new();
         let mut journal = vec![JournalDraft::new(now, &caller.actor, ProcessingAction::Collection)
             .subject(id)
@@ -254,14 +255,24 @@ impl Vault {
         let store = self.store();
         let (record, events) = tokio::try_join!(store.find_subject(id), store.find_consent_events(id))?;
         let record = record.ok_or(VaultError::SubjectNotFound)?;
-        let mut latest: BTreeMap<&str, ConsentEventKind> = BTreeMap::new();
+        let mut latest: BTreeMap<&str, &ward_store::ConsentEventRecord> = BTreeMap::new();
         for e in &events {
-            latest.insert(&e.purpose, e.kind);
+            latest.insert(&e.purpose, e);
         }
+        let current = self.policy();
         let consents = latest
             .into_iter()
-            .filter(|(_, k)| *k == ConsentEventKind::Given)
-            .map(|(p, _)| p.to_owned())
+            .filter(|(_, e)| e.kind == ConsentEventKind::Given)
+            .map(|(p, e)| {
+                // The scope is the purpose's categories in the version the consent was given under.
+                let scope = self
+                    .find_policy_version(&e.policy_version)
+                    .ok()
+                    .and_then(|v| v.policy.purpose(p).map(|x| x.categories.clone()))
+                    .or_else(|| current.purpose(p).map(|x| x.categories.clone()))
+                    .unwrap_or_default();
+                (p.to_owned(), scope)
+            })
             .collect();
         Ok(Loaded { record, consents })
     }
@@ -297,7 +308,7 @@ impl Vault {
         requested: Option<&[String]>,
     ) -> VaultResult<BTreeMap<String, String>> {
         let allowed = AccessRequest {
-            policy: self.policy(),
+            policy: &self.policy(),
             caller,
             purpose,
             action,
@@ -326,7 +337,7 @@ impl Vault {
         purpose: &str,
         requested: Option<&[String]>,
     ) -> VaultResult<SubjectView> {
-        AccessRequest::check_purpose(self.policy(), caller, purpose, ProcessingAction::Retrieval)?;
+        AccessRequest::check_purpose(&self.policy(), caller, purpose, ProcessingAction::Retrieval)?;
         let loaded = self.load(id).await?;
         let fields = self.open_allowed(caller, &loaded, purpose, ProcessingAction::Retrieval, requested)?;
         let entry = JournalDraft::new(self.now(), &caller.actor, ProcessingAction::Retrieval)
@@ -517,11 +528,12 @@ impl Vault {
     ///
     /// Allowed to admins, and to service keys with a purpose that covers destruction.
     pub async fn erase_subject(&self, caller: &Caller, id: SubjectId) -> VaultResult<()> {
+        let policy = self.policy();
         let may_destroy = caller.is_admin()
             || caller
                 .purposes
                 .iter()
-                .filter_map(|p| self.policy().purpose(p))
+                .filter_map(|p| policy.purpose(p))
                 .any(|p| p.covers(ProcessingAction::Destruction));
         if !may_destroy {
             return Err(VaultError::Forbidden(

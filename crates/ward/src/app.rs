@@ -10,7 +10,7 @@ use std::sync::Arc;
 use ward_core::access::Role;
 use ward_core::{Caller, Policy, SystemClock};
 use ward_store::Store;
-use ward_vault::{Vault, VaultConfig};
+use ward_vault::{PolicySource, Vault, VaultConfig};
 
 pub const ADMIN_TOKEN_FILE: &str = "admin-token";
 
@@ -31,6 +31,22 @@ pub async fn open_store(cfg: &Config) -> Result<Arc<dyn Store>> {
     Ok(store)
 }
 
+/// Reads a policy register and, when it names one, its text file (relative to it).
+pub fn load_policy_source(path: &Path) -> Result<(Policy, PolicySource)> {
+    let (policy, register) = load_policy(path)?;
+    let text = match &policy.text_file {
+        None => None,
+        Some(f) => {
+            let p = path.parent().unwrap_or(Path::new(".")).join(f);
+            Some(
+                fs::read_to_string(&p)
+                    .with_context(|| format!("reading the policy text {} (text_file)", p.display()))?,
+            )
+        }
+    };
+    Ok((policy, PolicySource { register, text }))
+}
+
 /// Reads and checks the policy file.
 pub fn load_policy(path: &Path) -> Result<(Policy, String)> {
     let source = fs::read_to_string(path).with_context(|| format!("reading the policy {}", path.display()))?;
@@ -44,13 +60,13 @@ pub fn load_policy(path: &Path) -> Result<(Policy, String)> {
 /// Opens the vault: keys, policy, store.
 pub async fn open_vault(cfg: &Config) -> Result<Vault> {
     let keys = keyfiles::load(&cfg.keys_dir, cfg.blind_index_bits)?;
-    let (policy, source) = load_policy(&cfg.policy_path)?;
+    let (policy, source) = load_policy_source(&cfg.policy_path)?;
     let store = open_store(cfg).await?;
     let vault_cfg = VaultConfig {
         max_batch: cfg.max_batch,
         ..VaultConfig::default()
     };
-    Ok(Vault::open(store, keys, policy, &source, Arc::new(SystemClock), vault_cfg).await?)
+    Ok(Vault::open(store, keys, policy, source, Arc::new(SystemClock), vault_cfg).await?)
 }
 
 /// What `init` did, for the operator.

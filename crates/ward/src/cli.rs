@@ -70,6 +70,23 @@ pub enum Command {
         #[arg(long)]
         keys: PathBuf,
     },
+    /// Register subjects in bulk from a JSON Lines or CSV file, with a progress bar. Bad
+    /// lines are reported by number (never by value) and skipped.
+    Import(crate::cmd::import::ImportArgs),
+    /// Measure throughput and latency against raw baselines in the same run (BENCHMARKS.md).
+    /// Starts its own servers in a temporary directory; with --database-url, uses fresh
+    /// databases on that PostgreSQL server.
+    Bench(ward_bench::BenchArgs),
+    /// The bare-HTTP server `ward bench` measures reads against.
+    #[command(hide = true)]
+    BenchEcho {
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: String,
+        #[arg(long)]
+        read_bytes: usize,
+        #[arg(long)]
+        lookup_bytes: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -120,6 +137,19 @@ pub enum PolicyCommand {
     Validate { file: PathBuf },
     /// Print the policy in force.
     Show,
+    /// Publish a policy version (register and, if it names one, its text file). Versions are
+    /// immutable; publishing the same content again changes nothing.
+    Publish {
+        file: PathBuf,
+        /// When it comes into force (RFC 3339, e.g. 2026-12-01T00:00:00Z); default now.
+        #[arg(long)]
+        effective_at: Option<String>,
+    },
+    /// List the published versions; the one in force is marked.
+    Versions,
+    /// What changed between two versions (hashes or prefixes of 8+ characters), and what
+    /// each change requires.
+    Diff { from: String, to: String },
 }
 
 #[derive(Debug, Subcommand)]

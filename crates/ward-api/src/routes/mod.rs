@@ -1,15 +1,19 @@
 //! The routes, one module per resource. Each module holds its wire types, its handlers and
 //! the problem codes each handler can return (see [`crate::spec`]).
 
+pub(crate) mod batch;
 pub(crate) mod consents;
 pub(crate) mod health;
 pub(crate) mod journal;
 pub(crate) mod keys;
 pub(crate) mod policy;
+pub(crate) mod policy_versions;
 pub(crate) mod subjects;
+pub(crate) mod visitors;
 
 use crate::error::ApiError;
 use crate::AppState;
+use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -20,6 +24,12 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(health::openapi_json))
         .routes(routes!(subjects::create_subject))
         .routes(routes!(subjects::lookup_subjects))
+        .merge(
+            // A batch is bigger than the default body limit allows; the route sets its own.
+            OpenApiRouter::new()
+                .routes(routes!(batch::create_subjects_batch))
+                .layer(DefaultBodyLimit::max(batch::MAX_BATCH_BODY_BYTES)),
+        )
         .routes(routes!(
             subjects::read_subject,
             subjects::rectify_subject,
@@ -27,7 +37,15 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(consents::list_consents, consents::give_consent))
         .routes(routes!(consents::withdraw_consent))
+        .routes(routes!(visitors::list_cookie_consents, visitors::record_cookie_consent))
+        .routes(routes!(visitors::link_visitor))
         .routes(routes!(policy::get_policy))
+        .routes(routes!(
+            policy_versions::list_policy_versions,
+            policy_versions::publish_policy_version
+        ))
+        .routes(routes!(policy_versions::get_policy_version))
+        .routes(routes!(policy_versions::diff_policy_versions))
         .routes(routes!(keys::list_keys, keys::create_key))
         .routes(routes!(keys::revoke_key))
         .routes(routes!(journal::verify_journal))
@@ -39,8 +57,11 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [&
     [
         health::PROBLEM_CODES,
         subjects::PROBLEM_CODES,
+        batch::PROBLEM_CODES,
         consents::PROBLEM_CODES,
+        visitors::PROBLEM_CODES,
         policy::PROBLEM_CODES,
+        policy_versions::PROBLEM_CODES,
         keys::PROBLEM_CODES,
         journal::PROBLEM_CODES,
     ]

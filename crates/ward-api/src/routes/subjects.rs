@@ -199,7 +199,7 @@ fn purpose_of(purpose: Option<String>) -> Result<String, ApiError> {
 }
 
 /// Field values that must be strings; anything else is reported by field name.
-fn string_fields(raw: BTreeMap<String, Value>) -> Result<BTreeMap<String, String>, ApiError> {
+pub(crate) fn string_fields(raw: BTreeMap<String, Value>) -> Result<BTreeMap<String, String>, ApiError> {
     let mut out = BTreeMap::new();
     let mut problems = Vec::new();
     for (name, value) in raw {

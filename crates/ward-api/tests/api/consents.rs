@@ -31,7 +31,8 @@ async fn the_overview_covers_every_purpose() {
     assert_eq!(marketing["legal_basis"], "consent");
     assert_eq!(marketing["state"], "given");
     assert_eq!(marketing["since"], "2026-03-01T09:00:00Z");
-    assert_eq!(marketing["policy_version"], "1");
+    // A consent is bound to the content hash of the policy version it was given under.
+    assert_eq!(marketing["policy_version"], s.vault.policy_hash());
     let analytics = state_of(&overview, "analytics");
     assert_eq!(analytics["state"], "none");
     assert_eq!(analytics["since"], Value::Null);

@@ -2,12 +2,15 @@
 //! store, a real HTTP client.
 
 mod auth;
+mod batch;
 mod consents;
 mod errors;
 mod journal;
 mod keys;
 mod logs;
 mod policy;
+mod policy_versions;
 mod spec;
 mod subjects;
 mod support;
+mod visitors;

@@ -12,10 +12,18 @@ const ROUTES: &[(&str, &str)] = &[
     ("PATCH", "/v1/subjects/{id}"),
     ("DELETE", "/v1/subjects/{id}"),
     ("POST", "/v1/subjects/lookup"),
+    ("POST", "/v1/subjects/batch"),
     ("GET", "/v1/subjects/{id}/consents"),
     ("POST", "/v1/subjects/{id}/consents"),
     ("DELETE", "/v1/subjects/{id}/consents/{purpose}"),
+    ("GET", "/v1/visitors/{visitor_id}/consents"),
+    ("POST", "/v1/visitors/{visitor_id}/consents"),
+    ("POST", "/v1/visitors/{visitor_id}/link"),
     ("GET", "/v1/policy"),
+    ("GET", "/v1/policy/versions"),
+    ("POST", "/v1/policy/versions"),
+    ("GET", "/v1/policy/versions/{hash}"),
+    ("GET", "/v1/policy/diff"),
     ("GET", "/v1/keys"),
     ("POST", "/v1/keys"),
     ("DELETE", "/v1/keys/{id}"),
@@ -43,7 +51,10 @@ fn concrete(template: &str) -> String {
     } else {
         uuid::Uuid::new_v4().to_string()
     };
-    template.replace("{id}", &id).replace("{purpose}", "marketing")
+    template
+        .replace("{id}", &id)
+        .replace("{purpose}", "marketing")
+        .replace("{visitor_id}", "visitor-0001")
 }
 
 /// Whether the router itself refused: no such route, or not this method.
@@ -98,6 +109,11 @@ async fn the_document_declares_schemas_security_and_problem_codes() {
         "ConsentList",
         "ConsentBody",
         "GiveConsentRequest",
+        "CookieConsentRequest",
+        "CookieConsentBody",
+        "CookieChoicesBody",
+        "CookieConsentList",
+        "LinkVisitorRequest",
         "PolicyBody",
         "KeyList",
         "KeyBody",

@@ -181,6 +181,11 @@ impl Server {
         self.call(Method::DELETE, path, Some(token), None).await
     }
 
+    /// The directory holding the server's SQLite database (`ward.db` and its WAL).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// Creates a service key for `purposes` over HTTP; returns its token.
     pub async fn service_key(&self, purposes: &[&str]) -> String {
         let r = self

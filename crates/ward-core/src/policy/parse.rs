@@ -612,12 +612,13 @@ impl Policy {
                 );
             }
             for r in &purpose_recipients {
+                // A purpose passes a recipient the categories both name; none in common is a mistake.
                 if let Some(rec) = recipients.get(r) {
-                    if let Some(extra) = rec.categories.iter().find(|cat| !cats.contains(*cat)) {
+                    if rec.categories.is_disjoint(&cats) {
                         c.report(
                             p.actions.span(),
-                            format!("{owner} passes data to `{r}`, which receives category `{extra}` that the purpose does not use"),
-                            Some(format!("add `{extra}` to the purpose's categories or remove it from the recipient's")),
+                            format!("{owner} passes data to `{r}`, but they have no category of data in common"),
+                            Some("add one of the recipient's categories to the purpose, or the other way round".into()),
                         );
                     }
                 }

@@ -106,3 +106,10 @@ impl Store for TempStore {
         self.store.migration_names()
     }
 }
+
+#[async_trait]
+impl VisitorStore for TempStore {
+    async fn find_visitor_consents(&self, visitor: &ward_crypto::Hash32) -> StoreResult<Vec<VisitorConsentRecord>> {
+        self.store.find_visitor_consents(visitor).await
+    }
+}

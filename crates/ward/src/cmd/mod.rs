@@ -1,6 +1,8 @@
 //! Subcommands.
 
 mod backup;
+mod bench;
+pub(crate) mod import;
 mod journal;
 mod keys;
 mod policy;
@@ -35,12 +37,19 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             crate::serve::serve(Config::load(&g.data_dir, &over)?).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Policy(c) => policy::run(c, &g.data_dir, &over),
+        Command::Policy(c) => policy::run(c, &g.data_dir, &over).await,
         Command::Keys(c) => keys::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Journal(c) => journal::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Subject(c) => subject::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Backup { out, keys_out } => backup::backup(&Config::load(&g.data_dir, &over)?, out, keys_out).await,
         Command::Restore { from, keys } => backup::restore(&Config::load(&g.data_dir, &over)?, &from, &keys).await,
+        Command::Import(args) => import::run(args, &Config::load(&g.data_dir, &over)?).await,
+        Command::Bench(args) => bench::run(args, g.database_url.clone()).await,
+        Command::BenchEcho {
+            listen,
+            read_bytes,
+            lookup_bytes,
+        } => bench::echo(&listen, read_bytes, lookup_bytes).await,
     }
 }
 

@@ -1,11 +1,13 @@
+use super::{report, with_vault};
 use crate::cli::PolicyCommand;
 use crate::config::{Config, Overrides};
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::process::ExitCode;
-use ward_core::Policy;
+use time::format_description::well_known::Rfc3339;
+use ward_core::{Caller, Policy};
 
-pub fn run(c: PolicyCommand, data_dir: &Path, over: &Overrides) -> Result<ExitCode> {
+pub async fn run(c: PolicyCommand, data_dir: &Path, over: &Overrides) -> Result<ExitCode> {
     match c {
         PolicyCommand::Validate { file } => {
             let src = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -24,6 +26,13 @@ pub fn run(c: PolicyCommand, data_dir: &Path, over: &Overrides) -> Result<ExitCo
                     );
                     for w in &p.warnings {
                         println!("  warning: {w}");
+                    }
+                    if let Some(t) = &p.text_file {
+                        let path = file.parent().unwrap_or(Path::new(".")).join(t);
+                        if !path.is_file() {
+                            eprintln!("  text_file {} does not exist", path.display());
+                            return Ok(ExitCode::FAILURE);
+                        }
                     }
                     Ok(ExitCode::SUCCESS)
                 }
@@ -49,5 +58,73 @@ pub fn run(c: PolicyCommand, data_dir: &Path, over: &Overrides) -> Result<ExitCo
             print!("{source}");
             Ok(ExitCode::SUCCESS)
         }
+        PolicyCommand::Publish { file, effective_at } => {
+            let cfg = Config::load(data_dir, over)?;
+            let effective_at = effective_at
+                .map(|t| {
+                    time::OffsetDateTime::parse(&t, &Rfc3339).with_context(|| format!("`{t}` is not an RFC 3339 time"))
+                })
+                .transpose()?;
+            let (_, source) = crate::app::load_policy_source(&file)?;
+            with_vault(&cfg, |v| async move {
+                match v.publish_policy(&Caller::cli(), source, effective_at).await {
+                    Ok(p) if !p.new => println!("version {} was published before; nothing changed", p.version.hash),
+                    Ok(p) => {
+                        let when = p.version.effective_at.format(&Rfc3339).unwrap_or_default();
+                        println!(
+                            "published version {} ({}@{}), in force from {when}",
+                            p.version.hash, p.version.policy.id, p.version.policy.version
+                        );
+                        print_changes(&p.changes);
+                    }
+                    Err(e) => return Ok(report(&e)),
+                }
+                Ok(ExitCode::SUCCESS)
+            })
+            .await
+        }
+        PolicyCommand::Versions => {
+            let cfg = Config::load(data_dir, over)?;
+            with_vault(&cfg, |v| async move {
+                let in_force = v.policy_hash();
+                println!(
+                    "{:<2} {:<16} {:<12} {:<26} hash",
+                    "", "policy", "version", "in force from"
+                );
+                for ver in v.policy_versions() {
+                    let mark = if ver.hash == in_force { "*" } else { "" };
+                    let when = ver.effective_at.format(&Rfc3339).unwrap_or_default();
+                    println!(
+                        "{mark:<2} {:<16} {:<12} {when:<26} {}",
+                        ver.policy.id, ver.policy.version, ver.hash
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            })
+            .await
+        }
+        PolicyCommand::Diff { from, to } => {
+            let cfg = Config::load(data_dir, over)?;
+            with_vault(&cfg, |v| async move {
+                match v.diff_policy_versions(&from, &to) {
+                    Ok(changes) => print_changes(&changes),
+                    Err(e) => return Ok(report(&e)),
+                }
+                Ok(ExitCode::SUCCESS)
+            })
+            .await
+        }
+    }
+}
+
+fn print_changes(changes: &[ward_core::policy::PolicyChange]) {
+    for c in changes {
+        let requires: Vec<&str> = c.requires.iter().map(|r| r.as_str()).collect();
+        println!(
+            "  {:<26} {}  [requires: {}]",
+            c.code,
+            c.description,
+            requires.join(", ")
+        );
     }
 }

@@ -1,0 +1,233 @@
+//! Policy versions: publish, list, show, diff. Versions are immutable once published; the one
+//! in force is chosen by its `effective_at`.
+
+use crate::error::ApiError;
+use crate::extract::{ApiPath, ApiQuery, AuthCaller, JsonBody};
+use crate::routes::policy::PolicyBody;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use ward_core::policy::PolicyChange;
+use ward_vault::{PolicySource, PolicyVersion};
+
+pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
+    ("list_policy_versions", &[]),
+    ("publish_policy_version", &["forbidden", "invalid_policy"]),
+    (
+        "get_policy_version",
+        &["policy_version_not_found", "ambiguous_policy_version"],
+    ),
+    (
+        "diff_policy_versions",
+        &["policy_version_not_found", "ambiguous_policy_version", "invalid_query"],
+    ),
+];
+
+/// One version, without its content.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionSummary {
+    /// Hex SHA-256 of the register (and text): the version's identity.
+    pub hash: String,
+    pub policy_id: String,
+    /// The operator's label.
+    pub version: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub effective_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+    /// Whether this is the version in force now.
+    pub in_force: bool,
+    /// Whether the version has a human-readable text.
+    pub has_text: bool,
+}
+
+fn summary(v: &PolicyVersion, in_force: &str) -> VersionSummary {
+    VersionSummary {
+        hash: v.hash.clone(),
+        policy_id: v.policy.id.clone(),
+        version: v.policy.version.clone(),
+        effective_at: v.effective_at,
+        recorded_at: v.recorded_at,
+        in_force: v.hash == in_force,
+        has_text: v.source.text.is_some(),
+    }
+}
+
+/// Every version, by the time it takes effect.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionList {
+    pub versions: Vec<VersionSummary>,
+}
+
+/// One change between two versions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangeBody {
+    /// `purpose_added`, `categories_widened`, `recipient_added`, `text_only`, ...
+    pub code: String,
+    /// The purpose, recipient, field or document concerned; empty for the whole policy.
+    pub subject: String,
+    pub description: String,
+    /// What the change requires: `new_consent`, `inform_subjects`, `notify_regulator`,
+    /// `cross_border`, `destroy_data`, `nothing`.
+    pub requires: Vec<String>,
+}
+
+impl From<&PolicyChange> for ChangeBody {
+    fn from(c: &PolicyChange) -> Self {
+        Self {
+            code: c.code.to_owned(),
+            subject: c.subject.clone(),
+            description: c.description.clone(),
+            requires: c.requires.iter().map(|r| r.as_str().to_owned()).collect(),
+        }
+    }
+}
+
+/// `POST /v1/policy/versions`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PublishRequest {
+    /// The register (the policy TOML).
+    pub register: String,
+    /// The human-readable text (Markdown).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// When it comes into force (RFC 3339); default now.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub effective_at: Option<OffsetDateTime>,
+}
+
+/// What publishing did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublishedBody {
+    pub version: VersionSummary,
+    /// `false` when the same content was published before (nothing changed).
+    pub new: bool,
+    /// Changes from the version in force when it was published.
+    pub changes: Vec<ChangeBody>,
+}
+
+/// A version with its content.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionBody {
+    pub summary: VersionSummary,
+    pub policy: PolicyBody,
+    /// The register as published.
+    pub register: String,
+    pub text: Option<String>,
+}
+
+/// The changes between two versions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiffBody {
+    pub from: String,
+    pub to: String,
+    pub changes: Vec<ChangeBody>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DiffQuery {
+    /// The older version's hash (or a prefix of at least 8 characters).
+    pub from: String,
+    /// The newer version's hash (or prefix).
+    pub to: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct VersionPath {
+    pub hash: String,
+}
+
+/// Every published version.
+#[utoipa::path(get, path = "/v1/policy/versions", tag = "policy", responses((status = 200, description = "The versions", body = VersionList)))]
+pub(crate) async fn list_policy_versions(
+    AuthCaller(_caller): AuthCaller,
+    State(state): State<AppState>,
+) -> Json<VersionList> {
+    let in_force = state.vault.policy_hash();
+    Json(VersionList {
+        versions: state
+            .vault
+            .policy_versions()
+            .iter()
+            .map(|v| summary(v, &in_force))
+            .collect(),
+    })
+}
+
+/// Publishes a version (admin only). Publishing the same content again changes nothing.
+#[utoipa::path(
+    post,
+    path = "/v1/policy/versions",
+    tag = "policy",
+    request_body(content = PublishRequest, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Published", body = PublishedBody),
+        (status = 200, description = "The same content was published before", body = PublishedBody),
+    ),
+)]
+pub(crate) async fn publish_policy_version(
+    AuthCaller(caller): AuthCaller,
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<PublishRequest>,
+) -> Result<(StatusCode, Json<PublishedBody>), ApiError> {
+    let source = PolicySource {
+        register: body.register,
+        text: body.text,
+    };
+    let p = state.vault.publish_policy(&caller, source, body.effective_at).await?;
+    let in_force = state.vault.policy_hash();
+    let status = if p.new { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((
+        status,
+        Json(PublishedBody {
+            version: summary(&p.version, &in_force),
+            new: p.new,
+            changes: p.changes.iter().map(Into::into).collect(),
+        }),
+    ))
+}
+
+/// One version with its register, text and parsed policy.
+#[utoipa::path(
+    get,
+    path = "/v1/policy/versions/{hash}",
+    tag = "policy",
+    params(("hash" = String, Path, description = "The version's hash, or a prefix of at least 8 characters")),
+    responses((status = 200, description = "The version", body = VersionBody)),
+)]
+pub(crate) async fn get_policy_version(
+    AuthCaller(_caller): AuthCaller,
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<VersionPath>,
+) -> Result<Json<VersionBody>, ApiError> {
+    let v = state.vault.find_policy_version(&path.hash)?;
+    let in_force = state.vault.policy_hash();
+    Ok(Json(VersionBody {
+        summary: summary(&v, &in_force),
+        policy: PolicyBody::new(&v.policy, &v.hash),
+        register: v.source.register.clone(),
+        text: v.source.text.clone(),
+    }))
+}
+
+/// What changed between two versions, each change with what it requires.
+#[utoipa::path(get, path = "/v1/policy/diff", tag = "policy", params(DiffQuery), responses((status = 200, description = "The changes", body = DiffBody)))]
+pub(crate) async fn diff_policy_versions(
+    AuthCaller(_caller): AuthCaller,
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<DiffQuery>,
+) -> Result<Json<DiffBody>, ApiError> {
+    let changes = state.vault.diff_policy_versions(&q.from, &q.to)?;
+    Ok(Json(DiffBody {
+        from: q.from,
+        to: q.to,
+        changes: changes.iter().map(Into::into).collect(),
+    }))
+}

@@ -1,0 +1,95 @@
+//! `ward bench` at the tiny scale, end to end: the harness starts its servers, runs every
+//! workload and its baseline, and writes its results. No timing is asserted: this keeps the
+//! harness from rotting; BENCHMARKS.md holds the figures.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+fn run_bench(extra: &[&str]) -> Value {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("results.json");
+    let o = ward()
+        .args([
+            "bench",
+            "--scale",
+            "tiny",
+            "--clients",
+            "8",
+            "--duration-secs",
+            "0.5",
+            "--out",
+        ])
+        .arg(&out)
+        .arg("--work-dir")
+        .arg(tmp.path())
+        .args(extra)
+        .output()
+        .expect("ward bench runs");
+    assert!(o.status.success(), "ward bench failed:\n{}\n{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("| Workload |"), "{}", stdout(&o));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let workloads = report["workloads"].as_array().unwrap();
+    let keys: Vec<&str> = workloads.iter().map(|w| w["key"].as_str().unwrap()).collect();
+    assert_eq!(
+        keys,
+        [
+            "bulk_import_api",
+            "bulk_import_cli",
+            "read_by_id",
+            "lookup_email",
+            "single_create",
+            "withdraw_erase",
+            "read_by_id_grown",
+            "lookup_email_grown",
+            "memory_under_read_load",
+            "growth_read",
+            "growth_lookup",
+            "journal_verify",
+        ]
+    );
+    for w in workloads {
+        let key = w["key"].as_str().unwrap();
+        assert!(w["ward"]["value"].as_f64().unwrap() > 0.0, "{key}: no figure");
+        assert_eq!(w["ward"]["errors"], 0, "{key}: {}", w["notes"]);
+        assert!(w["baseline"]["value"].as_f64().unwrap() > 0.0, "{key}: no baseline");
+        assert!(w["ratio"].as_f64().is_some(), "{key}: no ratio");
+    }
+    assert!(report["machine"]["cores"].as_u64().unwrap() >= 1);
+    report
+}
+
+#[test]
+fn the_benchmark_runs_every_workload_on_sqlite() {
+    let report = run_bench(&[]);
+    assert_eq!(report["backend"], "sqlite");
+}
+
+#[test]
+fn the_benchmark_runs_every_workload_on_postgres() {
+    let url = std::env::var("WARD_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let required = std::env::var_os("CI").is_some() || std::env::var("WARD_REQUIRE_POSTGRES").as_deref() == Ok("1");
+    let host = url
+        .split('@')
+        .next_back()
+        .and_then(|h| h.split('/').next())
+        .unwrap_or("127.0.0.1:5432");
+    let host = if host.contains(':') {
+        host.to_owned()
+    } else {
+        format!("{host}:5432")
+    };
+    let reachable = std::net::ToSocketAddrs::to_socket_addrs(&host)
+        .ok()
+        .and_then(|mut a| a.next())
+        .is_some_and(|a| std::net::TcpStream::connect_timeout(&a, std::time::Duration::from_secs(2)).is_ok());
+    if !reachable {
+        assert!(!required, "PostgreSQL is required but not reachable at {host}");
+        eprintln!("PostgreSQL not reachable at {host}: skipping the PostgreSQL benchmark smoke run");
+        return;
+    }
+    let report = run_bench(&["--database-url", &url]);
+    assert_eq!(report["backend"], "postgres");
+}
