@@ -19,7 +19,7 @@ mod subjects;
 mod visitors;
 
 pub use apikeys::ApiKeyView;
-pub use consents::{ConsentState, ConsentStatus};
+pub use consents::{ConsentState, ConsentStatus, DestructionDue, Withdrawal, DESTRUCTION_DAYS};
 pub use error::{FieldProblem, VaultError, VaultResult};
 pub use journal::{verify as verify_journal_store, Tamper, VerifyReport};
 pub use keys::KeyMaterial;

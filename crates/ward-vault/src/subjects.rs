@@ -255,24 +255,11 @@ impl Vault {
         let store = self.store();
         let (record, events) = tokio::try_join!(store.find_subject(id), store.find_consent_events(id))?;
         let record = record.ok_or(VaultError::SubjectNotFound)?;
-        let mut latest: BTreeMap<&str, &ward_store::ConsentEventRecord> = BTreeMap::new();
-        for e in &events {
-            latest.insert(&e.purpose, e);
-        }
-        let current = self.policy();
-        let consents = latest
+        let consents = self
+            .consent_standing(&events)
             .into_iter()
-            .filter(|(_, e)| e.kind == ConsentEventKind::Given)
-            .map(|(p, e)| {
-                // The scope is the purpose's categories in the version the consent was given under.
-                let scope = self
-                    .find_policy_version(&e.policy_version)
-                    .ok()
-                    .and_then(|v| v.policy.purpose(p).map(|x| x.categories.clone()))
-                    .or_else(|| current.purpose(p).map(|x| x.categories.clone()))
-                    .unwrap_or_default();
-                (p.to_owned(), scope)
-            })
+            .filter(|(_, c)| c.state == crate::consents::ConsentState::Given)
+            .map(|(p, c)| (p, c.scope))
             .collect();
         Ok(Loaded { record, consents })
     }

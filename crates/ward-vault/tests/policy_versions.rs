@@ -218,3 +218,47 @@ async fn a_version_takes_effect_when_its_time_comes_and_is_immutable() {
         .unwrap_err();
     assert_eq!(err.code(), "invalid_policy");
 }
+
+#[tokio::test]
+async fn withdrawal_sets_a_destruction_deadline_and_terms_expire_by_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let (v, clock) = vault(&dir).await;
+    let cli = Caller::cli();
+    let id = subject(&v, &["marketing", "analytics"]).await;
+
+    // Analytics consent (the `analytics_cookies` document) has a term of one year.
+    let overview = v.consent_overview(id).await.unwrap();
+    let analytics = overview.iter().find(|c| c.purpose == "analytics").unwrap();
+    assert_eq!(analytics.expires_at, Some(datetime!(2027-11-21 10:00 UTC)));
+    clock.advance(Duration::days(366));
+    assert_eq!(
+        v.read_subject(&cli, id, "analytics", None).await.unwrap_err().code(),
+        "consent_missing"
+    );
+    let overview = v.consent_overview(id).await.unwrap();
+    let analytics = overview.iter().find(|c| c.purpose == "analytics").unwrap();
+    assert_eq!(analytics.state, ward_vault::ConsentState::Expired);
+    let due = analytics.destruction.clone().unwrap();
+    assert_eq!(
+        (due.by, due.categories),
+        (datetime!(2027-12-21 10:00 UTC), vec!["technical".to_owned()])
+    );
+
+    // Withdrawing marketing: contract and legal-obligation purposes go on with the same data.
+    let w = v.withdraw_consent(&cli, id, "marketing").await.unwrap();
+    let continuing: Vec<_> = w.continuing.iter().map(|(p, b)| (p.as_str(), b.as_str())).collect();
+    assert_eq!(
+        continuing,
+        [
+            ("accounting", "legal_obligation"),
+            ("payment", "contract"),
+            ("registration", "contract")
+        ]
+    );
+    assert_eq!(w.destruction, None);
+    assert_eq!(
+        v.read_subject(&cli, id, "marketing", None).await.unwrap_err().code(),
+        "consent_missing"
+    );
+    assert!(v.read_subject(&cli, id, "registration", None).await.is_ok());
+}

@@ -101,6 +101,8 @@ pub enum ConsentStateBody {
     /// Consent is on record and not withdrawn.
     Given,
     Withdrawn,
+    /// Given for a term that has ended.
+    Expired,
     /// Never given.
     None,
     /// The purpose does not rest on consent.
@@ -112,6 +114,7 @@ impl From<ConsentState> for ConsentStateBody {
         match s {
             ConsentState::Given => ConsentStateBody::Given,
             ConsentState::Withdrawn => ConsentStateBody::Withdrawn,
+            ConsentState::Expired => ConsentStateBody::Expired,
             ConsentState::None => ConsentStateBody::None,
             ConsentState::NotRequired => ConsentStateBody::NotRequired,
         }
@@ -129,8 +132,47 @@ pub struct ConsentBody {
     /// When the current state began (RFC 3339).
     #[serde(with = "time::serde::rfc3339::option")]
     pub since: Option<OffsetDateTime>,
-    /// The policy version of the last consent event.
+    /// The content hash of the policy version the last consent event was given under.
     pub policy_version: Option<String>,
+    /// For a consent with a term: when it ends (RFC 3339).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    /// After a withdrawal or expiry: data no remaining purpose needs, due for destruction.
+    pub destruction: Option<DestructionBody>,
+}
+
+/// Data due for destruction (152-FZ Art. 21 p. 5: within 30 days of withdrawal).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DestructionBody {
+    #[serde(with = "time::serde::rfc3339")]
+    pub by: OffsetDateTime,
+    pub categories: Vec<String>,
+}
+
+impl From<ward_vault::DestructionDue> for DestructionBody {
+    fn from(d: ward_vault::DestructionDue) -> Self {
+        Self {
+            by: d.by,
+            categories: d.categories,
+        }
+    }
+}
+
+/// A purpose that goes on after a withdrawal, on its own legal basis.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContinuingBody {
+    pub purpose: String,
+    pub legal_basis: String,
+}
+
+/// What a withdrawal did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WithdrawalBody {
+    pub purpose: String,
+    /// Purposes that keep using some of the same data, each with the legal basis it rests on.
+    pub continuing: Vec<ContinuingBody>,
+    /// The data no remaining purpose needs, and by when it must be destroyed.
+    pub destruction: Option<DestructionBody>,
 }
 
 impl From<ConsentStatus> for ConsentBody {
@@ -141,6 +183,8 @@ impl From<ConsentStatus> for ConsentBody {
             state: s.state.into(),
             since: s.since,
             policy_version: s.policy_version,
+            expires_at: s.expires_at,
+            destruction: s.destruction.map(Into::into),
         }
     }
 }
@@ -214,14 +258,25 @@ pub(crate) async fn give_consent(
         ("id" = uuid::Uuid, Path, description = "The subject's id"),
         ("purpose" = String, Path, description = "A purpose whose legal basis is consent"),
     ),
-    responses((status = 204, description = "Consent withdrawn")),
+    responses((status = 200, description = "Consent withdrawn: what goes on, and what is due for destruction", body = WithdrawalBody)),
 )]
 pub(crate) async fn withdraw_consent(
     AuthCaller(caller): AuthCaller,
     State(state): State<AppState>,
     ApiPath(path): ApiPath<ConsentPath>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Json<WithdrawalBody>, ApiError> {
     let id = subject_id(&path.id)?;
-    state.vault.withdraw_consent(&caller, id, &path.purpose).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let w = state.vault.withdraw_consent(&caller, id, &path.purpose).await?;
+    Ok(Json(WithdrawalBody {
+        purpose: w.purpose,
+        continuing: w
+            .continuing
+            .into_iter()
+            .map(|(purpose, basis)| ContinuingBody {
+                purpose,
+                legal_basis: basis.as_str().to_owned(),
+            })
+            .collect(),
+        destruction: w.destruction.map(Into::into),
+    }))
 }
