@@ -93,6 +93,11 @@ pub const PROBLEMS: &[ProblemKind] = &[
     kind("invalid_key_name", 422, "Invalid key name"),
     kind("invalid_policy", 422, "The policy has problems"),
     kind(
+        "guardian_consent_required",
+        422,
+        "The subject is below the age to consent alone",
+    ),
+    kind(
         "ambiguous_policy_version",
         422,
         "The version prefix matches several versions",

@@ -31,6 +31,54 @@ pub struct Evidence {
     pub ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
+    /// How the consent was expressed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<ConsentMethod>,
+    /// When someone else consents on the subject's behalf.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_by: Option<GivenBy>,
+}
+
+string_enum! {
+    /// How a consent was expressed.
+    ConsentMethod {
+        /// A web-form checkbox the subject ticked (never pre-ticked).
+        Checkbox => "checkbox",
+        /// Submitting a form whose text says that submitting it is consent (seed 004).
+        FormSubmission => "form_submission",
+        /// A signed paper document (152-FZ Art. 9 p. 4).
+        Written => "written",
+        /// An electronic signature (63-FZ), counted as written.
+        ESignature => "e_signature",
+    }
+}
+
+string_enum! {
+    /// Who consents for the subject.
+    Role {
+        Parent => "parent",
+        Guardian => "guardian",
+        /// A representative under a power of attorney (152-FZ Art. 9 p. 4 item 2).
+        Representative => "representative",
+        /// An heir, after the subject's death (152-FZ Art. 9 p. 7).
+        Heir => "heir",
+    }
+}
+
+/// Someone consenting on the subject's behalf, with what shows their authority.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GivenBy {
+    pub role: Role,
+    pub name: String,
+    /// Their identity document: kind, number, date and issuer.
+    pub identity_document: String,
+    /// What shows their authority: a birth certificate, a guardianship order, a power of
+    /// attorney (number and date), a certificate of inheritance.
+    pub authority: String,
+    /// How the operator verified it (e.g. COPPA's signed form, payment card, video call).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<String>,
 }
 
 /// One consent event, as the domain sees it.

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod action;
+pub mod age;
 pub mod clock;
 pub mod consent;
 pub mod cookies;

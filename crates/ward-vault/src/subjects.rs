@@ -121,10 +121,87 @@ impl Vault {
                 ));
             }
         }
+        if let Some(g) = &evidence.given_by {
+            for (name, v, max) in [
+                ("name", Some(&g.name), 300),
+                ("identity_document", Some(&g.identity_document), 500),
+                ("authority", Some(&g.authority), 500),
+                ("verification", g.verification.as_ref(), 500),
+            ] {
+                if v.is_some_and(|s| s.trim().is_empty() || !ok(s, max)) {
+                    return Err(VaultError::invalid(
+                        "invalid_evidence",
+                        format!("evidence.given_by.{name} must be 1 to {max} characters, without control characters"),
+                    ));
+                }
+            }
+        }
         if evidence.policy_version.is_none() {
             evidence.policy_version = Some(self.policy().version.clone());
         }
         Ok(())
+    }
+
+    /// Refuses a subject below an age threshold unless a parent or guardian consents as the
+    /// rule requires (written for Russian minors of 14–17, verified for COPPA).
+    fn check_age(
+        &self,
+        policy: &Policy,
+        values: &BTreeMap<String, FieldValue>,
+        evidence: &Evidence,
+    ) -> VaultResult<()> {
+        let Some(birth) = values.get("birth_date") else {
+            return Ok(());
+        };
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let Ok(birth) = time::Date::parse(birth.as_str(), &format) else {
+            return Ok(());
+        };
+        let rules = ward_core::age::rules(&policy.jurisdictions, policy.majority_age);
+        let applicable = ward_core::age::applicable(&rules, birth, self.now().date());
+        if applicable.is_empty() {
+            return Ok(());
+        }
+        use ward_core::age::Needs;
+        use ward_core::consent::{ConsentMethod, Role};
+        let guardian = evidence
+            .given_by
+            .as_ref()
+            .filter(|g| matches!(g.role, Role::Parent | Role::Guardian));
+        let written = matches!(
+            evidence.method,
+            Some(ConsentMethod::Written | ConsentMethod::ESignature)
+        );
+        let unmet: Vec<String> = applicable
+            .iter()
+            .filter(|r| match r.needs {
+                Needs::GuardianActs => guardian.is_none(),
+                Needs::GuardianWrittenConsent => guardian.is_none() || !written,
+                Needs::VerifiableParentalConsent => guardian.is_none_or(|g| g.verification.is_none()),
+            })
+            .map(|r| {
+                let what = match r.needs {
+                    Needs::GuardianActs => "a parent or guardian consents on the subject's behalf",
+                    Needs::GuardianWrittenConsent => {
+                        "a parent's or guardian's written consent (method `written` or `e_signature`)"
+                    }
+                    Needs::VerifiableParentalConsent => {
+                        "verifiable parental consent (evidence.given_by.verification says how it was verified)"
+                    }
+                };
+                format!("under {} ({}, {}): {what}", r.below, r.jurisdiction, r.citation)
+            })
+            .collect();
+        if unmet.is_empty() {
+            return Ok(());
+        }
+        Err(VaultError::invalid(
+            "guardian_consent_required",
+            format!(
+                "the subject is below the age to consent alone; needed: {}. Give evidence.given_by with role `parent` or `guardian`, their name, identity document and the document showing their authority",
+                unmet.join("; ")
+            ),
+        ))
     }
 
     /// A consent-based purpose the caller may record consent for.
@@ -175,6 +252,7 @@ impl Vault {
             return Err(AccessRefusal::ConsentMissing(input.purpose.clone()).into());
         }
         let values = self.parse_fields(&input.fields)?;
+        self.check_age(&policy, &values, &evidence)?;
         let mut problems: Vec<FieldProblem> = policy
             .fields
             .iter()

@@ -9,7 +9,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
-use ward_core::consent::Evidence;
+use ward_core::consent::{ConsentMethod, Evidence, GivenBy, Role};
 use ward_vault::{ConsentState, ConsentStatus};
 
 pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
@@ -70,6 +70,32 @@ pub struct EvidenceBody {
     /// The subject's browser user agent.
     #[serde(default)]
     pub user_agent: Option<String>,
+    /// How consent was expressed: `checkbox`, `form_submission`, `written`, `e_signature`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "checkbox")]
+    pub method: Option<ConsentMethod>,
+    /// When a parent, guardian, representative or heir consents on the subject's behalf.
+    #[serde(default)]
+    pub given_by: Option<GivenByBody>,
+}
+
+/// Someone consenting on the subject's behalf (152-FZ Art. 9 p. 4 item 2, p. 6, p. 7; GDPR
+/// Art. 8; COPPA).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GivenByBody {
+    /// `parent`, `guardian`, `representative` or `heir`.
+    #[schema(value_type = String, example = "parent")]
+    pub role: Role,
+    pub name: String,
+    /// Their identity document: kind, number, date and issuer.
+    pub identity_document: String,
+    /// What shows their authority: birth certificate, guardianship order, power of attorney,
+    /// certificate of inheritance.
+    pub authority: String,
+    /// How the operator verified it (COPPA's verifiable parental consent).
+    #[serde(default)]
+    pub verification: Option<String>,
 }
 
 impl From<EvidenceBody> for Evidence {
@@ -80,6 +106,14 @@ impl From<EvidenceBody> for Evidence {
             text_ref: e.text_ref,
             ip: e.ip,
             user_agent: e.user_agent,
+            method: e.method,
+            given_by: e.given_by.map(|g| GivenBy {
+                role: g.role,
+                name: g.name,
+                identity_document: g.identity_document,
+                authority: g.authority,
+                verification: g.verification,
+            }),
         }
     }
 }

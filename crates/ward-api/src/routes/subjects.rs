@@ -27,6 +27,7 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
             "consent_missing",
             "invalid_evidence",
             "invalid_fields",
+            "guardian_consent_required",
         ],
     ),
     (

@@ -1,6 +1,7 @@
 //! The HTTP API end to end: a real server on a loopback port, a real vault, a real SQLite
 //! store, a real HTTP client.
 
+mod age;
 mod auth;
 mod batch;
 mod consents;

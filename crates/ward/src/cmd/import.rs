@@ -138,6 +138,7 @@ fn parse_json_line(text: &str, args: &ImportArgs) -> Result<NewSubjectInput, Str
         text_ref: e.text_ref,
         ip: e.ip,
         user_agent: e.user_agent,
+        ..Evidence::default()
     });
     Ok(NewSubjectInput {
         purpose: s.purpose.unwrap_or_else(|| args.purpose.clone()),
