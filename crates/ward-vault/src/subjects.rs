@@ -382,13 +382,22 @@ impl Vault {
             requested,
         }
         .decide()?;
-        let sealed_fields = Self::sealed_fields(&loaded.record)?;
-        let key = self.data_key(&loaded.record)?;
+        self.open_fields(&loaded.record, &allowed)
+    }
+
+    /// Decrypts the named fields the subject has. The caller has decided access.
+    pub(crate) fn open_fields(
+        &self,
+        record: &SubjectRecord,
+        names: &[impl AsRef<str>],
+    ) -> VaultResult<BTreeMap<String, String>> {
+        let sealed_fields = Self::sealed_fields(record)?;
+        let key = self.data_key(record)?;
         let mut out = BTreeMap::new();
-        for name in allowed {
-            if let Some(ct) = sealed_fields.get(&name) {
-                let v = sealed::open_value(&key, loaded.record.id, &name, ct)?;
-                out.insert(name, v);
+        for name in names {
+            if let Some(ct) = sealed_fields.get(name.as_ref()) {
+                let v = sealed::open_value(&key, record.id, name.as_ref(), ct)?;
+                out.insert(name.as_ref().to_owned(), v);
             }
         }
         Ok(out)

@@ -236,8 +236,8 @@ pub(crate) struct SubjectPath {
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct ConsentPath {
-    id: String,
-    purpose: String,
+    pub(crate) id: String,
+    pub(crate) purpose: String,
 }
 
 /// The subject's standing on every purpose: given, withdrawn, none or not required.

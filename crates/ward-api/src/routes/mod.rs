@@ -8,6 +8,7 @@ pub(crate) mod journal;
 pub(crate) mod keys;
 pub(crate) mod policy;
 pub(crate) mod policy_versions;
+pub(crate) mod receipts;
 pub(crate) mod subjects;
 pub(crate) mod visitors;
 
@@ -37,6 +38,8 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(consents::list_consents, consents::give_consent))
         .routes(routes!(consents::withdraw_consent))
+        .routes(routes!(receipts::consent_receipt))
+        .routes(routes!(receipts::written_consent))
         .routes(routes!(visitors::list_cookie_consents, visitors::record_cookie_consent))
         .routes(routes!(visitors::link_visitor))
         .routes(routes!(policy::get_policy))
@@ -59,6 +62,7 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [&
         subjects::PROBLEM_CODES,
         batch::PROBLEM_CODES,
         consents::PROBLEM_CODES,
+        receipts::PROBLEM_CODES,
         visitors::PROBLEM_CODES,
         policy::PROBLEM_CODES,
         policy_versions::PROBLEM_CODES,

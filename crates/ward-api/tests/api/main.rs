@@ -11,6 +11,7 @@ mod keys;
 mod logs;
 mod policy;
 mod policy_versions;
+mod receipts;
 mod spec;
 mod subjects;
 mod support;

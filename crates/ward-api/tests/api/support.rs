@@ -165,6 +165,16 @@ impl Server {
         Resp::read(method, path, req.send().await.expect("send")).await
     }
 
+    /// A GET that asks for a media type.
+    pub async fn get_accepting(&self, path: &str, token: &str, accept: &str) -> Resp {
+        let req = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .header(reqwest::header::ACCEPT, accept);
+        Resp::read(Method::GET, path, req.send().await.expect("send")).await
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Resp {
         self.call(Method::GET, path, Some(token), None).await
     }

@@ -1,0 +1,77 @@
+use crate::support::Server;
+
+#[tokio::test]
+async fn a_receipt_shows_the_consent_record_and_its_history() {
+    let s = Server::start().await;
+    let id = s.anna().await;
+    let path = format!("/v1/subjects/{id}/consents/marketing/receipt");
+    let r = s.get(&path, &s.admin).await.json_with(200);
+    assert_eq!(r["state"], "given");
+    assert_eq!(r["document"]["name"], "marketing_email");
+    assert_eq!(r["document"]["kind"], "marketing");
+    assert_eq!(r["document"]["channel"], "email");
+    assert_eq!(r["data_categories"], serde_json::json!(["contact", "identity"]));
+    assert_eq!(r["policy_hash"], s.vault.policy_hash());
+    assert_eq!(r["evidence"]["channel"], "web_form");
+    assert_eq!(
+        r["evidence"]["ip"], "203.0.113.7",
+        "the subject's own evidence, decrypted for the receipt"
+    );
+    assert_eq!(r["events"].as_array().unwrap().len(), 1);
+
+    s.delete(&format!("/v1/subjects/{id}/consents/marketing"), &s.admin)
+        .await
+        .json_with(200);
+    let r = s.get(&path, &s.admin).await.json_with(200);
+    assert_eq!(r["state"], "withdrawn");
+    let kinds: Vec<_> = r["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(kinds, ["given", "withdrawn"]);
+
+    // The page for people, escaped.
+    let resp = s.get_accepting(&path, &s.admin, "text/html").await;
+    assert_eq!(resp.status, 200);
+    assert!(resp.header("content-type").unwrap().starts_with("text/html"));
+    assert!(
+        resp.text.contains("<h1>Consent receipt</h1>") && resp.text.contains("withdrawn"),
+        "{}",
+        resp.text
+    );
+
+    // No consent ever given to analytics.
+    let r = s
+        .get(&format!("/v1/subjects/{id}/consents/analytics/receipt"), &s.admin)
+        .await;
+    s.problem(&r, 404, "consent_not_found");
+}
+
+#[tokio::test]
+async fn the_written_consent_is_prefilled_with_the_nine_items() {
+    let s = Server::start().await;
+    let id = s.anna().await;
+    let r = s
+        .get(
+            &format!("/v1/subjects/{id}/consents/marketing/written-consent"),
+            &s.admin,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.header("content-type").unwrap().starts_with("text/markdown"));
+    let doc = &r.text;
+    assert!(
+        doc.contains("Анна Петрова") && doc.contains("Moscow, Tverskaya 1"),
+        "{doc}"
+    );
+    for item in 1..=9 {
+        assert!(doc.contains(&format!("\n{item}. **")), "item {item} missing:\n{doc}");
+    }
+    assert!(doc.contains("Example Operator LLC"), "{doc}");
+    assert!(
+        doc.contains("Use the unsubscribe link"),
+        "the document's withdrawal method: {doc}"
+    );
+}

@@ -1,0 +1,237 @@
+//! Consent receipts (shaped after ISO/IEC TS 27560) and the pre-filled written consent
+//! (152-FZ Art. 9 p. 4), both for one subject and one consent-based purpose.
+
+use crate::consents::ConsentState;
+use crate::error::{VaultError, VaultResult};
+use crate::sealed;
+use crate::Vault;
+use std::fmt::Write as _;
+use time::OffsetDateTime;
+use ward_core::access::SubjectState;
+use ward_core::consent::{ConsentEventKind, Evidence};
+use ward_core::policy::{ConsentDocument, Policy};
+use ward_core::{AccessRefusal, Caller, JournalDraft, ProcessingAction, SubjectId};
+use ward_store::Change;
+
+/// One event in a consent's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceiptEvent {
+    /// `given`, `renewed`, `withdrawn` or `expired`.
+    pub kind: &'static str,
+    pub at: OffsetDateTime,
+    pub policy_hash: String,
+}
+
+/// A consent record as the subject may see it.
+#[derive(Debug, Clone)]
+pub struct ConsentReceipt {
+    pub subject: SubjectId,
+    pub purpose: String,
+    pub purpose_title: String,
+    pub state: ConsentState,
+    pub document: Option<(String, ConsentDocument)>,
+    pub operator: ward_core::policy::Operator,
+    pub categories: Vec<String>,
+    pub actions: Vec<String>,
+    pub methods: Vec<String>,
+    /// Recipient name, role, country.
+    pub recipients: Vec<(String, String, String)>,
+    pub policy_hash: String,
+    pub policy_version: String,
+    pub language: String,
+    pub evidence: Option<Evidence>,
+    pub expires_at: Option<OffsetDateTime>,
+    pub events: Vec<ReceiptEvent>,
+}
+
+impl Vault {
+    /// The receipt of `purpose`'s consent, with its evidence (decrypted: it is the subject's
+    /// own). Reading it is journaled.
+    pub async fn consent_receipt(&self, caller: &Caller, id: SubjectId, purpose: &str) -> VaultResult<ConsentReceipt> {
+        let current = self.policy();
+        let p = Self::consent_purpose(&current, caller, purpose)?;
+        let loaded = self.load(id).await?;
+        if loaded.record.state == SubjectState::Erased {
+            return Err(AccessRefusal::SubjectErased.into());
+        }
+        let events = self.store().find_consent_events(id).await?;
+        let mine: Vec<_> = events.iter().filter(|e| e.purpose == purpose).collect();
+        let Some(last) = mine.last() else {
+            return Err(VaultError::NotFound(
+                "consent_not_found",
+                format!("the subject has never consented to purpose `{purpose}`"),
+            ));
+        };
+        let last_given = mine.iter().rev().find(|e| e.kind == ConsentEventKind::Given);
+        let version = self
+            .find_policy_version(&last_given.map_or(&last.policy_version, |e| &e.policy_version))
+            .ok();
+        let policy: std::sync::Arc<Policy> = version.as_ref().map_or_else(|| current.clone(), |v| v.policy.clone());
+        let vp = policy.purpose(purpose).unwrap_or(p);
+        let standing = self.consent_standing(&events);
+        let st = standing.get(purpose);
+        let evidence = match last_given.and_then(|e| e.evidence.as_ref()) {
+            Some(sealed_evidence) => {
+                let key = self.data_key(&loaded.record)?;
+                let json = key.open(&sealed::evidence_aad(id, purpose), sealed_evidence)?;
+                Some(
+                    serde_json::from_slice(&json)
+                        .map_err(|e| VaultError::Internal(format!("consent evidence: {e}")))?,
+                )
+            }
+            None => None,
+        };
+        let mut history = Vec::new();
+        let mut given_before = false;
+        for e in &mine {
+            let kind = match (e.kind, given_before) {
+                (ConsentEventKind::Given, false) => "given",
+                (ConsentEventKind::Given, true) => "renewed",
+                (ConsentEventKind::Withdrawn, _) => "withdrawn",
+            };
+            given_before |= e.kind == ConsentEventKind::Given;
+            history.push(ReceiptEvent {
+                kind,
+                at: e.at,
+                policy_hash: e.policy_version.clone(),
+            });
+        }
+        if let Some(c) = st.filter(|c| c.state == ConsentState::Expired) {
+            history.push(ReceiptEvent {
+                kind: "expired",
+                at: c.since,
+                policy_hash: c.version_hash.clone(),
+            });
+        }
+        let entry = JournalDraft::new(self.now(), &caller.actor, ProcessingAction::Retrieval)
+            .subject(id)
+            .purpose(purpose)
+            .detail("consent receipt");
+        self.commit(Change::JournalOnly, vec![entry]).await?;
+        let document = policy
+            .documents_for(purpose)
+            .next()
+            .map(|(n, d)| (n.to_owned(), d.clone()));
+        Ok(ConsentReceipt {
+            subject: id,
+            purpose: purpose.to_owned(),
+            purpose_title: vp.title.clone(),
+            state: st.map_or(ConsentState::None, |c| c.state),
+            document,
+            operator: policy.operator.clone(),
+            categories: st.map_or_else(
+                || vp.categories.iter().cloned().collect(),
+                |c| c.scope.iter().cloned().collect(),
+            ),
+            actions: vp.actions.iter().map(|a| a.as_str().to_owned()).collect(),
+            methods: vp.methods.iter().map(|m| m.as_str().to_owned()).collect(),
+            recipients: vp
+                .recipients
+                .iter()
+                .filter_map(|r| {
+                    policy
+                        .recipients
+                        .get(r)
+                        .map(|x| (x.title.clone(), x.role.as_str().to_owned(), x.country.clone()))
+                })
+                .collect(),
+            policy_hash: version.as_ref().map_or_else(|| self.policy_hash(), |v| v.hash.clone()),
+            policy_version: policy.version.clone(),
+            language: policy.language.clone(),
+            evidence,
+            expires_at: st.and_then(|c| c.expires_at),
+            events: history,
+        })
+    }
+
+    /// A written consent for `purpose` (152-FZ Art. 9 p. 4), pre-filled with what the vault
+    /// holds, as Markdown for printing and signing. Filling it in reads the subject's name and
+    /// address, so it is journaled as a retrieval for that purpose.
+    pub async fn written_consent(&self, caller: &Caller, id: SubjectId, purpose: &str) -> VaultResult<String> {
+        let policy = self.policy();
+        let p = Self::consent_purpose(&policy, caller, purpose)?.clone();
+        let loaded = self.load(id).await?;
+        if loaded.record.state == SubjectState::Erased {
+            return Err(AccessRefusal::SubjectErased.into());
+        }
+        let fields = self.open_fields(&loaded.record, &["full_name", "postal_address"])?;
+        let entry = JournalDraft::new(self.now(), &caller.actor, ProcessingAction::Retrieval)
+            .subject(id)
+            .purpose(purpose)
+            .fields(fields.keys().cloned())
+            .detail("written consent form");
+        self.commit(Change::JournalOnly, vec![entry]).await?;
+        let blank = "____________________";
+        let get = |k: &str| fields.get(k).cloned().unwrap_or_else(|| blank.to_owned());
+        let op = &policy.operator;
+        let doc = policy.documents_for(purpose).next().map(|(_, d)| d.clone());
+        let data: Vec<String> = policy
+            .fields
+            .iter()
+            .filter(|(_, f)| p.categories.contains(&f.category))
+            .map(|(_, f)| f.title.clone())
+            .collect();
+        let actions: Vec<&str> = p.actions.iter().map(|a| a.as_str()).collect();
+        let methods: Vec<&str> = p.methods.iter().map(|m| m.as_str()).collect();
+        let mut out = String::new();
+        let _ = writeln!(out, "# Consent to the processing of personal data\n");
+        let _ = writeln!(
+            out,
+            "*{}*\n",
+            doc.as_ref().map_or(p.title.as_str(), |d| d.title.as_str())
+        );
+        let _ = writeln!(out, "1. **I, the data subject:** {}, address: {}, identity document (kind, number, date of issue, issuer): {blank}.", get("full_name"), get("postal_address"));
+        let _ = writeln!(out, "2. **Representative** (if a representative signs): name, address, identity document: {blank}; power of attorney or other document confirming the authority: {blank}.");
+        let _ = writeln!(
+            out,
+            "3. **Operator receiving the consent:** {}, address: {}{}{}.",
+            op.name,
+            op.address.as_deref().unwrap_or(blank),
+            op.inn.as_deref().map(|v| format!(", ИНН {v}")).unwrap_or_default(),
+            op.ogrn.as_deref().map(|v| format!(", ОГРН {v}")).unwrap_or_default()
+        );
+        let _ = writeln!(out, "4. **Purpose of processing:** {}.", p.title);
+        let _ = writeln!(out, "5. **Personal data:** {}.", data.join(", "));
+        let _ = writeln!(
+            out,
+            "6. **Actions with the data:** {}; **methods of processing:** {}.",
+            actions.join(", "),
+            methods.join(", ")
+        );
+        let recipients: Vec<String> = p
+            .recipients
+            .iter()
+            .filter_map(|r| policy.recipients.get(r))
+            .map(|r| format!("{} ({}, {})", r.title, r.country, r.address.as_deref().unwrap_or(blank)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "7. **Processing on the operator's instruction by:** {}.",
+            if recipients.is_empty() {
+                "nobody".to_owned()
+            } else {
+                recipients.join("; ")
+            }
+        );
+        let term = doc
+            .as_ref()
+            .and_then(|d| d.term)
+            .map_or_else(|| "until withdrawn".to_owned(), |t| t.to_string());
+        let withdrawal = doc
+            .as_ref()
+            .map_or("in writing to the operator", |d| d.withdrawal.as_str());
+        let _ = writeln!(
+            out,
+            "8. **Term of this consent:** {term}. **It may be withdrawn:** {withdrawal}"
+        );
+        let _ = writeln!(
+            out,
+            "9. **Signature of the data subject (or representative):** {blank}   **Date:** {blank}\n"
+        );
+        if let Some(d) = &doc {
+            let _ = writeln!(out, "---\n\n{}\n", d.text);
+        }
+        let _ = writeln!(out, "<!-- Ward: policy version {} -->", self.policy_hash());
+        Ok(out)
+    }
+}
