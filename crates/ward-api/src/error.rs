@@ -92,6 +92,7 @@ pub const PROBLEMS: &[ProblemKind] = &[
     kind("purposes_not_applicable", 422, "An admin key takes no purposes"),
     kind("invalid_key_name", 422, "Invalid key name"),
     kind("invalid_policy", 422, "The policy has problems"),
+    kind("invalid_age_band", 422, "The age band is not valid"),
     kind(
         "guardian_consent_required",
         422,

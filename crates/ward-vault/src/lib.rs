@@ -9,6 +9,7 @@ mod apikeys;
 mod batch;
 mod committer;
 mod consents;
+mod contact;
 mod error;
 mod journal;
 mod keys;
@@ -21,6 +22,7 @@ mod visitors;
 
 pub use apikeys::ApiKeyView;
 pub use consents::{ConsentState, ConsentStatus, DestructionDue, Withdrawal, DESTRUCTION_DAYS};
+pub use contact::{ContactDecision, NoticeClass};
 pub use error::{FieldProblem, VaultError, VaultResult};
 pub use journal::{verify as verify_journal_store, Tamper, VerifyReport};
 pub use keys::KeyMaterial;

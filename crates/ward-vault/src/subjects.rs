@@ -21,6 +21,9 @@ pub struct NewSubjectInput {
     pub fields: BTreeMap<String, String>,
     /// Consent-based purposes the subject consents to, given at collection.
     pub consents: Vec<String>,
+    /// An age band the subject declared instead of a birth date: `"16-17"`, `"18+"`. Ward
+    /// applies the age rules to its lower bound.
+    pub age_band: Option<String>,
     /// How the data and consents were obtained. Required when `consents` is not empty;
     /// otherwise defaults to channel `api`.
     pub evidence: Option<Evidence>,
@@ -148,17 +151,23 @@ impl Vault {
         &self,
         policy: &Policy,
         values: &BTreeMap<String, FieldValue>,
+        age_band: Option<&str>,
         evidence: &Evidence,
     ) -> VaultResult<()> {
-        let Some(birth) = values.get("birth_date") else {
-            return Ok(());
-        };
+        let today = self.now().date();
         let format = time::macros::format_description!("[year]-[month]-[day]");
-        let Ok(birth) = time::Date::parse(birth.as_str(), &format) else {
-            return Ok(());
+        let birth = match (values.get("birth_date"), age_band) {
+            (Some(b), _) => time::Date::parse(b.as_str(), &format).ok(),
+            (None, Some(band)) => {
+                let lower = parse_age_band(band)?;
+                // The latest birth date that is still `lower` years old today.
+                today.replace_year(today.year() - i32::from(lower)).ok()
+            }
+            (None, None) => None,
         };
+        let Some(birth) = birth else { return Ok(()) };
         let rules = ward_core::age::rules(&policy.jurisdictions, policy.majority_age);
-        let applicable = ward_core::age::applicable(&rules, birth, self.now().date());
+        let applicable = ward_core::age::applicable(&rules, birth, today);
         if applicable.is_empty() {
             return Ok(());
         }
@@ -252,7 +261,7 @@ impl Vault {
             return Err(AccessRefusal::ConsentMissing(input.purpose.clone()).into());
         }
         let values = self.parse_fields(&input.fields)?;
-        self.check_age(&policy, &values, &evidence)?;
+        self.check_age(&policy, &values, input.age_band.as_deref(), &evidence)?;
         let mut problems: Vec<FieldProblem> = policy
             .fields
             .iter()
@@ -631,4 +640,15 @@ impl Vault {
             other => Err(VaultError::Internal(format!("erasing a subject: {other:?}"))),
         }
     }
+}
+
+/// The lower bound of an age band: `"16-17"` → 16, `"18+"` → 18, `"15"` → 15.
+fn parse_age_band(band: &str) -> VaultResult<u8> {
+    let lower = band.trim().split(['-', '+']).next().unwrap_or("");
+    lower
+        .trim()
+        .parse::<u8>()
+        .ok()
+        .filter(|a| *a <= 130)
+        .ok_or_else(|| VaultError::invalid("invalid_age_band", "age_band must look like \"16-17\" or \"18+\""))
 }

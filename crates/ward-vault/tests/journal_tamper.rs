@@ -38,6 +38,7 @@ async fn fixture() -> Fixture {
     let mut ids = Vec::new();
     for i in 0..8 {
         let input = NewSubjectInput {
+            age_band: None,
             purpose: "registration".into(),
             fields: BTreeMap::from([("email".to_owned(), format!("user{i}@example.org"))]),
             consents: vec!["marketing".into()],

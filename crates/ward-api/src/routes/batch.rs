@@ -93,6 +93,7 @@ pub(crate) async fn create_subjects_batch(
             Ok(fields) => {
                 results.push(None);
                 inputs.push(NewSubjectInput {
+                    age_band: None,
                     purpose: s.purpose,
                     fields,
                     consents: s.consents,

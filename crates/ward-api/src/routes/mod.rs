@@ -3,6 +3,7 @@
 
 pub(crate) mod batch;
 pub(crate) mod consents;
+pub(crate) mod contact;
 pub(crate) mod health;
 pub(crate) mod journal;
 pub(crate) mod keys;
@@ -39,6 +40,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(consents::list_consents, consents::give_consent))
         .routes(routes!(consents::withdraw_consent))
         .routes(routes!(receipts::consent_receipt))
+        .routes(routes!(contact::may_contact))
         .routes(routes!(receipts::written_consent))
         .routes(routes!(visitors::list_cookie_consents, visitors::record_cookie_consent))
         .routes(routes!(visitors::link_visitor))
@@ -63,6 +65,7 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [&
         batch::PROBLEM_CODES,
         consents::PROBLEM_CODES,
         receipts::PROBLEM_CODES,
+        contact::PROBLEM_CODES,
         visitors::PROBLEM_CODES,
         policy::PROBLEM_CODES,
         policy_versions::PROBLEM_CODES,

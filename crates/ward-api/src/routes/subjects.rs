@@ -28,6 +28,7 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
             "invalid_evidence",
             "invalid_fields",
             "guardian_consent_required",
+            "invalid_age_band",
         ],
     ),
     (
@@ -103,6 +104,10 @@ pub struct CreateSubjectRequest {
     /// Consent-based purposes the subject consents to at collection.
     #[serde(default)]
     pub consents: Vec<String>,
+    /// An age band the subject declared instead of a birth date (`"16-17"`, `"18+"`); the
+    /// age rules apply to its lower bound.
+    #[serde(default)]
+    pub age_band: Option<String>,
     /// How the data (and the consents) were obtained. Required when `consents` is not empty;
     /// otherwise the channel defaults to `api`.
     #[serde(default)]
@@ -260,6 +265,7 @@ pub(crate) async fn create_subject(
 ) -> Result<Response, ApiError> {
     let fields = string_fields(body.fields)?;
     let input = NewSubjectInput {
+        age_band: body.age_band,
         purpose: body.purpose,
         fields,
         consents: body.consents,

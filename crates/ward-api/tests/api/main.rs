@@ -12,6 +12,7 @@ mod logs;
 mod policy;
 mod policy_versions;
 mod receipts;
+mod seeds;
 mod spec;
 mod subjects;
 mod support;

@@ -17,6 +17,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/subjects/{id}/consents"),
     ("DELETE", "/v1/subjects/{id}/consents/{purpose}"),
     ("GET", "/v1/subjects/{id}/consents/{purpose}/receipt"),
+    ("GET", "/v1/subjects/{id}/contact"),
     ("GET", "/v1/subjects/{id}/consents/{purpose}/written-consent"),
     ("GET", "/v1/visitors/{visitor_id}/consents"),
     ("POST", "/v1/visitors/{visitor_id}/consents"),

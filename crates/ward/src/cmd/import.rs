@@ -141,6 +141,7 @@ fn parse_json_line(text: &str, args: &ImportArgs) -> Result<NewSubjectInput, Str
         ..Evidence::default()
     });
     Ok(NewSubjectInput {
+        age_band: None,
         purpose: s.purpose.unwrap_or_else(|| args.purpose.clone()),
         evidence: evidence_for(&s.consents, evidence, &args.channel),
         fields,
@@ -170,6 +171,7 @@ fn parse_csv_record(headers: &csv::StringRecord, record: &csv::StringRecord, arg
         ..Evidence::default()
     });
     NewSubjectInput {
+        age_band: None,
         purpose: purpose.unwrap_or_else(|| args.purpose.clone()),
         evidence: evidence_for(&consents, evidence, &args.channel),
         fields,

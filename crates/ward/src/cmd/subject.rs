@@ -28,6 +28,7 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
             channel,
         } => {
             let input = NewSubjectInput {
+                age_band: None,
                 purpose,
                 fields: fields.into_iter().collect(),
                 consents,
