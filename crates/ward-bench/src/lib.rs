@@ -886,7 +886,7 @@ fn erase_job(ids: Arc<Vec<Uuid>>) -> Arc<load::JobFn> {
     Arc::new(move |i| {
         let id = ids[i as usize];
         vec![
-            Req::delete(format!("/v1/subjects/{id}/consents/marketing"), 204),
+            Req::delete(format!("/v1/subjects/{id}/consents/marketing"), 200),
             Req::delete(format!("/v1/subjects/{id}"), 204),
         ]
     })
