@@ -668,7 +668,7 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
     let import_ward = WardCmd {
         exe: env.exe.clone(),
         data_dir: work.join("import-data"),
-        database_url: match pg.as_deref_mut() {
+        database_url: match pg.as_mut() {
             Some(pg) => Some(pg.create("import").await?),
             None => None,
         },

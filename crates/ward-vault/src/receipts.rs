@@ -64,7 +64,7 @@ impl Vault {
         };
         let last_given = mine.iter().rev().find(|e| e.kind == ConsentEventKind::Given);
         let version = self
-            .find_policy_version(&last_given.map_or(&last.policy_version, |e| &e.policy_version))
+            .find_policy_version(last_given.map_or(&last.policy_version, |e| &e.policy_version))
             .ok();
         let policy: std::sync::Arc<Policy> = version.as_ref().map_or_else(|| current.clone(), |v| v.policy.clone());
         let vp = policy.purpose(purpose).unwrap_or(p);
