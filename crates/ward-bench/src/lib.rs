@@ -675,10 +675,10 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
     };
     let mut init = import_ward.command();
     init.arg("init");
-    procs::run_measured(init).context("ward init for the import")?;
+    measured(init).await.context("ward init for the import")?;
     let mut import = import_ward.command();
     import.arg("import").arg(&file).args(["--format", "jsonl"]);
-    let (_, stderr, import_secs, import_peak) = procs::run_measured(import).context("ward import")?;
+    let (_, stderr, import_secs, import_peak) = measured(import).await.context("ward import")?;
     if !stderr.contains(&format!("imported {}", plan.import)) {
         bail!("ward import did not import every line:\n{stderr}");
     }
@@ -715,7 +715,7 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
     say("ward journal verify");
     let mut verify = ctx.ward.command();
     verify.args(["journal", "verify"]);
-    let (stdout, _, wall, verify_peak) = procs::run_measured(verify).context("ward journal verify")?;
+    let (stdout, _, wall, verify_peak) = measured(verify).await.context("ward journal verify")?;
     let (entries, verify_secs) =
         parse_verify(&stdout).with_context(|| format!("reading `ward journal verify`'s answer: {stdout}"))?;
     let secs_used = if verify_secs >= 0.05 { verify_secs } else { wall };
@@ -770,6 +770,13 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
         .finish(),
     );
     Ok((rows, postgres))
+}
+
+/// [`procs::run_measured`] off the async threads.
+async fn measured(cmd: Command) -> Result<(String, String, f64, Option<f64>)> {
+    tokio::task::spawn_blocking(move || procs::run_measured(cmd))
+        .await
+        .context("a ward command's watcher failed")?
 }
 
 fn secs(s: f64) -> Duration {

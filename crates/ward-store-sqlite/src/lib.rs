@@ -104,6 +104,10 @@ impl SqliteStore {
         let readers = SqlitePoolOptions::new()
             .max_connections(READERS)
             .min_connections(0)
+            // sqlx pings a pooled connection before handing it out; for a file opened in this
+            // process that check is only a round trip to the connection's thread, and it was
+            // a third of a read's cost (ward bench: reads 6,703/s with it, 9,542/s without).
+            .test_before_acquire(false)
             .connect_with(base.read_only(true))
             .await
             .map_err(unavailable)?;
