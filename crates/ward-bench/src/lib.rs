@@ -319,9 +319,9 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
 
     // Reads at the base size.
     say(format!("read by id, {} subjects", plan.base));
-    let read_base = timed(&site, clients, plan.secs, pid, reads_job(base_ids.clone())).await?;
+    let read_base = timed(&site, clients, plan.secs, pid, reads_job(base_ids.clone()), true).await?;
     say(format!("lookup by email, {} subjects", plan.base));
-    let lookup_base = timed(&site, clients, plan.secs, pid, lookups_job(plan.base)).await?;
+    let lookup_base = timed(&site, clients, plan.secs, pid, lookups_job(plan.base), true).await?;
 
     // The read baseline: bare HTTP, same body sizes.
     say("read baseline: bare HTTP with fixed bodies");
@@ -341,8 +341,16 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
         token: site.token.clone(),
     };
     let echo_pid = echo.pid();
-    let read_echo = timed(&echo_target, clients, plan.secs, echo_pid, reads_job(base_ids.clone())).await?;
-    let lookup_echo = timed(&echo_target, clients, plan.secs, echo_pid, lookups_job(plan.base)).await?;
+    let read_echo = timed(
+        &echo_target,
+        clients,
+        plan.secs,
+        echo_pid,
+        reads_job(base_ids.clone()),
+        true,
+    )
+    .await?;
+    let lookup_echo = timed(&echo_target, clients, plan.secs, echo_pid, lookups_job(plan.base), true).await?;
     echo.stop()?;
     let read_what = format!(
         "the same HTTP stack (tokio, hyper, axum, Ward's middleware and request log) answering GET with a fixed {} B JSON body: no auth, no database, no decryption, no journal",
@@ -376,7 +384,7 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
 
     // Single creates.
     say("single create");
-    let create = timed(&site, clients, plan.secs, pid, create_job()).await?;
+    let create = timed(&site, clients, plan.secs, pid, create_job(), false).await?;
     let shapes_created = *base_ids.first().context("no subject")?;
 
     // Withdrawal then erasure.
@@ -389,6 +397,7 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
     check(&o, failed, "registering subjects to erase")?;
     let pool_ids: Arc<Vec<Uuid>> = Arc::new(lock(&pool).clone());
     say("withdrawal then erasure");
+    settle().await;
     reset(pid);
     let erase = load::drive(
         &site,
@@ -411,6 +420,7 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
     say("single create baseline: plain SQL, group-committed");
     let raw_create = {
         let writer = RawWriter::new(ctx.raw_db(pg.as_deref_mut(), "create").await?, shapes.clone());
+        settle().await;
         baseline::group_commit(
             writer,
             clients,
@@ -456,6 +466,7 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
     let raw_erase = {
         let mut writer = RawWriter::new(ctx.raw_db(pg.as_deref_mut(), "erase").await?, shapes.clone());
         baseline::bulk(&mut writer, data::ERASE_POOL, plan.erase_pool, baseline::MAX_BATCH).await?;
+        settle().await;
         baseline::group_commit(
             writer,
             clients,
@@ -496,6 +507,7 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
     // Bulk import over the API, to the grown size.
     let n = plan.grown - plan.base;
     say(format!("bulk import over the API: {n} subjects"));
+    settle().await;
     reset(pid);
     let (bulk, failed) = bulk_api(&site, &ctx, data::MAIN + plan.base, plan.base, n, ids.clone()).await?;
     let bulk_mem = procs::memory(pid);
@@ -503,6 +515,7 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
     let grown_ids: Arc<Vec<Uuid>> = Arc::new(lock(&ids).clone());
     say(format!("bulk import baseline: {n} subjects of plain SQL"));
     let raw_bulk = {
+        settle().await;
         let mut writer = RawWriter::new(ctx.raw_db(pg.as_deref_mut(), "bulk").await?, shapes.clone());
         baseline::bulk(&mut writer, data::MAIN, n, baseline::MAX_BATCH).await?
     };
@@ -548,8 +561,16 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
     // Reads at the grown size, and memory under that load.
     say(format!("read by id, {} subjects", plan.grown));
     reset(pid);
-    let read_grown = timed(&site, clients, plan.secs, pid, reads_job(grown_ids.clone())).await?;
+    let read_grown = timed(&site, clients, plan.secs, pid, reads_job(grown_ids.clone()), true).await?;
     say(format!("lookup by email, {} subjects", plan.grown));
+    load::drive(
+        &site,
+        clients,
+        Limit::Time(secs(plan.secs / 5.0)),
+        lookups_job(plan.grown),
+        None,
+    )
+    .await?;
     let lookup_grown = load::drive(
         &site,
         clients,
@@ -809,14 +830,26 @@ fn errors_note(o: &Outcome) -> Vec<String> {
     }
 }
 
-/// Runs a timed workload against `pid`, with its peak memory.
+/// Flushes dirty pages left by the previous workload (a baseline's database, say), so that
+/// their write-back does not land in the next workload's figures.
+async fn settle() {
+    let _ = tokio::task::spawn_blocking(|| Command::new("sync").status()).await;
+}
+
+/// Runs a timed workload against `pid`, with its peak memory. With `warm`, first runs it
+/// untimed for a fifth of the time, so that caches are in their steady state.
 async fn timed(
     t: &Target,
     clients: usize,
     s: f64,
     pid: u32,
     job: Arc<load::JobFn>,
+    warm: bool,
 ) -> Result<(Outcome, Option<Memory>)> {
+    settle().await;
+    if warm {
+        load::drive(t, clients, Limit::Time(secs(s / 5.0)), job.clone(), None).await?;
+    }
     reset(pid);
     let o = load::drive(t, clients, Limit::Time(secs(s)), job, None).await?;
     Ok((o, procs::memory(pid)))
