@@ -40,6 +40,12 @@ string_enum! {
         CookieConsentRecorded => "cookie_consent.recorded",
         /// A website visitor's cookie consent records were linked to a subject.
         VisitorLinked => "visitor.linked",
+        /// The subject was told of a policy version.
+        PolicyNotified => "policy.notified",
+        /// The subject accepted a policy version (never consent).
+        PolicyAccepted => "policy.accepted",
+        /// The subject's death was recorded (152-FZ Art. 9 p. 7).
+        SubjectDeceased => "subject.deceased",
     }
 }
 

@@ -11,6 +11,7 @@ pub mod consent;
 pub mod cookies;
 pub mod ids;
 pub mod journal;
+pub mod lifecycle;
 pub mod policy;
 pub mod value;
 

@@ -15,6 +15,7 @@
 //! or rolls back as a whole.
 
 mod rows;
+mod subject_events;
 mod visitors;
 
 use async_trait::async_trait;
@@ -707,6 +708,7 @@ async fn apply_inserts(conn: &mut PgConnection, ins: &Inserts<'_>) -> Result<()>
         .await
         .map_err(unavailable)?;
     }
+    subject_events::insert(conn, &ins.subject_events).await?;
     visitors::insert(conn, &ins.visitor_consents).await
 }
 
@@ -750,6 +752,7 @@ async fn apply_step(conn: &mut PgConnection, step: &Step<'_>) -> Result<()> {
                 .await
                 .map_err(unavailable)?;
             visitors::delete_for_subject(conn, *id).await?;
+            subject_events::erase_evidence(conn, *id).await?;
             sqlx::query("UPDATE consent_events SET evidence = NULL WHERE subject_id = $1 AND evidence IS NOT NULL")
                 .bind(&id.as_bytes()[..])
                 .execute(&mut *conn)

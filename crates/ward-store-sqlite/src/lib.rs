@@ -10,6 +10,7 @@
 
 mod backup;
 mod rows;
+mod subject_events;
 mod visitors;
 
 pub use backup::KeyImport;
@@ -747,6 +748,7 @@ async fn apply_inserts(conn: &mut SqliteConnection, ins: &Inserts<'_>) -> Result
         },
     )
     .await?;
+    subject_events::insert(conn, &ins.subject_events).await?;
     visitors::insert(conn, &ins.visitor_consents).await
 }
 
@@ -792,6 +794,7 @@ pub(crate) async fn apply_step(conn: &mut SqliteConnection, step: &Step<'_>) -> 
                 .await
                 .map_err(unavailable)?;
             visitors::delete_for_subject(conn, *id).await?;
+            subject_events::erase_evidence(conn, *id).await?;
             sqlx::query("UPDATE consent_events SET evidence = NULL WHERE subject_id = ? AND evidence IS NOT NULL")
                 .bind(&id.as_bytes()[..])
                 .execute(&mut *conn)

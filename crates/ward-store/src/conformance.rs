@@ -47,7 +47,9 @@ use ward_core::{JournalDraft, SubjectId};
 use ward_crypto::journal::GENESIS;
 use ward_crypto::Checkpoint;
 
+mod subject_events;
 mod visitors;
+pub use subject_events::*;
 pub use visitors::*;
 
 /// Expands to one `#[tokio::test]` per behaviour of the suite; `$fresh` is an
@@ -87,6 +89,9 @@ macro_rules! conformance_suite {
             link_visitor_preconditions,
             erase_subject_deletes_linked_visitor_consents,
             visitor_ops_in_one_batch_see_earlier_ops,
+            subject_events_append_in_order,
+            subject_events_preconditions_and_erasure,
+            policy_acknowledgements_count_distinct_subjects,
         );
     };
     (@tests $fresh:path; $($name:ident),* $(,)?) => {

@@ -15,10 +15,12 @@ pub mod decode;
 mod error;
 mod model;
 pub mod plan;
+mod subject_events;
 mod visitor;
 
 pub use error::StoreError;
 pub use model::*;
+pub use subject_events::SubjectEventStore;
 pub use visitor::{VisitorConsent, VisitorConsentRecord, VisitorStore};
 
 use async_trait::async_trait;
@@ -86,7 +88,16 @@ pub trait WriteStore: Send + Sync {
 
 /// A complete backend.
 pub trait Store:
-    SubjectStore + JournalStore + ApiKeyStore + PolicyStore + VisitorStore + WriteStore + Send + Sync + 'static
+    SubjectStore
+    + SubjectEventStore
+    + JournalStore
+    + ApiKeyStore
+    + PolicyStore
+    + VisitorStore
+    + WriteStore
+    + Send
+    + Sync
+    + 'static
 {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;

@@ -57,6 +57,24 @@ pub struct ConsentEventRecord {
     pub evidence: Option<Vec<u8>>,
 }
 
+/// One life-cycle event of a subject (told of a policy version, accepted it, died).
+/// `evidence` is sealed with the subject's data key and destroyed by erasure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectEventRecord {
+    pub kind: ward_core::lifecycle::SubjectEventKind,
+    pub at: OffsetDateTime,
+    /// The policy version's hash, for policy events.
+    pub policy_version: Option<String>,
+    pub evidence: Option<Vec<u8>>,
+}
+
+/// How many distinct subjects were told of a policy version, and how many accepted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PolicyAcknowledgements {
+    pub notified: u64,
+    pub accepted: u64,
+}
+
 /// A live subject's wrapped key, for rotation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrappedKeyRecord {
@@ -152,8 +170,13 @@ pub enum Change {
         id: SubjectId,
         events: Vec<ConsentEventRecord>,
     },
+    /// Precondition: active. Appends the life-cycle events.
+    AddSubjectEvents {
+        id: SubjectId,
+        events: Vec<SubjectEventRecord>,
+    },
     /// Precondition: exists and active (else `NotFound` / `Erased`). Destroys the data key, the
-    /// sealed fields, the index entries and the consent evidence, and deletes the visitor
+    /// sealed fields, the index entries, the consent and life-cycle events' evidence, and deletes the visitor
     /// cookie consent records linked to the subject; keeps a tombstone with `erased_at` and
     /// the consent events' metadata.
     EraseSubject { id: SubjectId, at: OffsetDateTime },

@@ -9,8 +9,8 @@
 //! Backend-neutral: both backends plan their batches with it.
 
 use crate::{
-    ApiKeyRecord, Change, ConsentEventRecord, NewSubject, OpOutcome, PolicyVersionRecord, VisitorConsent, WrappedKey,
-    WriteOp,
+    ApiKeyRecord, Change, ConsentEventRecord, NewSubject, OpOutcome, PolicyVersionRecord, SubjectEventRecord,
+    VisitorConsent, WrappedKey, WriteOp,
 };
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -42,6 +42,7 @@ pub fn touched(ops: &[WriteOp]) -> Touched {
             }
             Change::UpdateSubject { id, .. }
             | Change::AddConsentEvents { id, .. }
+            | Change::AddSubjectEvents { id, .. }
             | Change::EraseSubject { id, .. } => {
                 subjects.insert(*id);
             }
@@ -107,6 +108,7 @@ pub struct Inserts<'a> {
     pub index: Vec<IndexRow<'a>>,
     index_pos: HashMap<(SubjectId, &'a str), usize>,
     pub consents: Vec<(SubjectId, &'a ConsentEventRecord)>,
+    pub subject_events: Vec<(SubjectId, &'a SubjectEventRecord)>,
     pub api_keys: Vec<&'a ApiKeyRecord>,
     pub policies: Vec<&'a PolicyVersionRecord>,
     /// Cookie choices, each with the subject it is linked to.
@@ -118,6 +120,7 @@ impl<'a> Inserts<'a> {
         self.subjects.is_empty()
             && self.index.is_empty()
             && self.consents.is_empty()
+            && self.subject_events.is_empty()
             && self.api_keys.is_empty()
             && self.policies.is_empty()
             && self.visitor_consents.is_empty()
@@ -149,7 +152,7 @@ pub enum Step<'a> {
         subject: SubjectId,
         field: &'a str,
     },
-    /// Destroys key, fields, index entries and consent evidence, deletes the visitor consent
+    /// Destroys key, fields, index entries, consent and life-cycle evidence, deletes the visitor consent
     /// records linked to the subject; sets the tombstone.
     Erase {
         id: SubjectId,
@@ -254,6 +257,14 @@ pub fn plan<'a>(ops: &'a [WriteOp], snap: &mut Snapshot) -> (Vec<OpOutcome>, Vec
                 Some(SubjectSnap::Erased) => OpOutcome::Erased,
                 Some(SubjectSnap::Active { .. }) => {
                     p.inserts.consents.extend(events.iter().map(|c| (*id, c)));
+                    OpOutcome::Done
+                }
+            },
+            Change::AddSubjectEvents { id, events } => match snap.subjects.get(id) {
+                None => OpOutcome::NotFound,
+                Some(SubjectSnap::Erased) => OpOutcome::Erased,
+                Some(SubjectSnap::Active { .. }) => {
+                    p.inserts.subject_events.extend(events.iter().map(|e| (*id, e)));
                     OpOutcome::Done
                 }
             },

@@ -113,3 +113,13 @@ impl VisitorStore for TempStore {
         self.store.find_visitor_consents(visitor).await
     }
 }
+
+#[async_trait]
+impl SubjectEventStore for TempStore {
+    async fn find_subject_events(&self, id: SubjectId) -> StoreResult<Vec<SubjectEventRecord>> {
+        self.store.find_subject_events(id).await
+    }
+    async fn count_policy_acknowledgements(&self, policy_version: &str) -> StoreResult<PolicyAcknowledgements> {
+        self.store.count_policy_acknowledgements(policy_version).await
+    }
+}

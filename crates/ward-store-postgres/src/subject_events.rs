@@ -1,0 +1,95 @@
+//! Subjects' life-cycle events (`subject_events`, migration `0004_subject_events`).
+
+use crate::rows::{col, parse, unavailable, Result};
+use crate::PgStore;
+use async_trait::async_trait;
+use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::Row;
+use ward_core::clock::{from_micros, to_micros};
+use ward_core::lifecycle::SubjectEventKind;
+use ward_core::SubjectId;
+use ward_store::{PolicyAcknowledgements, StoreResult, SubjectEventRecord, SubjectEventStore};
+
+const T: &str = "subject_events";
+
+fn event(row: &PgRow) -> Result<SubjectEventRecord> {
+    Ok(SubjectEventRecord {
+        kind: parse(&col::<_, String>(row, T, "kind")?, T, "kind")?,
+        at: from_micros(col(row, T, "at")?),
+        policy_version: col(row, T, "policy_version")?,
+        evidence: col(row, T, "evidence")?,
+    })
+}
+
+#[async_trait]
+impl SubjectEventStore for PgStore {
+    async fn find_subject_events(&self, id: SubjectId) -> StoreResult<Vec<SubjectEventRecord>> {
+        let rows = sqlx::query(
+            "SELECT kind, at, policy_version, evidence FROM subject_events WHERE subject_id = $1 ORDER BY id",
+        )
+        .bind(&id.as_bytes()[..])
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        rows.iter().map(event).collect()
+    }
+
+    async fn count_policy_acknowledgements(&self, policy_version: &str) -> StoreResult<PolicyAcknowledgements> {
+        let rows = sqlx::query(
+            "SELECT kind, count(DISTINCT subject_id) AS n FROM subject_events \
+             WHERE policy_version = $1 GROUP BY kind",
+        )
+        .bind(policy_version)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let mut out = PolicyAcknowledgements::default();
+        for row in rows {
+            let kind: SubjectEventKind = parse(&col::<_, String>(&row, T, "kind")?, T, "kind")?;
+            let n = u64::try_from(row.try_get::<i64, _>("n").map_err(unavailable)?).unwrap_or(0);
+            match kind {
+                SubjectEventKind::PolicyNotified => out.notified = n,
+                SubjectEventKind::PolicyAccepted => out.accepted = n,
+                SubjectEventKind::Deceased => {}
+            }
+        }
+        Ok(out)
+    }
+}
+
+pub(crate) async fn insert(conn: &mut PgConnection, rows: &[(SubjectId, &SubjectEventRecord)]) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let subject: Vec<&[u8]> = rows.iter().map(|(id, _)| &id.as_bytes()[..]).collect();
+    let kind: Vec<&str> = rows.iter().map(|(_, e)| e.kind.as_str()).collect();
+    let at: Vec<i64> = rows.iter().map(|(_, e)| to_micros(e.at)).collect();
+    let version: Vec<Option<&str>> = rows.iter().map(|(_, e)| e.policy_version.as_deref()).collect();
+    let evidence: Vec<Option<&[u8]>> = rows.iter().map(|(_, e)| e.evidence.as_deref()).collect();
+    // Ids are assigned in array order, which is the order of recording.
+    sqlx::query(
+        "INSERT INTO subject_events (subject_id, kind, at, policy_version, evidence) \
+         SELECT subject_id, kind, at, policy_version, evidence \
+         FROM UNNEST($1::bytea[], $2::text[], $3::int8[], $4::text[], $5::bytea[]) \
+         WITH ORDINALITY AS t (subject_id, kind, at, policy_version, evidence, n) ORDER BY n",
+    )
+    .bind(&subject)
+    .bind(&kind)
+    .bind(&at)
+    .bind(&version)
+    .bind(&evidence)
+    .execute(&mut *conn)
+    .await
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+/// Part of erasure: the evidence may name people and documents.
+pub(crate) async fn erase_evidence(conn: &mut PgConnection, subject: SubjectId) -> Result<()> {
+    sqlx::query("UPDATE subject_events SET evidence = NULL WHERE subject_id = $1 AND evidence IS NOT NULL")
+        .bind(&subject.as_bytes()[..])
+        .execute(&mut *conn)
+        .await
+        .map_err(unavailable)?;
+    Ok(())
+}
