@@ -72,6 +72,7 @@ pub const PROBLEMS: &[ProblemKind] = &[
     kind("api_key_not_found", 404, "No such API key"),
     kind("consent_not_found", 404, "No such consent"),
     kind("policy_version_not_found", 404, "No such policy version"),
+    kind("death_not_recorded", 404, "No death is recorded for the subject"),
     kind(
         "visitor_not_found",
         404,
@@ -103,6 +104,40 @@ pub const PROBLEMS: &[ProblemKind] = &[
         422,
         "The version prefix matches several versions",
     ),
+    kind(
+        "written_consent_required",
+        422,
+        "This consent must be given in writing (signed paper or e-signature)",
+    ),
+    kind(
+        "signature_required",
+        422,
+        "An e-signature consent needs the signed artefact and its verification",
+    ),
+    kind("invalid_signature", 422, "The e-signature evidence is not valid"),
+    kind("signature_not_valid", 422, "The signature was not verified as valid"),
+    kind(
+        "distribution_terms_required",
+        422,
+        "A distribution consent lists the categories permitted to be made public",
+    ),
+    kind(
+        "invalid_distribution_terms",
+        422,
+        "The distribution terms are not valid",
+    ),
+    kind(
+        "separate_consent_required",
+        422,
+        "This consent is a separate document and must be given on its own",
+    ),
+    kind(
+        "heir_consent_required",
+        422,
+        "The subject has died; consent is given by their heirs",
+    ),
+    kind("invalid_notice", 422, "The policy notice is not valid"),
+    kind("invalid_death_record", 422, "The death record is not valid"),
     kind("invalid_banner_version", 422, "The banner version is not valid"),
     kind("unknown_cookie_category", 422, "Unknown cookie category"),
     kind(

@@ -73,7 +73,7 @@ pub enum AccessRefusal {
     },
     #[error("field `{0}` is not declared in the policy")]
     UnknownField(String),
-    #[error("field `{field}` is in category `{category}`, which purpose `{purpose}` was widened to use after the subject consented; the subject must consent again")]
+    #[error("field `{field}` is in category `{category}`, which the subject's consent to purpose `{purpose}` does not cover (the purpose was widened after they consented, or they did not permit the category); the subject must consent to it")]
     ConsentScopeExceeded {
         field: String,
         category: String,

@@ -37,6 +37,87 @@ pub struct Evidence {
     /// When someone else consents on the subject's behalf.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub given_by: Option<GivenBy>,
+    /// For method `e_signature`: the signed artefact and how it was verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<Signature>,
+    /// For a distribution consent (152-FZ Art. 10.1): what the subject permits to be made
+    /// public, with their conditions and prohibitions per category.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution: Option<DistributionTerms>,
+}
+
+string_enum! {
+    /// The kind of electronic signature (63-FZ Art. 5).
+    SignatureLevel {
+        /// Простая: a code, password or other means confirming who acted.
+        Simple => "simple",
+        /// Неквалифицированная усиленная.
+        Advanced => "advanced",
+        /// Квалифицированная усиленная: a qualified certificate from an accredited centre.
+        Qualified => "qualified",
+    }
+}
+
+/// An electronic signature over a consent document: the signed artefact itself, and how the
+/// operator verified it. Ward keeps the artefact sealed with the subject's key and records
+/// its SHA-256; it does not verify GOST or CAdES signatures cryptographically itself (that
+/// is the verifier's job, named here).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Signature {
+    pub level: SignatureLevel,
+    /// The artefact's format: `cms` (CAdES / PKCS#7), `xmldsig`, `pades`, `jws`, or
+    /// `confirmation` (a simple signature's confirmation record: code sent, code entered).
+    pub format: String,
+    /// The artefact, base64 (standard alphabet, padded).
+    pub artefact: String,
+    /// SHA-256 of the artefact's bytes, hex; computed by Ward.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artefact_sha256: Option<String>,
+    /// SHA-256 of the document that was signed, hex (e.g. Ward's written-consent document).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document_sha256: Option<String>,
+    pub verification: SignatureVerification,
+}
+
+/// How a signature was verified, and with what result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureVerification {
+    /// Who or what verified it (a validation service, the operator's signing software).
+    pub verifier: String,
+    /// When, RFC 3339.
+    pub verified_at: String,
+    /// Only `valid` is accepted: an unverified or failed signature is not consent.
+    pub result: String,
+    /// For advanced and qualified signatures: the certificate's subject, serial number and
+    /// issuer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<String>,
+}
+
+/// What a subject permits to be made public (152-FZ Art. 10.1): only the categories listed,
+/// each with the subject's prohibitions and conditions (p. 9). Silence is not permission
+/// (p. 8): a category left out stays unpublished.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionTerms {
+    pub categories: BTreeMap<String, CategoryTerms>,
+}
+
+/// A subject's terms for one published category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryTerms {
+    /// The operator may not transfer it to an unlimited circle (other than giving access).
+    #[serde(default)]
+    pub no_transfer: bool,
+    /// An unlimited circle may not process it (other than getting access).
+    #[serde(default)]
+    pub no_processing: bool,
+    /// Conditions on its processing by an unlimited circle, in the subject's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<String>,
 }
 
 string_enum! {

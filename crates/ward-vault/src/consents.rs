@@ -176,6 +176,8 @@ impl Vault {
             ConsentEventKind::Given => {
                 let mut evidence = evidence.unwrap_or_default();
                 self.check_evidence(&mut evidence)?;
+                let deceased = self.death(id, &loaded.record).await?.is_some();
+                self.check_consent_form(&self.policy(), purpose, &mut evidence, deceased)?;
                 let key = self.data_key(&loaded.record)?;
                 let sealed = self.seal_evidence(&key, id, purpose, &evidence)?;
                 let entry = JournalDraft::new(now, &caller.actor, AdminEvent::ConsentGiven)

@@ -23,6 +23,14 @@ pub(crate) fn evidence_aad(subject: SubjectId, purpose: &str) -> Vec<u8> {
     aad
 }
 
+pub(crate) fn subject_event_aad(subject: SubjectId, kind: &str) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(40 + kind.len());
+    aad.extend_from_slice(b"ward.subject_event.v1\0");
+    aad.extend_from_slice(subject.as_bytes());
+    aad.extend_from_slice(kind.as_bytes());
+    aad
+}
+
 /// Field name → ciphertext.
 pub(crate) type SealedFields = BTreeMap<String, Vec<u8>>;
 

@@ -256,6 +256,13 @@ impl Vault {
         for c in &consents {
             let p = Self::consent_purpose(&policy, caller, c)?;
             allowed.extend(p.categories.iter());
+            if consents.len() > 1 && crate::forms::is_distribution(&policy, c) {
+                return Err(VaultError::invalid(
+                    "separate_consent_required",
+                    format!("consent to purpose `{c}` makes data public and is a separate document (152-FZ Art. 10.1 p. 1): give it on its own, through the subject's consents"),
+                ));
+            }
+            self.check_consent_form(&policy, c, &mut evidence, false)?;
         }
         if purpose.legal_basis.needs_consent() && !consents.contains(&input.purpose) {
             return Err(AccessRefusal::ConsentMissing(input.purpose.clone()).into());
@@ -342,12 +349,13 @@ impl Vault {
         let store = self.store();
         let (record, events) = tokio::try_join!(store.find_subject(id), store.find_consent_events(id))?;
         let record = record.ok_or(VaultError::SubjectNotFound)?;
-        let consents = self
+        let mut consents = self
             .consent_standing(&events)
             .into_iter()
             .filter(|(_, c)| c.state == crate::consents::ConsentState::Given)
             .map(|(p, c)| (p, c.scope))
             .collect();
+        self.narrow_distribution(&record, &events, &mut consents)?;
         Ok(Loaded { record, consents })
     }
 

@@ -7,9 +7,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
-use ward_core::consent::{ConsentMethod, Evidence, GivenBy, Role};
+use ward_core::consent::{
+    CategoryTerms, ConsentMethod, DistributionTerms, Evidence, GivenBy, Role, Signature, SignatureLevel,
+    SignatureVerification,
+};
 use ward_vault::{ConsentState, ConsentStatus};
 
 pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
@@ -31,6 +35,13 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
             "purpose_not_allowed_for_key",
             "consent_not_applicable",
             "invalid_evidence",
+            "written_consent_required",
+            "signature_required",
+            "invalid_signature",
+            "signature_not_valid",
+            "distribution_terms_required",
+            "invalid_distribution_terms",
+            "heir_consent_required",
             "subject_not_found",
             "subject_erased",
         ],
@@ -77,6 +88,85 @@ pub struct EvidenceBody {
     /// When a parent, guardian, representative or heir consents on the subject's behalf.
     #[serde(default)]
     pub given_by: Option<GivenByBody>,
+    /// For method `e_signature`: the signed artefact and how it was verified (required then).
+    #[serde(default)]
+    pub signature: Option<SignatureBody>,
+    /// For a distribution consent (152-FZ Art. 10.1; required then): each category the subject
+    /// permits to be made public, with their prohibitions and conditions.
+    #[serde(default)]
+    pub distribution: Option<DistributionBody>,
+}
+
+/// An electronic signature over the consent document (63-FZ). Ward keeps the artefact
+/// encrypted with the subject's key and records its SHA-256; the verification is the
+/// operator's (a validation service, the signing software), named here.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureBody {
+    /// `simple`, `advanced` or `qualified` (63-FZ Art. 5).
+    #[schema(value_type = String, example = "qualified")]
+    pub level: SignatureLevel,
+    /// `cms` (CAdES / PKCS#7), `xmldsig`, `pades`, `jws`, or `confirmation` (a simple
+    /// signature's confirmation record).
+    #[schema(example = "cms")]
+    pub format: String,
+    /// The artefact, base64 (at most 256 KiB decoded).
+    pub artefact: String,
+    /// SHA-256 of the signed document, 64 lowercase hex digits (e.g. of Ward's written-consent
+    /// document, from its `X-Ward-Document-Sha256` header).
+    #[serde(default)]
+    pub document_sha256: Option<String>,
+    pub verification: VerificationBody,
+}
+
+/// How the signature was verified.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerificationBody {
+    /// Who or what verified it.
+    pub verifier: String,
+    /// When (RFC 3339).
+    pub verified_at: String,
+    /// Only `valid` is accepted.
+    #[schema(example = "valid")]
+    pub result: String,
+    /// For advanced and qualified signatures (required then): the certificate's subject, serial
+    /// number and issuer.
+    #[serde(default)]
+    pub certificate: Option<String>,
+}
+
+/// What the subject permits to be made public: only the categories listed.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionBody {
+    /// Category → the subject's terms for it.
+    pub categories: BTreeMap<String, CategoryTermsBody>,
+}
+
+/// The subject's prohibitions and conditions for one published category (Art. 10.1 p. 9).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryTermsBody {
+    /// The operator may not transfer it to an unlimited circle (other than giving access).
+    #[serde(default)]
+    pub no_transfer: bool,
+    /// An unlimited circle may not process it (other than getting access).
+    #[serde(default)]
+    pub no_processing: bool,
+    /// Conditions on its processing by an unlimited circle, in the subject's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<String>,
+}
+
+impl From<CategoryTerms> for CategoryTermsBody {
+    fn from(t: CategoryTerms) -> Self {
+        Self {
+            no_transfer: t.no_transfer,
+            no_processing: t.no_processing,
+            conditions: t.conditions,
+        }
+    }
 }
 
 /// Someone consenting on the subject's behalf (152-FZ Art. 9 p. 4 item 2, p. 6, p. 7; GDPR
@@ -113,6 +203,35 @@ impl From<EvidenceBody> for Evidence {
                 identity_document: g.identity_document,
                 authority: g.authority,
                 verification: g.verification,
+            }),
+            signature: e.signature.map(|s| Signature {
+                level: s.level,
+                format: s.format,
+                artefact: s.artefact,
+                artefact_sha256: None,
+                document_sha256: s.document_sha256,
+                verification: SignatureVerification {
+                    verifier: s.verification.verifier,
+                    verified_at: s.verification.verified_at,
+                    result: s.verification.result,
+                    certificate: s.verification.certificate,
+                },
+            }),
+            distribution: e.distribution.map(|d| DistributionTerms {
+                categories: d
+                    .categories
+                    .into_iter()
+                    .map(|(c, t)| {
+                        (
+                            c,
+                            CategoryTerms {
+                                no_transfer: t.no_transfer,
+                                no_processing: t.no_processing,
+                                conditions: t.conditions,
+                            },
+                        )
+                    })
+                    .collect(),
             }),
         }
     }

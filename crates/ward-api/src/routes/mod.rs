@@ -7,6 +7,7 @@ pub(crate) mod contact;
 pub(crate) mod health;
 pub(crate) mod journal;
 pub(crate) mod keys;
+pub(crate) mod lifecycle;
 pub(crate) mod policy;
 pub(crate) mod policy_versions;
 pub(crate) mod receipts;
@@ -51,6 +52,9 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(policy_versions::get_policy_version))
         .routes(routes!(policy_versions::diff_policy_versions))
+        .routes(routes!(lifecycle::list_policy_notices, lifecycle::record_policy_notice))
+        .routes(routes!(lifecycle::policy_acknowledgements))
+        .routes(routes!(lifecycle::record_death, lifecycle::get_death))
         .routes(routes!(keys::list_keys, keys::create_key))
         .routes(routes!(keys::revoke_key))
         .routes(routes!(journal::verify_journal))
@@ -70,6 +74,7 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [&
         policy::PROBLEM_CODES,
         policy_versions::PROBLEM_CODES,
         keys::PROBLEM_CODES,
+        lifecycle::PROBLEM_CODES,
         journal::PROBLEM_CODES,
     ]
     .into_iter()

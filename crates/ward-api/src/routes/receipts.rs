@@ -5,10 +5,11 @@ use crate::extract::{subject_id, ApiPath, AuthCaller};
 use crate::routes::consents::ConsentPath;
 use crate::AppState;
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, HeaderName};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use ward_vault::ConsentReceipt;
@@ -233,7 +234,7 @@ pub(crate) async fn consent_receipt(
     path = "/v1/subjects/{id}/consents/{purpose}/written-consent",
     tag = "consents",
     params(("id" = uuid::Uuid, Path, description = "The subject's id"), ("purpose" = String, Path, description = "A consent-based purpose")),
-    responses((status = 200, description = "The document (text/markdown)", body = String, content_type = "text/markdown")),
+    responses((status = 200, description = "The document (text/markdown); header `X-Ward-Document-Sha256` is its SHA-256, for a signature's `document_sha256`", body = String, content_type = "text/markdown")),
 )]
 pub(crate) async fn written_consent(
     AuthCaller(caller): AuthCaller,
@@ -242,5 +243,15 @@ pub(crate) async fn written_consent(
 ) -> Result<Response, ApiError> {
     let id = subject_id(&path.id)?;
     let doc = state.vault.written_consent(&caller, id, &path.purpose).await?;
-    Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], doc).into_response())
+    // What a signature over this document signs: the operator passes it back as the
+    // signature's `document_sha256`, and the receipt shows it.
+    let digest = hex::encode(Sha256::digest(doc.as_bytes()));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_owned()),
+            (HeaderName::from_static("x-ward-document-sha256"), digest),
+        ],
+        doc,
+    )
+        .into_response())
 }

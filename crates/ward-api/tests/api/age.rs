@@ -23,7 +23,17 @@ fn parent(method: &str, verification: Option<&str>) -> Value {
     if let Some(v) = verification {
         given_by["verification"] = json!(v);
     }
-    json!({"channel": "web_form", "method": method, "given_by": given_by})
+    let mut evidence = json!({"channel": "web_form", "method": method, "given_by": given_by});
+    if method == "e_signature" {
+        // A simple e-signature: the confirmation code the parent entered.
+        evidence["signature"] = json!({
+            "level": "simple",
+            "format": "confirmation",
+            "artefact": "Y29kZSA0NzExIHNlbnQgYW5kIGVudGVyZWQ=",
+            "verification": {"verifier": "operator's SMS gateway", "verified_at": "2026-03-01T08:00:00Z", "result": "valid"},
+        });
+    }
+    evidence
 }
 
 #[tokio::test]

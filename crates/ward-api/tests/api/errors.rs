@@ -63,10 +63,10 @@ async fn an_unknown_field_in_a_body_is_named() {
     assert!(p["detail"].as_str().unwrap().contains("`colour`"), "{p}");
 
     let mut body = anna_body();
-    body["evidence"]["signature"] = json!("x");
+    body["evidence"]["stamp"] = json!("x");
     let r = s.post("/v1/subjects", &s.admin, body).await;
     let p = s.problem(&r, 400, "unknown_field_in_body");
-    assert!(p["detail"].as_str().unwrap().contains("`signature`"), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("`stamp`"), "{p}");
 
     let r = s
         .post(

@@ -8,6 +8,7 @@ mod consents;
 mod errors;
 mod journal;
 mod keys;
+mod lifecycle;
 mod logs;
 mod policy;
 mod policy_versions;

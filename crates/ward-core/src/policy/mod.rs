@@ -13,7 +13,7 @@ mod tests;
 pub use diff::{diff, PolicyChange, Requirement};
 pub use parse::PolicyDiagnostic;
 pub use register::{
-    ConsentDocument, ConsentKind, ProcessingMethod, Recipient, RecipientRole, Retention, RetentionStart,
+    ConsentDocument, ConsentForm, ConsentKind, ProcessingMethod, Recipient, RecipientRole, Retention, RetentionStart,
 };
 
 use crate::action::{LegalBasis, ProcessingAction};

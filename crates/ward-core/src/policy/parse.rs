@@ -2,8 +2,8 @@
 //! and what would be right.
 
 use super::register::{
-    self, ConsentDocument, ConsentKind, MarketingChannel, ProcessingMethod, Recipient, RecipientRole, Retention,
-    RetentionStart,
+    self, ConsentDocument, ConsentForm, ConsentKind, MarketingChannel, ProcessingMethod, Recipient, RecipientRole,
+    Retention, RetentionStart,
 };
 use super::{Category, FieldDef, Operator, Policy, Purpose};
 use crate::action::{LegalBasis, ProcessingAction};
@@ -77,6 +77,7 @@ struct RawDocument {
     withdrawal: Spanned<String>,
     text: Spanned<String>,
     version: Option<String>,
+    form: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -802,6 +803,11 @@ fn check_documents(
                 c.report(v.span(), format!("{owner} has an empty {key}"), None);
             }
         }
+        let form = d
+            .form
+            .as_ref()
+            .and_then(|f| c.parse_enum::<ConsentForm>(&owner, "form", f))
+            .unwrap_or(ConsentForm::Any);
         let withdrawal = c.text(&format!("{owner}'s withdrawal"), d.withdrawal);
         let text = c.text(&format!("{owner}'s text"), d.text);
         docs.insert(
@@ -816,6 +822,7 @@ fn check_documents(
                 withdrawal,
                 text,
                 version: d.version.unwrap_or_else(|| "1".to_owned()),
+                form,
                 implied: false,
             },
         );
@@ -844,6 +851,7 @@ fn check_documents(
                         .into(),
                     text: format!("I consent to the processing of my personal data for: {}.", p.title),
                     version: "1".into(),
+                    form: ConsentForm::Any,
                     implied: true,
                 },
             );

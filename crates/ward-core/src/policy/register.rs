@@ -53,6 +53,19 @@ string_enum! {
 }
 
 string_enum! {
+    /// The form a consent must take.
+    ConsentForm {
+        /// Any affirmative act: a checkbox, a submitted form, a signature.
+        Any => "any",
+        /// Written: a signed paper document or an electronic signature (152-FZ Art. 9 p. 4;
+        /// required by law for special categories (Art. 10), biometrics (Art. 11) and a
+        /// minor's parent (Art. 9 p. 6 as read with the Civil Code), and wherever the operator
+        /// chooses it).
+        Written => "written",
+    }
+}
+
+string_enum! {
     /// A marketing channel, each consented to separately.
     MarketingChannel {
         Email => "email",
@@ -168,6 +181,9 @@ pub struct ConsentDocument {
     pub withdrawal: String,
     pub text: String,
     pub version: String,
+    /// The form consent must take. Distribution consents (Art. 10.1) are always a separate
+    /// document; `written` refuses checkboxes and form submissions.
+    pub form: ConsentForm,
     /// Ward made this document up because the policy declared none for its purpose.
     pub implied: bool,
 }

@@ -1,0 +1,319 @@
+//! A subject's life-cycle beside consent: being told of a policy version, accepting it, and
+//! death (after which only heirs consent, 152-FZ Art. 9 p. 7).
+//!
+//! Acceptance is recorded, never turned into consent: a version that adds a consent-based
+//! purpose or widens one stays unusable for a subject until that subject consents (see
+//! `consents.rs`), whatever they accepted.
+
+use crate::error::{VaultError, VaultResult};
+use crate::sealed;
+use crate::Vault;
+use time::OffsetDateTime;
+use ward_core::access::SubjectState;
+use ward_core::journal::AdminEvent;
+use ward_core::lifecycle::{SubjectEventEvidence, SubjectEventKind};
+use ward_core::{AccessRefusal, Caller, JournalDraft, SubjectId};
+use ward_store::{Change, OpOutcome, PolicyAcknowledgements, SubjectEventRecord};
+
+/// Where a subject stands on one policy version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyStanding {
+    pub hash: String,
+    pub version: String,
+    pub effective_at: OffsetDateTime,
+    /// The version is the one in force now.
+    pub in_force: bool,
+    /// When the subject was first told of it, and how.
+    pub notified: Option<(OffsetDateTime, String)>,
+    /// When the subject first accepted it, and how.
+    pub accepted: Option<(OffsetDateTime, String)>,
+}
+
+/// Who was told of a version and who accepted it, against the live subjects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AcknowledgementSummary {
+    pub counts: PolicyAcknowledgements,
+    pub active_subjects: u64,
+}
+
+/// A recorded death, as the subject's record shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Death {
+    pub recorded_at: OffsetDateTime,
+    pub date_of_death: Option<String>,
+    pub document: Option<String>,
+}
+
+/// What a policy notice or acceptance says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyNotice {
+    pub kind: SubjectEventKind,
+    /// The version's hash or a unique prefix; `None`: the version in force.
+    pub version: Option<String>,
+    pub channel: String,
+    pub reference: Option<String>,
+}
+
+fn text_ok(s: &str, max: usize) -> bool {
+    !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)
+}
+
+impl Vault {
+    fn seal_subject_event(
+        &self,
+        id: SubjectId,
+        key: &ward_crypto::DataKey,
+        kind: SubjectEventKind,
+        evidence: &SubjectEventEvidence,
+    ) -> VaultResult<Vec<u8>> {
+        let json = serde_json::to_vec(evidence).map_err(|e| VaultError::Internal(e.to_string()))?;
+        Ok(key.seal(&sealed::subject_event_aad(id, kind.as_str()), &json))
+    }
+
+    fn open_subject_event(
+        &self,
+        id: SubjectId,
+        key: &ward_crypto::DataKey,
+        e: &SubjectEventRecord,
+    ) -> VaultResult<Option<SubjectEventEvidence>> {
+        let Some(ct) = &e.evidence else { return Ok(None) };
+        let json = key.open(&sealed::subject_event_aad(id, e.kind.as_str()), ct)?;
+        serde_json::from_slice(&json)
+            .map(Some)
+            .map_err(|e| VaultError::Internal(format!("subject event evidence: {e}")))
+    }
+
+    async fn add_subject_event(
+        &self,
+        id: SubjectId,
+        event: SubjectEventRecord,
+        entry: JournalDraft,
+    ) -> VaultResult<()> {
+        match self
+            .commit(
+                Change::AddSubjectEvents {
+                    id,
+                    events: vec![event],
+                },
+                vec![entry],
+            )
+            .await?
+        {
+            OpOutcome::Done => Ok(()),
+            OpOutcome::Erased => Err(AccessRefusal::SubjectErased.into()),
+            OpOutcome::NotFound => Err(VaultError::SubjectNotFound),
+            other => Err(VaultError::Internal(format!("recording a subject event: {other:?}"))),
+        }
+    }
+
+    /// Records that the subject was told of a policy version, or accepted it. Admin only:
+    /// the operator's systems report what they sent and what the subject did.
+    pub async fn record_policy_notice(&self, caller: &Caller, id: SubjectId, notice: PolicyNotice) -> VaultResult<()> {
+        if !caller.is_admin() {
+            return Err(VaultError::admin_only());
+        }
+        let (event, kind) = match notice.kind {
+            SubjectEventKind::PolicyNotified => (AdminEvent::PolicyNotified, notice.kind),
+            SubjectEventKind::PolicyAccepted => (AdminEvent::PolicyAccepted, notice.kind),
+            SubjectEventKind::Deceased => {
+                return Err(VaultError::invalid(
+                    "invalid_notice",
+                    "a policy notice is `policy_notified` or `policy_accepted`",
+                ))
+            }
+        };
+        if !text_ok(&notice.channel, 64) {
+            return Err(VaultError::invalid(
+                "invalid_notice",
+                "channel must be 1 to 64 characters (e.g. \"email\", \"banner\", \"continued_use\")",
+            ));
+        }
+        if notice.reference.as_deref().is_some_and(|r| !text_ok(r, 512)) {
+            return Err(VaultError::invalid(
+                "invalid_notice",
+                "reference must be 1 to 512 characters, without control characters",
+            ));
+        }
+        let version = match &notice.version {
+            Some(h) => self.find_policy_version(h)?,
+            None => self.policy_version(),
+        };
+        let record = self
+            .store()
+            .find_subject(id)
+            .await?
+            .ok_or(VaultError::SubjectNotFound)?;
+        if record.state == SubjectState::Erased {
+            return Err(AccessRefusal::SubjectErased.into());
+        }
+        let key = self.data_key(&record)?;
+        let evidence = SubjectEventEvidence {
+            channel: notice.channel.clone(),
+            reference: notice.reference,
+            ..SubjectEventEvidence::default()
+        };
+        let now = self.now();
+        let sealed = self.seal_subject_event(id, &key, kind, &evidence)?;
+        let entry = JournalDraft::new(now, &caller.actor, event)
+            .subject(id)
+            .detail(format!("policy:{} channel:{}", version.hash, notice.channel));
+        let ev = SubjectEventRecord {
+            kind,
+            at: now,
+            policy_version: Some(version.hash.clone()),
+            evidence: Some(sealed),
+        };
+        self.add_subject_event(id, ev, entry).await
+    }
+
+    /// The subject's standing on every published version: told when, accepted when.
+    pub async fn policy_standing(&self, id: SubjectId) -> VaultResult<Vec<PolicyStanding>> {
+        let record = self
+            .store()
+            .find_subject(id)
+            .await?
+            .ok_or(VaultError::SubjectNotFound)?;
+        if record.state == SubjectState::Erased {
+            return Err(AccessRefusal::SubjectErased.into());
+        }
+        let key = self.data_key(&record)?;
+        let events = self.store().find_subject_events(id).await?;
+        let current = self.policy_hash();
+        let mut out = Vec::new();
+        for v in self.policy_versions() {
+            let mut standing = PolicyStanding {
+                hash: v.hash.clone(),
+                version: v.policy.version.clone(),
+                effective_at: v.effective_at,
+                in_force: v.hash == current,
+                notified: None,
+                accepted: None,
+            };
+            for e in events
+                .iter()
+                .filter(|e| e.policy_version.as_deref() == Some(v.hash.as_str()))
+            {
+                let channel = self
+                    .open_subject_event(id, &key, e)?
+                    .map_or_else(String::new, |ev| ev.channel);
+                let slot = match e.kind {
+                    SubjectEventKind::PolicyNotified => &mut standing.notified,
+                    SubjectEventKind::PolicyAccepted => &mut standing.accepted,
+                    SubjectEventKind::Deceased => continue,
+                };
+                if slot.is_none() {
+                    *slot = Some((e.at, channel));
+                }
+            }
+            out.push(standing);
+        }
+        Ok(out)
+    }
+
+    /// How many subjects were told of a version and accepted it. Admin only.
+    pub async fn policy_acknowledgements(&self, caller: &Caller, hash: &str) -> VaultResult<AcknowledgementSummary> {
+        if !caller.is_admin() {
+            return Err(VaultError::admin_only());
+        }
+        let version = self.find_policy_version(hash)?;
+        let counts = self.store().count_policy_acknowledgements(&version.hash).await?;
+        let active_subjects = self.store().count_subjects().await?.active;
+        Ok(AcknowledgementSummary {
+            counts,
+            active_subjects,
+        })
+    }
+
+    /// Records the subject's death, with the document that shows it. Admin only. From then
+    /// on, a new consent must be given by an heir (152-FZ Art. 9 p. 7); consents the subject
+    /// gave in life stand.
+    pub async fn record_death(
+        &self,
+        caller: &Caller,
+        id: SubjectId,
+        date_of_death: &str,
+        document: &str,
+    ) -> VaultResult<Death> {
+        if !caller.is_admin() {
+            return Err(VaultError::admin_only());
+        }
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        let date = time::Date::parse(date_of_death, &format)
+            .map_err(|_| VaultError::invalid("invalid_death_record", "date_of_death must be a date, YYYY-MM-DD"))?;
+        let now = self.now();
+        if date > now.date() {
+            return Err(VaultError::invalid(
+                "invalid_death_record",
+                "date_of_death is in the future",
+            ));
+        }
+        if !text_ok(document, 500) {
+            return Err(VaultError::invalid(
+                "invalid_death_record",
+                "document must name the death certificate (number, date, issuer): 1 to 500 characters",
+            ));
+        }
+        let record = self
+            .store()
+            .find_subject(id)
+            .await?
+            .ok_or(VaultError::SubjectNotFound)?;
+        if record.state == SubjectState::Erased {
+            return Err(AccessRefusal::SubjectErased.into());
+        }
+        if self.death(id, &record).await?.is_some() {
+            return Err(VaultError::Conflict("the subject's death is already recorded".into()));
+        }
+        let key = self.data_key(&record)?;
+        let evidence = SubjectEventEvidence {
+            channel: "registry".into(),
+            date_of_death: Some(date_of_death.to_owned()),
+            document: Some(document.to_owned()),
+            ..SubjectEventEvidence::default()
+        };
+        let sealed = self.seal_subject_event(id, &key, SubjectEventKind::Deceased, &evidence)?;
+        let entry = JournalDraft::new(now, &caller.actor, AdminEvent::SubjectDeceased).subject(id);
+        let ev = SubjectEventRecord {
+            kind: SubjectEventKind::Deceased,
+            at: now,
+            policy_version: None,
+            evidence: Some(sealed),
+        };
+        self.add_subject_event(id, ev, entry).await?;
+        Ok(Death {
+            recorded_at: now,
+            date_of_death: evidence.date_of_death,
+            document: evidence.document,
+        })
+    }
+
+    /// The subject's recorded death, if any.
+    pub(crate) async fn death(&self, id: SubjectId, record: &ward_store::SubjectRecord) -> VaultResult<Option<Death>> {
+        let events = self.store().find_subject_events(id).await?;
+        let Some(e) = events.iter().find(|e| e.kind == SubjectEventKind::Deceased) else {
+            return Ok(None);
+        };
+        let opened = match record.key {
+            Some(_) => self.open_subject_event(id, &self.data_key(record)?, e)?,
+            None => None,
+        };
+        Ok(Some(Death {
+            recorded_at: e.at,
+            date_of_death: opened.as_ref().and_then(|o| o.date_of_death.clone()),
+            document: opened.and_then(|o| o.document),
+        }))
+    }
+
+    /// The subject's recorded death, if any (for the API).
+    pub async fn subject_death(&self, id: SubjectId) -> VaultResult<Option<Death>> {
+        let record = self
+            .store()
+            .find_subject(id)
+            .await?
+            .ok_or(VaultError::SubjectNotFound)?;
+        if record.state == SubjectState::Erased {
+            return Err(AccessRefusal::SubjectErased.into());
+        }
+        self.death(id, &record).await
+    }
+}
