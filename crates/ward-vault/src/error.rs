@@ -25,7 +25,7 @@ pub enum VaultError {
     /// Input that is wrong as a whole; `code` is stable, `message` explains.
     #[error("{message}")]
     Invalid { code: &'static str, message: String },
-    #[error("{0}")]
+    #[error("{1}")]
     NotFound(&'static str, String),
     #[error("{0}")]
     Conflict(String),

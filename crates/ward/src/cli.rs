@@ -192,8 +192,44 @@ pub enum SubjectCommand {
         #[arg(long)]
         purpose: String,
     },
-    /// Show where a subject stands on each purpose (no personal data).
+    /// Show where a subject stands on each purpose (no personal data), with expiry and any
+    /// destruction deadline.
     Consents { id: String },
+    /// Withdraw a subject's consent to a purpose: it stops at once; prints what goes on, on
+    /// which legal basis, and what must be destroyed by when.
+    Withdraw {
+        id: String,
+        #[arg(long)]
+        purpose: String,
+    },
+    /// Record that a subject was told of a policy version, or accepted it (never consent).
+    PolicyNotice {
+        id: String,
+        /// `notified` or `accepted`.
+        #[arg(long, value_parser = ["notified", "accepted"])]
+        kind: String,
+        /// How: email, sms, banner, letter, continued_use, ...
+        #[arg(long)]
+        channel: String,
+        /// The version's hash or a unique prefix (default: the version in force).
+        #[arg(long)]
+        policy_version: Option<String>,
+        /// What was sent or shown (a message id).
+        #[arg(long)]
+        reference: Option<String>,
+    },
+    /// Show the policy versions a subject was told of and accepted.
+    PolicyNotices { id: String },
+    /// Record a subject's death (152-FZ Art. 9 p. 7: new consents then come from heirs).
+    Death {
+        id: String,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+        /// The death certificate: number, date, issuer.
+        #[arg(long)]
+        document: String,
+    },
     /// Erase a subject by destroying its data key (crypto-shredding).
     Erase { id: String },
 }
@@ -203,4 +239,17 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
         .map(|(k, v)| (k.trim().to_owned(), v.to_owned()))
         .filter(|(k, _)| !k.is_empty())
         .ok_or_else(|| "expected NAME=VALUE".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Clap checks argument names, conflicts and requirements only when a command runs;
+    /// this checks every subcommand at once.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
 }

@@ -391,3 +391,104 @@ fn policy_validate_explains_problems() {
     );
     assert!(err.contains("line "), "{err}");
 }
+
+#[test]
+fn cli_withdraws_consent_and_records_notices_and_death() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(run(&dir, &["init"]).status.success());
+    let out = run(
+        &dir,
+        &[
+            "subject",
+            "create",
+            "--purpose",
+            "registration",
+            "--field",
+            "email=cli.withdraw@example.org",
+            "--field",
+            "phone=+79161234567",
+            "--consent",
+            "marketing",
+            "--consent",
+            "analytics",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = stdout(&out).trim().to_owned();
+
+    let out = run(&dir, &["subject", "withdraw", &id, "--purpose", "analytics"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("withdrawn: analytics stops now"), "{text}");
+    assert!(text.contains("destroy by 20"), "{text}");
+    assert!(text.contains("technical"), "{text}");
+    let out = run(&dir, &["subject", "withdraw", &id, "--purpose", "marketing"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("continues: registration (legal basis: contract)"),
+        "{text}"
+    );
+    // Withdrawing again is an error with a message and a non-zero exit.
+    let out = run(&dir, &["subject", "withdraw", &id, "--purpose", "marketing"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("no consent"), "{}", stderr(&out));
+
+    let out = run(&dir, &["subject", "consents", &id]);
+    let text = stdout(&out);
+    let analytics = text
+        .lines()
+        .find(|l| l.starts_with("analytics"))
+        .expect("analytics row");
+    assert!(
+        analytics.contains("withdrawn") && analytics.contains("technical"),
+        "{text}"
+    );
+
+    let out = run(
+        &dir,
+        &[
+            "subject",
+            "policy-notice",
+            &id,
+            "--kind",
+            "accepted",
+            "--channel",
+            "continued_use",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&dir, &["subject", "policy-notices", &id]);
+    let text = stdout(&out);
+    assert!(text.contains("yes") && text.contains("(continued_use)"), "{text}");
+
+    let out = run(
+        &dir,
+        &[
+            "subject",
+            "death",
+            &id,
+            "--date",
+            "2099-01-01",
+            "--document",
+            "certificate",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("future"), "{}", stderr(&out));
+    let out = run(
+        &dir,
+        &[
+            "subject",
+            "death",
+            &id,
+            "--date",
+            "2020-01-01",
+            "--document",
+            "certificate I-MJU 1",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("heirs"), "{}", stdout(&out));
+    assert!(run(&dir, &["journal", "verify"]).status.success());
+}

@@ -4,8 +4,14 @@ use crate::config::Config;
 use anyhow::{Context, Result};
 use std::process::ExitCode;
 use ward_core::consent::Evidence;
+use ward_core::lifecycle::SubjectEventKind;
 use ward_core::{Caller, SubjectId};
-use ward_vault::{NewSubjectInput, SubjectView};
+use ward_vault::{NewSubjectInput, PolicyNotice, SubjectView};
+
+fn rfc3339(t: Option<time::OffsetDateTime>) -> String {
+    t.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
 
 fn parse_id(s: &str) -> Result<SubjectId> {
     s.parse()
@@ -95,19 +101,123 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
             with_vault(cfg, |v| async move {
                 match v.consent_overview(id).await {
                     Ok(rows) => {
-                        println!("{:<16} {:<22} {:<13} since", "purpose", "legal basis", "consent");
+                        println!(
+                            "{:<16} {:<22} {:<13} {:<21} {:<21} destroy by",
+                            "purpose", "legal basis", "consent", "since", "expires"
+                        );
                         for r in rows {
-                            let since = r
-                                .since
-                                .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+                            let destroy = r
+                                .destruction
+                                .as_ref()
+                                .map(|d| format!("{} ({})", rfc3339(Some(d.by)), d.categories.join(", ")))
                                 .unwrap_or_default();
                             println!(
-                                "{:<16} {:<22} {:<13} {since}",
+                                "{:<16} {:<22} {:<13} {:<21} {:<21} {destroy}",
                                 r.purpose,
                                 r.legal_basis.as_str(),
-                                r.state.as_str()
+                                r.state.as_str(),
+                                rfc3339(r.since),
+                                rfc3339(r.expires_at),
                             );
                         }
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(e) => Ok(report(&e)),
+                }
+            })
+            .await
+        }
+        SubjectCommand::Withdraw { id, purpose } => {
+            let id = parse_id(&id)?;
+            with_vault(cfg, |v| async move {
+                match v.withdraw_consent(&cli, id, &purpose).await {
+                    Ok(w) => {
+                        println!("withdrawn: {} stops now", w.purpose);
+                        for (p, basis) in &w.continuing {
+                            println!("continues: {p} (legal basis: {})", basis.as_str());
+                        }
+                        match &w.destruction {
+                            Some(d) => println!(
+                                "destroy by {}: {} (152-FZ Art. 21 p. 5)",
+                                rfc3339(Some(d.by)),
+                                d.categories.join(", ")
+                            ),
+                            None => println!("nothing to destroy: every category is still needed by another purpose"),
+                        }
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(e) => Ok(report(&e)),
+                }
+            })
+            .await
+        }
+        SubjectCommand::PolicyNotice {
+            id,
+            kind,
+            channel,
+            policy_version,
+            reference,
+        } => {
+            let id = parse_id(&id)?;
+            let kind = if kind == "accepted" {
+                SubjectEventKind::PolicyAccepted
+            } else {
+                SubjectEventKind::PolicyNotified
+            };
+            let notice = PolicyNotice {
+                kind,
+                version: policy_version,
+                channel,
+                reference,
+            };
+            with_vault(cfg, |v| async move {
+                match v.record_policy_notice(&cli, id, notice).await {
+                    Ok(()) => {
+                        println!("recorded: {}", kind.as_str());
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(e) => Ok(report(&e)),
+                }
+            })
+            .await
+        }
+        SubjectCommand::PolicyNotices { id } => {
+            let id = parse_id(&id)?;
+            with_vault(cfg, |v| async move {
+                match v.policy_standing(id).await {
+                    Ok(rows) => {
+                        println!(
+                            "{:<10} {:<10} {:<8} {:<32} accepted",
+                            "hash", "version", "in force", "notified"
+                        );
+                        for r in rows {
+                            let when = |e: &Option<(time::OffsetDateTime, String)>| {
+                                e.as_ref()
+                                    .map(|(t, c)| format!("{} ({c})", rfc3339(Some(*t))))
+                                    .unwrap_or_else(|| "-".into())
+                            };
+                            println!(
+                                "{:<10} {:<10} {:<8} {:<32} {}",
+                                &r.hash[..r.hash.len().min(10)],
+                                r.version,
+                                if r.in_force { "yes" } else { "" },
+                                when(&r.notified),
+                                when(&r.accepted)
+                            );
+                        }
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(e) => Ok(report(&e)),
+                }
+            })
+            .await
+        }
+        SubjectCommand::Death { id, date, document } => {
+            let id = parse_id(&id)?;
+            with_vault(cfg, |v| async move {
+                match v.record_death(&cli, id, &date, &document).await {
+                    Ok(_) => {
+                        println!("recorded the death of {id}: new consents must come from heirs");
                         Ok(ExitCode::SUCCESS)
                     }
                     Err(e) => Ok(report(&e)),
