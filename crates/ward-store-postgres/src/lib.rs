@@ -16,6 +16,8 @@
 
 mod rows;
 mod subject_events;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod visitors;
 
 use async_trait::async_trait;

@@ -1,5 +1,3 @@
 //! The storage conformance suite on PostgreSQL: every test gets a new schema.
 
-mod common;
-
-ward_store::conformance_suite!(common::fresh);
+ward_store::conformance_suite!(ward_store_postgres::testing::fresh);

@@ -1,8 +1,6 @@
 //! PostgreSQL-specific behaviour: two stores (two Ward processes) on one database, corrupt
 //! rows, atomicity. Skipped like the conformance suite when PostgreSQL is not reachable.
 
-mod common;
-
 use sqlx::{Connection, Executor, PgConnection};
 use std::sync::Arc;
 use time::macros::datetime;
@@ -11,7 +9,7 @@ use ward_core::journal::AdminEvent;
 use ward_core::{Actor, JournalDraft, SubjectId};
 use ward_store::conformance::{all_entries, assert_valid_chain, concurrent_updates, concurrent_writers};
 use ward_store::*;
-use ward_store_postgres::PgStore;
+use ward_store_postgres::{testing, PgStore};
 
 fn draft() -> JournalDraft {
     JournalDraft::new(
@@ -49,7 +47,7 @@ fn new_subject(id: SubjectId) -> WriteOp {
 }
 
 async fn exec(schema: &str, sql: &str) {
-    let mut c = PgConnection::connect(&common::url()).await.expect("raw connection");
+    let mut c = PgConnection::connect(&testing::url()).await.expect("raw connection");
     c.execute(format!("SET search_path TO \"{schema}\"").as_str())
         .await
         .expect("search_path");
@@ -65,10 +63,10 @@ fn corrupt_mentions<T: std::fmt::Debug>(r: StoreResult<T>, what: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_stores_on_one_database_keep_one_chain() {
-    let Some((first, schema)) = common::fresh_store().await else {
+    let Some((first, schema)) = testing::fresh_store().await else {
         return;
     };
-    let second = common::store_on(&schema).await;
+    let second = testing::store_on(&schema).await;
     assert_eq!(second.schema(), Some(schema.as_str()));
     let stores: Vec<Arc<dyn Store>> = vec![Arc::new(first), Arc::new(second)];
     concurrent_writers(stores, 16, 50).await;
@@ -76,20 +74,20 @@ async fn two_stores_on_one_database_keep_one_chain() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_stores_on_one_database_let_one_update_win() {
-    let Some((first, schema)) = common::fresh_store().await else {
+    let Some((first, schema)) = testing::fresh_store().await else {
         return;
     };
-    let second = common::store_on(&schema).await;
+    let second = testing::store_on(&schema).await;
     concurrent_updates(vec![Arc::new(first), Arc::new(second)], 16).await;
 }
 
 #[tokio::test]
 async fn connect_uses_the_search_path_of_the_url() {
-    let Some((store, schema)) = common::fresh_store().await else {
+    let Some((store, schema)) = testing::fresh_store().await else {
         return;
     };
     store.write(vec![journal_only("via schema")]).await.unwrap();
-    let url = common::url();
+    let url = testing::url();
     let sep = if url.contains('?') { '&' } else { '?' };
     let plain = PgStore::connect(&format!("{url}{sep}options=-c%20search_path%3D{schema}"))
         .await
@@ -109,7 +107,7 @@ async fn an_unreachable_database_is_unavailable() {
 
 #[tokio::test]
 async fn a_failing_write_writes_nothing() {
-    let Some((store, _)) = common::fresh_store().await else {
+    let Some((store, _)) = testing::fresh_store().await else {
         return;
     };
     store.write(vec![journal_only("first")]).await.unwrap();
@@ -139,7 +137,7 @@ async fn a_failing_write_writes_nothing() {
 
 #[tokio::test]
 async fn corrupt_rows_are_reported_not_panicked_on() {
-    let Some((store, schema)) = common::fresh_store().await else {
+    let Some((store, schema)) = testing::fresh_store().await else {
         return;
     };
     let id = SubjectId::random();

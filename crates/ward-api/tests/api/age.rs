@@ -1,6 +1,6 @@
 //! Age and capacity: who may consent alone, per jurisdiction, and consent given by others.
 
-use crate::support::Server;
+use crate::support::{both_backends, Server};
 use serde_json::{json, Value};
 use ward_core::policy::DEFAULT_POLICY;
 
@@ -36,9 +36,8 @@ fn parent(method: &str, verification: Option<&str>) -> Value {
     evidence
 }
 
-#[tokio::test]
-async fn russian_minors_need_a_parent_and_fourteen_to_seventeen_a_written_consent() {
-    let s = Server::start().await;
+both_backends!(russian_minors_need_a_parent_and_fourteen_to_seventeen_a_written_consent);
+async fn russian_minors_need_a_parent_and_fourteen_to_seventeen_a_written_consent(s: Server) {
     // The test clock stands at 2026-03-01.
     let r = s
         .post(
@@ -81,9 +80,8 @@ async fn russian_minors_need_a_parent_and_fourteen_to_seventeen_a_written_consen
     r.json_with(201);
 }
 
-#[tokio::test]
-async fn coppa_needs_verified_parental_consent_and_the_eu_sixteen() {
-    let s = Server::start().await;
+both_backends!(coppa_needs_verified_parental_consent_and_the_eu_sixteen);
+async fn coppa_needs_verified_parental_consent_and_the_eu_sixteen(s: Server) {
     let register = DEFAULT_POLICY
         .replace("jurisdictions = [\"RU\"]", "jurisdictions = [\"US\", \"EU\"]")
         .replace("version = \"1\"", "version = \"us-eu\"");
@@ -120,9 +118,8 @@ async fn coppa_needs_verified_parental_consent_and_the_eu_sixteen() {
     assert!(p["detail"].as_str().unwrap().contains("GDPR Art. 8(1)"), "{p}");
 }
 
-#[tokio::test]
-async fn a_representative_consents_with_a_power_of_attorney() {
-    let s = Server::start().await;
+both_backends!(a_representative_consents_with_a_power_of_attorney);
+async fn a_representative_consents_with_a_power_of_attorney(s: Server) {
     let id = s.anna().await;
     let body = json!({
         "purpose": "analytics",

@@ -1,16 +1,14 @@
-use crate::support::{anna_body, Server};
+use crate::support::{anna_body, both_backends, Server};
 use reqwest::Method;
 
-#[tokio::test]
-async fn health_needs_no_key() {
-    let s = Server::start().await;
+both_backends!(health_needs_no_key);
+async fn health_needs_no_key(s: Server) {
     let r = s.call(Method::GET, "/healthz", None, None).await;
     assert_eq!(r.json_with(200), serde_json::json!({"status": "ok"}));
 }
 
-#[tokio::test]
-async fn every_v1_route_needs_a_valid_bearer_token() {
-    let s = Server::start().await;
+both_backends!(every_v1_route_needs_a_valid_bearer_token);
+async fn every_v1_route_needs_a_valid_bearer_token(s: Server) {
     let id = s.anna().await;
     let routes = [
         (Method::POST, "/v1/subjects".to_owned()),

@@ -1,4 +1,4 @@
-use crate::support::{anna_body, assert_no_secret, Server, SECRET};
+use crate::support::{anna_body, assert_no_secret, both_backends, Server, SECRET};
 use serde_json::{json, Value};
 
 fn subject(k: usize) -> Value {
@@ -10,9 +10,8 @@ fn subject(k: usize) -> Value {
     })
 }
 
-#[tokio::test]
-async fn a_batch_registers_the_valid_subjects_and_reports_the_others_in_order() {
-    let s = Server::start().await;
+both_backends!(a_batch_registers_the_valid_subjects_and_reports_the_others_in_order);
+async fn a_batch_registers_the_valid_subjects_and_reports_the_others_in_order(s: Server) {
     let site = s.service_key(&["registration", "marketing"]).await;
     let mut bad_email = anna_body();
     bad_email["fields"]["email"] = json!(SECRET);
@@ -52,9 +51,8 @@ async fn a_batch_registers_the_valid_subjects_and_reports_the_others_in_order() 
     }
 }
 
-#[tokio::test]
-async fn a_batch_may_be_bigger_than_the_single_body_limit_but_holds_at_most_1000() {
-    let s = Server::start().await;
+both_backends!(a_batch_may_be_bigger_than_the_single_body_limit_but_holds_at_most_1000);
+async fn a_batch_may_be_bigger_than_the_single_body_limit_but_holds_at_most_1000(s: Server) {
     let many: Vec<Value> = (0..600).map(subject).collect();
     let body = json!({ "subjects": many });
     assert!(body.to_string().len() > ward_api::ApiConfig::DEFAULT_MAX_BODY_BYTES);
@@ -86,9 +84,8 @@ async fn a_batch_may_be_bigger_than_the_single_body_limit_but_holds_at_most_1000
     assert_eq!(r.json_with(200)["created"], 0);
 }
 
-#[tokio::test]
-async fn a_batch_needs_a_key_and_a_well_formed_body() {
-    let s = Server::start().await;
+both_backends!(a_batch_needs_a_key_and_a_well_formed_body);
+async fn a_batch_needs_a_key_and_a_well_formed_body(s: Server) {
     let r = s
         .call(
             reqwest::Method::POST,

@@ -1,4 +1,4 @@
-use crate::support::Server;
+use crate::support::{both_backends, Server};
 use serde_json::{json, Value};
 
 fn state_of<'a>(overview: &'a Value, purpose: &str) -> &'a Value {
@@ -10,9 +10,8 @@ fn state_of<'a>(overview: &'a Value, purpose: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {purpose} in {overview}"))
 }
 
-#[tokio::test]
-async fn the_overview_covers_every_purpose() {
-    let s = Server::start().await;
+both_backends!(the_overview_covers_every_purpose);
+async fn the_overview_covers_every_purpose(s: Server) {
     let id = s.anna().await;
     let r = s.get(&format!("/v1/subjects/{id}/consents"), &s.admin).await;
     let overview = r.json_with(200);
@@ -40,9 +39,8 @@ async fn the_overview_covers_every_purpose() {
     assert_eq!(state_of(&overview, "registration")["legal_basis"], "contract");
 }
 
-#[tokio::test]
-async fn consent_can_be_given_after_collection() {
-    let s = Server::start().await;
+both_backends!(consent_can_be_given_after_collection);
+async fn consent_can_be_given_after_collection(s: Server) {
     let id = s.anna().await;
     let r = s.get(&format!("/v1/subjects/{id}?purpose=analytics"), &s.admin).await;
     s.problem(&r, 403, "consent_missing");
@@ -97,9 +95,8 @@ async fn consent_can_be_given_after_collection() {
     s.problem(&r, 400, "invalid_subject_id");
 }
 
-#[tokio::test]
-async fn withdrawal_takes_effect_on_the_very_next_read() {
-    let s = Server::start().await;
+both_backends!(withdrawal_takes_effect_on_the_very_next_read);
+async fn withdrawal_takes_effect_on_the_very_next_read(s: Server) {
     let id = s.anna().await;
     let marketer = s.service_key(&["marketing"]).await;
     let read = format!("/v1/subjects/{id}?purpose=marketing");
@@ -155,4 +152,77 @@ async fn withdrawal_takes_effect_on_the_very_next_read() {
     s.problem(&r, 422, "consent_not_applicable");
     let r = s.delete(&format!("/v1/subjects/{id}/consents/selling"), &s.admin).await;
     s.problem(&r, 400, "unknown_purpose");
+}
+
+both_backends!(a_consent_with_a_term_expires_by_itself);
+/// Analytics consent (the `analytics_cookies` document) has a term of one year: when the
+/// clock reaches its end, the next read is refused and the overview and receipt say expired.
+async fn a_consent_with_a_term_expires_by_itself(s: Server) {
+    let id = s.anna().await;
+    let r = s
+        .post(
+            &format!("/v1/subjects/{id}/consents"),
+            &s.admin,
+            json!({"purpose": "analytics", "evidence": {"channel": "cookie_banner"}}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let read = format!("/v1/subjects/{id}?purpose=analytics");
+
+    // A second before the end of the term the consent stands.
+    s.clock.set(time::macros::datetime!(2027-03-01 08:59:59 UTC));
+    s.get(&read, &s.admin).await.json_with(200);
+    let overview = s
+        .get(&format!("/v1/subjects/{id}/consents"), &s.admin)
+        .await
+        .json_with(200);
+    assert_eq!(state_of(&overview, "analytics")["state"], "given");
+
+    s.clock.advance(time::Duration::seconds(1));
+    let r = s.get(&read, &s.admin).await;
+    s.problem(&r, 403, "consent_missing");
+    let overview = s
+        .get(&format!("/v1/subjects/{id}/consents"), &s.admin)
+        .await
+        .json_with(200);
+    let analytics = state_of(&overview, "analytics");
+    assert_eq!(analytics["state"], "expired");
+    assert_eq!(analytics["since"], "2027-03-01T09:00:00Z");
+    assert_eq!(analytics["expires_at"], "2027-03-01T09:00:00Z");
+    // Technical data serves analytics alone: due for destruction within 30 days.
+    assert_eq!(
+        analytics["destruction"],
+        json!({"by": "2027-03-31T09:00:00Z", "categories": ["technical"]})
+    );
+    // Marketing has no term and stands.
+    assert_eq!(state_of(&overview, "marketing")["state"], "given");
+
+    let receipt = s
+        .get(&format!("/v1/subjects/{id}/consents/analytics/receipt"), &s.admin)
+        .await
+        .json_with(200);
+    assert_eq!(receipt["state"], "expired");
+    let kinds: Vec<&str> = receipt["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["given", "expired"]);
+
+    // A new consent starts a new term.
+    let r = s
+        .post(
+            &format!("/v1/subjects/{id}/consents"),
+            &s.admin,
+            json!({"purpose": "analytics", "evidence": {"channel": "cookie_banner"}}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    s.get(&read, &s.admin).await.json_with(200);
+    let overview = s
+        .get(&format!("/v1/subjects/{id}/consents"), &s.admin)
+        .await
+        .json_with(200);
+    assert_eq!(state_of(&overview, "analytics")["expires_at"], "2028-03-01T09:00:00Z");
 }

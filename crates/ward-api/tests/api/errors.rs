@@ -1,11 +1,10 @@
-use crate::support::{anna_body, assert_no_secret, assert_problem_shape, Server, SECRET, SECRET_NUMBER};
+use crate::support::{anna_body, assert_no_secret, assert_problem_shape, both_backends, Server, SECRET, SECRET_NUMBER};
 use reqwest::Method;
 use serde_json::json;
 use ward_api::ApiConfig;
 
-#[tokio::test]
-async fn malformed_json_is_400_invalid_json_with_a_position() {
-    let s = Server::start().await;
+both_backends!(malformed_json_is_400_invalid_json_with_a_position);
+async fn malformed_json_is_400_invalid_json_with_a_position(s: Server) {
     let r = s
         .call_raw(
             Method::POST,
@@ -53,9 +52,8 @@ async fn malformed_json_is_400_invalid_json_with_a_position() {
     s.problem(&r, 400, "invalid_json");
 }
 
-#[tokio::test]
-async fn an_unknown_field_in_a_body_is_named() {
-    let s = Server::start().await;
+both_backends!(an_unknown_field_in_a_body_is_named);
+async fn an_unknown_field_in_a_body_is_named(s: Server) {
     let mut body = anna_body();
     body["colour"] = json!("red");
     let r = s.post("/v1/subjects", &s.admin, body).await;
@@ -103,9 +101,8 @@ async fn an_unknown_field_in_a_body_is_named() {
     s.problem(&r, 400, "unknown_field_in_body");
 }
 
-#[tokio::test]
-async fn a_body_of_the_wrong_shape_is_400_invalid_json() {
-    let s = Server::start().await;
+both_backends!(a_body_of_the_wrong_shape_is_400_invalid_json);
+async fn a_body_of_the_wrong_shape_is_400_invalid_json(s: Server) {
     let r = s
         .post(
             "/v1/subjects",
@@ -130,9 +127,8 @@ async fn a_body_of_the_wrong_shape_is_400_invalid_json() {
     s.problem(&r, 400, "invalid_json");
 }
 
-#[tokio::test]
-async fn a_body_must_be_json() {
-    let s = Server::start().await;
+both_backends!(a_body_must_be_json);
+async fn a_body_must_be_json(s: Server) {
     let body = anna_body().to_string();
     let r = s
         .call_raw(
@@ -170,9 +166,8 @@ async fn a_body_must_be_json() {
     assert_eq!(r.status, 201, "{}", r.text);
 }
 
-#[tokio::test]
-async fn a_body_over_the_limit_is_413() {
-    let s = Server::start_with(ApiConfig { max_body_bytes: 2048 }).await;
+both_backends!(a_body_over_the_limit_is_413, ApiConfig { max_body_bytes: 2048 });
+async fn a_body_over_the_limit_is_413(s: Server) {
     let mut body = anna_body();
     body["fields"]["postal_address"] = json!("x".repeat(4096));
     let r = s.post("/v1/subjects", &s.admin, body).await;
@@ -182,9 +177,8 @@ async fn a_body_over_the_limit_is_413() {
     assert_eq!(r.status, 201, "{}", r.text);
 }
 
-#[tokio::test]
-async fn the_default_limit_is_64_kib() {
-    let s = Server::start().await;
+both_backends!(the_default_limit_is_64_kib);
+async fn the_default_limit_is_64_kib(s: Server) {
     let mut body = anna_body();
     body["fields"]["postal_address"] = json!("x".repeat(70 * 1024));
     let r = s.post("/v1/subjects", &s.admin, body).await;
@@ -196,9 +190,8 @@ async fn the_default_limit_is_64_kib() {
     assert_eq!(p["errors"][0]["field"], "postal_address");
 }
 
-#[tokio::test]
-async fn unknown_routes_and_methods_are_problems_too() {
-    let s = Server::start().await;
+both_backends!(unknown_routes_and_methods_are_problems_too);
+async fn unknown_routes_and_methods_are_problems_too(s: Server) {
     for path in ["/", "/v1", "/v1/nothing", "/v2/subjects", "/v1/subjects/x/y/z"] {
         let r = s.call(Method::GET, path, Some(&s.admin), None).await;
         s.problem(&r, 404, "not_found");
@@ -233,10 +226,9 @@ async fn unknown_routes_and_methods_are_problems_too() {
     s.problem(&r, 405, "method_not_allowed");
 }
 
+both_backends!(no_error_echoes_a_submitted_value);
 /// Values submitted where they are invalid must not come back in an error.
-#[tokio::test]
-async fn no_error_echoes_a_submitted_value() {
-    let s = Server::start().await;
+async fn no_error_echoes_a_submitted_value(s: Server) {
     let id = s.anna().await;
     let email = format!("{SECRET}@");
     let mut responses = Vec::new();
@@ -433,9 +425,8 @@ async fn no_error_echoes_a_submitted_value() {
     }
 }
 
-#[tokio::test]
-async fn a_stopped_writer_is_503_storage_unavailable() {
-    let s = Server::start().await;
+both_backends!(a_stopped_writer_is_503_storage_unavailable);
+async fn a_stopped_writer_is_503_storage_unavailable(s: Server) {
     let id = s.anna().await;
     s.vault.shutdown().await.expect("shutdown");
     let r = s.post("/v1/subjects", &s.admin, anna_body()).await;

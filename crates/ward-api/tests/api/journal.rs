@@ -1,10 +1,9 @@
-use crate::support::Server;
+use crate::support::{both_backends, Server};
 use reqwest::Method;
 use serde_json::Value;
 
-#[tokio::test]
-async fn the_journal_verifies_and_checkpoints_only_when_it_moved() {
-    let s = Server::start().await;
+both_backends!(the_journal_verifies_and_checkpoints_only_when_it_moved);
+async fn the_journal_verifies_and_checkpoints_only_when_it_moved(s: Server) {
     let id = s.anna().await;
     let r = s
         .get(&format!("/v1/subjects/{id}?purpose=registration"), &s.admin)

@@ -1,10 +1,9 @@
-use crate::support::Server;
+use crate::support::{both_backends, Server};
 use reqwest::Method;
 use serde_json::json;
 
-#[tokio::test]
-async fn an_admin_creates_lists_and_revokes_keys() {
-    let s = Server::start().await;
+both_backends!(an_admin_creates_lists_and_revokes_keys);
+async fn an_admin_creates_lists_and_revokes_keys(s: Server) {
     let r = s
         .post(
             "/v1/keys",
@@ -60,9 +59,8 @@ async fn an_admin_creates_lists_and_revokes_keys() {
     s.problem(&r, 404, "api_key_not_found");
 }
 
-#[tokio::test]
-async fn an_admin_key_can_make_another_admin_key() {
-    let s = Server::start().await;
+both_backends!(an_admin_key_can_make_another_admin_key);
+async fn an_admin_key_can_make_another_admin_key(s: Server) {
     let r = s
         .post("/v1/keys", &s.admin, json!({"name": "second admin", "role": "admin"}))
         .await;
@@ -71,9 +69,8 @@ async fn an_admin_key_can_make_another_admin_key() {
     assert_eq!(r.json_with(200)["keys"].as_array().unwrap().len(), 2);
 }
 
-#[tokio::test]
-async fn key_requests_are_checked() {
-    let s = Server::start().await;
+both_backends!(key_requests_are_checked);
+async fn key_requests_are_checked(s: Server) {
     let r = s
         .post(
             "/v1/keys",
@@ -116,9 +113,8 @@ async fn key_requests_are_checked() {
     assert!(p["detail"].as_str().unwrap().contains("`role`"), "{p}");
 }
 
-#[tokio::test]
-async fn a_service_key_stays_within_its_purposes() {
-    let s = Server::start().await;
+both_backends!(a_service_key_stays_within_its_purposes);
+async fn a_service_key_stays_within_its_purposes(s: Server) {
     let id = s.anna().await;
     let registrar = s.service_key(&["registration"]).await;
     let r = s
@@ -157,9 +153,8 @@ async fn a_service_key_stays_within_its_purposes() {
     s.problem(&r, 403, "purpose_not_allowed_for_key");
 }
 
-#[tokio::test]
-async fn a_service_key_cannot_use_admin_routes() {
-    let s = Server::start().await;
+both_backends!(a_service_key_cannot_use_admin_routes);
+async fn a_service_key_cannot_use_admin_routes(s: Server) {
     let svc = s.service_key(&["registration"]).await;
     let calls = [
         (Method::GET, "/v1/keys", None),

@@ -1,7 +1,7 @@
 //! Policy notices and acceptance (never consent), written form, e-signatures, distribution
 //! consent (152-FZ Art. 10.1) and heirs' consent after death (Art. 9 p. 7), over HTTP.
 
-use crate::support::Server;
+use crate::support::{both_backends, Server};
 use base64::Engine as _;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -71,9 +71,8 @@ fn signature(result: &str, level: &str, certificate: Option<&str>) -> (Value, St
     (v, digest)
 }
 
-#[tokio::test]
-async fn acceptance_is_recorded_per_subject_and_is_never_consent() {
-    let s = Server::start().await;
+both_backends!(acceptance_is_recorded_per_subject_and_is_never_consent);
+async fn acceptance_is_recorded_per_subject_and_is_never_consent(s: Server) {
     let anna = s.anna().await;
     let v2 = publish(&s, &with_profiling()).await;
 
@@ -140,9 +139,8 @@ async fn acceptance_is_recorded_per_subject_and_is_never_consent() {
     s.problem(&r, 404, "policy_version_not_found");
 }
 
-#[tokio::test]
-async fn written_form_is_required_where_the_register_says_so() {
-    let s = Server::start().await;
+both_backends!(written_form_is_required_where_the_register_says_so);
+async fn written_form_is_required_where_the_register_says_so(s: Server) {
     let r = s
         .post(
             "/v1/subjects",
@@ -196,9 +194,8 @@ async fn written_form_is_required_where_the_register_says_so() {
         .contains("power of attorney"));
 }
 
-#[tokio::test]
-async fn an_e_signature_is_kept_with_its_verification() {
-    let s = Server::start().await;
+both_backends!(an_e_signature_is_kept_with_its_verification);
+async fn an_e_signature_is_kept_with_its_verification(s: Server) {
     let anna = s.anna().await;
     publish(&s, &written_marketing()).await;
     let consents = format!("/v1/subjects/{anna}/consents");
@@ -282,9 +279,8 @@ async fn an_e_signature_is_kept_with_its_verification() {
     assert_eq!(sig["level"], "qualified");
 }
 
-#[tokio::test]
-async fn distribution_consent_makes_public_only_what_the_subject_permits() {
-    let s = Server::start().await;
+both_backends!(distribution_consent_makes_public_only_what_the_subject_permits);
+async fn distribution_consent_makes_public_only_what_the_subject_permits(s: Server) {
     let anna = s.anna().await;
     publish(&s, &with_publication()).await;
     let consents = format!("/v1/subjects/{anna}/consents");
@@ -360,9 +356,8 @@ async fn distribution_consent_makes_public_only_what_the_subject_permits() {
     s.problem(&r, 403, "consent_missing");
 }
 
-#[tokio::test]
-async fn after_death_only_heirs_consent() {
-    let s = Server::start().await;
+both_backends!(after_death_only_heirs_consent);
+async fn after_death_only_heirs_consent(s: Server) {
     let anna = s.anna().await;
     let death = format!("/v1/subjects/{anna}/death");
     let consents = format!("/v1/subjects/{anna}/consents");

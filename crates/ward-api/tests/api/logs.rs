@@ -1,12 +1,11 @@
-use crate::support::{anna_body, captured_logs, Server, SECRET};
+use crate::support::{anna_body, both_backends, captured_logs, Server, SECRET};
 use serde_json::json;
 
+both_backends!(requests_are_logged_by_route_template_without_values);
 /// Logs name the method, the route template, the status and the latency; never a body, a
 /// query string, a raw path or a token. Other tests' servers log into the same capture, so
 /// the negative checks cover their requests too (the error tests submit `SECRET` everywhere).
-#[tokio::test]
-async fn requests_are_logged_by_route_template_without_values() {
-    let s = Server::start().await;
+async fn requests_are_logged_by_route_template_without_values(s: Server) {
     let mut body = anna_body();
     body["fields"]["email"] = json!(format!("{SECRET}@example.com"));
     let r = s.post("/v1/subjects", &s.admin, body).await;

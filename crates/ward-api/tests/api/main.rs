@@ -1,5 +1,8 @@
-//! The HTTP API end to end: a real server on a loopback port, a real vault, a real SQLite
-//! store, a real HTTP client.
+//! The HTTP API end to end: a real server on a loopback port, a real vault, a real store, a
+//! real HTTP client. Tests run on SQLite and on PostgreSQL (`module::test::sqlite`,
+//! `module::test::postgres`; see `support::both_backends!`), except those that read SQLite's
+//! files. Without a reachable PostgreSQL its tests are skipped with a notice, unless `CI` is
+//! set or `WARD_REQUIRE_POSTGRES=1`.
 
 mod age;
 mod auth;

@@ -1,9 +1,8 @@
-use crate::support::Server;
+use crate::support::{both_backends, Server};
 use serde_json::json;
 
-#[tokio::test]
-async fn the_policy_in_force_is_served() {
-    let s = Server::start().await;
+both_backends!(the_policy_in_force_is_served);
+async fn the_policy_in_force_is_served(s: Server) {
     let svc = s.service_key(&["analytics"]).await;
     let r = s.get("/v1/policy", &svc).await;
     let p = r.json_with(200);

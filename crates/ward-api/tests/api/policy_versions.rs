@@ -1,4 +1,4 @@
-use crate::support::Server;
+use crate::support::{both_backends, Server};
 use serde_json::json;
 use ward_core::policy::DEFAULT_POLICY;
 
@@ -9,9 +9,8 @@ fn with_profiling() -> String {
     )
 }
 
-#[tokio::test]
-async fn publish_list_show_and_diff_over_http() {
-    let s = Server::start().await;
+both_backends!(publish_list_show_and_diff_over_http);
+async fn publish_list_show_and_diff_over_http(s: Server) {
     let first = s.vault.policy_hash();
 
     let r = s

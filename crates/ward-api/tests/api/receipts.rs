@@ -1,8 +1,7 @@
-use crate::support::Server;
+use crate::support::{both_backends, Server};
 
-#[tokio::test]
-async fn a_receipt_shows_the_consent_record_and_its_history() {
-    let s = Server::start().await;
+both_backends!(a_receipt_shows_the_consent_record_and_its_history);
+async fn a_receipt_shows_the_consent_record_and_its_history(s: Server) {
     let id = s.anna().await;
     let path = format!("/v1/subjects/{id}/consents/marketing/receipt");
     let r = s.get(&path, &s.admin).await.json_with(200);
@@ -49,9 +48,8 @@ async fn a_receipt_shows_the_consent_record_and_its_history() {
     s.problem(&r, 404, "consent_not_found");
 }
 
-#[tokio::test]
-async fn the_written_consent_is_prefilled_with_the_nine_items() {
-    let s = Server::start().await;
+both_backends!(the_written_consent_is_prefilled_with_the_nine_items);
+async fn the_written_consent_is_prefilled_with_the_nine_items(s: Server) {
     let id = s.anna().await;
     let r = s
         .get(

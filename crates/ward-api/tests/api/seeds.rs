@@ -1,6 +1,6 @@
 //! Each seed policy's consent promises, end to end over HTTP, on its encoded register.
 
-use crate::support::Server;
+use crate::support::{both_backends, Server};
 use serde_json::{json, Value};
 
 const SEED_000: &str = include_str!("../../../../examples/policies/seed-000-flex.toml");
@@ -23,9 +23,8 @@ fn web(method: &str) -> Value {
     json!({"channel": "web_form", "method": method})
 }
 
-#[tokio::test]
-async fn seed_000_withdrawal_marketing_service_notices_and_majority() {
-    let s = Server::start().await;
+both_backends!(seed_000_withdrawal_marketing_service_notices_and_majority);
+async fn seed_000_withdrawal_marketing_service_notices_and_majority(s: Server) {
     publish(&s, SEED_000, Some(SEED_000_TEXT)).await;
     let body = |age: &str| {
         json!({
@@ -68,9 +67,8 @@ async fn seed_000_withdrawal_marketing_service_notices_and_majority() {
     s.problem(&r, 403, "consent_missing");
 }
 
-#[tokio::test]
-async fn seed_001_registration_covers_the_payment_processor_abroad() {
-    let s = Server::start().await;
+both_backends!(seed_001_registration_covers_the_payment_processor_abroad);
+async fn seed_001_registration_covers_the_payment_processor_abroad(s: Server) {
     let p = publish(&s, SEED_001, None).await;
     // LiqPay is in Ukraine: the diff says what that transfer requires.
     let changes = p["changes"].as_array().unwrap();
@@ -102,9 +100,8 @@ async fn seed_001_registration_covers_the_payment_processor_abroad() {
     assert!(v["register"].as_str().unwrap().contains("[recipients.liqpay]"));
 }
 
-#[tokio::test]
-async fn seed_003_coppa_eu_sixteen_and_revocable_cookies() {
-    let s = Server::start().await;
+both_backends!(seed_003_coppa_eu_sixteen_and_revocable_cookies);
+async fn seed_003_coppa_eu_sixteen_and_revocable_cookies(s: Server) {
     publish(&s, SEED_003, None).await;
     let body = |age: &str| json!({"purpose": "software_use", "fields": {"email": "teen@example.org"}, "age_band": age});
     let r = s.post("/v1/subjects", &s.admin, body("12")).await;
@@ -141,9 +138,8 @@ async fn seed_003_coppa_eu_sixteen_and_revocable_cookies() {
     assert_eq!(h["current"]["choices"]["analytics"], "denied", "{h}");
 }
 
-#[tokio::test]
-async fn seed_004_consent_by_submitting_the_application_form_and_channels() {
-    let s = Server::start().await;
+both_backends!(seed_004_consent_by_submitting_the_application_form_and_channels);
+async fn seed_004_consent_by_submitting_the_application_form_and_channels(s: Server) {
     publish(&s, SEED_004, None).await;
     let id = s
         .post(

@@ -1,4 +1,4 @@
-use crate::support::Server;
+use crate::support::{both_backends, Server};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -70,9 +70,8 @@ fn unrouted(r: &crate::support::Resp) -> bool {
     (r.status == 404 && r.text.contains("\"code\":\"not_found\"")) || r.status == 405
 }
 
-#[tokio::test]
-async fn the_served_document_is_the_generated_one_and_needs_no_key() {
-    let s = Server::start().await;
+both_backends!(the_served_document_is_the_generated_one_and_needs_no_key);
+async fn the_served_document_is_the_generated_one_and_needs_no_key(s: Server) {
     let r = s.call(Method::GET, "/openapi.json", None, None).await;
     assert_eq!(r.status, 200);
     assert_eq!(r.header("content-type"), Some("application/json"));
@@ -81,9 +80,8 @@ async fn the_served_document_is_the_generated_one_and_needs_no_key() {
     assert!(served["openapi"].as_str().unwrap().starts_with("3."));
 }
 
-#[tokio::test]
-async fn the_document_lists_exactly_the_routes_the_router_serves() {
-    let s = Server::start().await;
+both_backends!(the_document_lists_exactly_the_routes_the_router_serves);
+async fn the_document_lists_exactly_the_routes_the_router_serves(s: Server) {
     let expected: BTreeSet<(String, String)> = ROUTES.iter().map(|(m, p)| ((*m).to_owned(), (*p).to_owned())).collect();
     assert_eq!(spec_routes(&s.spec), expected);
 
@@ -99,9 +97,8 @@ async fn the_document_lists_exactly_the_routes_the_router_serves() {
     }
 }
 
-#[tokio::test]
-async fn the_document_declares_schemas_security_and_problem_codes() {
-    let s = Server::start().await;
+both_backends!(the_document_declares_schemas_security_and_problem_codes);
+async fn the_document_declares_schemas_security_and_problem_codes(s: Server) {
     let spec = &s.spec;
     let schemas = spec["components"]["schemas"].as_object().unwrap();
     for name in [

@@ -1,10 +1,9 @@
-use crate::support::{anna_body, Server};
+use crate::support::{anna_body, both_backends, Server};
 use reqwest::Method;
 use serde_json::json;
 
-#[tokio::test]
-async fn registration_answers_201_with_location_and_the_read_returns_normalised_fields() {
-    let s = Server::start().await;
+both_backends!(registration_answers_201_with_location_and_the_read_returns_normalised_fields);
+async fn registration_answers_201_with_location_and_the_read_returns_normalised_fields(s: Server) {
     let r = s.post("/v1/subjects", &s.admin, anna_body()).await;
     let body = r.json_with(201);
     let id = body["id"].as_str().unwrap();
@@ -28,9 +27,8 @@ async fn registration_answers_201_with_location_and_the_read_returns_normalised_
     );
 }
 
-#[tokio::test]
-async fn consents_are_optional_at_registration() {
-    let s = Server::start().await;
+both_backends!(consents_are_optional_at_registration);
+async fn consents_are_optional_at_registration(s: Server) {
     let mut body = anna_body();
     body.as_object_mut().unwrap().remove("consents");
     let r = s.post("/v1/subjects", &s.admin, body).await;
@@ -39,9 +37,8 @@ async fn consents_are_optional_at_registration() {
     s.problem(&r, 403, "consent_missing");
 }
 
-#[tokio::test]
-async fn a_read_can_ask_for_some_fields() {
-    let s = Server::start().await;
+both_backends!(a_read_can_ask_for_some_fields);
+async fn a_read_can_ask_for_some_fields(s: Server) {
     let id = s.anna().await;
     let r = s
         .get(
@@ -55,9 +52,8 @@ async fn a_read_can_ask_for_some_fields() {
     );
 }
 
-#[tokio::test]
-async fn a_purpose_sees_only_its_categories() {
-    let s = Server::start().await;
+both_backends!(a_purpose_sees_only_its_categories);
+async fn a_purpose_sees_only_its_categories(s: Server) {
     let id = s.anna().await;
     let r = s.get(&format!("/v1/subjects/{id}?purpose=marketing"), &s.admin).await;
     let fields = r.json_with(200)["fields"].clone();
@@ -81,9 +77,8 @@ async fn a_purpose_sees_only_its_categories() {
     s.problem(&r, 422, "unknown_field");
 }
 
-#[tokio::test]
-async fn reads_need_a_known_purpose_and_a_valid_id() {
-    let s = Server::start().await;
+both_backends!(reads_need_a_known_purpose_and_a_valid_id);
+async fn reads_need_a_known_purpose_and_a_valid_id(s: Server) {
     let id = s.anna().await;
     let r = s.get(&format!("/v1/subjects/{id}"), &s.admin).await;
     s.problem(&r, 400, "purpose_required");
@@ -119,9 +114,8 @@ async fn reads_need_a_known_purpose_and_a_valid_id() {
     s.problem(&r, 400, "invalid_query");
 }
 
-#[tokio::test]
-async fn a_purpose_must_cover_the_action() {
-    let s = Server::start().await;
+both_backends!(a_purpose_must_cover_the_action);
+async fn a_purpose_must_cover_the_action(s: Server) {
     // Accounting records and retrieves, but does not collect.
     let mut body = anna_body();
     body["purpose"] = json!("accounting");
@@ -129,9 +123,8 @@ async fn a_purpose_must_cover_the_action() {
     s.problem(&r, 403, "action_not_covered");
 }
 
-#[tokio::test]
-async fn collection_for_a_consent_purpose_needs_the_consent() {
-    let s = Server::start().await;
+both_backends!(collection_for_a_consent_purpose_needs_the_consent);
+async fn collection_for_a_consent_purpose_needs_the_consent(s: Server) {
     let mut body = anna_body();
     body["purpose"] = json!("marketing");
     body["consents"] = json!([]);
@@ -143,9 +136,8 @@ async fn collection_for_a_consent_purpose_needs_the_consent() {
     s.problem(&r, 422, "consent_not_applicable");
 }
 
-#[tokio::test]
-async fn invalid_values_are_reported_per_field() {
-    let s = Server::start().await;
+both_backends!(invalid_values_are_reported_per_field);
+async fn invalid_values_are_reported_per_field(s: Server) {
     let mut body = anna_body();
     body["fields"]["email"] = json!("not-an-email");
     body["fields"]["birth_date"] = json!(19900228);
@@ -179,9 +171,8 @@ async fn invalid_values_are_reported_per_field() {
     s.problem(&r, 422, "invalid_evidence");
 }
 
-#[tokio::test]
-async fn lookup_takes_the_value_in_the_body() {
-    let s = Server::start().await;
+both_backends!(lookup_takes_the_value_in_the_body);
+async fn lookup_takes_the_value_in_the_body(s: Server) {
     let id = s.anna().await;
     let r = s
         .post(
@@ -240,9 +231,8 @@ async fn lookup_takes_the_value_in_the_body() {
     s.problem(&r, 400, "unknown_purpose");
 }
 
-#[tokio::test]
-async fn rectification_sets_and_removes_fields() {
-    let s = Server::start().await;
+both_backends!(rectification_sets_and_removes_fields);
+async fn rectification_sets_and_removes_fields(s: Server) {
     let id = s.anna().await;
     let r = s
         .patch(
@@ -304,9 +294,8 @@ async fn rectification_sets_and_removes_fields() {
     s.problem(&r, 403, "category_not_allowed");
 }
 
-#[tokio::test]
-async fn erasure_answers_204_and_then_410_everywhere() {
-    let s = Server::start().await;
+both_backends!(erasure_answers_204_and_then_410_everywhere);
+async fn erasure_answers_204_and_then_410_everywhere(s: Server) {
     let id = s.anna().await;
     let r = s.delete(&format!("/v1/subjects/{id}"), &s.admin).await;
     assert_eq!(r.status, 204, "{}", r.text);

@@ -1,9 +1,14 @@
 //! A real server for each test: the API router on 127.0.0.1:0, over a real vault, over a
-//! real SQLite file in a temporary directory.
+//! real store: a SQLite file in a temporary directory, or a fresh schema in the PostgreSQL
+//! test database (see `ward_store_postgres::testing`).
+//!
+//! A test written once runs on both backends with [`both_backends!`]; [`Server::start`]
+//! gives a SQLite server to tests that need one.
 
 use reqwest::header::HeaderMap;
 use reqwest::{Client, Method};
 use serde_json::{json, Value};
+use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 use tempfile::TempDir;
 use time::macros::datetime;
@@ -11,6 +16,8 @@ use ward_api::{ApiConfig, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE};
 use ward_core::access::Role;
 use ward_core::policy::DEFAULT_POLICY;
 use ward_core::{Caller, FakeClock, Policy};
+use ward_store::Store;
+use ward_store_postgres::{testing, PgStore};
 use ward_store_sqlite::SqliteStore;
 use ward_vault::{KeyMaterial, Vault, VaultConfig};
 
@@ -68,15 +75,89 @@ pub fn captured_logs() -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// The storage backend under a test server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in a temporary directory.
+    Sqlite,
+    /// A new schema in the PostgreSQL test database.
+    Postgres,
+}
+
+/// Where a server's data lives; dropping it removes a SQLite server's directory.
+enum Storage {
+    Sqlite(TempDir),
+    /// The store (sharing the server's pool) and its schema, to close and drop after the test.
+    Postgres(PgStore, String),
+}
+
 pub struct Server {
     pub base: String,
     pub client: Client,
     /// An admin token, made with the CLI caller: the bootstrap key.
     pub admin: String,
     pub vault: Vault,
+    /// The vault's clock, standing at 2026-03-01 09:00 UTC until a test moves it.
+    pub clock: FakeClock,
     pub spec: Value,
-    _dir: TempDir,
+    storage: Storage,
 }
+
+/// Runs `test` on a new server over `backend` with `config`, then, if it passed on
+/// PostgreSQL, closes the store and drops its schema (a failed test's schema is left for
+/// inspection, and swept by a later run). Skips the test when the backend is not available
+/// and may be skipped (see [`Server::start_with_on`]).
+pub async fn run<F, Fut>(backend: Backend, config: ApiConfig, test: F)
+where
+    F: FnOnce(Server) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some(server) = Server::start_with_on(backend, config).await else {
+        return;
+    };
+    let postgres = match &server.storage {
+        Storage::Postgres(store, schema) => Some((store.clone(), schema.clone())),
+        Storage::Sqlite(_) => None,
+    };
+    test(server).await;
+    if let Some((store, schema)) = postgres {
+        store.close().await;
+        testing::drop_schema(&schema).await;
+    }
+}
+
+/// Makes the test `async fn $name(s: Server)` defined next to it run on each backend, as
+/// `$name::sqlite` and `$name::postgres`, each on its own server (with `ApiConfig::default()`
+/// or the given config). The function stays an ordinary function, formatted and linted as
+/// such; the module of tests shares its name (modules and functions do not clash).
+///
+/// ```ignore
+/// both_backends!(withdrawal_stops_consent_purposes);
+/// async fn withdrawal_stops_consent_purposes(s: Server) { ... }
+/// ```
+macro_rules! both_backends {
+    ($name:ident) => {
+        $crate::support::both_backends!($name, ::ward_api::ApiConfig::default());
+    };
+    ($name:ident, $config:expr) => {
+        mod $name {
+            // The config expression is written in the parent module, with its imports.
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[::tokio::test]
+            async fn sqlite() {
+                $crate::support::run($crate::support::Backend::Sqlite, $config, super::$name).await;
+            }
+
+            #[::tokio::test]
+            async fn postgres() {
+                $crate::support::run($crate::support::Backend::Postgres, $config, super::$name).await;
+            }
+        }
+    };
+}
+pub(crate) use both_backends;
 
 /// A finished response, with what was asked.
 pub struct Resp {
@@ -88,24 +169,45 @@ pub struct Resp {
 }
 
 impl Server {
+    /// A server over SQLite with the default config.
     pub async fn start() -> Server {
-        Self::start_with(ApiConfig::default()).await
+        Self::start_on(Backend::Sqlite)
+            .await
+            .expect("SQLite is always available")
     }
 
-    pub async fn start_with(config: ApiConfig) -> Server {
+    /// A server over `backend` with the default config; see [`Server::start_with_on`].
+    pub async fn start_on(backend: Backend) -> Option<Server> {
+        Self::start_with_on(backend, ApiConfig::default()).await
+    }
+
+    /// A server over `backend` with `config`. `None` when PostgreSQL is not reachable and
+    /// its tests may be skipped (a notice says so on stderr); when it is required (`CI` or
+    /// `WARD_REQUIRE_POSTGRES=1`) an unreachable PostgreSQL panics instead. A PostgreSQL
+    /// server's schema outlives it unless the test runs through [`run`]; later runs sweep it.
+    pub async fn start_with_on(backend: Backend, config: ApiConfig) -> Option<Server> {
         capture_logs();
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = SqliteStore::open(&dir.path().join("ward.db"))
-            .await
-            .expect("open the SQLite store");
+        let (store, storage): (Arc<dyn Store>, Storage) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let store = SqliteStore::open(&dir.path().join("ward.db"))
+                    .await
+                    .expect("open the SQLite store");
+                (Arc::new(store), Storage::Sqlite(dir))
+            }
+            Backend::Postgres => {
+                let (store, schema) = testing::fresh_store().await?;
+                (Arc::new(store.clone()), Storage::Postgres(store, schema))
+            }
+        };
         let policy = Policy::parse(DEFAULT_POLICY).expect("the default policy parses");
         let clock = FakeClock::new(datetime!(2026-03-01 09:00 UTC));
         let vault = Vault::open(
-            Arc::new(store),
+            store,
             KeyMaterial::generate(24),
             policy,
             DEFAULT_POLICY,
-            Arc::new(clock),
+            Arc::new(clock.clone()),
             VaultConfig::default(),
         )
         .await
@@ -121,14 +223,15 @@ impl Server {
             axum::serve(listener, app).await.expect("serve");
         });
         let spec = serde_json::to_value(ward_api::openapi()).expect("spec as JSON");
-        Server {
+        Some(Server {
             base: format!("http://{addr}"),
             client: Client::builder().no_proxy().build().expect("client"),
             admin: token.expose(),
             vault,
+            clock,
             spec,
-            _dir: dir,
-        }
+            storage,
+        })
     }
 
     /// Sends a request; `body` as JSON if given.
@@ -192,8 +295,15 @@ impl Server {
     }
 
     /// The directory holding the server's SQLite database (`ward.db` and its WAL).
+    ///
+    /// # Panics
+    ///
+    /// On PostgreSQL, whose files are the database server's, out of a test's reach.
     pub fn data_dir(&self) -> &std::path::Path {
-        self._dir.path()
+        match &self.storage {
+            Storage::Sqlite(dir) => dir.path(),
+            Storage::Postgres(..) => panic!("a PostgreSQL server has no data directory of its own"),
+        }
     }
 
     /// Creates a service key for `purposes` over HTTP; returns its token.

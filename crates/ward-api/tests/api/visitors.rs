@@ -2,7 +2,7 @@
 //! linking to a subject and erasure with it, problems, and the visitor id kept out of every
 //! response, the database files and the logs.
 
-use crate::support::{captured_logs, Resp, Server, SECRET};
+use crate::support::{both_backends, captured_logs, Resp, Server, SECRET};
 use reqwest::Method;
 use serde_json::{json, Value};
 use ward_store::JournalEntry;
@@ -59,9 +59,8 @@ fn choices(necessary: &str, functional: &str, analytics: &str, marketing: &str) 
     json!({"necessary": necessary, "functional": functional, "analytics": analytics, "marketing": marketing})
 }
 
-#[tokio::test]
-async fn gpc_forces_marketing_to_denied_and_is_recorded() {
-    let s = Server::start().await;
+both_backends!(gpc_forces_marketing_to_denied_and_is_recorded);
+async fn gpc_forces_marketing_to_denied_and_is_recorded(s: Server) {
     // Any service key may record: the choice comes from the website.
     let site = s.service_key(&["accounting"]).await;
     let body = json!({"banner_version": "2026-11", "choices": {"analytics": "granted", "marketing": "granted", "functional": "granted"}});
@@ -124,9 +123,8 @@ async fn gpc_forces_marketing_to_denied_and_is_recorded() {
     assert!(recorded[2].detail.as_deref().is_some_and(|d| d.ends_with("gpc:off")));
 }
 
-#[tokio::test]
-async fn categories_not_mentioned_are_denied_and_necessary_is_always_granted() {
-    let s = Server::start().await;
+both_backends!(categories_not_mentioned_are_denied_and_necessary_is_always_granted);
+async fn categories_not_mentioned_are_denied_and_necessary_is_always_granted(s: Server) {
     let r = record(&s, &s.admin, VISITOR, None, json!({"banner_version": "v1"})).await;
     assert_eq!(
         r.json_with(201)["choices"],
@@ -168,9 +166,8 @@ async fn categories_not_mentioned_are_denied_and_necessary_is_always_granted() {
     assert_eq!(r.json_with(200)["history"].as_array().unwrap().len(), 3);
 }
 
-#[tokio::test]
-async fn a_change_of_mind_is_a_new_record_and_the_history_is_kept() {
-    let s = Server::start().await;
+both_backends!(a_change_of_mind_is_a_new_record_and_the_history_is_kept);
+async fn a_change_of_mind_is_a_new_record_and_the_history_is_kept(s: Server) {
     let r = send(&s, Method::GET, &consents(VISITOR), &s.admin, None, None).await;
     assert_eq!(r.json_with(200), json!({"current": null, "history": []}));
 
@@ -206,9 +203,8 @@ async fn a_change_of_mind_is_a_new_record_and_the_history_is_kept() {
     assert_eq!(r.json_with(200)["history"], json!([]));
 }
 
-#[tokio::test]
-async fn a_linked_visitors_records_are_erased_with_the_subject() {
-    let s = Server::start().await;
+both_backends!(a_linked_visitors_records_are_erased_with_the_subject);
+async fn a_linked_visitors_records_are_erased_with_the_subject(s: Server) {
     let anna = s.anna().await;
     let boris = s.anna().await;
     let site = s.service_key(&["registration"]).await;
@@ -345,9 +341,8 @@ async fn a_linked_visitors_records_are_erased_with_the_subject() {
     assert_eq!(again["linked"], false);
 }
 
-#[tokio::test]
-async fn bad_ids_categories_and_choices_are_problems_that_echo_nothing() {
-    let s = Server::start().await;
+both_backends!(bad_ids_categories_and_choices_are_problems_that_echo_nothing);
+async fn bad_ids_categories_and_choices_are_problems_that_echo_nothing(s: Server) {
     let ok_body = json!({"banner_version": "v1", "choices": {}});
     for bad in [
         "short",
@@ -416,6 +411,9 @@ async fn bad_ids_categories_and_choices_are_problems_that_echo_nothing() {
 
 /// The visitor id is an online identifier: it appears in no response body, nowhere in the
 /// database files (only its keyed hash does), in no journal entry and in no log line.
+///
+/// SQLite only: the test reads the raw database files, which a SQLite server keeps in its
+/// own directory; PostgreSQL's files belong to the database server, out of the test's reach.
 #[tokio::test]
 async fn the_visitor_id_is_never_echoed_stored_or_logged() {
     let s = Server::start().await;
