@@ -1,33 +1,43 @@
 //! The write baselines: the rows Ward writes, of the sizes Ward wrote them in this run,
-//! inserted by plain SQL with the same driver (sqlx), the same schema (Ward's migrations),
-//! the same durability (SQLite WAL with `synchronous=FULL`; PostgreSQL's defaults) and the
-//! same batching (one transaction per group of up to [`MAX_BATCH`] operations, or whatever a
-//! group-committing writer gathers from the same number of concurrent clients), but no
-//! HTTP, no authentication, no validation, no crypto and no hash chain: the journal rows
-//! carry made-up hashes.
+//! inserted by plain SQL with the same driver as Ward's backend (rusqlite for SQLite, sqlx for
+//! PostgreSQL), the same schema (Ward's migrations), the same durability (SQLite WAL with
+//! `synchronous=FULL`; PostgreSQL's defaults) and the same batching (one transaction per group
+//! of up to [`MAX_BATCH`] operations, or whatever a group-committing writer gathers from the
+//! same number of concurrent clients), but no HTTP, no authentication, no validation, no
+//! crypto and no hash chain: the journal rows carry made-up hashes.
+//!
+//! On SQLite the baseline writes as Ward's backend does: the connection lives on its own
+//! thread, which gets one job per transaction over a channel, and every row is one execution
+//! of a cached prepared single-row statement inside one `BEGIN IMMEDIATE` transaction. Reads
+//! (measuring the shapes, scanning the journal) run on tokio's blocking pool, one hand-off per
+//! query or page.
 
 use crate::data::mix;
 use crate::load::Outcome;
-use anyhow::{Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use hdrhistogram::Histogram;
+use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use sqlx::sqlite::{SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{Connection, Row, Sqlite};
+use sqlx::{Connection as _, Row};
 use std::collections::BTreeMap;
-use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// Ward's default group-commit batch (`max_batch`).
 pub const MAX_BATCH: usize = 512;
 /// Ward's journal verification page.
 pub const VERIFY_PAGE: i64 = 20_000;
-/// Largest number of bound parameters per SQLite statement, as Ward's backend uses.
-const MAX_PARAMS: usize = 2048;
+/// How long a SQLite connection waits for another's write transaction, as Ward's do.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Prepared statements kept per SQLite connection, as Ward keeps.
+const SQLITE_STATEMENT_CACHE: usize = 256;
+/// The SQLite writer's page cache in KiB, as Ward's writer has.
+const SQLITE_WRITER_CACHE_KIB: i64 = 65_536;
 
 /// One journal row as Ward wrote it, but for its position and hashes.
 #[derive(Debug, Clone)]
@@ -48,6 +58,15 @@ pub struct ConsentShape {
     pub evidence_len: Option<usize>,
 }
 
+fn consent_shape(purpose: String, kind: String, policy_version: String, len: Option<i64>) -> ConsentShape {
+    ConsentShape {
+        purpose,
+        kind,
+        policy_version,
+        evidence_len: len.map(|n| usize::try_from(n).unwrap_or(0)),
+    }
+}
+
 /// What Ward wrote, measured from its database in this run.
 #[derive(Debug, Clone)]
 pub struct Shapes {
@@ -62,21 +81,84 @@ pub struct Shapes {
     pub erase_journal: Vec<JournalShape>,
 }
 
+impl Shapes {
+    /// The journal rows Ward writes for `op`.
+    fn journal_of(&self, op: &RawOp) -> &[JournalShape] {
+        match op {
+            RawOp::Create(_) => &self.create_journal,
+            RawOp::Withdraw(_) => &self.withdraw_journal,
+            RawOp::Erase(_) => &self.erase_journal,
+        }
+    }
+}
+
 /// A database, either backend.
 pub enum Db {
-    Sqlite(SqliteConnection),
+    /// A rusqlite connection, used off the async threads; `None` only after a blocking job
+    /// that held it panicked.
+    Sqlite(Option<Connection>),
     Pg(PgConnection),
+}
+
+/// Opens a SQLite file for writing with Ward's writer settings: WAL, durable commits, foreign
+/// keys, erased data overwritten, temporary data in memory, a 64 MiB page cache.
+fn open_sqlite_writer(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).with_context(|| format!("opening {}", path.display()))?;
+    conn.busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .context("setting the busy timeout")?;
+    conn.set_prepared_statement_cache_capacity(SQLITE_STATEMENT_CACHE);
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .context("setting journal_mode = WAL")?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        bail!("{} cannot be put in WAL mode (journal_mode is {mode})", path.display());
+    }
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -{SQLITE_WRITER_CACHE_KIB};"
+    ))
+    .context("setting the writer's pragmas")?;
+    Ok(conn)
+}
+
+/// Opens a SQLite file read-only, as Ward's readers do.
+fn open_sqlite_reader(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).with_context(|| format!("opening {}", path.display()))?;
+    conn.busy_timeout(SQLITE_BUSY_TIMEOUT)
+        .context("setting the busy timeout")?;
+    conn.set_prepared_statement_cache_capacity(SQLITE_STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// Runs `f` on the SQLite connection on tokio's blocking pool: the connection is moved there
+/// and back, one hand-off per call.
+async fn blocking<T, F>(slot: &mut Option<Connection>, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+{
+    let conn = slot
+        .take()
+        .context("the SQLite connection was lost to an earlier failure")?;
+    let (conn, out) = tokio::task::spawn_blocking(move || {
+        let out = f(&conn);
+        (conn, out)
+    })
+    .await
+    .context("a SQLite read failed unexpectedly")?;
+    *slot = Some(conn);
+    out
 }
 
 impl Db {
     /// Ward's SQLite file, read-only (Ward may still be running: WAL allows it).
     pub async fn sqlite_read_only(path: &Path) -> Result<Db> {
-        let opts = SqliteConnectOptions::new().filename(path).read_only(true);
-        Ok(Db::Sqlite(
-            SqliteConnection::connect_with(&opts)
-                .await
-                .with_context(|| format!("opening {}", path.display()))?,
-        ))
+        Ok(Db::Sqlite(Some(open_sqlite_reader(path)?)))
     }
 
     pub async fn pg(url: &str) -> Result<Db> {
@@ -96,20 +178,9 @@ impl Db {
                 .await
                 .context("creating the baseline database with Ward's schema")?,
         );
-        let opts = SqliteConnectOptions::new()
-            .filename(path)
-            .foreign_keys(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .pragma("secure_delete", "ON")
-            .pragma("cache_size", "-65536")
-            .pragma("temp_store", "MEMORY")
-            .statement_cache_capacity(512);
-        Ok(Db::Sqlite(
-            SqliteConnection::connect_with(&opts)
-                .await
-                .context("opening the baseline database")?,
-        ))
+        Ok(Db::Sqlite(Some(
+            open_sqlite_writer(path).context("opening the baseline database")?,
+        )))
     }
 
     /// A fresh PostgreSQL baseline database (already created, empty) with Ward's schema.
@@ -125,21 +196,24 @@ impl Db {
     async fn journal_rows(&mut self, subject: &[u8]) -> Result<Vec<JournalShape>> {
         let rows = match self {
             Db::Sqlite(c) => {
-                sqlx::query("SELECT actor, action, purpose, fields, detail FROM journal WHERE subject = ? ORDER BY seq")
-                    .bind(subject)
-                    .fetch_all(c)
-                    .await?
-                    .into_iter()
-                    .map(|r| {
+                let subject = subject.to_vec();
+                blocking(c, move |c| {
+                    let mut stmt = c.prepare_cached(
+                        "SELECT actor, action, purpose, fields, detail FROM journal WHERE subject = ?1 ORDER BY seq",
+                    )?;
+                    let rows = stmt.query_map(params![&subject[..]], |r| {
                         Ok(JournalShape {
-                            actor: r.try_get(0)?,
-                            action: r.try_get(1)?,
-                            purpose: r.try_get(2)?,
-                            fields: r.try_get(3)?,
-                            detail: r.try_get(4)?,
+                            actor: r.get(0)?,
+                            action: r.get(1)?,
+                            purpose: r.get(2)?,
+                            fields: r.get(3)?,
+                            detail: r.get(4)?,
                         })
-                    })
-                    .collect::<Result<Vec<_>, sqlx::Error>>()?
+                    })?;
+                    rows.collect::<rusqlite::Result<Vec<_>>>()
+                        .context("reading journal rows")
+                })
+                .await?
             }
             Db::Pg(c) => sqlx::query(
                 "SELECT actor, action, purpose, fields, detail FROM journal WHERE subject = $1 ORDER BY seq",
@@ -163,27 +237,33 @@ impl Db {
     }
 
     async fn consent_rows(&mut self, subject: &[u8]) -> Result<Vec<ConsentShape>> {
-        let q = match self {
-            Db::Sqlite(_) => "SELECT purpose, kind, policy_version, length(evidence) FROM consent_events WHERE subject_id = ? ORDER BY id",
-            Db::Pg(_) => "SELECT purpose, kind, policy_version, length(evidence)::int8 FROM consent_events WHERE subject_id = $1 ORDER BY id",
-        };
-        let shape = |purpose: String, kind: String, policy_version: String, len: Option<i64>| ConsentShape {
-            purpose,
-            kind,
-            policy_version,
-            evidence_len: len.map(|n| usize::try_from(n).unwrap_or(0)),
-        };
         let out = match self {
             Db::Sqlite(c) => {
-                let rows = sqlx::query(q).bind(subject).fetch_all(c).await?;
-                rows.iter()
-                    .map(|r| Ok(shape(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
-                    .collect::<Result<Vec<_>, sqlx::Error>>()?
+                let subject = subject.to_vec();
+                blocking(c, move |c| {
+                    let mut stmt = c.prepare_cached(
+                        "SELECT purpose, kind, policy_version, length(evidence) FROM consent_events \
+                         WHERE subject_id = ?1 ORDER BY id",
+                    )?;
+                    let rows = stmt.query_map(params![&subject[..]], |r| {
+                        Ok(consent_shape(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })?;
+                    rows.collect::<rusqlite::Result<Vec<_>>>()
+                        .context("reading consent events")
+                })
+                .await?
             }
             Db::Pg(c) => {
-                let rows = sqlx::query(q).bind(subject).fetch_all(c).await?;
+                let rows = sqlx::query("SELECT purpose, kind, policy_version, length(evidence)::int8 FROM consent_events WHERE subject_id = $1 ORDER BY id").bind(subject).fetch_all(c).await?;
                 rows.iter()
-                    .map(|r| Ok(shape(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+                    .map(|r| {
+                        Ok(consent_shape(
+                            r.try_get(0)?,
+                            r.try_get(1)?,
+                            r.try_get(2)?,
+                            r.try_get(3)?,
+                        ))
+                    })
                     .collect::<Result<Vec<_>, sqlx::Error>>()?
             }
         };
@@ -195,23 +275,25 @@ impl Db {
         let to = |n: f64| n.round().max(0.0) as usize;
         match self {
             Db::Sqlite(c) => {
-                let r = sqlx::query("SELECT kek_id, length(wrapped_key) FROM subjects WHERE id = ?")
-                    .bind(subject)
-                    .fetch_one(&mut *c)
-                    .await?;
-                let (kek, wrapped): (String, i64) = (r.try_get(0)?, r.try_get(1)?);
-                let avg: f64 = sqlx::query("SELECT avg(length(fields)) FROM subjects WHERE state = 'active'")
-                    .fetch_one(&mut *c)
-                    .await?
-                    .try_get(0)?;
-                let idx = sqlx::query("SELECT field FROM subject_index WHERE subject_id = ? ORDER BY field")
-                    .bind(subject)
-                    .fetch_all(&mut *c)
-                    .await?
-                    .iter()
-                    .map(|r| r.try_get::<String, _>(0))
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok((kek, usize::try_from(wrapped).unwrap_or(0), to(avg), idx))
+                let subject = subject.to_vec();
+                blocking(c, move |c| {
+                    let (kek, wrapped): (String, i64) = c
+                        .prepare_cached("SELECT kek_id, length(wrapped_key) FROM subjects WHERE id = ?1")?
+                        .query_row(params![&subject[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .context("reading the subject's key")?;
+                    let avg: f64 = c
+                        .prepare_cached("SELECT avg(length(fields)) FROM subjects WHERE state = 'active'")?
+                        .query_row([], |r| r.get(0))
+                        .context("measuring the sealed fields")?;
+                    let mut stmt =
+                        c.prepare_cached("SELECT field FROM subject_index WHERE subject_id = ?1 ORDER BY field")?;
+                    let idx = stmt
+                        .query_map(params![&subject[..]], |r| r.get::<_, String>(0))?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                        .context("reading the subject's index entries")?;
+                    Ok((kek, usize::try_from(wrapped).unwrap_or(0), to(avg), idx))
+                })
+                .await
             }
             Db::Pg(c) => {
                 let r = sqlx::query("SELECT kek_id, length(wrapped_key)::int8 FROM subjects WHERE id = $1")
@@ -234,7 +316,6 @@ impl Db {
             }
         }
     }
-
     /// Measures what Ward wrote for `created` (a registered subject) and, if given, `erased`
     /// (a subject whose consent was withdrawn and who was then erased).
     pub async fn shapes(&mut self, created: &[u8; 16], erased: Option<&[u8; 16]>) -> Result<Shapes> {
@@ -274,17 +355,20 @@ impl Db {
         let mut bytes = 0usize;
         loop {
             let rows = match self {
-                Db::Sqlite(c) => sqlx::query(
-                    "SELECT seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash \
-                         FROM journal WHERE seq > ? ORDER BY seq LIMIT ?",
-                )
-                .bind(after)
-                .bind(VERIFY_PAGE)
-                .fetch_all(&mut *c)
+                // Each page on the blocking pool, as Ward's backend reads it.
+                Db::Sqlite(c) => blocking(c, move |c| {
+                    let mut stmt = c.prepare_cached(
+                        "SELECT seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash \
+                         FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                    )?;
+                    let rows = stmt.query_map(params![after, VERIFY_PAGE], JournalRow::read)?;
+                    rows.collect::<rusqlite::Result<Vec<_>>>()
+                        .context("reading the journal")
+                })
                 .await?
                 .iter()
-                .map(decode_journal_sqlite)
-                .collect::<Result<Vec<_>, sqlx::Error>>()?,
+                .map(JournalRow::decoded)
+                .collect::<Vec<_>>(),
                 Db::Pg(c) => sqlx::query(
                     "SELECT seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash \
                      FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2",
@@ -307,36 +391,69 @@ impl Db {
     }
 }
 
+/// A journal entry's position and a sum of its decoded sizes (so that decoding is not
+/// optimised away).
 type Decoded = (i64, usize);
 
-macro_rules! decode_journal {
-    ($name:ident, $row:ty) => {
-        fn $name(r: &$row) -> Result<Decoded, sqlx::Error> {
-            let seq: i64 = r.try_get(0)?;
-            let at: i64 = r.try_get(1)?;
-            let actor: String = r.try_get(2)?;
-            let action: String = r.try_get(3)?;
-            let subject: Option<Vec<u8>> = r.try_get(4)?;
-            let purpose: Option<String> = r.try_get(5)?;
-            let fields: String = r.try_get(6)?;
-            let detail: Option<String> = r.try_get(7)?;
-            let prev: Vec<u8> = r.try_get(8)?;
-            let hash: Vec<u8> = r.try_get(9)?;
-            let len = usize::try_from(at & 1).unwrap_or(0)
-                + actor.len()
-                + action.len()
-                + subject.map_or(0, |s| s.len())
-                + purpose.map_or(0, |s| s.len())
-                + fields.len()
-                + detail.map_or(0, |s| s.len())
-                + prev.len()
-                + hash.len();
-            Ok((seq, len))
-        }
-    };
+/// One journal row, every column decoded to an owned value.
+struct JournalRow {
+    seq: i64,
+    at: i64,
+    actor: String,
+    action: String,
+    subject: Option<Vec<u8>>,
+    purpose: Option<String>,
+    fields: String,
+    detail: Option<String>,
+    prev: Vec<u8>,
+    hash: Vec<u8>,
 }
-decode_journal!(decode_journal_sqlite, sqlx::sqlite::SqliteRow);
-decode_journal!(decode_journal_pg, sqlx::postgres::PgRow);
+
+impl JournalRow {
+    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            seq: r.get(0)?,
+            at: r.get(1)?,
+            actor: r.get(2)?,
+            action: r.get(3)?,
+            subject: r.get(4)?,
+            purpose: r.get(5)?,
+            fields: r.get(6)?,
+            detail: r.get(7)?,
+            prev: r.get(8)?,
+            hash: r.get(9)?,
+        })
+    }
+
+    fn decoded(&self) -> Decoded {
+        let len = usize::try_from(self.at & 1).unwrap_or(0)
+            + self.actor.len()
+            + self.action.len()
+            + self.subject.as_ref().map_or(0, Vec::len)
+            + self.purpose.as_ref().map_or(0, String::len)
+            + self.fields.len()
+            + self.detail.as_ref().map_or(0, String::len)
+            + self.prev.len()
+            + self.hash.len();
+        (self.seq, len)
+    }
+}
+
+fn decode_journal_pg(r: &sqlx::postgres::PgRow) -> Result<Decoded, sqlx::Error> {
+    let row = JournalRow {
+        seq: r.try_get(0)?,
+        at: r.try_get(1)?,
+        actor: r.try_get(2)?,
+        action: r.try_get(3)?,
+        subject: r.try_get(4)?,
+        purpose: r.try_get(5)?,
+        fields: r.try_get(6)?,
+        detail: r.try_get(7)?,
+        prev: r.try_get(8)?,
+        hash: r.try_get(9)?,
+    };
+    Ok(row.decoded())
+}
 
 /// One operation of the raw writer.
 #[derive(Debug, Clone, Copy)]
@@ -361,36 +478,82 @@ fn filler(len: usize, seed: u64) -> Vec<u8> {
     (0..len).map(|i| mix(seed + i as u64) as u8).collect()
 }
 
-/// The plain-SQL writer.
-pub struct RawWriter {
-    db: Db,
-    shapes: Arc<Shapes>,
-    seq: i64,
+/// The made-up bytes the rows carry, of the sizes Ward wrote.
+struct Filler {
     wrapped: Vec<u8>,
     fields: Vec<u8>,
     evidence: Vec<Option<Vec<u8>>>,
+}
+
+/// Where the raw writer writes.
+enum Sink {
+    Sqlite(SqliteWriter),
+    Pg(PgConnection),
+}
+
+/// The plain-SQL writer.
+pub struct RawWriter {
+    sink: Sink,
+    shapes: Arc<Shapes>,
+    filler: Arc<Filler>,
+    seq: i64,
     micros: i64,
 }
 
-impl RawWriter {
-    pub fn new(db: Db, shapes: Shapes) -> Self {
-        let wrapped = filler(shapes.wrapped_len, 1);
-        let fields = filler(shapes.fields_len, 2);
-        let evidence = shapes
-            .create_consents
-            .iter()
-            .map(|c| c.evidence_len.map(|n| filler(n, 3)))
-            .collect();
-        let micros = time::OffsetDateTime::now_utc().unix_timestamp() * 1_000_000;
-        Self {
-            db,
-            shapes: Arc::new(shapes),
-            seq: 0,
-            wrapped,
-            fields,
-            evidence,
-            micros,
+/// A batch's operations by kind, and its journal rows in order.
+struct Batch<'a> {
+    creates: Vec<&'a [u8; 16]>,
+    withdraws: Vec<&'a [u8; 16]>,
+    erases: Vec<&'a [u8; 16]>,
+    journal: Vec<(&'a [u8; 16], &'a JournalShape)>,
+}
+
+impl<'a> Batch<'a> {
+    fn of(ops: &'a [RawOp], sh: &'a Shapes) -> Self {
+        let mut b = Batch {
+            creates: Vec::new(),
+            withdraws: Vec::new(),
+            erases: Vec::new(),
+            journal: Vec::new(),
+        };
+        for op in ops {
+            let (list, id) = match op {
+                RawOp::Create(id) => (&mut b.creates, id),
+                RawOp::Withdraw(id) => (&mut b.withdraws, id),
+                RawOp::Erase(id) => (&mut b.erases, id),
+            };
+            list.push(id);
+            b.journal.extend(sh.journal_of(op).iter().map(|j| (id, j)));
         }
+        b
+    }
+}
+
+impl RawWriter {
+    /// A writer on `db`; a SQLite connection moves to a writer thread of its own.
+    pub fn new(db: Db, shapes: Shapes) -> Result<Self> {
+        let sink = match db {
+            Db::Sqlite(Some(c)) => Sink::Sqlite(SqliteWriter::spawn(c)?),
+            Db::Sqlite(None) => bail!("the baseline's SQLite connection was lost to an earlier failure"),
+            Db::Pg(c) => Sink::Pg(c),
+        };
+        let bytes = Filler {
+            wrapped: filler(shapes.wrapped_len, 1),
+            fields: filler(shapes.fields_len, 2),
+            evidence: shapes
+                .create_consents
+                .iter()
+                .map(|c| c.evidence_len.map(|n| filler(n, 3)))
+                .collect(),
+        };
+        let micros = time::OffsetDateTime::now_utc().unix_timestamp() * 1_000_000;
+        Ok(Self {
+            sink,
+            shapes: Arc::new(shapes),
+            filler: Arc::new(bytes),
+            seq: 0,
+            micros,
+        })
     }
 
     fn hash(seq: i64) -> [u8; 32] {
@@ -403,74 +566,40 @@ impl RawWriter {
 
     /// Writes `ops` in ONE transaction.
     pub async fn write(&mut self, ops: &[RawOp]) -> Result<()> {
-        let sh = self.shapes.clone();
-        let mut journal: Vec<(&[u8; 16], &JournalShape)> = Vec::new();
-        let mut creates: Vec<&[u8; 16]> = Vec::new();
-        let mut withdraws: Vec<&[u8; 16]> = Vec::new();
-        let mut erases: Vec<&[u8; 16]> = Vec::new();
-        for op in ops {
-            match op {
-                RawOp::Create(id) => {
-                    creates.push(id);
-                    journal.extend(sh.create_journal.iter().map(|j| (id, j)));
-                }
-                RawOp::Withdraw(id) => {
-                    withdraws.push(id);
-                    journal.extend(sh.withdraw_journal.iter().map(|j| (id, j)));
-                }
-                RawOp::Erase(id) => {
-                    erases.push(id);
-                    journal.extend(sh.erase_journal.iter().map(|j| (id, j)));
-                }
-            }
-        }
+        let entries: usize = ops.iter().map(|op| self.shapes.journal_of(op).len()).sum();
         let first_seq = self.seq + 1;
-        self.seq += journal.len() as i64;
+        self.seq += entries as i64;
         self.micros += 1;
         let now = self.micros;
-        let head = Self::hash(self.seq);
-        match &mut self.db {
-            Db::Sqlite(c) => {
-                let mut tx = c.begin_with("BEGIN IMMEDIATE").await?;
-                sqlite_write(
-                    &mut tx,
-                    &sh,
-                    &creates,
-                    &withdraws,
-                    &erases,
-                    &journal,
-                    first_seq,
-                    now,
-                    &self.wrapped,
-                    &self.fields,
-                    &self.evidence,
-                )
-                .await?;
-                sqlx::query("UPDATE journal_head SET seq = ?, hash = ? WHERE id = 1")
-                    .bind(self.seq)
-                    .bind(&head[..])
-                    .execute(&mut *tx)
+        let head_seq = self.seq;
+        match &mut self.sink {
+            Sink::Sqlite(w) => {
+                // One hand-off per batch; the whole transaction runs on the writer thread.
+                let (sh, filler, ops) = (self.shapes.clone(), self.filler.clone(), ops.to_vec());
+                w.run(move |conn| sqlite_batch(conn, &sh, &filler, &ops, first_seq, now, head_seq))
                     .await?;
-                tx.commit().await?;
             }
-            Db::Pg(c) => {
+            Sink::Pg(c) => {
+                let sh = &*self.shapes;
+                let b = Batch::of(ops, sh);
+                let head = Self::hash(head_seq);
                 let mut tx = c.begin().await?;
                 pg_write(
                     &mut tx,
-                    &sh,
-                    &creates,
-                    &withdraws,
-                    &erases,
-                    &journal,
+                    sh,
+                    &b.creates,
+                    &b.withdraws,
+                    &b.erases,
+                    &b.journal,
                     first_seq,
                     now,
-                    &self.wrapped,
-                    &self.fields,
-                    &self.evidence,
+                    &self.filler.wrapped,
+                    &self.filler.fields,
+                    &self.filler.evidence,
                 )
                 .await?;
                 sqlx::query("UPDATE journal_head SET seq = $1, hash = $2 WHERE id = 1")
-                    .bind(self.seq)
+                    .bind(head_seq)
                     .bind(&head[..])
                     .execute(&mut *tx)
                     .await?;
@@ -481,182 +610,180 @@ impl RawWriter {
     }
 }
 
-type SqliteQuery<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
+type SqliteJob = Box<dyn FnOnce(&mut Connection) + Send>;
 
-/// The text of a multi-row INSERT, made once per shape and kept for the whole run (there are
-/// few shapes), so that bound values may borrow from the caller rather than be copied.
-fn multi_row_sql(head: &str, row: &str, rows: usize) -> &'static str {
-    static CACHE: OnceLock<Mutex<HashMap<(String, usize), &'static str>>> = OnceLock::new();
-    let mut cache = CACHE
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    cache.entry((format!("{head}{row}"), rows)).or_insert_with(|| {
-        let mut sql = String::with_capacity(head.len() + rows * (row.len() + 1));
-        sql.push_str(head);
-        for k in 0..rows {
-            if k > 0 {
-                sql.push(',');
-            }
-            sql.push_str(row);
-        }
-        Box::leak(sql.into_boxed_str())
-    })
+/// The baseline's SQLite connection on a thread of its own, as Ward's writer is: jobs (one
+/// per transaction) arrive over a channel and run one at a time, in the order sent. Dropping
+/// it ends the thread after the jobs already sent, and closes the connection.
+struct SqliteWriter {
+    jobs: std::sync::mpsc::Sender<SqliteJob>,
 }
 
-/// Multi-row INSERTs of `n` rows in chunks of at most [`MAX_PARAMS`] parameters, binding row
-/// `i` with `bind(q, i)`.
-async fn sqlite_insert<'a>(
-    conn: &mut SqliteConnection,
-    head: &str,
-    row: &str,
-    params_per_row: usize,
-    n: usize,
-    bind: impl Fn(SqliteQuery<'a>, usize) -> SqliteQuery<'a>,
-) -> Result<()> {
-    let max_rows = (MAX_PARAMS / params_per_row).max(1);
-    let mut start = 0;
-    while start < n {
-        let rows = (n - start).min(max_rows);
-        let mut q = sqlx::query(multi_row_sql(head, row, rows));
-        for i in start..start + rows {
-            q = bind(q, i);
-        }
-        q.execute(&mut *conn).await?;
-        start += rows;
+impl SqliteWriter {
+    fn spawn(mut conn: Connection) -> Result<Self> {
+        let (jobs, queue) = std::sync::mpsc::channel::<SqliteJob>();
+        std::thread::Builder::new()
+            .name("raw-sqlite-writer".into())
+            .spawn(move || {
+                while let Ok(job) = queue.recv() {
+                    // A job that panics has dropped its reply (its caller sees an error) and
+                    // its transaction (rolled back); the thread goes on with the next job.
+                    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut conn)));
+                }
+            })
+            .context("starting the baseline's SQLite writer thread")?;
+        Ok(Self { jobs })
     }
+
+    /// Runs `f` on the writer connection and returns its result.
+    async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move |conn| {
+                let _ = reply.send(f(conn));
+            }))
+            .map_err(|_| anyhow!("the baseline's SQLite writer thread has stopped"))?;
+        answer
+            .await
+            .map_err(|_| anyhow!("a baseline SQLite write failed unexpectedly and was rolled back"))?
+    }
+}
+
+/// One batch in ONE `BEGIN IMMEDIATE` transaction, on the writer thread. On any error the
+/// transaction is dropped, which rolls it back, so the connection is clean for the next batch.
+fn sqlite_batch(
+    conn: &mut Connection,
+    sh: &Shapes,
+    filler: &Filler,
+    ops: &[RawOp],
+    first_seq: i64,
+    now: i64,
+    head_seq: i64,
+) -> Result<()> {
+    let b = Batch::of(ops, sh);
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .context("BEGIN IMMEDIATE")?;
+    sqlite_write(&tx, sh, &b, first_seq, now, filler)?;
+    let head = RawWriter::hash(head_seq);
+    tx.prepare_cached("UPDATE journal_head SET seq = ?1, hash = ?2 WHERE id = 1")?
+        .execute(params![head_seq, &head[..]])
+        .context("updating the journal head")?;
+    tx.commit().context("committing the batch")?;
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn sqlite_write(
-    conn: &mut SqliteConnection,
+/// The consent event insert, for both the events of a registration and a withdrawal.
+const SQLITE_CONSENT_INSERT: &str =
+    "INSERT INTO consent_events (subject_id, purpose, kind, at, policy_version, evidence) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// The batch's rows, as Ward's backend writes them: per table ONE cached prepared single-row
+/// statement, executed once per row.
+fn sqlite_write(
+    conn: &Connection,
     sh: &Shapes,
-    creates: &[&[u8; 16]],
-    withdraws: &[&[u8; 16]],
-    erases: &[&[u8; 16]],
-    journal: &[(&[u8; 16], &JournalShape)],
+    b: &Batch<'_>,
     first_seq: i64,
     now: i64,
-    wrapped: &[u8],
-    fields: &[u8],
-    evidence: &[Option<Vec<u8>>],
+    filler: &Filler,
 ) -> Result<()> {
-    if !creates.is_empty() {
-        sqlite_insert(
-            conn,
-            "INSERT INTO subjects (id, state, revision, created_at, updated_at, erased_at, kek_id, wrapped_key, fields) VALUES ",
-            "(?, 'active', 1, ?, ?, NULL, ?, ?, ?)",
-            6,
-            creates.len(),
-            |q, i| {
-                q.bind(&creates[i][..])
-                    .bind(now)
-                    .bind(now)
-                    .bind(sh.kek_id.as_str())
-                    .bind(wrapped)
-                    .bind(fields)
-            },
-        )
-        .await?;
+    if !b.creates.is_empty() {
+        let mut stmt = conn.prepare_cached(
+            "INSERT INTO subjects (id, state, revision, created_at, updated_at, erased_at, kek_id, wrapped_key, fields) \
+             VALUES (?1, 'active', 1, ?2, ?2, NULL, ?3, ?4, ?5)",
+        )?;
+        for id in &b.creates {
+            stmt.execute(params![&id[..], now, sh.kek_id, filler.wrapped, filler.fields])
+                .context("inserting a subject")?;
+        }
         let per = sh.index_fields.len();
         if per > 0 {
-            sqlite_insert(
-                conn,
-                "INSERT INTO subject_index (subject_id, field, hash) VALUES ",
-                "(?, ?, ?)",
-                3,
-                creates.len() * per,
-                |q, i| {
-                    let id = creates[i / per];
-                    q.bind(&id[..]).bind(sh.index_fields[i % per].as_str()).bind(
-                        (mix(u64::from_le_bytes(id[..8].try_into().unwrap_or_default()) + i as u64) & 0xFF_FFFF) as i64,
-                    )
-                },
-            )
-            .await?;
+            let mut stmt =
+                conn.prepare_cached("INSERT INTO subject_index (subject_id, field, hash) VALUES (?1, ?2, ?3)")?;
+            for i in 0..b.creates.len() * per {
+                let id = b.creates[i / per];
+                let lo = u64::from_le_bytes(id[..8].try_into().unwrap_or_default());
+                let hash = (mix(lo.wrapping_add(i as u64)) & 0xFF_FFFF) as i64;
+                stmt.execute(params![&id[..], sh.index_fields[i % per], hash])
+                    .context("inserting an index entry")?;
+            }
         }
         let per = sh.create_consents.len();
         if per > 0 {
-            sqlite_insert(
-                conn,
-                "INSERT INTO consent_events (subject_id, purpose, kind, at, policy_version, evidence) VALUES ",
-                "(?, ?, ?, ?, ?, ?)",
-                6,
-                creates.len() * per,
-                |q, i| {
-                    let c = &sh.create_consents[i % per];
-                    q.bind(&creates[i / per][..])
-                        .bind(c.purpose.as_str())
-                        .bind(c.kind.as_str())
-                        .bind(now)
-                        .bind(c.policy_version.as_str())
-                        .bind(evidence[i % per].as_deref())
-                },
-            )
-            .await?;
+            let mut stmt = conn.prepare_cached(SQLITE_CONSENT_INSERT)?;
+            for i in 0..b.creates.len() * per {
+                let c = &sh.create_consents[i % per];
+                stmt.execute(params![
+                    &b.creates[i / per][..],
+                    c.purpose,
+                    c.kind,
+                    now,
+                    c.policy_version,
+                    filler.evidence[i % per].as_deref(),
+                ])
+                .context("inserting a consent event")?;
+            }
         }
     }
-    if let (false, Some(c)) = (withdraws.is_empty(), sh.withdraw_consent.as_ref()) {
-        sqlite_insert(
-            conn,
-            "INSERT INTO consent_events (subject_id, purpose, kind, at, policy_version, evidence) VALUES ",
-            "(?, ?, ?, ?, ?, NULL)",
-            5,
-            withdraws.len(),
-            |q, i| {
-                q.bind(&withdraws[i][..])
-                    .bind(c.purpose.as_str())
-                    .bind(c.kind.as_str())
-                    .bind(now)
-                    .bind(c.policy_version.as_str())
-            },
-        )
-        .await?;
+    if let (false, Some(c)) = (b.withdraws.is_empty(), sh.withdraw_consent.as_ref()) {
+        let mut stmt = conn.prepare_cached(SQLITE_CONSENT_INSERT)?;
+        for id in &b.withdraws {
+            stmt.execute(params![
+                &id[..],
+                c.purpose,
+                c.kind,
+                now,
+                c.policy_version,
+                None::<&[u8]>
+            ])
+            .context("inserting a withdrawal")?;
+        }
     }
-    for id in erases {
-        sqlx::query(
-            "UPDATE subjects SET state = 'erased', erased_at = ?, updated_at = ?, \
-             kek_id = NULL, wrapped_key = NULL, fields = NULL WHERE id = ?",
-        )
-        .bind(now)
-        .bind(now)
-        .bind(&id[..])
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query("DELETE FROM subject_index WHERE subject_id = ?")
-            .bind(&id[..])
-            .execute(&mut *conn)
-            .await?;
-        sqlx::query("UPDATE consent_events SET evidence = NULL WHERE subject_id = ? AND evidence IS NOT NULL")
-            .bind(&id[..])
-            .execute(&mut *conn)
-            .await?;
+    for id in &b.erases {
+        conn.prepare_cached(
+            "UPDATE subjects SET state = 'erased', erased_at = ?1, updated_at = ?1, \
+             kek_id = NULL, wrapped_key = NULL, fields = NULL WHERE id = ?2",
+        )?
+        .execute(params![now, &id[..]])
+        .context("erasing a subject")?;
+        conn.prepare_cached("DELETE FROM subject_index WHERE subject_id = ?1")?
+            .execute(params![&id[..]])
+            .context("deleting an erased subject's index entries")?;
+        conn.prepare_cached(
+            "UPDATE consent_events SET evidence = NULL WHERE subject_id = ?1 AND evidence IS NOT NULL",
+        )?
+        .execute(params![&id[..]])
+        .context("erasing consent evidence")?;
     }
-    let hashes: Vec<[u8; 32]> = (0..=journal.len() as i64)
-        .map(|k| RawWriter::hash(first_seq - 1 + k))
-        .collect();
-    sqlite_insert(
-        conn,
-        "INSERT INTO journal (seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash) VALUES ",
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        10,
-        journal.len(),
-        |q, i| {
-            let (id, j) = journal[i];
-            q.bind(first_seq + i as i64)
-                .bind(now)
-                .bind(j.actor.as_str())
-                .bind(j.action.as_str())
-                .bind(&id[..])
-                .bind(j.purpose.as_deref())
-                .bind(j.fields.as_str())
-                .bind(j.detail.as_deref())
-                .bind(&hashes[i][..])
-                .bind(&hashes[i + 1][..])
-        },
-    )
-    .await?;
+    if !b.journal.is_empty() {
+        let hashes: Vec<[u8; 32]> = (0..=b.journal.len() as i64)
+            .map(|k| RawWriter::hash(first_seq - 1 + k))
+            .collect();
+        let mut stmt = conn.prepare_cached(
+            "INSERT INTO journal (seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )?;
+        for (i, (id, j)) in b.journal.iter().enumerate() {
+            stmt.execute(params![
+                first_seq + i as i64,
+                now,
+                j.actor,
+                j.action,
+                &id[..],
+                j.purpose,
+                j.fields,
+                j.detail,
+                &hashes[i][..],
+                &hashes[i + 1][..],
+            ])
+            .context("inserting a journal row")?;
+        }
+    }
     Ok(())
 }
 

@@ -267,6 +267,13 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
     };
     let mut rows = Vec::new();
     let pg_backend = pg.is_some();
+    // The baselines' driver: the one Ward's backend uses.
+    let driver = if pg_backend { "sqlx" } else { "rusqlite" };
+    let inserts = if pg_backend {
+        "multi-row INSERTs"
+    } else {
+        "prepared single-row INSERTs (one cached statement per table, run once per row, as Ward's backend does)"
+    };
 
     // The server, a service key.
     say("starting ward serve");
@@ -419,7 +426,7 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
 
     say("single create baseline: plain SQL, group-committed");
     let raw_create = {
-        let writer = RawWriter::new(ctx.raw_db(pg.as_deref_mut(), "create").await?, shapes.clone());
+        let writer = RawWriter::new(ctx.raw_db(pg.as_deref_mut(), "create").await?, shapes.clone())?;
         settle().await;
         baseline::group_commit(
             writer,
@@ -432,7 +439,7 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
     };
     let group_what = |ops: &str| {
         format!(
-            "plain SQL ({ops}) of the same rows and sizes Ward wrote, same driver (sqlx), schema and durability, {clients} concurrent submitters to one writer that commits everything queued (≤ {} ops) per transaction, like Ward's committer; no HTTP, auth, validation, crypto or hash chain",
+            "plain SQL ({ops}) of the same rows and sizes Ward wrote, same driver ({driver}), schema and durability, {clients} concurrent submitters to one writer that commits everything queued (≤ {} ops) per transaction, like Ward's committer; no HTTP, auth, validation, crypto or hash chain",
             baseline::MAX_BATCH
         )
     };
@@ -464,7 +471,7 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
 
     say("withdrawal then erasure baseline");
     let raw_erase = {
-        let mut writer = RawWriter::new(ctx.raw_db(pg.as_deref_mut(), "erase").await?, shapes.clone());
+        let mut writer = RawWriter::new(ctx.raw_db(pg.as_deref_mut(), "erase").await?, shapes.clone())?;
         baseline::bulk(&mut writer, data::ERASE_POOL, plan.erase_pool, baseline::MAX_BATCH).await?;
         settle().await;
         baseline::group_commit(
@@ -516,11 +523,11 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
     say(format!("bulk import baseline: {n} subjects of plain SQL"));
     let raw_bulk = {
         settle().await;
-        let mut writer = RawWriter::new(ctx.raw_db(pg.as_deref_mut(), "bulk").await?, shapes.clone());
+        let mut writer = RawWriter::new(ctx.raw_db(pg.as_deref_mut(), "bulk").await?, shapes.clone())?;
         baseline::bulk(&mut writer, data::MAIN, n, baseline::MAX_BATCH).await?
     };
     let bulk_what = format!(
-        "plain SQL multi-row INSERTs of the same rows and sizes (subject, 2 index rows, 2 consent events, 3 journal rows each), same driver, schema and durability, {} subjects per transaction (Ward's max_batch), one transaction after another",
+        "plain SQL {inserts} of the same rows and sizes (subject, 2 index rows, 2 consent events, 3 journal rows each), same driver ({driver}), schema and durability, {} subjects per transaction (Ward's max_batch), one transaction after another",
         baseline::MAX_BATCH
     );
     let bulk_fig = Figure {
@@ -771,7 +778,7 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
                 server_memory: None,
             }),
             baseline_what: format!(
-                "reading the same journal with sqlx in pages of {}, decoding every column, no hashing or checks",
+                "reading the same journal with {driver} in pages of {}, decoding every column, no hashing or checks",
                 baseline::VERIFY_PAGE
             ),
             ratio: None,

@@ -3,11 +3,10 @@
 //! later: every subject whose key is no longer in the export was erased in the meantime, and
 //! stays unreadable — the erasure is re-applied, even to data taken before it.
 
-use crate::rows::{subject_id, unavailable, Result};
-use crate::SqliteStore;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{Connection, Row, SqliteConnection};
-use std::path::Path;
+use crate::rows::{col, subject_id, unavailable, Result};
+use crate::{exec, query, SqliteStore};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 use ward_core::{Actor, JournalDraft, ProcessingAction, SubjectId};
 use ward_store::plan::Step;
@@ -28,12 +27,25 @@ fn refuse_existing(p: &Path) -> Result<()> {
     Ok(())
 }
 
-async fn connect_new(p: &Path) -> Result<SqliteConnection> {
-    let opts = SqliteConnectOptions::new()
-        .filename(p)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Delete);
-    SqliteConnection::connect_with(&opts).await.map_err(unavailable)
+/// A new database file outside WAL mode (a backup is one self-contained file).
+fn connect_new(p: &Path) -> Result<Connection> {
+    let conn = Connection::open(p).map_err(unavailable)?;
+    conn.execute_batch("PRAGMA journal_mode = DELETE; PRAGMA secure_delete = ON;")
+        .map_err(unavailable)?;
+    Ok(conn)
+}
+
+fn count(conn: &Connection, table: &str) -> Result<u64> {
+    let n: i64 = conn
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .map_err(unavailable)?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("a backup step failed unexpectedly: {e}")))?
 }
 
 /// What [`SqliteStore::import_keys`] did.
@@ -51,60 +63,51 @@ impl SqliteStore {
     /// removed and the freed pages zeroed. Returns how many subjects it holds.
     pub async fn backup_without_keys(&self, dest: &Path) -> Result<u64> {
         refuse_existing(dest)?;
-        let mut reader = self.readers().acquire().await.map_err(unavailable)?;
-        sqlx::query("VACUUM INTO ?")
-            .bind(path_str(dest)?)
-            .execute(&mut *reader)
-            .await
-            .map_err(unavailable)?;
-        drop(reader);
-        let mut conn = connect_new(dest).await?;
-        for sql in [
-            "PRAGMA journal_mode = DELETE",
-            "PRAGMA secure_delete = ON",
-            "UPDATE subjects SET kek_id = NULL, wrapped_key = NULL",
-            "VACUUM",
-        ] {
-            sqlx::query(sql).execute(&mut conn).await.map_err(unavailable)?;
-        }
-        let n: i64 = sqlx::query("SELECT count(*) AS n FROM subjects")
-            .fetch_one(&mut conn)
-            .await
-            .map_err(unavailable)?
-            .get("n");
-        conn.close().await.map_err(unavailable)?;
-        Ok(u64::try_from(n).unwrap_or(0))
+        let target = path_str(dest)?.to_owned();
+        self.readers()
+            .scan(move |c| {
+                c.execute("VACUUM INTO ?1", [&target]).map_err(unavailable)?;
+                Ok(())
+            })
+            .await?;
+        let dest: PathBuf = dest.to_owned();
+        blocking(move || {
+            let conn = connect_new(&dest)?;
+            conn.execute_batch("UPDATE subjects SET kek_id = NULL, wrapped_key = NULL; VACUUM;")
+                .map_err(unavailable)?;
+            let n = count(&conn, "subjects")?;
+            conn.close().map_err(|(_, e)| unavailable(e))?;
+            Ok(n)
+        })
+        .await
     }
 
     /// Writes the wrapped data keys of live subjects to `dest` (a new file). Keys stay wrapped
     /// under the key-encryption keys, which are not in it. Returns how many.
     pub async fn export_keys(&self, dest: &Path) -> Result<u64> {
         refuse_existing(dest)?;
-        let mut conn = connect_new(dest).await?;
         let live = format!("file:{}?mode=ro", path_str(self.path())?);
-        for (sql, bind) in [
-            ("CREATE TABLE subject_keys (subject_id BLOB PRIMARY KEY, kek_id TEXT NOT NULL, wrapped_key BLOB NOT NULL) STRICT", None),
-            ("ATTACH DATABASE ? AS live", Some(live.as_str())),
-            (
+        let dest: PathBuf = dest.to_owned();
+        blocking(move || {
+            let conn = connect_new(&dest)?;
+            conn.execute_batch(
+                "CREATE TABLE subject_keys (subject_id BLOB PRIMARY KEY, kek_id TEXT NOT NULL, \
+                 wrapped_key BLOB NOT NULL) STRICT",
+            )
+            .map_err(unavailable)?;
+            conn.execute("ATTACH DATABASE ?1 AS live", [&live])
+                .map_err(unavailable)?;
+            conn.execute_batch(
                 "INSERT INTO subject_keys SELECT id, kek_id, wrapped_key FROM live.subjects \
-                 WHERE state = 'active' AND wrapped_key IS NOT NULL AND kek_id IS NOT NULL",
-                None,
-            ),
-            ("DETACH DATABASE live", None),
-        ] {
-            let mut q = sqlx::query(sql);
-            if let Some(b) = bind {
-                q = q.bind(b);
-            }
-            q.execute(&mut conn).await.map_err(unavailable)?;
-        }
-        let n: i64 = sqlx::query("SELECT count(*) AS n FROM subject_keys")
-            .fetch_one(&mut conn)
-            .await
-            .map_err(unavailable)?
-            .get("n");
-        conn.close().await.map_err(unavailable)?;
-        Ok(u64::try_from(n).unwrap_or(0))
+                 WHERE state = 'active' AND wrapped_key IS NOT NULL AND kek_id IS NOT NULL; \
+                 DETACH DATABASE live;",
+            )
+            .map_err(unavailable)?;
+            let n = count(&conn, "subject_keys")?;
+            conn.close().map_err(|(_, e)| unavailable(e))?;
+            Ok(n)
+        })
+        .await
     }
 
     /// Puts keys from a key export back on this database's subjects (a restored data backup)
@@ -117,49 +120,47 @@ impl SqliteStore {
                 src.display()
             )));
         }
-        let mut w = self.writer().lock().await;
-        sqlx::query("ATTACH DATABASE ? AS k")
-            .bind(format!("file:{}?mode=ro", path_str(src)?))
-            .execute(&mut *w)
+        let export = format!("file:{}?mode=ro", path_str(src)?);
+        let actor = actor.to_owned();
+        self.writer()
+            .run(move |conn| {
+                conn.execute("ATTACH DATABASE ?1 AS k", [&export])
+                    .map_err(unavailable)?;
+                let result = import_in_tx(conn, at, &actor);
+                conn.execute_batch("DETACH DATABASE k").map_err(unavailable)?;
+                result
+            })
             .await
-            .map_err(unavailable)?;
-        let result = import_in_tx(&mut w, at, actor).await;
-        sqlx::query("DETACH DATABASE k")
-            .execute(&mut *w)
-            .await
-            .map_err(unavailable)?;
-        result
     }
 }
 
-async fn import_in_tx(conn: &mut SqliteConnection, at: OffsetDateTime, actor: &str) -> Result<KeyImport> {
-    let mut tx = conn.begin().await.map_err(unavailable)?;
-    let restored = sqlx::query(
+fn import_in_tx(conn: &mut Connection, at: OffsetDateTime, actor: &str) -> Result<KeyImport> {
+    let tx = conn.transaction().map_err(unavailable)?;
+    let restored = exec(
+        &tx,
         "UPDATE subjects SET kek_id = k.subject_keys.kek_id, wrapped_key = k.subject_keys.wrapped_key \
          FROM k.subject_keys WHERE k.subject_keys.subject_id = subjects.id AND subjects.state = 'active'",
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(unavailable)?
-    .rows_affected();
-    let rows = sqlx::query("SELECT id FROM subjects WHERE state = 'active' AND wrapped_key IS NULL ORDER BY id")
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(unavailable)?;
-    let erased: Vec<SubjectId> = rows
-        .iter()
-        .map(|r| subject_id(&r.get::<Vec<u8>, _>("id"), "subjects", "id"))
-        .collect::<Result<_>>()?;
+        [],
+    )?;
+    let erased: Vec<SubjectId> = query(
+        &tx,
+        "SELECT id FROM subjects WHERE state = 'active' AND wrapped_key IS NULL ORDER BY id",
+        [],
+        |r| subject_id(&col::<Vec<u8>>(r, "subjects", "id")?, "subjects", "id"),
+    )?;
     let mut drafts = Vec::with_capacity(erased.len());
     for id in &erased {
-        crate::apply_step(&mut tx, &Step::Erase { id: *id, at }).await?;
+        crate::apply_step(&tx, &Step::Erase { id: *id, at })?;
         let mut d = JournalDraft::new(at, &Actor::System, ProcessingAction::Destruction)
             .subject(*id)
             .detail("restore: data key absent from the key export (erased after the backup)");
         d.actor = actor.to_owned();
         drafts.push(d);
     }
-    crate::append_drafts(&mut tx, drafts).await?;
-    tx.commit().await.map_err(unavailable)?;
-    Ok(KeyImport { restored, erased })
+    crate::append_drafts(&tx, drafts)?;
+    tx.commit().map_err(unavailable)?;
+    Ok(KeyImport {
+        restored: u64::try_from(restored).unwrap_or(0),
+        erased,
+    })
 }

@@ -1,14 +1,17 @@
 //! Ward's SQLite backend: one database file in WAL mode with durable commits.
 //!
-//! Every [`WriteStore::write`] goes through ONE writer connection, serialized by a mutex, in
-//! a `BEGIN IMMEDIATE` transaction (which also serializes writers of other processes on the
-//! same file). Reads use a separate pool of read-only connections, which WAL lets run
-//! alongside the writer.
+//! Every [`WriteStore::write`] runs on ONE writer connection, on its own thread, in a
+//! `BEGIN IMMEDIATE` transaction (which also serializes writers of other processes on the
+//! same file). Reads use separate read-only connections, which WAL lets run alongside the
+//! writer; point reads run on the caller's thread and scans on the blocking pool (see
+//! [`conn`] for why).
 //!
-//! A write runs on its own task: if the caller stops waiting, the transaction still commits
-//! or rolls back as a whole, and the writer connection is never left inside a transaction.
+//! A write runs to its end on the writer thread: if the caller stops waiting, the transaction
+//! still commits or rolls back as a whole, and the writer connection is never left inside a
+//! transaction.
 
 mod backup;
+mod conn;
 mod rows;
 mod subject_events;
 mod visitors;
@@ -16,45 +19,26 @@ mod visitors;
 pub use backup::KeyImport;
 
 use async_trait::async_trait;
-use rows::{col, corrupt, hash32, parse, subject_id, unavailable, Result};
-use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteArguments, SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
-};
-use sqlx::{Connection, Sqlite};
+use conn::{Readers, Writer};
+use rows::{col, collect, corrupt, hash32, opt_subject_id, parse, subject_id, unavailable, Result};
+use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::Mutex;
 use ward_core::access::{Role, SubjectState};
 use ward_core::clock::{from_micros, to_micros};
 use ward_core::SubjectId;
 use ward_crypto::Checkpoint;
-use ward_store::plan::{self, chunk_sizes, join_names, split_names, Inserts, Snapshot, Step, SubjectSnap, Touched};
+use ward_store::plan::{self, join_names, split_names, Inserts, Snapshot, Step, SubjectSnap, Touched};
 use ward_store::{
     chain, ApiKeyRecord, ApiKeyStore, ConsentEventRecord, JournalEntry, JournalHead, JournalStore, OpOutcome,
     PolicyStore, PolicyVersionRecord, Store, StoreError, StoreResult, SubjectCounts, SubjectRecord, SubjectStore,
     WrappedKey, WrappedKeyRecord, WriteOp, WriteStore,
 };
 
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
-
-/// How long a writer waits for another process's write transaction before giving up.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-/// The writer's page cache, in KiB (a negative `cache_size` is KiB).
-const WRITER_CACHE: &str = "-65536";
-/// Read-only connections in the read pool.
-const READERS: u32 = 4;
-
 /// Names of the embedded migrations, in order: the file names without `.sql`
 /// (e.g. `0001_init`).
 pub fn migration_names() -> Vec<String> {
-    MIGRATOR
-        .iter()
-        .filter(|m| !m.migration_type.is_down_migration())
-        .map(|m| format!("{:04}_{}", m.version, m.description.replace(' ', "_")))
-        .collect()
+    conn::MIGRATIONS.iter().map(|(_, name, _)| (*name).to_owned()).collect()
 }
 
 /// Ward's store in one SQLite file.
@@ -65,8 +49,8 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
-    writer: Mutex<SqliteConnection>,
-    readers: SqlitePool,
+    writer: Writer,
+    readers: Arc<Readers>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -80,56 +64,33 @@ impl std::fmt::Debug for SqliteStore {
 impl SqliteStore {
     /// Opens (creating if missing) the database at `path` and runs the migrations.
     pub async fn open(path: &Path) -> StoreResult<Self> {
-        let base = SqliteConnectOptions::new()
-            .filename(path)
-            .foreign_keys(true)
-            .busy_timeout(BUSY_TIMEOUT)
-            .statement_cache_capacity(512);
-        let writer_options = base
-            .clone()
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            // Erased keys and fields are overwritten on disk, not just unlinked.
-            .pragma("secure_delete", "ON")
-            // Bulk inserts touch pages all over the id index (ids are random): keep them cached.
-            .pragma("cache_size", WRITER_CACHE)
-            .pragma("temp_store", "MEMORY");
-        let mut writer = SqliteConnection::connect_with(&writer_options)
-            .await
-            .map_err(unavailable)?;
-        MIGRATOR
-            .run(&mut writer)
-            .await
-            .map_err(|e| StoreError::Migration(e.to_string()))?;
-        let readers = SqlitePoolOptions::new()
-            .max_connections(READERS)
-            .min_connections(0)
-            // sqlx pings a pooled connection before handing it out; for a file opened in this
-            // process that check is only a round trip to the connection's thread, and it was
-            // a third of a read's cost (ward bench: reads 6,703/s with it, 9,542/s without).
-            .test_before_acquire(false)
-            .connect_with(base.read_only(true))
-            .await
-            .map_err(unavailable)?;
+        let owned = path.to_owned();
+        let (writer, readers) = tokio::task::spawn_blocking(move || -> Result<_> {
+            let mut writer = conn::open_writer(&owned)?;
+            conn::migrate(&mut writer)?;
+            let readers = Readers::new(&owned)?;
+            Ok((writer, readers))
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("opening the SQLite store failed: {e}")))??;
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
-                writer: Mutex::new(writer),
+                writer: Writer::spawn(writer)?,
                 readers,
             }),
         })
     }
 
-    /// The database file.
-    pub(crate) fn readers(&self) -> &SqlitePool {
+    pub(crate) fn readers(&self) -> &Arc<Readers> {
         &self.inner.readers
     }
 
-    pub(crate) fn writer(&self) -> &Mutex<SqliteConnection> {
+    pub(crate) fn writer(&self) -> &Writer {
         &self.inner.writer
     }
 
+    /// The database file.
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
@@ -140,10 +101,10 @@ impl SqliteStore {
 
 const SUBJECT_COLUMNS: &str = "id, state, revision, created_at, updated_at, erased_at, kek_id, wrapped_key, fields";
 
-fn subject_record(row: &SqliteRow) -> Result<SubjectRecord> {
+fn subject_record(row: &Row<'_>) -> Result<SubjectRecord> {
     const T: &str = "subjects";
-    let id = subject_id(&col::<_, Vec<u8>>(row, T, "id")?, T, "id")?;
-    let state: SubjectState = parse(&col::<_, String>(row, T, "state")?, T, "state")?;
+    let id = subject_id(&col::<Vec<u8>>(row, T, "id")?, T, "id")?;
+    let state: SubjectState = parse(&col::<String>(row, T, "state")?, T, "state")?;
     let kek_id: Option<String> = col(row, T, "kek_id")?;
     let wrapped: Option<Vec<u8>> = col(row, T, "wrapped_key")?;
     let fields: Option<Vec<u8>> = col(row, T, "fields")?;
@@ -162,58 +123,54 @@ fn subject_record(row: &SqliteRow) -> Result<SubjectRecord> {
         revision: col(row, T, "revision")?,
         created_at: from_micros(col(row, T, "created_at")?),
         updated_at: from_micros(col(row, T, "updated_at")?),
-        erased_at: col::<_, Option<i64>>(row, T, "erased_at")?.map(from_micros),
+        erased_at: col::<Option<i64>>(row, T, "erased_at")?.map(from_micros),
         key,
         fields,
     })
 }
 
-fn consent_record(row: &SqliteRow) -> Result<ConsentEventRecord> {
+fn consent_record(row: &Row<'_>) -> Result<ConsentEventRecord> {
     const T: &str = "consent_events";
     Ok(ConsentEventRecord {
         purpose: col(row, T, "purpose")?,
-        kind: parse(&col::<_, String>(row, T, "kind")?, T, "kind")?,
+        kind: parse(&col::<String>(row, T, "kind")?, T, "kind")?,
         at: from_micros(col(row, T, "at")?),
         policy_version: col(row, T, "policy_version")?,
         evidence: col(row, T, "evidence")?,
     })
 }
 
-fn journal_entry(row: &SqliteRow) -> Result<JournalEntry> {
+fn journal_entry(row: &Row<'_>) -> Result<JournalEntry> {
     const T: &str = "journal";
-    let subject = match col::<_, Option<Vec<u8>>>(row, T, "subject")? {
-        Some(b) => Some(subject_id(&b, T, "subject")?),
-        None => None,
-    };
     Ok(JournalEntry {
         seq: col(row, T, "seq")?,
         at: from_micros(col(row, T, "at")?),
         actor: col(row, T, "actor")?,
         action: col(row, T, "action")?,
-        subject,
+        subject: opt_subject_id(row, T, "subject")?,
         purpose: col(row, T, "purpose")?,
-        fields: split_names(&col::<_, String>(row, T, "fields")?),
+        fields: split_names(&col::<String>(row, T, "fields")?),
         detail: col(row, T, "detail")?,
-        prev_hash: hash32(&col::<_, Vec<u8>>(row, T, "prev_hash")?, T, "prev_hash")?,
-        hash: hash32(&col::<_, Vec<u8>>(row, T, "hash")?, T, "hash")?,
+        prev_hash: hash32(&col::<Vec<u8>>(row, T, "prev_hash")?, T, "prev_hash")?,
+        hash: hash32(&col::<Vec<u8>>(row, T, "hash")?, T, "hash")?,
     })
 }
 
-fn api_key_record(row: &SqliteRow) -> Result<ApiKeyRecord> {
+fn api_key_record(row: &Row<'_>) -> Result<ApiKeyRecord> {
     const T: &str = "api_keys";
-    let role: Role = parse(&col::<_, String>(row, T, "role")?, T, "role")?;
+    let role: Role = parse(&col::<String>(row, T, "role")?, T, "role")?;
     Ok(ApiKeyRecord {
         id: col(row, T, "id")?,
         name: col(row, T, "name")?,
         role,
-        purposes: split_names(&col::<_, String>(row, T, "purposes")?),
+        purposes: split_names(&col::<String>(row, T, "purposes")?),
         token_hash: col(row, T, "token_hash")?,
         created_at: from_micros(col(row, T, "created_at")?),
-        revoked_at: col::<_, Option<i64>>(row, T, "revoked_at")?.map(from_micros),
+        revoked_at: col::<Option<i64>>(row, T, "revoked_at")?.map(from_micros),
     })
 }
 
-fn policy_record(row: &SqliteRow) -> Result<PolicyVersionRecord> {
+fn policy_record(row: &Row<'_>) -> Result<PolicyVersionRecord> {
     const T: &str = "policy_versions";
     Ok(PolicyVersionRecord {
         hash: col(row, T, "hash")?,
@@ -226,35 +183,65 @@ fn policy_record(row: &SqliteRow) -> Result<PolicyVersionRecord> {
     })
 }
 
-fn checkpoint(row: &SqliteRow) -> Result<Checkpoint> {
+fn checkpoint(row: &Row<'_>) -> Result<Checkpoint> {
     const T: &str = "journal_checkpoints";
     Ok(Checkpoint {
         seq: col(row, T, "seq")?,
-        head: hash32(&col::<_, Vec<u8>>(row, T, "head")?, T, "head")?,
+        head: hash32(&col::<Vec<u8>>(row, T, "head")?, T, "head")?,
         at_micros: col(row, T, "at")?,
         key_id: col(row, T, "key_id")?,
         signature: col(row, T, "signature")?,
     })
 }
 
-fn head_from(seq: i64, hash: &[u8]) -> Result<Option<JournalHead>> {
+fn read_head(conn: &Connection) -> Result<Option<JournalHead>> {
+    let (seq, hash): (i64, Vec<u8>) = conn
+        .prepare_cached("SELECT seq, hash FROM journal_head WHERE id = 1")
+        .map_err(unavailable)?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .map_err(|e| corrupt("journal_head", "seq", e))?
+        .ok_or_else(|| corrupt("journal_head", "id", "the head row is missing"))?;
     if seq < 0 {
         return Err(corrupt("journal_head", "seq", "negative"));
     }
-    let hash = hash32(hash, "journal_head", "hash")?;
+    let hash = hash32(&hash, "journal_head", "hash")?;
     Ok((seq > 0).then_some(JournalHead { seq, hash }))
 }
 
-async fn read_head(conn: &mut SqliteConnection) -> Result<Option<JournalHead>> {
-    let row = sqlx::query("SELECT seq, hash FROM journal_head WHERE id = 1")
-        .fetch_optional(conn)
-        .await
+/// Runs a prepared (cached) query with `params` and decodes every row.
+pub(crate) fn query<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    decode: impl FnMut(&Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(unavailable)?;
+    let rows = stmt.query(params).map_err(unavailable)?;
+    collect(rows, decode)
+}
+
+/// Like [`query`], for at most one row.
+pub(crate) fn query_opt<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    decode: impl FnOnce(&Row<'_>) -> Result<T>,
+) -> Result<Option<T>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(unavailable)?;
+    let mut rows = stmt.query(params).map_err(unavailable)?;
+    match rows.next().map_err(unavailable)? {
+        Some(row) => decode(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Runs a prepared (cached) statement that returns no rows; returns how many rows changed.
+pub(crate) fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
+    conn.prepare_cached(sql)
         .map_err(unavailable)?
-        .ok_or_else(|| corrupt("journal_head", "id", "the head row is missing"))?;
-    head_from(
-        col(&row, "journal_head", "seq")?,
-        &col::<_, Vec<u8>>(&row, "journal_head", "hash")?,
-    )
+        .execute(params)
+        .map_err(unavailable)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -263,80 +250,85 @@ async fn read_head(conn: &mut SqliteConnection) -> Result<Option<JournalHead>> {
 #[async_trait]
 impl SubjectStore for SqliteStore {
     async fn find_subject(&self, id: SubjectId) -> StoreResult<Option<SubjectRecord>> {
-        let sql = format!("SELECT {SUBJECT_COLUMNS} FROM subjects WHERE id = ?");
-        let row = sqlx::query(&sql)
-            .bind(&id.as_bytes()[..])
-            .fetch_optional(&self.inner.readers)
-            .await
-            .map_err(unavailable)?;
-        row.as_ref().map(subject_record).transpose()
+        self.readers().with(|c| {
+            query_opt(
+                c,
+                &format!("SELECT {SUBJECT_COLUMNS} FROM subjects WHERE id = ?1"),
+                [&id.as_bytes()[..]],
+                subject_record,
+            )
+        })
     }
 
     async fn find_consent_events(&self, id: SubjectId) -> StoreResult<Vec<ConsentEventRecord>> {
-        let rows = sqlx::query(
-            "SELECT purpose, kind, at, policy_version, evidence FROM consent_events WHERE subject_id = ? ORDER BY id",
-        )
-        .bind(&id.as_bytes()[..])
-        .fetch_all(&self.inner.readers)
-        .await
-        .map_err(unavailable)?;
-        rows.iter().map(consent_record).collect()
+        self.readers().with(|c| {
+            query(
+                c,
+                "SELECT purpose, kind, at, policy_version, evidence FROM consent_events WHERE subject_id = ?1 ORDER BY id",
+                [&id.as_bytes()[..]],
+                consent_record,
+            )
+        })
     }
 
     async fn find_subjects_by_index(&self, field: &str, hash: i64) -> StoreResult<Vec<SubjectId>> {
-        let rows = sqlx::query("SELECT subject_id FROM subject_index WHERE field = ? AND hash = ? ORDER BY subject_id")
-            .bind(field)
-            .bind(hash)
-            .fetch_all(&self.inner.readers)
-            .await
-            .map_err(unavailable)?;
-        rows.iter()
-            .map(|r| {
-                subject_id(
-                    &col::<_, Vec<u8>>(r, "subject_index", "subject_id")?,
-                    "subject_index",
-                    "subject_id",
-                )
-            })
-            .collect()
+        self.readers().with(|c| {
+            query(
+                c,
+                "SELECT subject_id FROM subject_index WHERE field = ?1 AND hash = ?2 ORDER BY subject_id",
+                params![field, hash],
+                |r| {
+                    subject_id(
+                        &col::<Vec<u8>>(r, "subject_index", "subject_id")?,
+                        "subject_index",
+                        "subject_id",
+                    )
+                },
+            )
+        })
     }
 
     async fn find_wrapped_keys(&self, after: Option<SubjectId>, limit: u32) -> StoreResult<Vec<WrappedKeyRecord>> {
         // The empty blob sorts before every id.
-        let after: &[u8] = after.as_ref().map_or(&[], |a| &a.as_bytes()[..]);
-        let rows = sqlx::query(
-            "SELECT id, kek_id, wrapped_key FROM subjects WHERE id > ? AND state = 'active' ORDER BY id LIMIT ?",
-        )
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.inner.readers)
-        .await
-        .map_err(unavailable)?;
-        rows.iter()
-            .map(|r| {
-                const T: &str = "subjects";
-                let kek_id: Option<String> = col(r, T, "kek_id")?;
-                let wrapped: Option<Vec<u8>> = col(r, T, "wrapped_key")?;
-                Ok(WrappedKeyRecord {
-                    subject: subject_id(&col::<_, Vec<u8>>(r, T, "id")?, T, "id")?,
-                    key: WrappedKey {
-                        kek_id: kek_id.ok_or_else(|| corrupt(T, "kek_id", "missing for an active subject"))?,
-                        wrapped: wrapped.ok_or_else(|| corrupt(T, "wrapped_key", "missing for an active subject"))?,
+        let after: Vec<u8> = after.map_or_else(Vec::new, |a| a.as_bytes().to_vec());
+        self.readers()
+            .scan(move |c| {
+                query(
+                    c,
+                    "SELECT id, kek_id, wrapped_key FROM subjects WHERE id > ?1 AND state = 'active' ORDER BY id LIMIT ?2",
+                    params![after, i64::from(limit)],
+                    |r| {
+                        const T: &str = "subjects";
+                        let kek_id: Option<String> = col(r, T, "kek_id")?;
+                        let wrapped: Option<Vec<u8>> = col(r, T, "wrapped_key")?;
+                        Ok(WrappedKeyRecord {
+                            subject: subject_id(&col::<Vec<u8>>(r, T, "id")?, T, "id")?,
+                            key: WrappedKey {
+                                kek_id: kek_id.ok_or_else(|| corrupt(T, "kek_id", "missing for an active subject"))?,
+                                wrapped: wrapped
+                                    .ok_or_else(|| corrupt(T, "wrapped_key", "missing for an active subject"))?,
+                            },
+                        })
                     },
-                })
+                )
             })
-            .collect()
+            .await
     }
 
     async fn count_subjects(&self) -> StoreResult<SubjectCounts> {
-        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM subjects GROUP BY state")
-            .fetch_all(&self.inner.readers)
-            .await
-            .map_err(unavailable)?;
+        let rows = self
+            .readers()
+            .scan(|c| {
+                query(c, "SELECT state, COUNT(*) AS n FROM subjects GROUP BY state", [], |r| {
+                    let n = u64::try_from(col::<i64>(r, "subjects", "n")?).unwrap_or(0);
+                    let state: SubjectState = parse(&col::<String>(r, "subjects", "state")?, "subjects", "state")?;
+                    Ok((state, n))
+                })
+            })
+            .await?;
         let mut counts = SubjectCounts::default();
-        for r in &rows {
-            let n = u64::try_from(col::<_, i64>(r, "subjects", "n")?).unwrap_or(0);
-            match parse(&col::<_, String>(r, "subjects", "state")?, "subjects", "state")? {
+        for (state, n) in rows {
+            match state {
                 SubjectState::Active => counts.active = n,
                 SubjectState::Erased => counts.erased = n,
             }
@@ -348,81 +340,92 @@ impl SubjectStore for SqliteStore {
 #[async_trait]
 impl JournalStore for SqliteStore {
     async fn find_journal_head(&self) -> StoreResult<Option<JournalHead>> {
-        let mut conn = self.inner.readers.acquire().await.map_err(unavailable)?;
-        read_head(&mut conn).await
+        self.readers().with(read_head)
     }
 
     async fn find_journal_entries(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<JournalEntry>> {
-        let rows = sqlx::query(
-            "SELECT seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash \
-             FROM journal WHERE seq > ? ORDER BY seq LIMIT ?",
-        )
-        .bind(after_seq)
-        .bind(i64::from(limit))
-        .fetch_all(&self.inner.readers)
-        .await
-        .map_err(unavailable)?;
-        rows.iter().map(journal_entry).collect()
+        self.readers()
+            .scan(move |c| {
+                query(
+                    c,
+                    "SELECT seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash \
+                     FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                    params![after_seq, i64::from(limit)],
+                    journal_entry,
+                )
+            })
+            .await
     }
 
     async fn create_checkpoint(&self, cp: &Checkpoint) -> StoreResult<()> {
-        let mut conn = self.inner.writer.lock().await;
-        sqlx::query("INSERT INTO journal_checkpoints (seq, head, at, key_id, signature) VALUES (?, ?, ?, ?, ?)")
-            .bind(cp.seq)
-            .bind(&cp.head[..])
-            .bind(cp.at_micros)
-            .bind(cp.key_id.as_str())
-            .bind(cp.signature.as_slice())
-            .execute(&mut *conn)
+        let cp = cp.clone();
+        self.writer()
+            .run(move |c| {
+                exec(
+                    c,
+                    "INSERT INTO journal_checkpoints (seq, head, at, key_id, signature) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![cp.seq, &cp.head[..], cp.at_micros, cp.key_id, cp.signature],
+                )
+                .map(|_| ())
+            })
             .await
-            .map_err(unavailable)?;
-        Ok(())
     }
 
     async fn find_checkpoints(&self) -> StoreResult<Vec<Checkpoint>> {
-        let rows = sqlx::query("SELECT seq, head, at, key_id, signature FROM journal_checkpoints ORDER BY seq, id")
-            .fetch_all(&self.inner.readers)
+        self.readers()
+            .scan(|c| {
+                query(
+                    c,
+                    "SELECT seq, head, at, key_id, signature FROM journal_checkpoints ORDER BY seq, id",
+                    [],
+                    checkpoint,
+                )
+            })
             .await
-            .map_err(unavailable)?;
-        rows.iter().map(checkpoint).collect()
     }
 }
 
 #[async_trait]
 impl ApiKeyStore for SqliteStore {
     async fn find_api_key(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>> {
-        let row = sqlx::query(
-            "SELECT id, name, role, purposes, token_hash, created_at, revoked_at FROM api_keys WHERE id = ?",
-        )
-        .bind(id)
-        .fetch_optional(&self.inner.readers)
-        .await
-        .map_err(unavailable)?;
-        row.as_ref().map(api_key_record).transpose()
+        self.readers().with(|c| {
+            query_opt(
+                c,
+                "SELECT id, name, role, purposes, token_hash, created_at, revoked_at FROM api_keys WHERE id = ?1",
+                [id],
+                api_key_record,
+            )
+        })
     }
 
     async fn find_api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, name, role, purposes, token_hash, created_at, revoked_at FROM api_keys ORDER BY id",
-        )
-        .fetch_all(&self.inner.readers)
-        .await
-        .map_err(unavailable)?;
-        rows.iter().map(api_key_record).collect()
+        self.readers()
+            .scan(|c| {
+                query(
+                    c,
+                    "SELECT id, name, role, purposes, token_hash, created_at, revoked_at FROM api_keys ORDER BY id",
+                    [],
+                    api_key_record,
+                )
+            })
+            .await
     }
 }
 
 #[async_trait]
 impl PolicyStore for SqliteStore {
     async fn find_policy_versions(&self) -> StoreResult<Vec<PolicyVersionRecord>> {
-        let rows = sqlx::query(
-            "SELECT hash, policy_id, version, source, text, COALESCE(effective_at, recorded_at) AS effective_at, recorded_at \
-             FROM policy_versions ORDER BY recorded_at, hash",
-        )
-        .fetch_all(&self.inner.readers)
-        .await
-        .map_err(unavailable)?;
-        rows.iter().map(policy_record).collect()
+        self.readers()
+            .scan(|c| {
+                query(
+                    c,
+                    "SELECT hash, policy_id, version, source, text, COALESCE(effective_at, recorded_at) AS effective_at, \
+                     recorded_at FROM policy_versions ORDER BY recorded_at, hash",
+                    [],
+                    policy_record,
+                )
+            })
+            .await
     }
 }
 
@@ -445,135 +448,76 @@ impl WriteStore for SqliteStore {
         if ops.is_empty() {
             return Ok(Vec::new());
         }
-        let inner = self.inner.clone();
-        tokio::spawn(async move { inner.write(ops).await })
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("write task failed: {e}")))?
+        self.writer().run(move |conn| write(conn, ops)).await
     }
 }
 
-impl Inner {
-    async fn write(&self, ops: Vec<WriteOp>) -> StoreResult<Vec<OpOutcome>> {
-        let mut conn = self.writer.lock().await;
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(unavailable)?;
-        match apply(&mut tx, ops).await {
-            Ok(outcomes) => {
-                tx.commit().await.map_err(unavailable)?;
-                Ok(outcomes)
-            }
-            Err(e) => {
-                // Dropping the transaction would roll back too; doing it here reports nothing
-                // more but leaves the connection clean before the lock is released.
-                let _ = tx.rollback().await;
-                Err(e)
-            }
-        }
-    }
+/// One batch in one `BEGIN IMMEDIATE` transaction; on any error it rolls back (dropping the
+/// transaction), so the connection is clean for the next job.
+fn write(conn: &mut Connection, ops: Vec<WriteOp>) -> Result<Vec<OpOutcome>> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(unavailable)?;
+    let outcomes = apply(&tx, ops)?;
+    tx.commit().map_err(unavailable)?;
+    Ok(outcomes)
 }
 
-type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>;
-
-/// Largest number of bound parameters per statement (SQLite allows 32766).
-const MAX_PARAMS: usize = 2048;
-
-/// `(?, ?, …)` repeated `rows` times, comma-separated; `row` is one row's template.
-fn values(row: &str, rows: usize) -> String {
-    let mut s = String::with_capacity((row.len() + 1) * rows);
-    for i in 0..rows {
-        if i > 0 {
-            s.push(',');
-        }
-        s.push_str(row);
-    }
-    s
-}
-
-/// Runs `insert` for `items` in multi-row chunks of few shapes. `sql(n)` gives the statement
-/// for `n` rows; `bind` binds one item.
-async fn insert_rows<T>(
-    conn: &mut SqliteConnection,
-    items: &[T],
-    params_per_row: usize,
-    sql: impl Fn(usize) -> String,
-    bind: impl for<'q> Fn(Query<'q>, &'q T) -> Result<Query<'q>>,
-) -> Result<()> {
-    let max_rows = (MAX_PARAMS / params_per_row).max(1);
-    let mut rest = items;
-    for n in chunk_sizes(items.len(), max_rows) {
-        let (chunk, tail) = rest.split_at(n);
-        rest = tail;
-        let text = sql(n);
-        let mut q = sqlx::query(&text);
-        for item in chunk {
-            q = bind(q, item)?;
-        }
-        q.execute(&mut *conn).await.map_err(unavailable)?;
-    }
-    Ok(())
-}
-
-/// Reads the rows the batch touches. Ids are looked up in chunks padded (by repeating an id)
-/// to a power of two, so few statement shapes exist.
-async fn snapshot(conn: &mut SqliteConnection, touched: &Touched) -> Result<Snapshot> {
+/// Reads the rows the batch touches, one prepared point query per key.
+fn snapshot(conn: &Connection, touched: &Touched) -> Result<Snapshot> {
     let mut snap = Snapshot::default();
-    for chunk in touched.subjects.chunks(256) {
-        let n = chunk.len().next_power_of_two();
-        let sql = format!(
-            "SELECT id, state, revision, kek_id FROM subjects WHERE id IN ({})",
-            values("?", n)
-        );
-        let mut q = sqlx::query(&sql);
-        for i in 0..n {
-            q = q.bind(&chunk[i.min(chunk.len() - 1)].as_bytes()[..]);
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(unavailable)? {
-            const T: &str = "subjects";
-            let id = subject_id(&col::<_, Vec<u8>>(&row, T, "id")?, T, "id")?;
-            let s = match parse(&col::<_, String>(&row, T, "state")?, T, "state")? {
-                SubjectState::Active => SubjectSnap::Active {
-                    revision: col(&row, T, "revision")?,
-                    kek_id: col::<_, Option<String>>(&row, T, "kek_id")?
-                        .ok_or_else(|| corrupt(T, "kek_id", "missing for an active subject"))?,
-                },
-                SubjectState::Erased => SubjectSnap::Erased,
-            };
-            snap.subjects.insert(id, s);
+    for id in &touched.subjects {
+        const T: &str = "subjects";
+        let found = query_opt(
+            conn,
+            "SELECT state, revision, kek_id FROM subjects WHERE id = ?1",
+            [&id.as_bytes()[..]],
+            |row| {
+                Ok(match parse(&col::<String>(row, T, "state")?, T, "state")? {
+                    SubjectState::Active => SubjectSnap::Active {
+                        revision: col(row, T, "revision")?,
+                        kek_id: col::<Option<String>>(row, T, "kek_id")?
+                            .ok_or_else(|| corrupt(T, "kek_id", "missing for an active subject"))?,
+                    },
+                    SubjectState::Erased => SubjectSnap::Erased,
+                })
+            },
+        )?;
+        if let Some(s) = found {
+            snap.subjects.insert(*id, s);
         }
     }
-    for chunk in touched.api_keys.chunks(256) {
-        let n = chunk.len().next_power_of_two();
-        let sql = format!("SELECT id, revoked_at FROM api_keys WHERE id IN ({})", values("?", n));
-        let mut q = sqlx::query(&sql);
-        for i in 0..n {
-            q = q.bind(chunk[i.min(chunk.len() - 1)].as_str());
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(unavailable)? {
-            let revoked = col::<_, Option<i64>>(&row, "api_keys", "revoked_at")?.is_some();
-            snap.api_keys.insert(col(&row, "api_keys", "id")?, revoked);
+    for id in &touched.api_keys {
+        let revoked = query_opt(conn, "SELECT revoked_at FROM api_keys WHERE id = ?1", [id], |row| {
+            Ok(col::<Option<i64>>(row, "api_keys", "revoked_at")?.is_some())
+        })?;
+        if let Some(revoked) = revoked {
+            snap.api_keys.insert(id.clone(), revoked);
         }
     }
-    for chunk in touched.policies.chunks(256) {
-        let n = chunk.len().next_power_of_two();
-        let sql = format!("SELECT hash FROM policy_versions WHERE hash IN ({})", values("?", n));
-        let mut q = sqlx::query(&sql);
-        for i in 0..n {
-            q = q.bind(chunk[i.min(chunk.len() - 1)].as_str());
-        }
-        for row in q.fetch_all(&mut *conn).await.map_err(unavailable)? {
-            snap.policies.insert(col(&row, "policy_versions", "hash")?);
+    for hash in &touched.policies {
+        if query_opt(
+            conn,
+            "SELECT 1 FROM policy_versions WHERE hash = ?1",
+            [hash],
+            |_| Ok(()),
+        )?
+        .is_some()
+        {
+            snap.policies.insert(hash.clone());
         }
     }
-    visitors::snapshot(conn, touched, &mut snap).await?;
+    visitors::snapshot(conn, touched, &mut snap)?;
     Ok(snap)
 }
 
 /// Everything a write does inside its transaction. Returns the outcomes.
-async fn apply(conn: &mut SqliteConnection, ops: Vec<WriteOp>) -> Result<Vec<OpOutcome>> {
-    let mut snap = snapshot(conn, &plan::touched(&ops)).await?;
+fn apply(conn: &Connection, ops: Vec<WriteOp>) -> Result<Vec<OpOutcome>> {
+    let mut snap = snapshot(conn, &plan::touched(&ops))?;
     let outcomes = {
         let (outcomes, steps) = plan::plan(&ops, &mut snap);
         for step in &steps {
-            apply_step(conn, step).await?;
+            apply_step(conn, step)?;
         }
         outcomes
     };
@@ -582,25 +526,24 @@ async fn apply(conn: &mut SqliteConnection, ops: Vec<WriteOp>) -> Result<Vec<OpO
         .zip(&outcomes)
         .filter(|(_, o)| **o == OpOutcome::Done)
         .flat_map(|(op, _)| op.journal);
-    append_drafts(conn, drafts).await?;
+    append_drafts(conn, drafts)?;
     Ok(outcomes)
 }
 
 /// Links `drafts` after the journal head and appends them, inside the caller's transaction.
-pub(crate) async fn append_drafts(
-    conn: &mut SqliteConnection,
+pub(crate) fn append_drafts(
+    conn: &Connection,
     drafts: impl IntoIterator<Item = ward_core::JournalDraft>,
 ) -> Result<()> {
-    let head = read_head(conn).await?;
+    let head = read_head(conn)?;
     let (entries, new_head) = chain::link(head, drafts);
     if let Some(h) = new_head {
-        append_journal(conn, &entries).await?;
-        sqlx::query("UPDATE journal_head SET seq = ?, hash = ? WHERE id = 1")
-            .bind(h.seq)
-            .bind(&h.hash[..])
-            .execute(&mut *conn)
-            .await
-            .map_err(unavailable)?;
+        append_journal(conn, &entries)?;
+        exec(
+            conn,
+            "UPDATE journal_head SET seq = ?1, hash = ?2 WHERE id = 1",
+            params![h.seq, &h.hash[..]],
+        )?;
     }
     Ok(())
 }
@@ -613,214 +556,176 @@ fn unstorable(table: &str, column: &str) -> StoreError {
     )
 }
 
-async fn append_journal(conn: &mut SqliteConnection, entries: &[JournalEntry]) -> Result<()> {
-    let fields: Vec<String> = entries
-        .iter()
-        .map(|e| join_names(&e.fields).ok_or_else(|| unstorable("journal", "fields")))
-        .collect::<Result<_>>()?;
-    let rows: Vec<(&JournalEntry, &String)> = entries.iter().zip(&fields).collect();
-    insert_rows(
-        conn,
-        &rows,
-        10,
-        |n| {
-            format!(
-                "INSERT INTO journal (seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash) VALUES {}",
-                values("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", n)
-            )
-        },
-        |q, (e, fields)| {
-            Ok(q.bind(e.seq)
-                .bind(to_micros(e.at))
-                .bind(e.actor.as_str())
-                .bind(e.action.as_str())
-                .bind(e.subject.as_ref().map(|s| &s.as_bytes()[..]))
-                .bind(e.purpose.as_deref())
-                .bind(fields.as_str())
-                .bind(e.detail.as_deref())
-                .bind(&e.prev_hash[..])
-                .bind(&e.hash[..]))
-        },
-    )
-    .await
+fn append_journal(conn: &Connection, entries: &[JournalEntry]) -> Result<()> {
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT INTO journal (seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        )
+        .map_err(unavailable)?;
+    for e in entries {
+        let fields = join_names(&e.fields).ok_or_else(|| unstorable("journal", "fields"))?;
+        stmt.execute(params![
+            e.seq,
+            to_micros(e.at),
+            e.actor,
+            e.action,
+            e.subject.as_ref().map(|s| &s.as_bytes()[..]),
+            e.purpose,
+            fields,
+            e.detail,
+            &e.prev_hash[..],
+            &e.hash[..],
+        ])
+        .map_err(unavailable)?;
+    }
+    Ok(())
 }
 
-async fn apply_inserts(conn: &mut SqliteConnection, ins: &Inserts<'_>) -> Result<()> {
-    insert_rows(
-        conn,
-        &ins.subjects,
-        6,
-        |n| {
-            format!(
-                "INSERT INTO subjects (id, state, revision, created_at, updated_at, erased_at, kek_id, wrapped_key, fields) \
-                 VALUES {}",
-                values("(?, 'active', 1, ?, ?, NULL, ?, ?, ?)", n)
-            )
-        },
-        |q, s| {
-            let created = to_micros(s.created_at);
-            Ok(q.bind(&s.id.as_bytes()[..])
-                .bind(created)
-                .bind(created)
-                .bind(s.key.kek_id.as_str())
-                .bind(s.key.wrapped.as_slice())
-                .bind(s.fields.as_slice()))
-        },
-    )
-    .await?;
-    insert_rows(
-        conn,
-        &ins.index,
-        3,
-        |n| {
-            format!(
-                "INSERT INTO subject_index (subject_id, field, hash) VALUES {} \
-                 ON CONFLICT (subject_id, field) DO UPDATE SET hash = excluded.hash",
-                values("(?, ?, ?)", n)
-            )
-        },
-        |q, r| Ok(q.bind(&r.subject.as_bytes()[..]).bind(r.field).bind(r.hash)),
-    )
-    .await?;
-    insert_rows(
-        conn,
-        &ins.consents,
-        6,
-        |n| {
-            format!(
-                "INSERT INTO consent_events (subject_id, purpose, kind, at, policy_version, evidence) VALUES {}",
-                values("(?, ?, ?, ?, ?, ?)", n)
-            )
-        },
-        |q, (id, c)| {
-            Ok(q.bind(&id.as_bytes()[..])
-                .bind(c.purpose.as_str())
-                .bind(c.kind.as_str())
-                .bind(to_micros(c.at))
-                .bind(c.policy_version.as_str())
-                .bind(c.evidence.as_deref()))
-        },
-    )
-    .await?;
-    insert_rows(
-        conn,
-        &ins.api_keys,
-        7,
-        |n| {
-            format!(
-                "INSERT INTO api_keys (id, name, role, purposes, token_hash, created_at, revoked_at) VALUES {}",
-                values("(?, ?, ?, ?, ?, ?, ?)", n)
-            )
-        },
-        |q, k| {
-            let mut purposes = k.purposes.clone();
-            purposes.sort();
-            purposes.dedup();
-            let purposes = join_names(&purposes).ok_or_else(|| unstorable("api_keys", "purposes"))?;
-            Ok(q.bind(k.id.as_str())
-                .bind(k.name.as_str())
-                .bind(k.role.as_str())
-                .bind(purposes)
-                .bind(k.token_hash.as_slice())
-                .bind(to_micros(k.created_at))
-                .bind(k.revoked_at.map(to_micros)))
-        },
-    )
-    .await?;
-    insert_rows(
-        conn,
-        &ins.policies,
-        7,
-        |n| {
-            format!(
-                "INSERT INTO policy_versions (hash, policy_id, version, source, text, effective_at, recorded_at) VALUES {}",
-                values("(?, ?, ?, ?, ?, ?, ?)", n)
-            )
-        },
-        |q, p| {
-            Ok(q.bind(p.hash.as_str())
-                .bind(p.policy_id.as_str())
-                .bind(p.version.as_str())
-                .bind(p.source.as_str())
-                .bind(p.text.as_deref())
-                .bind(to_micros(p.effective_at))
-                .bind(to_micros(p.recorded_at)))
-        },
-    )
-    .await?;
-    subject_events::insert(conn, &ins.subject_events).await?;
-    visitors::insert(conn, &ins.visitor_consents).await
+fn apply_inserts(conn: &Connection, ins: &Inserts<'_>) -> Result<()> {
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT INTO subjects (id, state, revision, created_at, updated_at, erased_at, kek_id, wrapped_key, fields) \
+             VALUES (?1, 'active', 1, ?2, ?2, NULL, ?3, ?4, ?5)",
+        )
+        .map_err(unavailable)?;
+    for s in &ins.subjects {
+        stmt.execute(params![
+            &s.id.as_bytes()[..],
+            to_micros(s.created_at),
+            s.key.kek_id,
+            s.key.wrapped,
+            s.fields,
+        ])
+        .map_err(unavailable)?;
+    }
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT INTO subject_index (subject_id, field, hash) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (subject_id, field) DO UPDATE SET hash = excluded.hash",
+        )
+        .map_err(unavailable)?;
+    for r in &ins.index {
+        stmt.execute(params![&r.subject.as_bytes()[..], r.field, r.hash])
+            .map_err(unavailable)?;
+    }
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT INTO consent_events (subject_id, purpose, kind, at, policy_version, evidence) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(unavailable)?;
+    for (id, c) in &ins.consents {
+        stmt.execute(params![
+            &id.as_bytes()[..],
+            c.purpose,
+            c.kind.as_str(),
+            to_micros(c.at),
+            c.policy_version,
+            c.evidence,
+        ])
+        .map_err(unavailable)?;
+    }
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT INTO api_keys (id, name, role, purposes, token_hash, created_at, revoked_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(unavailable)?;
+    for k in &ins.api_keys {
+        let mut purposes = k.purposes.clone();
+        purposes.sort();
+        purposes.dedup();
+        let purposes = join_names(&purposes).ok_or_else(|| unstorable("api_keys", "purposes"))?;
+        stmt.execute(params![
+            k.id,
+            k.name,
+            k.role.as_str(),
+            purposes,
+            k.token_hash,
+            to_micros(k.created_at),
+            k.revoked_at.map(to_micros),
+        ])
+        .map_err(unavailable)?;
+    }
+    let mut stmt = conn
+        .prepare_cached(
+            "INSERT INTO policy_versions (hash, policy_id, version, source, text, effective_at, recorded_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(unavailable)?;
+    for p in &ins.policies {
+        stmt.execute(params![
+            p.hash,
+            p.policy_id,
+            p.version,
+            p.source,
+            p.text,
+            to_micros(p.effective_at),
+            to_micros(p.recorded_at),
+        ])
+        .map_err(unavailable)?;
+    }
+    subject_events::insert(conn, &ins.subject_events)?;
+    visitors::insert(conn, &ins.visitor_consents)
 }
 
-pub(crate) async fn apply_step(conn: &mut SqliteConnection, step: &Step<'_>) -> Result<()> {
+pub(crate) fn apply_step(conn: &Connection, step: &Step<'_>) -> Result<()> {
     match step {
-        Step::Insert(ins) => return apply_inserts(conn, ins).await,
+        Step::Insert(ins) => apply_inserts(conn, ins)?,
         Step::UpdateSubject {
             id,
             fields,
             revision,
             at,
         } => {
-            sqlx::query("UPDATE subjects SET fields = ?, revision = ?, updated_at = ? WHERE id = ?")
-                .bind(*fields)
-                .bind(*revision)
-                .bind(to_micros(*at))
-                .bind(&id.as_bytes()[..])
-                .execute(&mut *conn)
-                .await
+            exec(
+                conn,
+                "UPDATE subjects SET fields = ?1, revision = ?2, updated_at = ?3 WHERE id = ?4",
+                params![fields, revision, to_micros(*at), &id.as_bytes()[..]],
+            )?;
         }
         Step::DeleteIndex { subject, field } => {
-            sqlx::query("DELETE FROM subject_index WHERE subject_id = ? AND field = ?")
-                .bind(&subject.as_bytes()[..])
-                .bind(*field)
-                .execute(&mut *conn)
-                .await
+            exec(
+                conn,
+                "DELETE FROM subject_index WHERE subject_id = ?1 AND field = ?2",
+                params![&subject.as_bytes()[..], field],
+            )?;
         }
         Step::Erase { id, at } => {
-            let at = to_micros(*at);
-            sqlx::query(
-                "UPDATE subjects SET state = 'erased', erased_at = ?, updated_at = ?, \
-                 kek_id = NULL, wrapped_key = NULL, fields = NULL WHERE id = ?",
-            )
-            .bind(at)
-            .bind(at)
-            .bind(&id.as_bytes()[..])
-            .execute(&mut *conn)
-            .await
-            .map_err(unavailable)?;
-            sqlx::query("DELETE FROM subject_index WHERE subject_id = ?")
-                .bind(&id.as_bytes()[..])
-                .execute(&mut *conn)
-                .await
-                .map_err(unavailable)?;
-            visitors::delete_for_subject(conn, *id).await?;
-            subject_events::erase_evidence(conn, *id).await?;
-            sqlx::query("UPDATE consent_events SET evidence = NULL WHERE subject_id = ? AND evidence IS NOT NULL")
-                .bind(&id.as_bytes()[..])
-                .execute(&mut *conn)
-                .await
+            let id_bytes = &id.as_bytes()[..];
+            exec(
+                conn,
+                "UPDATE subjects SET state = 'erased', erased_at = ?1, updated_at = ?1, \
+                 kek_id = NULL, wrapped_key = NULL, fields = NULL WHERE id = ?2",
+                params![to_micros(*at), id_bytes],
+            )?;
+            exec(conn, "DELETE FROM subject_index WHERE subject_id = ?1", [id_bytes])?;
+            visitors::delete_for_subject(conn, *id)?;
+            subject_events::erase_evidence(conn, *id)?;
+            exec(
+                conn,
+                "UPDATE consent_events SET evidence = NULL WHERE subject_id = ?1 AND evidence IS NOT NULL",
+                [id_bytes],
+            )?;
         }
         Step::Rewrap(keys) => {
             for (id, key) in keys {
-                sqlx::query("UPDATE subjects SET kek_id = ?, wrapped_key = ? WHERE id = ?")
-                    .bind(key.kek_id.as_str())
-                    .bind(key.wrapped.as_slice())
-                    .bind(&id.as_bytes()[..])
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(unavailable)?;
+                exec(
+                    conn,
+                    "UPDATE subjects SET kek_id = ?1, wrapped_key = ?2 WHERE id = ?3",
+                    params![key.kek_id, key.wrapped, &id.as_bytes()[..]],
+                )?;
             }
-            return Ok(());
         }
         Step::RevokeApiKey { id, at } => {
-            sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ?")
-                .bind(to_micros(*at))
-                .bind(*id)
-                .execute(&mut *conn)
-                .await
+            exec(
+                conn,
+                "UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2",
+                params![to_micros(*at), id],
+            )?;
         }
-        Step::LinkVisitor { visitor, subject } => return visitors::link(conn, visitor, *subject).await,
+        Step::LinkVisitor { visitor, subject } => visitors::link(conn, visitor, *subject)?,
     }
-    .map(|_| ())
-    .map_err(unavailable)
+    Ok(())
 }

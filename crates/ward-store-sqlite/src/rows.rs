@@ -1,25 +1,40 @@
 //! Turning stored columns back into Ward's types. Whatever does not parse is
 //! [`StoreError::Corrupt`] naming the table and column, never a panic.
 
-use sqlx::{ColumnIndex, Decode, Row, Type};
+use rusqlite::types::FromSql;
+use rusqlite::Row;
 use ward_store::StoreError;
 
 pub(crate) use ward_store::decode::{corrupt, hash32, parse, subject_id};
 
 pub(crate) type Result<T> = std::result::Result<T, StoreError>;
 
-/// A driver error: the database refused or could not be reached. The driver's text never
-/// holds bound values.
-pub(crate) fn unavailable(e: sqlx::Error) -> StoreError {
+/// A driver error: the database refused or could not be reached. SQLite's messages never
+/// hold bound values.
+pub(crate) fn unavailable(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
 
-/// Reads a column, mapping a wrong type or an unexpected NULL to `Corrupt`.
-pub(crate) fn col<'r, R, T>(row: &'r R, table: &str, column: &str) -> Result<T>
-where
-    R: Row,
-    T: Decode<'r, R::Database> + Type<R::Database>,
-    for<'s> &'s str: ColumnIndex<R>,
-{
-    row.try_get(column).map_err(|e| corrupt(table, column, e))
+/// Reads a column by name, mapping a wrong type or an unexpected NULL to `Corrupt`.
+pub(crate) fn col<T: FromSql>(row: &Row<'_>, table: &str, column: &str) -> Result<T> {
+    row.get(column).map_err(|e| corrupt(table, column, e))
+}
+
+/// Reads an optional subject id column.
+pub(crate) fn opt_subject_id(row: &Row<'_>, table: &str, column: &str) -> Result<Option<ward_core::SubjectId>> {
+    col::<Option<Vec<u8>>>(row, table, column)?
+        .map(|b| subject_id(&b, table, column))
+        .transpose()
+}
+
+/// Collects every row of a prepared query through `decode`.
+pub(crate) fn collect<T>(
+    mut rows: rusqlite::Rows<'_>,
+    mut decode: impl FnMut(&Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(unavailable)? {
+        out.push(decode(row)?);
+    }
+    Ok(out)
 }

@@ -1,10 +1,9 @@
 //! Subjects' life-cycle events (`subject_events`, migration `0004_subject_events`).
 
-use crate::rows::{col, parse, unavailable, Result};
-use crate::{insert_rows, values, SqliteStore};
+use crate::rows::{col, parse, Result};
+use crate::{exec, query, SqliteStore};
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
-use sqlx::Row;
+use rusqlite::{params, Connection, Row};
 use ward_core::clock::{from_micros, to_micros};
 use ward_core::lifecycle::SubjectEventKind;
 use ward_core::SubjectId;
@@ -12,9 +11,9 @@ use ward_store::{PolicyAcknowledgements, StoreResult, SubjectEventRecord, Subjec
 
 const T: &str = "subject_events";
 
-fn event(row: &SqliteRow) -> Result<SubjectEventRecord> {
+fn event(row: &Row<'_>) -> Result<SubjectEventRecord> {
     Ok(SubjectEventRecord {
-        kind: parse(&col::<_, String>(row, T, "kind")?, T, "kind")?,
+        kind: parse(&col::<String>(row, T, "kind")?, T, "kind")?,
         at: from_micros(col(row, T, "at")?),
         policy_version: col(row, T, "policy_version")?,
         evidence: col(row, T, "evidence")?,
@@ -24,29 +23,35 @@ fn event(row: &SqliteRow) -> Result<SubjectEventRecord> {
 #[async_trait]
 impl SubjectEventStore for SqliteStore {
     async fn find_subject_events(&self, id: SubjectId) -> StoreResult<Vec<SubjectEventRecord>> {
-        let rows = sqlx::query(
-            "SELECT kind, at, policy_version, evidence FROM subject_events WHERE subject_id = ? ORDER BY id",
-        )
-        .bind(&id.as_bytes()[..])
-        .fetch_all(self.readers())
-        .await
-        .map_err(unavailable)?;
-        rows.iter().map(event).collect()
+        self.readers().with(|c| {
+            query(
+                c,
+                "SELECT kind, at, policy_version, evidence FROM subject_events WHERE subject_id = ?1 ORDER BY id",
+                [&id.as_bytes()[..]],
+                event,
+            )
+        })
     }
 
     async fn count_policy_acknowledgements(&self, policy_version: &str) -> StoreResult<PolicyAcknowledgements> {
-        let rows = sqlx::query(
-            "SELECT kind, count(DISTINCT subject_id) AS n FROM subject_events \
-             WHERE policy_version = ? GROUP BY kind",
-        )
-        .bind(policy_version)
-        .fetch_all(self.readers())
-        .await
-        .map_err(unavailable)?;
+        let policy_version = policy_version.to_owned();
+        let rows = self
+            .readers()
+            .scan(move |c| {
+                query(
+                    c,
+                    "SELECT kind, count(DISTINCT subject_id) AS n FROM subject_events \
+                     WHERE policy_version = ?1 GROUP BY kind",
+                    [&policy_version],
+                    |row| {
+                        let kind: SubjectEventKind = parse(&col::<String>(row, T, "kind")?, T, "kind")?;
+                        Ok((kind, u64::try_from(col::<i64>(row, T, "n")?).unwrap_or(0)))
+                    },
+                )
+            })
+            .await?;
         let mut out = PolicyAcknowledgements::default();
-        for row in rows {
-            let kind: SubjectEventKind = parse(&col::<_, String>(&row, T, "kind")?, T, "kind")?;
-            let n = u64::try_from(row.try_get::<i64, _>("n").map_err(unavailable)?).unwrap_or(0);
+        for (kind, n) in rows {
             match kind {
                 SubjectEventKind::PolicyNotified => out.notified = n,
                 SubjectEventKind::PolicyAccepted => out.accepted = n,
@@ -57,34 +62,29 @@ impl SubjectEventStore for SqliteStore {
     }
 }
 
-pub(crate) async fn insert(conn: &mut SqliteConnection, rows: &[(SubjectId, &SubjectEventRecord)]) -> Result<()> {
-    insert_rows(
-        conn,
-        rows,
-        5,
-        |n| {
-            format!(
-                "INSERT INTO subject_events (subject_id, kind, at, policy_version, evidence) VALUES {}",
-                values("(?, ?, ?, ?, ?)", n)
-            )
-        },
-        |q, (id, e)| {
-            Ok(q.bind(&id.as_bytes()[..])
-                .bind(e.kind.as_str())
-                .bind(to_micros(e.at))
-                .bind(e.policy_version.as_deref())
-                .bind(e.evidence.as_deref()))
-        },
-    )
-    .await
+pub(crate) fn insert(conn: &Connection, rows: &[(SubjectId, &SubjectEventRecord)]) -> Result<()> {
+    for (id, e) in rows {
+        exec(
+            conn,
+            "INSERT INTO subject_events (subject_id, kind, at, policy_version, evidence) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                &id.as_bytes()[..],
+                e.kind.as_str(),
+                to_micros(e.at),
+                e.policy_version,
+                e.evidence
+            ],
+        )?;
+    }
+    Ok(())
 }
 
 /// Part of erasure: the evidence may name people and documents.
-pub(crate) async fn erase_evidence(conn: &mut SqliteConnection, subject: SubjectId) -> Result<()> {
-    sqlx::query("UPDATE subject_events SET evidence = NULL WHERE subject_id = ? AND evidence IS NOT NULL")
-        .bind(&subject.as_bytes()[..])
-        .execute(&mut *conn)
-        .await
-        .map_err(unavailable)?;
+pub(crate) fn erase_evidence(conn: &Connection, subject: SubjectId) -> Result<()> {
+    exec(
+        conn,
+        "UPDATE subject_events SET evidence = NULL WHERE subject_id = ?1 AND evidence IS NOT NULL",
+        [&subject.as_bytes()[..]],
+    )?;
     Ok(())
 }

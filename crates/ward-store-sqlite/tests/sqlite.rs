@@ -3,7 +3,6 @@
 mod common;
 
 use common::TempStore;
-use sqlx::{Connection, SqliteConnection};
 use std::sync::Arc;
 use time::macros::datetime;
 use ward_core::access::Role;
@@ -11,6 +10,7 @@ use ward_core::journal::AdminEvent;
 use ward_core::{Actor, JournalDraft, SubjectId};
 use ward_store::conformance::{all_entries, assert_valid_chain, concurrent_writers};
 use ward_store::*;
+use ward_store_sqlite::SqliteStore;
 
 fn draft() -> JournalDraft {
     JournalDraft::new(
@@ -47,15 +47,13 @@ fn new_subject(id: SubjectId) -> WriteOp {
     }
 }
 
-async fn raw(t: &TempStore) -> SqliteConnection {
-    SqliteConnection::connect(&format!("sqlite://{}", t.db_path().display()))
-        .await
-        .expect("raw connection")
+/// A plain connection to the store's file, as another program would open it.
+fn raw(t: &TempStore) -> rusqlite::Connection {
+    rusqlite::Connection::open(t.db_path()).expect("raw connection")
 }
 
 async fn exec(t: &TempStore, sql: &str) {
-    let mut c = raw(t).await;
-    sqlx::query(sql).execute(&mut c).await.expect("raw statement");
+    raw(t).execute_batch(sql).expect("raw statement");
 }
 
 fn corrupt_mentions<T: std::fmt::Debug>(r: StoreResult<T>, what: &str) {
@@ -69,11 +67,7 @@ fn corrupt_mentions<T: std::fmt::Debug>(r: StoreResult<T>, what: &str) {
 async fn creates_the_file_in_wal_mode() {
     let t = TempStore::new().await;
     assert!(t.db_path().exists());
-    let mut c = raw(&t).await;
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(&mut c)
-        .await
-        .unwrap();
+    let mode: String = raw(&t).query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, "wal");
     assert_eq!(t.store.path(), t.db_path());
     assert_eq!(t.store.backend(), "sqlite");
@@ -276,4 +270,109 @@ async fn an_unopenable_path_is_unavailable() {
     let t = TempStore::new().await;
     let r = ward_store_sqlite::SqliteStore::open(&t.dir.path().join("missing-dir").join("ward.db")).await;
     assert!(matches!(r, Err(StoreError::Unavailable(_))), "{r:?}");
+}
+
+/// The migrations as files, in order, as earlier Ward builds (which ran them with sqlx)
+/// applied them.
+const MIGRATION_FILES: [(i64, &str, &str); 4] = [
+    (1, "init", include_str!("../migrations/0001_init.sql")),
+    (2, "policy text", include_str!("../migrations/0002_policy_text.sql")),
+    (3, "visitors", include_str!("../migrations/0003_visitors.sql")),
+    (
+        4,
+        "subject events",
+        include_str!("../migrations/0004_subject_events.sql"),
+    ),
+];
+
+/// A database as an earlier Ward build left it: the schema, sqlx's migration table, one
+/// subject and a journal entry.
+fn database_of_an_earlier_build(path: &std::path::Path, id: SubjectId) {
+    let c = rusqlite::Connection::open(path).unwrap();
+    c.execute_batch("PRAGMA journal_mode = WAL").unwrap();
+    c.execute_batch(
+        "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL, \
+         installed_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, success BOOLEAN NOT NULL, \
+         checksum BLOB NOT NULL, execution_time BIGINT NOT NULL)",
+    )
+    .unwrap();
+    for (version, description, sql) in MIGRATION_FILES {
+        c.execute_batch(sql).unwrap();
+        c.execute(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (?1, ?2, 1, x'00', 1)",
+            rusqlite::params![version, description],
+        )
+        .unwrap();
+    }
+    c.execute(
+        "INSERT INTO subjects (id, state, revision, created_at, updated_at, kek_id, wrapped_key, fields) \
+         VALUES (?1, 'active', 1, 0, 0, 'k1', x'01', x'02')",
+        [&id.as_bytes()[..]],
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_database_of_an_earlier_build_opens_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ward.db");
+    let id = SubjectId::random();
+    database_of_an_earlier_build(&path, id);
+    let store = SqliteStore::open(&path)
+        .await
+        .expect("an earlier build's database opens");
+    assert!(store.find_subject(id).await.unwrap().is_some());
+    store.write(vec![journal_only("after the upgrade")]).await.unwrap();
+    drop(store);
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let names: Vec<String> = c
+        .prepare("SELECT name FROM _ward_migrations ORDER BY version")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(names, ward_store_sqlite::migration_names());
+}
+
+#[tokio::test]
+async fn a_database_of_a_newer_build_is_refused() {
+    let t = TempStore::new().await;
+    exec(
+        &t,
+        "INSERT INTO _ward_migrations (version, name, checksum, applied_at) VALUES (99, '0099_future', x'00', 0)",
+    )
+    .await;
+    match SqliteStore::open(&t.db_path()).await {
+        Err(StoreError::Migration(m)) => assert!(m.contains("0099_future") && m.contains("newer"), "{m}"),
+        other => panic!("expected a migration error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_changed_migration_is_refused() {
+    let t = TempStore::new().await;
+    exec(&t, "UPDATE _ward_migrations SET checksum = x'00' WHERE version = 1").await;
+    match SqliteStore::open(&t.db_path()).await {
+        Err(StoreError::Migration(m)) => assert!(m.contains("0001_init"), "{m}"),
+        other => panic!("expected a migration error, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_whose_caller_gives_up_still_commits_whole() {
+    let t = TempStore::new().await;
+    let ids: Vec<SubjectId> = (0..200).map(|_| SubjectId::random()).collect();
+    let write = t.store.write(ids.iter().map(|id| new_subject(*id)).collect());
+    // Polled once (the batch is handed to the writer thread), then dropped.
+    let mut write = Box::pin(write);
+    assert!(futures::poll!(&mut write).is_pending());
+    drop(write);
+    // The writer runs jobs in order: this one commits after the abandoned batch.
+    t.store.write(vec![journal_only("after")]).await.unwrap();
+    assert_eq!(t.store.count_subjects().await.unwrap().active, 200);
+    let s: Arc<dyn Store> = Arc::new(t.reopen().await);
+    let entries = all_entries(&s).await;
+    assert_valid_chain(&s, &entries).await;
 }

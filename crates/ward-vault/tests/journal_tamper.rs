@@ -1,6 +1,5 @@
 //! Every way of tampering with the journal is caught, and named.
 
-use sqlx::{Connection, Executor};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use time::macros::datetime;
@@ -65,12 +64,11 @@ async fn fixture() -> Fixture {
 
 impl Fixture {
     async fn tamper(&self, sql: &[&str]) {
-        let url = format!("sqlite://{}", self.db.display());
-        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        let conn = rusqlite::Connection::open(&self.db).unwrap();
         for s in sql {
-            conn.execute(*s).await.unwrap_or_else(|e| panic!("{s}: {e}"));
+            conn.execute_batch(s).unwrap_or_else(|e| panic!("{s}: {e}"));
         }
-        conn.close().await.unwrap();
+        conn.close().map_err(|(_, e)| e).unwrap();
     }
 
     async fn problem(&self) -> Option<Tamper> {

@@ -1,0 +1,310 @@
+//! Connections: ONE writer connection that lives on its own thread, and a pool of read-only
+//! connections used on the calling thread.
+//!
+//! Why this shape. SQLite is a library, not a server: a query is a function call that reads a
+//! few pages, usually from its own cache or the OS page cache, in microseconds. Handing every
+//! query to another thread and back (as an async driver must) costs more than the query on a
+//! small machine; Ward's reads measured that way spent most of their CPU in thread switches.
+//! So:
+//!
+//! - **Point reads** (one B-tree probe: a subject, its consent events, an API key) run on the
+//!   calling task's thread, on a pooled read-only connection ([`Readers::with`]). WAL readers
+//!   never wait for the writer, so this does not block on I/O beyond a page read.
+//! - **Scans** (pages of the journal, of wrapped keys, `VACUUM INTO`) run on tokio's blocking
+//!   pool ([`Readers::scan`]), so a long read never holds up other requests.
+//! - **Writes** are jobs for the writer thread ([`Writer::run`]): one hand-off per group-commit
+//!   batch, and the whole transaction runs there without further hops. A job runs to its end
+//!   (commit or rollback) even if its caller stops waiting.
+
+use crate::rows::{unavailable, Result};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::sync::oneshot;
+use ward_store::StoreError;
+
+/// How long a connection waits for another process's write transaction (or a WAL recovery)
+/// before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// The writer's page cache, in KiB (a negative `cache_size` is KiB).
+const WRITER_CACHE_KIB: i64 = 65_536;
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 256;
+/// Idle read-only connections kept open; more are opened when needed and closed after.
+const MAX_IDLE_READERS: usize = 8;
+
+/// Opens the database file for writing, creating it if missing, and sets it up: WAL, durable
+/// commits, foreign keys, erased data overwritten on disk.
+pub(crate) fn open_writer(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(unavailable)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(unavailable)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Unavailable(format!(
+            "{} cannot be put in WAL mode (journal_mode is {mode})",
+            path.display()
+        )));
+    }
+    conn.execute_batch(&format!(
+        "PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -{WRITER_CACHE_KIB};"
+    ))
+    .map_err(unavailable)?;
+    Ok(conn)
+}
+
+/// Opens a read-only connection to the database file.
+fn open_reader(path: &Path) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(unavailable)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
+/// The writer connection on its own thread. Dropping the last handle ends the thread after
+/// the jobs already sent, and closes the connection.
+pub(crate) struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Moves `conn` to a new thread that runs jobs one at a time, in the order they are sent.
+    pub(crate) fn spawn(mut conn: Connection) -> Result<Self> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("ward-sqlite-writer".into())
+            .spawn(move || {
+                while let Ok(job) = queue.recv() {
+                    // A job that panics has dropped its reply (its caller sees an error) and
+                    // its transaction (rolled back); the thread goes on with the next job.
+                    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut conn)));
+                }
+            })
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer thread: {e}")))?;
+        Ok(Self { jobs })
+    }
+
+    /// Runs `f` on the writer connection and returns its result.
+    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Box::new(move |conn| {
+                let _ = reply.send(f(conn));
+            }))
+            .map_err(|_| StoreError::Unavailable("the SQLite writer thread has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Unavailable("the SQLite write failed unexpectedly and was rolled back".into()))?
+    }
+}
+
+/// Read-only connections, opened on demand and kept for reuse.
+pub(crate) struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
+}
+
+impl Readers {
+    pub(crate) fn new(path: &Path) -> Result<Arc<Self>> {
+        let readers = Arc::new(Self {
+            path: path.to_owned(),
+            idle: Mutex::new(Vec::new()),
+        });
+        // Fail at open, not at the first read, if the file cannot be read.
+        let first = open_reader(path)?;
+        readers.put(first);
+        Ok(readers)
+    }
+
+    fn take(&self) -> Result<Connection> {
+        let pooled = self.idle.lock().unwrap_or_else(PoisonError::into_inner).pop();
+        match pooled {
+            Some(c) => Ok(c),
+            None => open_reader(&self.path),
+        }
+    }
+
+    fn put(&self, conn: Connection) {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < MAX_IDLE_READERS {
+            idle.push(conn);
+        }
+    }
+
+    /// Runs a point read on this thread. Each call is its own read transaction.
+    pub(crate) fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.take()?;
+        let out = f(&conn);
+        self.put(conn);
+        out
+    }
+
+    /// Runs a longer read on the blocking pool.
+    pub(crate) async fn scan<T, F>(self: &Arc<Self>, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let readers = self.clone();
+        tokio::task::spawn_blocking(move || readers.with(f))
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("a SQLite read failed unexpectedly: {e}")))?
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Migrations
+
+/// The embedded migrations, in order: (version, name, SQL). Their file names are
+/// `migrations/<name>.sql`; PostgreSQL's folder has the same names (a test keeps them so).
+pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "0001_init", include_str!("../migrations/0001_init.sql")),
+    (
+        2,
+        "0002_policy_text",
+        include_str!("../migrations/0002_policy_text.sql"),
+    ),
+    (3, "0003_visitors", include_str!("../migrations/0003_visitors.sql")),
+    (
+        4,
+        "0004_subject_events",
+        include_str!("../migrations/0004_subject_events.sql"),
+    ),
+];
+
+fn checksum(sql: &str) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(sql.as_bytes()).to_vec()
+}
+
+fn migration_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Migration(e.to_string())
+}
+
+/// Brings the schema up to date, each migration in its own transaction. Refuses a database
+/// that has a migration this binary does not know (written by a newer Ward) or whose applied
+/// migration differs from the embedded one.
+///
+/// Databases made by earlier Ward builds recorded their migrations in sqlx's
+/// `_sqlx_migrations` table; those are taken over as applied.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS _ward_migrations (
+             version    INTEGER PRIMARY KEY,
+             name       TEXT    NOT NULL,
+             checksum   BLOB    NOT NULL,
+             applied_at INTEGER NOT NULL
+         ) STRICT",
+    )
+    .map_err(migration_error)?;
+    adopt_sqlx_history(conn)?;
+    let applied: Vec<(i64, String, Vec<u8>)> = {
+        let mut stmt = conn
+            .prepare("SELECT version, name, checksum FROM _ward_migrations ORDER BY version")
+            .map_err(migration_error)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(migration_error)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(migration_error)?
+    };
+    for (version, name, sum) in &applied {
+        match MIGRATIONS.iter().find(|(v, ..)| v == version) {
+            None => {
+                return Err(StoreError::Migration(format!(
+                    "the database has migration {name} (version {version}), which this Ward does not know: \
+                     it was written by a newer Ward"
+                )))
+            }
+            Some((_, _, sql)) if checksum(sql) != *sum => {
+                return Err(StoreError::Migration(format!(
+                    "migration {name} differs from the one applied to this database"
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    for (version, name, sql) in MIGRATIONS {
+        if applied.iter().any(|(v, ..)| v == version) {
+            continue;
+        }
+        let tx = conn.transaction().map_err(migration_error)?;
+        tx.execute_batch(sql)
+            .map_err(|e| StoreError::Migration(format!("{name}: {e}")))?;
+        tx.execute(
+            "INSERT INTO _ward_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![
+                version,
+                name,
+                checksum(sql),
+                ward_core::clock::to_micros(time::OffsetDateTime::now_utc())
+            ],
+        )
+        .map_err(migration_error)?;
+        tx.commit().map_err(migration_error)?;
+    }
+    Ok(())
+}
+
+/// Takes over the applied migrations recorded by sqlx in databases of earlier Ward builds.
+fn adopt_sqlx_history(conn: &mut Connection) -> Result<()> {
+    let ours: i64 = conn
+        .query_row("SELECT count(*) FROM _ward_migrations", [], |r| r.get(0))
+        .map_err(migration_error)?;
+    let has_sqlx = conn
+        .query_row(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+            [],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(migration_error)?
+        .is_some();
+    if ours > 0 || !has_sqlx {
+        return Ok(());
+    }
+    let versions: Vec<i64> = {
+        let mut stmt = conn
+            .prepare("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .map_err(migration_error)?;
+        let rows = stmt.query_map([], |r| r.get(0)).map_err(migration_error)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(migration_error)?
+    };
+    let tx = conn.transaction().map_err(migration_error)?;
+    for v in versions {
+        let Some((_, name, sql)) = MIGRATIONS.iter().find(|(known, ..)| *known == v) else {
+            return Err(StoreError::Migration(format!(
+                "the database has migration version {v}, which this Ward does not know: it was written by a newer Ward"
+            )));
+        };
+        tx.execute(
+            "INSERT INTO _ward_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![
+                v,
+                name,
+                checksum(sql),
+                ward_core::clock::to_micros(time::OffsetDateTime::now_utc())
+            ],
+        )
+        .map_err(migration_error)?;
+    }
+    tx.commit().map_err(migration_error)
+}
