@@ -158,13 +158,16 @@ pub async fn verify(
 
     let mut prev = GENESIS;
     let mut expected = 1i64;
-    let mut after = 0i64;
-    loop {
-        let page = store.find_journal_entries(after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for e in &page {
-            let problem = if chain::content(e).hash_after(&e.prev_hash) != e.hash {
+    let mut page = store.find_journal_entries(0, PAGE).await?;
+    while let Some(last) = page.last() {
+        // The next page is read while this one is hashed: reading it is the store's work
+        // (another thread, or the database server), hashing is ours.
+        let (next, first_modified) = tokio::join!(store.find_journal_entries(last.seq, PAGE), async {
+            page.iter()
+                .position(|e| chain::content(e).hash_after(&e.prev_hash) != e.hash)
+        });
+        for (i, e) in page.iter().enumerate() {
+            let problem = if first_modified == Some(i) {
                 Some(Tamper::Modified { seq: e.seq })
             } else if e.seq != expected {
                 Some(if e.seq > expected {
@@ -187,6 +190,7 @@ pub async fn verify(
             expected += 1;
             report.entries = e.seq;
         }
+        page = next?;
     }
     report.head = (report.entries > 0).then_some(prev);
     if let Some(cp) = checkpoints.iter().map(|c| c.seq).max().filter(|s| *s > report.entries) {
