@@ -71,6 +71,11 @@ pub const PROBLEMS: &[ProblemKind] = &[
     kind("subject_not_found", 404, "No such subject"),
     kind("api_key_not_found", 404, "No such API key"),
     kind("consent_not_found", 404, "No such consent"),
+    kind(
+        "unknown_consent_document",
+        404,
+        "The policy in force has no such consent document",
+    ),
     kind("policy_version_not_found", 404, "No such policy version"),
     kind("death_not_recorded", 404, "No death is recorded for the subject"),
     kind(

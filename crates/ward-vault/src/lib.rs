@@ -30,7 +30,7 @@ pub use journal::{verify as verify_journal_store, Tamper, VerifyReport};
 pub use keys::KeyMaterial;
 pub use lifecycle::{AcknowledgementSummary, Death, PolicyNotice, PolicyStanding};
 pub use policies::{PolicySource, PolicyVersion, Published};
-pub use receipts::{ConsentReceipt, ReceiptEvent};
+pub use receipts::{ConsentDocumentRecord, ConsentReceipt, ReceiptEvent};
 pub use rotation::RotationReport;
 pub use subjects::{NewSubjectInput, SubjectView};
 pub use visitors::{CookieConsentHistory, CookieConsentView};

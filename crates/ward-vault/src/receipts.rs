@@ -44,7 +44,62 @@ pub struct ConsentReceipt {
     pub events: Vec<ReceiptEvent>,
 }
 
+/// The consent record of one consent document (ISO/IEC TS 27560 keeps one record per
+/// subject and consent notice): the document as the policy in force states it, and the
+/// receipt of each of its purposes the subject has a consent history for.
+#[derive(Debug, Clone)]
+pub struct ConsentDocumentRecord {
+    pub subject: SubjectId,
+    /// The document's name in the policy (`[consent_documents.<name>]`).
+    pub name: String,
+    pub document: ConsentDocument,
+    /// One receipt per purpose of the document that the subject ever consented to, in the
+    /// order of the purposes' names.
+    pub purposes: Vec<ConsentReceipt>,
+}
+
 impl Vault {
+    /// The record of consent document `name` for the subject: every purpose it covers, each
+    /// with its state, evidence and history. The caller must be allowed every purpose of the
+    /// document; each purpose's receipt is journaled as its own retrieval.
+    pub async fn consent_document_record(
+        &self,
+        caller: &Caller,
+        id: SubjectId,
+        name: &str,
+    ) -> VaultResult<ConsentDocumentRecord> {
+        let policy = self.policy();
+        let document = policy.consent_documents.get(name).cloned().ok_or_else(|| {
+            VaultError::NotFound(
+                "unknown_consent_document",
+                format!("the policy in force has no consent document `{name}`"),
+            )
+        })?;
+        for purpose in &document.purposes {
+            Self::consent_purpose(&policy, caller, purpose)?;
+        }
+        let mut purposes = Vec::with_capacity(document.purposes.len());
+        for purpose in &document.purposes {
+            match self.consent_receipt(caller, id, purpose).await {
+                Ok(r) => purposes.push(r),
+                Err(VaultError::NotFound("consent_not_found", _)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if purposes.is_empty() {
+            return Err(VaultError::NotFound(
+                "consent_not_found",
+                format!("the subject has never given the consent of document `{name}`"),
+            ));
+        }
+        Ok(ConsentDocumentRecord {
+            subject: id,
+            name: name.to_owned(),
+            document,
+            purposes,
+        })
+    }
+
     /// The receipt of `purpose`'s consent, with its evidence (decrypted: it is the subject's
     /// own). Reading it is journaled.
     pub async fn consent_receipt(&self, caller: &Caller, id: SubjectId, purpose: &str) -> VaultResult<ConsentReceipt> {

@@ -41,6 +41,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(consents::list_consents, consents::give_consent))
         .routes(routes!(consents::withdraw_consent))
         .routes(routes!(receipts::consent_receipt))
+        .routes(routes!(receipts::consent_document_record))
         .routes(routes!(contact::may_contact))
         .routes(routes!(receipts::written_consent))
         .routes(routes!(visitors::list_cookie_consents, visitors::record_cookie_consent))

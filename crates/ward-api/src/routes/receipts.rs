@@ -12,7 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
-use ward_vault::ConsentReceipt;
+use ward_vault::{ConsentDocumentRecord, ConsentReceipt};
 
 const CODES: &[&str] = &[
     "invalid_subject_id",
@@ -24,7 +24,21 @@ const CODES: &[&str] = &[
     "subject_not_found",
     "subject_erased",
 ];
-pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[("consent_receipt", CODES), ("written_consent", CODES)];
+const DOCUMENT_CODES: &[&str] = &[
+    "invalid_subject_id",
+    "invalid_path",
+    "unknown_consent_document",
+    "unknown_purpose",
+    "purpose_not_allowed_for_key",
+    "consent_not_found",
+    "subject_not_found",
+    "subject_erased",
+];
+pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
+    ("consent_receipt", CODES),
+    ("consent_document_record", DOCUMENT_CODES),
+    ("written_consent", CODES),
+];
 
 /// A consent record, shaped after ISO/IEC TS 27560.
 #[derive(Debug, Serialize, ToSchema)]
@@ -90,6 +104,42 @@ pub struct EventBody {
     pub policy_hash: String,
 }
 
+/// The consent record of one consent document: the document, and a receipt for each of its
+/// purposes the subject has a consent history for.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentRecordBody {
+    pub subject: String,
+    pub document: DocumentBody,
+    /// The purposes the document covers (all of them, consented to or not).
+    pub covers: Vec<String>,
+    /// One receipt per purpose with a consent history, in the order of their names.
+    pub purposes: Vec<ReceiptBody>,
+}
+
+fn document_body(name: String, d: ward_core::policy::ConsentDocument) -> DocumentBody {
+    DocumentBody {
+        name,
+        title: d.title,
+        kind: d.kind.as_str().to_owned(),
+        version: d.version,
+        text: d.text,
+        withdrawal: d.withdrawal,
+        channel: d.channel.map(|c| c.as_str().to_owned()),
+    }
+}
+
+impl From<ConsentDocumentRecord> for DocumentRecordBody {
+    fn from(r: ConsentDocumentRecord) -> Self {
+        let covers = r.document.purposes.iter().cloned().collect();
+        Self {
+            subject: r.subject.to_string(),
+            document: document_body(r.name, r.document),
+            covers,
+            purposes: r.purposes.into_iter().map(ReceiptBody::from).collect(),
+        }
+    }
+}
+
 impl From<ConsentReceipt> for ReceiptBody {
     fn from(r: ConsentReceipt) -> Self {
         Self {
@@ -97,15 +147,7 @@ impl From<ConsentReceipt> for ReceiptBody {
             purpose: r.purpose,
             purpose_title: r.purpose_title,
             state: r.state.as_str().to_owned(),
-            document: r.document.map(|(name, d)| DocumentBody {
-                name,
-                title: d.title,
-                kind: d.kind.as_str().to_owned(),
-                version: d.version,
-                text: d.text,
-                withdrawal: d.withdrawal,
-                channel: d.channel.map(|c| c.as_str().to_owned()),
-            }),
+            document: r.document.map(|(name, d)| document_body(name, d)),
             controller: ControllerBody {
                 name: r.operator.name,
                 address: r.operator.address,
@@ -225,6 +267,31 @@ pub(crate) async fn consent_receipt(
         return Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page(&body)).into_response());
     }
     Ok(Json(body).into_response())
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct DocumentPath {
+    id: String,
+    document: String,
+}
+
+/// The consent record of one consent document for the subject (one record per subject and
+/// document, after ISO/IEC TS 27560): the document and a receipt per purpose it covers.
+#[utoipa::path(
+    get,
+    path = "/v1/subjects/{id}/consent-documents/{document}",
+    tag = "consents",
+    params(("id" = uuid::Uuid, Path, description = "The subject's id"), ("document" = String, Path, description = "A consent document of the policy in force")),
+    responses((status = 200, description = "The record", body = DocumentRecordBody)),
+)]
+pub(crate) async fn consent_document_record(
+    AuthCaller(caller): AuthCaller,
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<DocumentPath>,
+) -> Result<Json<DocumentRecordBody>, ApiError> {
+    let id = subject_id(&path.id)?;
+    let record = state.vault.consent_document_record(&caller, id, &path.document).await?;
+    Ok(Json(record.into()))
 }
 
 /// A written consent for the purpose (152-FZ Art. 9 p. 4), pre-filled, as Markdown to print

@@ -73,3 +73,46 @@ async fn the_written_consent_is_prefilled_with_the_nine_items(s: Server) {
         "the document's withdrawal method: {doc}"
     );
 }
+
+both_backends!(a_consent_document_has_one_record_with_each_purpose);
+async fn a_consent_document_has_one_record_with_each_purpose(s: Server) {
+    let id = s.anna().await;
+    let path = format!("/v1/subjects/{id}/consent-documents/marketing_email");
+    let r = s.get(&path, &s.admin).await.json_with(200);
+    assert_eq!(r["subject"], id.to_string());
+    assert_eq!(r["document"]["name"], "marketing_email");
+    assert_eq!(r["document"]["channel"], "email");
+    assert_eq!(r["covers"], serde_json::json!(["marketing"]));
+    let purposes = r["purposes"].as_array().unwrap();
+    assert_eq!(purposes.len(), 1);
+    assert_eq!(purposes[0]["purpose"], "marketing");
+    assert_eq!(purposes[0]["state"], "given");
+    assert_eq!(purposes[0]["evidence"]["channel"], "web_form");
+
+    // Withdrawal is an event in the same record.
+    s.delete(&format!("/v1/subjects/{id}/consents/marketing"), &s.admin)
+        .await
+        .json_with(200);
+    let r = s.get(&path, &s.admin).await.json_with(200);
+    assert_eq!(r["purposes"][0]["state"], "withdrawn");
+    assert_eq!(r["purposes"][0]["events"].as_array().unwrap().len(), 2);
+
+    // Never consented; not a document of the policy; a key without the document's purpose.
+    let r = s
+        .get(
+            &format!("/v1/subjects/{id}/consent-documents/analytics_cookies"),
+            &s.admin,
+        )
+        .await;
+    s.problem(&r, 404, "consent_not_found");
+    let r = s
+        .get(
+            &format!("/v1/subjects/{id}/consent-documents/no_such_document"),
+            &s.admin,
+        )
+        .await;
+    s.problem(&r, 404, "unknown_consent_document");
+    let analytics_only = s.service_key(&["analytics"]).await;
+    let r = s.get(&path, &analytics_only).await;
+    s.problem(&r, 403, "purpose_not_allowed_for_key");
+}

@@ -19,6 +19,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/subjects/{id}/consents/{purpose}/receipt"),
     ("GET", "/v1/subjects/{id}/contact"),
     ("GET", "/v1/subjects/{id}/consents/{purpose}/written-consent"),
+    ("GET", "/v1/subjects/{id}/consent-documents/{document}"),
     ("GET", "/v1/subjects/{id}/policy-notices"),
     ("POST", "/v1/subjects/{id}/policy-notices"),
     ("GET", "/v1/subjects/{id}/death"),
