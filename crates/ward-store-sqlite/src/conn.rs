@@ -29,7 +29,11 @@ use ward_store::StoreError;
 /// before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The writer's page cache, in KiB (a negative `cache_size` is KiB).
-const WRITER_CACHE_KIB: i64 = 65_536;
+const WRITER_CACHE_KIB: i64 = 32_768;
+/// Each reader's page cache, in KiB. Small on purpose: SQLite empties a reader's cache
+/// whenever another connection has committed since its last read, which under load is almost
+/// every read, so a large cache only holds memory.
+const READER_CACHE_KIB: i64 = 512;
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 256;
 /// Idle read-only connections kept open; more are opened when needed and closed after.
@@ -71,6 +75,8 @@ fn open_reader(path: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, flags).map_err(unavailable)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.execute_batch(&format!("PRAGMA cache_size = -{READER_CACHE_KIB}"))
+        .map_err(unavailable)?;
     Ok(conn)
 }
 
@@ -144,6 +150,10 @@ impl Readers {
     }
 
     fn put(&self, conn: Connection) {
+        if !conn.is_autocommit() {
+            // Left inside a transaction by a failed read: close it rather than reuse it.
+            return;
+        }
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < MAX_IDLE_READERS {
             idle.push(conn);
@@ -188,6 +198,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "0004_subject_events",
         include_str!("../migrations/0004_subject_events.sql"),
+    ),
+    (
+        5,
+        "0005_reads_in_one_descent",
+        include_str!("../migrations/0005_reads_in_one_descent.sql"),
     ),
 ];
 
@@ -242,6 +257,17 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
             Some(_) => {}
         }
     }
+    // Migrations may rebuild a table that others refer to: foreign keys are off while they
+    // run (the pragma cannot change inside a transaction) and checked before each commits.
+    conn.execute_batch("PRAGMA foreign_keys = OFF")
+        .map_err(migration_error)?;
+    let result = apply_pending(conn, &applied);
+    conn.execute_batch("PRAGMA foreign_keys = ON")
+        .map_err(migration_error)?;
+    result
+}
+
+fn apply_pending(conn: &mut Connection, applied: &[(i64, String, Vec<u8>)]) -> Result<()> {
     for (version, name, sql) in MIGRATIONS {
         if applied.iter().any(|(v, ..)| v == version) {
             continue;
@@ -249,6 +275,14 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
         let tx = conn.transaction().map_err(migration_error)?;
         tx.execute_batch(sql)
             .map_err(|e| StoreError::Migration(format!("{name}: {e}")))?;
+        let violations: i64 = tx
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| r.get(0))
+            .map_err(migration_error)?;
+        if violations > 0 {
+            return Err(StoreError::Migration(format!(
+                "{name}: {violations} rows would break a foreign key; nothing was changed"
+            )));
+        }
         tx.execute(
             "INSERT INTO _ward_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)",
             rusqlite::params![

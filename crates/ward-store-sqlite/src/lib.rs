@@ -247,27 +247,55 @@ pub(crate) fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) 
 // ---------------------------------------------------------------------------------------------
 // Reads
 
+fn find_subject(c: &Connection, id: SubjectId) -> Result<Option<SubjectRecord>> {
+    query_opt(
+        c,
+        &format!("SELECT {SUBJECT_COLUMNS} FROM subjects WHERE id = ?1"),
+        [&id.as_bytes()[..]],
+        subject_record,
+    )
+}
+
+fn find_consent_events(c: &Connection, id: SubjectId) -> Result<Vec<ConsentEventRecord>> {
+    query(
+        c,
+        "SELECT purpose, kind, at, policy_version, evidence FROM consent_events WHERE subject_id = ?1 ORDER BY id",
+        [&id.as_bytes()[..]],
+        consent_record,
+    )
+}
+
+fn subject_and_consents(c: &Connection, id: SubjectId) -> Result<(Option<SubjectRecord>, Vec<ConsentEventRecord>)> {
+    let record = find_subject(c, id)?;
+    let events = match record {
+        Some(_) => find_consent_events(c, id)?,
+        None => Vec::new(),
+    };
+    Ok((record, events))
+}
+
 #[async_trait]
 impl SubjectStore for SqliteStore {
     async fn find_subject(&self, id: SubjectId) -> StoreResult<Option<SubjectRecord>> {
-        self.readers().with(|c| {
-            query_opt(
-                c,
-                &format!("SELECT {SUBJECT_COLUMNS} FROM subjects WHERE id = ?1"),
-                [&id.as_bytes()[..]],
-                subject_record,
-            )
-        })
+        self.readers().with(|c| find_subject(c, id))
     }
 
     async fn find_consent_events(&self, id: SubjectId) -> StoreResult<Vec<ConsentEventRecord>> {
+        self.readers().with(|c| find_consent_events(c, id))
+    }
+
+    async fn find_subject_with_consents(
+        &self,
+        id: SubjectId,
+    ) -> StoreResult<(Option<SubjectRecord>, Vec<ConsentEventRecord>)> {
+        // One read transaction: one snapshot, and one page-cache check instead of two.
         self.readers().with(|c| {
-            query(
-                c,
-                "SELECT purpose, kind, at, policy_version, evidence FROM consent_events WHERE subject_id = ?1 ORDER BY id",
-                [&id.as_bytes()[..]],
-                consent_record,
-            )
+            exec(c, "BEGIN", [])?;
+            let both = subject_and_consents(c, id);
+            // Ends the read transaction whether or not the reads succeeded.
+            let end = exec(c, "COMMIT", []);
+            let both = both?;
+            end.map(|_| both)
         })
     }
 

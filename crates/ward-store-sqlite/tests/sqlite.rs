@@ -311,6 +311,17 @@ fn database_of_an_earlier_build(path: &std::path::Path, id: SubjectId) {
         [&id.as_bytes()[..]],
     )
     .unwrap();
+    c.execute(
+        "INSERT INTO subject_index (subject_id, field, hash) VALUES (?1, 'email', 7)",
+        [&id.as_bytes()[..]],
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO consent_events (subject_id, purpose, kind, at, policy_version, evidence) \
+         VALUES (?1, 'marketing', 'given', 0, 'v1', x'03')",
+        [&id.as_bytes()[..]],
+    )
+    .unwrap();
 }
 
 #[tokio::test]
@@ -322,7 +333,24 @@ async fn a_database_of_an_earlier_build_opens_with_its_data() {
     let store = SqliteStore::open(&path)
         .await
         .expect("an earlier build's database opens");
-    assert!(store.find_subject(id).await.unwrap().is_some());
+    let (record, events) = store.find_subject_with_consents(id).await.unwrap();
+    assert_eq!(record.map(|r| r.fields), Some(Some(vec![2])));
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].evidence.as_deref(), Some(&[3u8][..]));
+    assert_eq!(store.find_subjects_by_index("email", 7).await.unwrap(), [id]);
+    // The subjects table rebuilt by a later migration is still the one its children refer to.
+    let fk = rusqlite::Connection::open(&path).unwrap();
+    fk.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+    let orphan = fk.execute(
+        "INSERT INTO consent_events (subject_id, purpose, kind, at, policy_version) \
+         VALUES (zeroblob(16), 'p', 'given', 0, 'v1')",
+        [],
+    );
+    assert!(
+        orphan.is_err(),
+        "a consent event for no subject must break the foreign key"
+    );
+    drop(fk);
     store.write(vec![journal_only("after the upgrade")]).await.unwrap();
     drop(store);
     let c = rusqlite::Connection::open(&path).unwrap();

@@ -637,6 +637,17 @@ pub async fn consent_events_append_in_order(store: Arc<dyn Store>) {
         ok(store.find_consent_events(other).await, "find_consent_events").len(),
         1
     );
+    let (record, events) = ok(
+        store.find_subject_with_consents(sid).await,
+        "find_subject_with_consents",
+    );
+    assert_eq!(record.map(|r| r.id), Some(sid));
+    assert_eq!(events, want);
+    let (none, no_events) = ok(
+        store.find_subject_with_consents(SubjectId::random()).await,
+        "find_subject_with_consents",
+    );
+    assert!(none.is_none() && no_events.is_empty());
     // Consent events do not change the subject's revision.
     assert_eq!(subject(&store, sid).await.revision, 1);
     assert_eq!(journal_len(&store).await, 2 + 4);

@@ -37,6 +37,16 @@ pub trait SubjectStore: Send + Sync {
     /// The subject's consent events, oldest first.
     async fn find_consent_events(&self, id: SubjectId) -> StoreResult<Vec<ConsentEventRecord>>;
 
+    /// The subject's record and its consent events together, as one read where the backend
+    /// can make it one (SQLite: one read transaction on one connection). The default asks
+    /// for both at once.
+    async fn find_subject_with_consents(
+        &self,
+        id: SubjectId,
+    ) -> StoreResult<(Option<SubjectRecord>, Vec<ConsentEventRecord>)> {
+        futures::try_join!(self.find_subject(id), self.find_consent_events(id))
+    }
+
     /// Subjects whose blind index for `field` equals `hash` (candidates: the index is lossy).
     async fn find_subjects_by_index(&self, field: &str, hash: i64) -> StoreResult<Vec<SubjectId>>;
 

@@ -347,7 +347,7 @@ impl Vault {
     /// Loads a subject and its current consents; `SubjectNotFound` if there is none.
     pub(crate) async fn load(&self, id: SubjectId) -> VaultResult<Loaded> {
         let store = self.store();
-        let (record, events) = tokio::try_join!(store.find_subject(id), store.find_consent_events(id))?;
+        let (record, events) = store.find_subject_with_consents(id).await?;
         let record = record.ok_or(VaultError::SubjectNotFound)?;
         let mut consents = self
             .consent_standing(&events)

@@ -47,6 +47,12 @@ impl SubjectStore for TempStore {
     async fn find_consent_events(&self, id: SubjectId) -> StoreResult<Vec<ConsentEventRecord>> {
         self.store.find_consent_events(id).await
     }
+    async fn find_subject_with_consents(
+        &self,
+        id: SubjectId,
+    ) -> StoreResult<(Option<SubjectRecord>, Vec<ConsentEventRecord>)> {
+        self.store.find_subject_with_consents(id).await
+    }
     async fn find_subjects_by_index(&self, field: &str, hash: i64) -> StoreResult<Vec<SubjectId>> {
         self.store.find_subjects_by_index(field, hash).await
     }
