@@ -14,19 +14,21 @@
 
 use crate::data::mix;
 use crate::load::Outcome;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use hdrhistogram::Histogram;
 use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection as _, Row};
 use std::collections::BTreeMap;
-use std::panic::AssertUnwindSafe;
+// The baseline's SQLite connection runs on the same job thread as Ward's writer: one job per
+// transaction.
 use std::path::Path;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
+use ward_store_sqlite::Writer as SqliteWriter;
 
 /// Ward's default group-commit batch (`max_batch`).
 pub const MAX_BATCH: usize = 512;
@@ -607,49 +609,6 @@ impl RawWriter {
             }
         }
         Ok(())
-    }
-}
-
-type SqliteJob = Box<dyn FnOnce(&mut Connection) + Send>;
-
-/// The baseline's SQLite connection on a thread of its own, as Ward's writer is: jobs (one
-/// per transaction) arrive over a channel and run one at a time, in the order sent. Dropping
-/// it ends the thread after the jobs already sent, and closes the connection.
-struct SqliteWriter {
-    jobs: std::sync::mpsc::Sender<SqliteJob>,
-}
-
-impl SqliteWriter {
-    fn spawn(mut conn: Connection) -> Result<Self> {
-        let (jobs, queue) = std::sync::mpsc::channel::<SqliteJob>();
-        std::thread::Builder::new()
-            .name("raw-sqlite-writer".into())
-            .spawn(move || {
-                while let Ok(job) = queue.recv() {
-                    // A job that panics has dropped its reply (its caller sees an error) and
-                    // its transaction (rolled back); the thread goes on with the next job.
-                    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut conn)));
-                }
-            })
-            .context("starting the baseline's SQLite writer thread")?;
-        Ok(Self { jobs })
-    }
-
-    /// Runs `f` on the writer connection and returns its result.
-    async fn run<T, F>(&self, f: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
-    {
-        let (reply, answer) = oneshot::channel();
-        self.jobs
-            .send(Box::new(move |conn| {
-                let _ = reply.send(f(conn));
-            }))
-            .map_err(|_| anyhow!("the baseline's SQLite writer thread has stopped"))?;
-        answer
-            .await
-            .map_err(|_| anyhow!("a baseline SQLite write failed unexpectedly and was rolled back"))?
     }
 }
 

@@ -82,15 +82,16 @@ fn open_reader(path: &Path) -> Result<Connection> {
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
-/// The writer connection on its own thread. Dropping the last handle ends the thread after
-/// the jobs already sent, and closes the connection.
-pub(crate) struct Writer {
+/// A connection on its own thread: Ward's writer (and the benchmark's raw baseline, so that
+/// both write the same way). Jobs run one at a time, in the order sent. Dropping the last
+/// handle ends the thread after the jobs already sent, and closes the connection.
+pub struct Writer {
     jobs: mpsc::Sender<Job>,
 }
 
 impl Writer {
     /// Moves `conn` to a new thread that runs jobs one at a time, in the order they are sent.
-    pub(crate) fn spawn(mut conn: Connection) -> Result<Self> {
+    pub fn spawn(mut conn: Connection) -> Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("ward-sqlite-writer".into())
@@ -105,11 +106,13 @@ impl Writer {
         Ok(Self { jobs })
     }
 
-    /// Runs `f` on the writer connection and returns its result.
-    pub(crate) async fn run<T, F>(&self, f: F) -> Result<T>
+    /// Runs `f` on the thread's connection and returns its result. `f` runs to its end even if
+    /// the caller stops waiting.
+    pub async fn run<T, E, F>(&self, f: F) -> std::result::Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut Connection) -> std::result::Result<T, E> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
         self.jobs

@@ -17,9 +17,10 @@ mod subject_events;
 mod visitors;
 
 pub use backup::KeyImport;
+pub use conn::Writer;
 
 use async_trait::async_trait;
-use conn::{Readers, Writer};
+use conn::Readers;
 use rows::{col, collect, corrupt, hash32, opt_subject_id, parse, subject_id, unavailable, Result};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use std::path::{Path, PathBuf};
