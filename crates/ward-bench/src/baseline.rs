@@ -16,7 +16,7 @@ use crate::data::mix;
 use crate::load::Outcome;
 use anyhow::{bail, Context, Result};
 use hdrhistogram::Histogram;
-use rusqlite::{params, Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{params, Connection, TransactionBehavior};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{Connection as _, Row};
 use std::collections::BTreeMap;
@@ -26,7 +26,7 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 use ward_store_sqlite::Writer as SqliteWriter;
 
@@ -34,12 +34,6 @@ use ward_store_sqlite::Writer as SqliteWriter;
 pub const MAX_BATCH: usize = 512;
 /// Ward's journal verification page.
 pub const VERIFY_PAGE: i64 = 20_000;
-/// How long a SQLite connection waits for another's write transaction, as Ward's do.
-const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-/// Prepared statements kept per SQLite connection, as Ward keeps.
-const SQLITE_STATEMENT_CACHE: usize = 256;
-/// The SQLite writer's page cache in KiB, as Ward's writer has.
-const SQLITE_WRITER_CACHE_KIB: i64 = 65_536;
 
 /// One journal row as Ward wrote it, but for its position and hashes.
 #[derive(Debug, Clone)]
@@ -102,39 +96,15 @@ pub enum Db {
     Pg(PgConnection),
 }
 
-/// Opens a SQLite file for writing with Ward's writer settings: WAL, durable commits, foreign
-/// keys, erased data overwritten, temporary data in memory, a 64 MiB page cache.
+/// Opens a SQLite file for writing exactly as Ward's writer is opened (its settings and page
+/// cache).
 fn open_sqlite_writer(path: &Path) -> Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).with_context(|| format!("opening {}", path.display()))?;
-    conn.busy_timeout(SQLITE_BUSY_TIMEOUT)
-        .context("setting the busy timeout")?;
-    conn.set_prepared_statement_cache_capacity(SQLITE_STATEMENT_CACHE);
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .context("setting journal_mode = WAL")?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        bail!("{} cannot be put in WAL mode (journal_mode is {mode})", path.display());
-    }
-    conn.execute_batch(&format!(
-        "PRAGMA synchronous = FULL;
-         PRAGMA foreign_keys = ON;
-         PRAGMA secure_delete = ON;
-         PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -{SQLITE_WRITER_CACHE_KIB};"
-    ))
-    .context("setting the writer's pragmas")?;
-    Ok(conn)
+    ward_store_sqlite::open_writer(path).with_context(|| format!("opening {}", path.display()))
 }
 
-/// Opens a SQLite file read-only, as Ward's readers do.
+/// Opens a SQLite file read-only, as Ward's readers are opened.
 fn open_sqlite_reader(path: &Path) -> Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).with_context(|| format!("opening {}", path.display()))?;
-    conn.busy_timeout(SQLITE_BUSY_TIMEOUT)
-        .context("setting the busy timeout")?;
-    conn.set_prepared_statement_cache_capacity(SQLITE_STATEMENT_CACHE);
-    Ok(conn)
+    ward_store_sqlite::open_reader(path).with_context(|| format!("opening {}", path.display()))
 }
 
 /// Runs `f` on the SQLite connection on tokio's blocking pool: the connection is moved there

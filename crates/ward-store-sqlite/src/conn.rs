@@ -41,7 +41,7 @@ const MAX_IDLE_READERS: usize = 8;
 
 /// Opens the database file for writing, creating it if missing, and sets it up: WAL, durable
 /// commits, foreign keys, erased data overwritten on disk.
-pub(crate) fn open_writer(path: &Path) -> Result<Connection> {
+pub fn open_writer(path: &Path) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
@@ -69,8 +69,8 @@ pub(crate) fn open_writer(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Opens a read-only connection to the database file.
-fn open_reader(path: &Path) -> Result<Connection> {
+/// Opens a read-only connection to the database file, as Ward's readers are opened.
+pub fn open_reader(path: &Path) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(path, flags).map_err(unavailable)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;

@@ -17,7 +17,7 @@ mod subject_events;
 mod visitors;
 
 pub use backup::KeyImport;
-pub use conn::Writer;
+pub use conn::{open_reader, open_writer, Writer};
 
 use async_trait::async_trait;
 use conn::Readers;
