@@ -21,7 +21,7 @@ pub use conn::{open_reader, open_writer, Writer};
 
 use async_trait::async_trait;
 use conn::Readers;
-use rows::{col, collect, corrupt, hash32, opt_subject_id, parse, subject_id, unavailable, Result};
+use rows::{at, col, collect, corrupt, hash32, parse, subject_id, unavailable, Result};
 use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -103,12 +103,13 @@ impl SqliteStore {
 const SUBJECT_COLUMNS: &str = "id, state, revision, created_at, updated_at, erased_at, kek_id, wrapped_key, fields";
 
 fn subject_record(row: &Row<'_>) -> Result<SubjectRecord> {
+    // Columns by position, in the order of SUBJECT_COLUMNS.
     const T: &str = "subjects";
-    let id = subject_id(&col::<Vec<u8>>(row, T, "id")?, T, "id")?;
-    let state: SubjectState = parse(&col::<String>(row, T, "state")?, T, "state")?;
-    let kek_id: Option<String> = col(row, T, "kek_id")?;
-    let wrapped: Option<Vec<u8>> = col(row, T, "wrapped_key")?;
-    let fields: Option<Vec<u8>> = col(row, T, "fields")?;
+    let id = subject_id(&at::<Vec<u8>>(row, 0, T, "id")?, T, "id")?;
+    let state: SubjectState = parse(&at::<String>(row, 1, T, "state")?, T, "state")?;
+    let kek_id: Option<String> = at(row, 6, T, "kek_id")?;
+    let wrapped: Option<Vec<u8>> = at(row, 7, T, "wrapped_key")?;
+    let fields: Option<Vec<u8>> = at(row, 8, T, "fields")?;
     let (key, fields) = match state {
         SubjectState::Active => {
             let kek_id = kek_id.ok_or_else(|| corrupt(T, "kek_id", "missing for an active subject"))?;
@@ -121,39 +122,43 @@ fn subject_record(row: &Row<'_>) -> Result<SubjectRecord> {
     Ok(SubjectRecord {
         id,
         state,
-        revision: col(row, T, "revision")?,
-        created_at: from_micros(col(row, T, "created_at")?),
-        updated_at: from_micros(col(row, T, "updated_at")?),
-        erased_at: col::<Option<i64>>(row, T, "erased_at")?.map(from_micros),
+        revision: at(row, 2, T, "revision")?,
+        created_at: from_micros(at(row, 3, T, "created_at")?),
+        updated_at: from_micros(at(row, 4, T, "updated_at")?),
+        erased_at: at::<Option<i64>>(row, 5, T, "erased_at")?.map(from_micros),
         key,
         fields,
     })
 }
 
+/// Columns by position: purpose, kind, at, policy_version, evidence.
 fn consent_record(row: &Row<'_>) -> Result<ConsentEventRecord> {
     const T: &str = "consent_events";
     Ok(ConsentEventRecord {
-        purpose: col(row, T, "purpose")?,
-        kind: parse(&col::<String>(row, T, "kind")?, T, "kind")?,
-        at: from_micros(col(row, T, "at")?),
-        policy_version: col(row, T, "policy_version")?,
-        evidence: col(row, T, "evidence")?,
+        purpose: at(row, 0, T, "purpose")?,
+        kind: parse(&at::<String>(row, 1, T, "kind")?, T, "kind")?,
+        at: from_micros(at(row, 2, T, "at")?),
+        policy_version: at(row, 3, T, "policy_version")?,
+        evidence: at(row, 4, T, "evidence")?,
     })
 }
 
+/// Columns by position: seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash.
 fn journal_entry(row: &Row<'_>) -> Result<JournalEntry> {
     const T: &str = "journal";
     Ok(JournalEntry {
-        seq: col(row, T, "seq")?,
-        at: from_micros(col(row, T, "at")?),
-        actor: col(row, T, "actor")?,
-        action: col(row, T, "action")?,
-        subject: opt_subject_id(row, T, "subject")?,
-        purpose: col(row, T, "purpose")?,
-        fields: split_names(&col::<String>(row, T, "fields")?),
-        detail: col(row, T, "detail")?,
-        prev_hash: hash32(&col::<Vec<u8>>(row, T, "prev_hash")?, T, "prev_hash")?,
-        hash: hash32(&col::<Vec<u8>>(row, T, "hash")?, T, "hash")?,
+        seq: at(row, 0, T, "seq")?,
+        at: from_micros(at(row, 1, T, "at")?),
+        actor: at(row, 2, T, "actor")?,
+        action: at(row, 3, T, "action")?,
+        subject: at::<Option<Vec<u8>>>(row, 4, T, "subject")?
+            .map(|b| subject_id(&b, T, "subject"))
+            .transpose()?,
+        purpose: at(row, 5, T, "purpose")?,
+        fields: split_names(&at::<String>(row, 6, T, "fields")?),
+        detail: at(row, 7, T, "detail")?,
+        prev_hash: hash32(&at::<Vec<u8>>(row, 8, T, "prev_hash")?, T, "prev_hash")?,
+        hash: hash32(&at::<Vec<u8>>(row, 9, T, "hash")?, T, "hash")?,
     })
 }
 

@@ -20,6 +20,12 @@ pub(crate) fn col<T: FromSql>(row: &Row<'_>, table: &str, column: &str) -> Resul
     row.get(column).map_err(|e| corrupt(table, column, e))
 }
 
+/// Reads column `index` (named `column` in errors), for hot paths where looking a column up by
+/// name costs more than decoding it.
+pub(crate) fn at<T: FromSql>(row: &Row<'_>, index: usize, table: &str, column: &str) -> Result<T> {
+    row.get(index).map_err(|e| corrupt(table, column, e))
+}
+
 /// Reads an optional subject id column.
 pub(crate) fn opt_subject_id(row: &Row<'_>, table: &str, column: &str) -> Result<Option<ward_core::SubjectId>> {
     col::<Option<Vec<u8>>>(row, table, column)?
