@@ -32,8 +32,10 @@ use ward_store_sqlite::Writer as SqliteWriter;
 
 /// Ward's default group-commit batch (`max_batch`).
 pub const MAX_BATCH: usize = 512;
-/// Ward's journal verification page.
-pub const VERIFY_PAGE: i64 = 20_000;
+/// The page of Ward's PostgreSQL journal range checks (the store's default implementation).
+pub const VERIFY_PAGE: i64 = 10_000;
+/// Ward's journal verification range.
+pub const VERIFY_RANGE: i64 = ward_store::chain::VERIFY_RANGE;
 
 /// One journal row as Ward wrote it, but for its position and hashes.
 #[derive(Debug, Clone)]
@@ -107,6 +109,13 @@ fn open_sqlite_reader(path: &Path) -> Result<Connection> {
     ward_store_sqlite::open_reader(path).with_context(|| format!("opening {}", path.display()))
 }
 
+async fn pg_connection(url: &str) -> Result<PgConnection> {
+    let opts = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
+    PgConnection::connect_with(&opts)
+        .await
+        .context("connecting to PostgreSQL")
+}
+
 /// Runs `f` on the SQLite connection on tokio's blocking pool: the connection is moved there
 /// and back, one hand-off per call.
 async fn blocking<T, F>(slot: &mut Option<Connection>, f: F) -> Result<T>
@@ -134,12 +143,7 @@ impl Db {
     }
 
     pub async fn pg(url: &str) -> Result<Db> {
-        let opts = PgConnectOptions::from_str(url).context("parsing the PostgreSQL URL")?;
-        Ok(Db::Pg(
-            PgConnection::connect_with(&opts)
-                .await
-                .context("connecting to PostgreSQL")?,
-        ))
+        Ok(Db::Pg(pg_connection(url).await?))
     }
 
     /// A fresh baseline database: Ward's schema (its own migrations, applied by opening its
@@ -318,49 +322,130 @@ impl Db {
         }
         Ok(shapes)
     }
+}
 
-    /// Reads every journal entry in pages of Ward's size, decoding each column to an owned
-    /// value, and nothing else. Returns the number of entries.
-    pub async fn scan_journal(&mut self) -> Result<u64> {
-        let mut after = 0i64;
-        let mut n = 0u64;
-        let mut bytes = 0usize;
-        loop {
-            let rows = match self {
-                // Each page on the blocking pool, as Ward's backend reads it.
-                Db::Sqlite(c) => blocking(c, move |c| {
-                    let mut stmt = c.prepare_cached(
-                        "SELECT seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash \
-                         FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                    )?;
-                    let rows = stmt.query_map(params![after, VERIFY_PAGE], JournalRow::read)?;
-                    rows.collect::<rusqlite::Result<Vec<_>>>()
-                        .context("reading the journal")
-                })
-                .await?
-                .iter()
-                .map(JournalRow::decoded)
-                .collect::<Vec<_>>(),
-                Db::Pg(c) => sqlx::query(
-                    "SELECT seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash \
-                     FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2",
-                )
-                .bind(after)
-                .bind(VERIFY_PAGE)
-                .fetch_all(&mut *c)
-                .await?
-                .iter()
-                .map(decode_journal_pg)
-                .collect::<Result<Vec<_>, sqlx::Error>>()?,
-            };
-            let Some(last) = rows.last() else { break };
-            after = last.0;
-            n += rows.len() as u64;
-            bytes += rows.iter().map(|r| r.1).sum::<usize>();
+/// Where the journal scan baseline reads.
+pub enum JournalSource {
+    Sqlite(std::path::PathBuf),
+    Pg(String),
+}
+
+/// Reads every journal entry as `ward journal verify` does, but for the checks: in ranges of
+/// Ward's size ([`VERIFY_RANGE`]), as many ranges at a time as there are cores, each range on
+/// a connection of its own (SQLite: one statement per range, each column read in place, on the
+/// blocking pool; PostgreSQL: pages of [`VERIFY_PAGE`] decoded to owned values, as Ward's
+/// PostgreSQL backend reads them). No hashing, no checks. Returns the number of entries.
+pub async fn scan_journal(source: &JournalSource) -> Result<u64> {
+    let parallel = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8) as i64;
+    let head = match source {
+        JournalSource::Sqlite(path) => {
+            let c = open_sqlite_reader(path)?;
+            c.query_row("SELECT seq FROM journal_head WHERE id = 1", [], |r| r.get::<_, i64>(0))?
         }
-        std::hint::black_box(bytes);
-        Ok(n)
+        JournalSource::Pg(url) => {
+            let mut c = pg_connection(url).await?;
+            sqlx::query_scalar::<_, i64>("SELECT seq FROM journal_head WHERE id = 1")
+                .fetch_one(&mut c)
+                .await?
+        }
+    };
+    let ranges = (head + VERIFY_RANGE - 1) / VERIFY_RANGE;
+    let mut lanes: tokio::task::JoinSet<Result<(u64, usize)>> = tokio::task::JoinSet::new();
+    for lane in 0..parallel {
+        let mine: Vec<(i64, i64)> = (0..ranges.max(1))
+            .filter(|r| r % parallel == lane)
+            .map(|r| {
+                let upto = if r + 1 >= ranges {
+                    i64::MAX
+                } else {
+                    (r + 1) * VERIFY_RANGE
+                };
+                (r * VERIFY_RANGE, upto)
+            })
+            .collect();
+        match source {
+            JournalSource::Sqlite(path) => {
+                let c = open_sqlite_reader(path)?;
+                lanes.spawn_blocking(move || {
+                    mine.into_iter().try_fold((0u64, 0usize), |(n, b), (after, upto)| {
+                        let (rn, rb) = scan_sqlite_range(&c, after, upto)?;
+                        Ok((n + rn, b + rb))
+                    })
+                });
+            }
+            JournalSource::Pg(url) => {
+                let url = url.clone();
+                lanes.spawn(async move {
+                    let mut c = pg_connection(&url).await?;
+                    let mut total = (0u64, 0usize);
+                    for (after, upto) in mine {
+                        let (n, b) = scan_pg_range(&mut c, after, upto).await?;
+                        total = (total.0 + n, total.1 + b);
+                    }
+                    Ok(total)
+                });
+            }
+        }
     }
+    let (mut n, mut bytes) = (0u64, 0usize);
+    while let Some(lane) = lanes.join_next().await {
+        let (ln, lb) = lane.context("a journal scan lane failed")??;
+        (n, bytes) = (n + ln, bytes + lb);
+    }
+    std::hint::black_box(bytes);
+    Ok(n)
+}
+
+/// One range of the SQLite journal, each column read in place (the sum of their sizes keeps
+/// the reads from being optimised away).
+fn scan_sqlite_range(c: &Connection, after: i64, upto: i64) -> Result<(u64, usize)> {
+    let mut stmt = c.prepare_cached(
+        "SELECT seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash \
+         FROM journal WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+    )?;
+    let mut rows = stmt.query(params![after, upto])?;
+    let (mut n, mut bytes) = (0u64, 0usize);
+    while let Some(r) = rows.next()? {
+        let seq: i64 = r.get(0)?;
+        let at: i64 = r.get(1)?;
+        let mut len = usize::from(seq & 1 == 1) + usize::from(at & 1 == 1);
+        for i in [2, 3, 6] {
+            len += r.get_ref(i)?.as_str()?.len();
+        }
+        for i in [5, 7] {
+            len += r.get_ref(i)?.as_str_or_null()?.map_or(0, str::len);
+        }
+        for i in [4, 8, 9] {
+            len += r.get_ref(i)?.as_blob_or_null()?.map_or(0, <[u8]>::len);
+        }
+        n += 1;
+        bytes += len;
+    }
+    Ok((n, bytes))
+}
+
+/// One range of the PostgreSQL journal, in pages, every column decoded to an owned value.
+async fn scan_pg_range(c: &mut PgConnection, mut after: i64, upto: i64) -> Result<(u64, usize)> {
+    let (mut n, mut bytes) = (0u64, 0usize);
+    loop {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash \
+             FROM journal WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(after)
+        .bind(upto)
+        .bind(VERIFY_PAGE)
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(decode_journal_pg)
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        n += rows.len() as u64;
+        bytes += rows.iter().map(|r| r.1).sum::<usize>();
+    }
+    Ok((n, bytes))
 }
 
 /// A journal entry's position and a sum of its decoded sizes (so that decoding is not
@@ -382,21 +467,6 @@ struct JournalRow {
 }
 
 impl JournalRow {
-    fn read(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
-        Ok(Self {
-            seq: r.get(0)?,
-            at: r.get(1)?,
-            actor: r.get(2)?,
-            action: r.get(3)?,
-            subject: r.get(4)?,
-            purpose: r.get(5)?,
-            fields: r.get(6)?,
-            detail: r.get(7)?,
-            prev: r.get(8)?,
-            hash: r.get(9)?,
-        })
-    }
-
     fn decoded(&self) -> Decoded {
         let len = usize::try_from(self.at & 1).unwrap_or(0)
             + self.actor.len()

@@ -79,6 +79,7 @@ macro_rules! conformance_suite {
             failed_ops_write_no_entries_but_others_apply,
             journal_entries_page,
             journal_entry_fields_round_trip,
+            journal_ranges_check_like_one_pass,
             checkpoints_in_seq_order,
             large_batch_of_journal_only_ops,
             large_batch_of_subjects,
@@ -1215,6 +1216,71 @@ pub async fn journal_entries_page(store: Arc<dyn Store>) {
     let entries = all_entries(&store).await;
     assert_eq!(entries[7].detail.as_deref(), Some("1.2"));
     assert_valid_chain(&store, &entries).await;
+}
+
+/// A range check sees each entry of its range once, in order, and judges it as one pass
+/// over the journal would; the backend's check agrees with checking decoded entries.
+pub async fn journal_ranges_check_like_one_pass(store: Arc<dyn Store>) {
+    let sid = SubjectId::random();
+    for i in 0..4 {
+        let drafts = (0..5)
+            .map(|j| JournalDraft {
+                subject: (j % 2 == 0).then_some(sid),
+                purpose: (j % 3 == 0).then(|| "marketing".to_owned()),
+                fields: (0..j).map(|k| format!("f{k}")).collect(),
+                ..admin_draft(AdminEvent::KeyRotation).detail(format!("{i}.{j}"))
+            })
+            .collect();
+        assert_eq!(
+            write_one(&store, op(Change::JournalOnly, drafts)).await,
+            OpOutcome::Done
+        );
+    }
+    let entries = all_entries(&store).await;
+    assert_eq!(entries.len(), 20);
+    let hash_of = |seq: i64| entries[usize::try_from(seq - 1).unwrap()].hash;
+    let none = chain::Checkpoints::new();
+    let check = |after, upto, cps: chain::Checkpoints| {
+        let store = store.clone();
+        async move {
+            ok(
+                store.check_journal_range(after, upto, &cps).await,
+                "check_journal_range",
+            )
+        }
+    };
+    let whole = check(0, i64::MAX, none.clone()).await;
+    let first = whole.first.expect("a first entry");
+    assert_eq!((first.seq, first.prev_hash, first.hash), (1, GENESIS, hash_of(1)));
+    assert!(first.content_ok && first.checkpoint_ok);
+    assert_eq!((whole.last, whole.problem), (Some((20, hash_of(20))), None));
+
+    let middle = check(6, 13, none.clone()).await;
+    let first = middle.first.expect("a first entry");
+    assert_eq!((first.seq, first.prev_hash), (7, hash_of(6)));
+    assert_eq!((middle.last, middle.problem), (Some((13, hash_of(13))), None));
+
+    assert_eq!(check(20, 30, none.clone()).await, chain::RangeCheck::default());
+    assert_eq!(check(5, 5, none.clone()).await, chain::RangeCheck::default());
+
+    // A checkpoint that names another hash is a problem at its position, and checking stops.
+    let wrong = chain::Checkpoints::from([(9, [7; 32]), (15, [7; 32])]);
+    let r = check(0, 20, wrong.clone()).await;
+    assert_eq!(r.problem, Some(chain::RangeProblem::CheckpointMismatch { seq: 9 }));
+    assert_eq!(r.last, Some((8, hash_of(8))));
+    // At the range's first entry it is left to the caller, with the link.
+    let r = check(8, 20, wrong).await;
+    assert!(!r.first.expect("a first entry").checkpoint_ok);
+    assert_eq!((r.last, r.problem), (None, None));
+    let right = chain::Checkpoints::from([(9, hash_of(9))]);
+    assert_eq!(check(0, 20, right).await.problem, None);
+
+    // The backend's check is the check of the decoded entries.
+    let mut decoded = chain::RangeCheck::default();
+    for e in &entries[3..17] {
+        assert!(decoded.push_entry(e, &none));
+    }
+    assert_eq!(check(3, 17, none).await, decoded);
 }
 
 /// Every part of an entry survives storage.

@@ -67,6 +67,42 @@ pub trait JournalStore: Send + Sync {
     /// Entries with `seq > after_seq`, in `seq` order, at most `limit`.
     async fn find_journal_entries(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<JournalEntry>>;
 
+    /// Checks the entries with `after_seq < seq <= upto_seq` (see [`chain::RangeCheck`]).
+    /// Backends override it to check rows as they are read, without decoding them into entries.
+    async fn check_journal_range(
+        &self,
+        after_seq: i64,
+        upto_seq: i64,
+        checkpoints: &chain::Checkpoints,
+    ) -> StoreResult<chain::RangeCheck> {
+        const PAGE: u32 = 10_000;
+        let mut check = chain::RangeCheck::default();
+        let mut page = self.find_journal_entries(after_seq, PAGE).await?;
+        while let Some(last) = page.last() {
+            let more = last.seq < upto_seq;
+            // The next page is read while this one is checked.
+            let (next, going) = futures::join!(
+                async {
+                    if more {
+                        self.find_journal_entries(last.seq, PAGE).await
+                    } else {
+                        Ok(Vec::new())
+                    }
+                },
+                async {
+                    page.iter()
+                        .take_while(|e| e.seq <= upto_seq)
+                        .all(|e| check.push_entry(e, checkpoints))
+                }
+            );
+            if !going || !more {
+                break;
+            }
+            page = next?;
+        }
+        Ok(check)
+    }
+
     async fn create_checkpoint(&self, cp: &ward_crypto::Checkpoint) -> StoreResult<()>;
 
     /// All checkpoints, in `seq` order.

@@ -2,13 +2,16 @@
 
 use crate::error::{VaultError, VaultResult};
 use crate::Vault;
+use futures::StreamExt;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use ward_core::clock::to_micros;
 use ward_core::Caller;
 use ward_crypto::journal::GENESIS;
 use ward_crypto::{Checkpoint, Hash32};
-use ward_store::{chain, JournalEntry};
+use ward_store::chain::{self, RangeProblem};
+use ward_store::{JournalEntry, Store};
 
 const PAGE: u32 = 20_000;
 
@@ -111,7 +114,7 @@ impl Vault {
         if !caller.is_admin() {
             return Err(VaultError::admin_only());
         }
-        verify(self.store().as_ref(), &self.keys().signer).await
+        verify(self.store(), &self.keys().signer).await
     }
 
     /// Signs a checkpoint of the current head if it moved since the last one.
@@ -136,10 +139,20 @@ impl Vault {
     }
 }
 
+pub use chain::VERIFY_RANGE;
+
 /// Verifies a journal with the trusted checkpoint key.
-pub async fn verify(
-    store: &dyn ward_store::Store,
+pub async fn verify(store: &Arc<dyn Store>, signer: &ward_crypto::CheckpointSigner) -> VaultResult<VerifyReport> {
+    verify_in_ranges(store, signer, VERIFY_RANGE).await
+}
+
+/// [`verify`], checking ranges of `range_len` entries, as many at a time as there are cores.
+/// The verdict does not depend on `range_len`: a range leaves its first entry's position and
+/// link to the combination here, which is the one pass over the journal, range by range.
+pub async fn verify_in_ranges(
+    store: &Arc<dyn Store>,
     signer: &ward_crypto::CheckpointSigner,
+    range_len: i64,
 ) -> VaultResult<VerifyReport> {
     let checkpoints = store.find_checkpoints().await?;
     let mut report = VerifyReport {
@@ -154,43 +167,59 @@ pub async fn verify(
             return Ok(report);
         }
     }
-    let by_seq: HashMap<i64, Hash32> = checkpoints.iter().map(|c| (c.seq, c.head)).collect();
+    let by_seq: Arc<chain::Checkpoints> = Arc::new(checkpoints.iter().map(|c| (c.seq, c.head)).collect());
 
-    let mut prev = GENESIS;
+    // The head only decides where ranges end; the last range has no end, so entries past a
+    // (tampered) head are checked too.
+    let head = store.find_journal_head().await?.map_or(0, |h| h.seq);
+    let range_len = range_len.max(1);
+    let mut ranges = Vec::new();
+    let mut after = 0i64;
+    while after.saturating_add(range_len) < head {
+        ranges.push((after, after + range_len));
+        after += range_len;
+    }
+    ranges.push((after, i64::MAX));
+    let parallel = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let mut checks = futures::stream::iter(ranges)
+        .map(|(after, upto)| {
+            let (store, by_seq) = (store.clone(), by_seq.clone());
+            tokio::spawn(async move { store.check_journal_range(after, upto, &by_seq).await })
+        })
+        .buffered(parallel);
+
     let mut expected = 1i64;
-    let mut page = store.find_journal_entries(0, PAGE).await?;
-    while let Some(last) = page.last() {
-        // The next page is read while this one is hashed: reading it is the store's work
-        // (another thread, or the database server), hashing is ours.
-        let (next, first_modified) = tokio::join!(store.find_journal_entries(last.seq, PAGE), async {
-            page.iter()
-                .position(|e| chain::content(e).hash_after(&e.prev_hash) != e.hash)
-        });
-        for (i, e) in page.iter().enumerate() {
-            let problem = if first_modified == Some(i) {
-                Some(Tamper::Modified { seq: e.seq })
-            } else if e.seq != expected {
-                Some(if e.seq > expected {
-                    Tamper::Removed { seq: expected }
-                } else {
-                    Tamper::Inserted { seq: e.seq }
-                })
-            } else if e.prev_hash != prev {
-                Some(classify_broken_link(store, e, prev).await?)
-            } else if by_seq.get(&e.seq).is_some_and(|h| *h != e.hash) {
-                Some(Tamper::CheckpointMismatch { seq: e.seq })
-            } else {
-                None
-            };
-            if let Some(p) = problem {
-                report.problem = Some(p);
-                return Ok(report);
-            }
-            prev = e.hash;
-            expected += 1;
-            report.entries = e.seq;
+    let mut prev = GENESIS;
+    while let Some(done) = checks.next().await {
+        let check = done.map_err(|e| VaultError::Unavailable(format!("journal verification stopped: {e}")))??;
+        let Some(first) = check.first else { continue };
+        let problem = if !first.content_ok {
+            Some(Tamper::Modified { seq: first.seq })
+        } else if first.seq != expected {
+            Some(gap(first.seq, expected))
+        } else if first.prev_hash != prev {
+            Some(classify_at(store.as_ref(), first.seq, prev).await?)
+        } else if !first.checkpoint_ok {
+            Some(Tamper::CheckpointMismatch { seq: first.seq })
+        } else {
+            None
+        };
+        if problem.is_some() {
+            report.problem = problem;
+            return Ok(report);
         }
-        page = next?;
+        let (last_seq, last_hash) = check.last.unwrap_or((first.seq, first.hash));
+        report.entries = last_seq;
+        if let Some(p) = check.problem {
+            report.problem = Some(match p {
+                RangeProblem::Modified { seq } => Tamper::Modified { seq },
+                RangeProblem::Gap { seq, expected } => gap(seq, expected),
+                RangeProblem::BrokenLink { seq, prev } => classify_at(store.as_ref(), seq, prev).await?,
+                RangeProblem::CheckpointMismatch { seq } => Tamper::CheckpointMismatch { seq },
+            });
+            return Ok(report);
+        }
+        (expected, prev) = (last_seq + 1, last_hash);
     }
     report.head = (report.entries > 0).then_some(prev);
     if let Some(cp) = checkpoints.iter().map(|c| c.seq).max().filter(|s| *s > report.entries) {
@@ -200,6 +229,26 @@ pub async fn verify(
         });
     }
     Ok(report)
+}
+
+/// An entry at `seq` where `expected` should be.
+fn gap(seq: i64, expected: i64) -> Tamper {
+    if seq > expected {
+        Tamper::Removed { seq: expected }
+    } else {
+        Tamper::Inserted { seq }
+    }
+}
+
+/// [`classify_broken_link`] for the entry at `seq`.
+async fn classify_at(store: &dyn ward_store::Store, seq: i64, prev: Hash32) -> VaultResult<Tamper> {
+    let e = store
+        .find_journal_entries(seq - 1, 1)
+        .await?
+        .into_iter()
+        .find(|e| e.seq == seq)
+        .ok_or_else(|| VaultError::Unavailable(format!("journal entry {seq} changed during verification")))?;
+    classify_broken_link(store, &e, prev).await
 }
 
 /// `e` is internally consistent but does not link to the entry before it (whose hash is

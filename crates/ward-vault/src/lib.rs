@@ -26,7 +26,10 @@ pub use apikeys::ApiKeyView;
 pub use consents::{ConsentState, ConsentStatus, DestructionDue, Withdrawal, DESTRUCTION_DAYS};
 pub use contact::{ContactDecision, NoticeClass};
 pub use error::{FieldProblem, VaultError, VaultResult};
-pub use journal::{verify as verify_journal_store, Tamper, VerifyReport};
+pub use journal::{
+    verify as verify_journal_store, verify_in_ranges as verify_journal_store_in_ranges, Tamper, VerifyReport,
+    VERIFY_RANGE,
+};
 pub use keys::KeyMaterial;
 pub use lifecycle::{AcknowledgementSummary, Death, PolicyNotice, PolicyStanding};
 pub use policies::{PolicySource, PolicyVersion, Published};

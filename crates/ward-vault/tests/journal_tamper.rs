@@ -71,18 +71,25 @@ impl Fixture {
         conn.close().map_err(|(_, e)| e).unwrap();
     }
 
+    /// The problem verification names; checking the journal in ranges of any length, with
+    /// range boundaries at every position, names the same one.
     async fn problem(&self) -> Option<Tamper> {
-        ward_vault::verify_journal_store(self.vault.store().as_ref(), &self.vault.keys().signer)
-            .await
-            .unwrap()
-            .problem
+        let (store, signer) = (self.vault.store(), &self.vault.keys().signer);
+        let whole = ward_vault::verify_journal_store(store, signer).await.unwrap();
+        for len in 1..=9 {
+            let ranged = ward_vault::verify_journal_store_in_ranges(store, signer, len)
+                .await
+                .unwrap();
+            assert_eq!(ranged, whole, "in ranges of {len}");
+        }
+        whole.problem
     }
 }
 
 #[tokio::test]
 async fn an_untouched_journal_verifies() {
     let f = fixture().await;
-    let r = ward_vault::verify_journal_store(f.vault.store().as_ref(), &f.vault.keys().signer)
+    let r = ward_vault::verify_journal_store(f.vault.store(), &f.vault.keys().signer)
         .await
         .unwrap();
     assert_eq!((r.entries, r.checkpoints, r.problem), (25, 2, None));

@@ -72,6 +72,14 @@ impl JournalStore for TempStore {
     async fn find_journal_entries(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<JournalEntry>> {
         self.store.find_journal_entries(after_seq, limit).await
     }
+    async fn check_journal_range(
+        &self,
+        after_seq: i64,
+        upto_seq: i64,
+        checkpoints: &ward_store::chain::Checkpoints,
+    ) -> StoreResult<ward_store::chain::RangeCheck> {
+        self.store.check_journal_range(after_seq, upto_seq, checkpoints).await
+    }
     async fn create_checkpoint(&self, cp: &Checkpoint) -> StoreResult<()> {
         self.store.create_checkpoint(cp).await
     }

@@ -11,7 +11,7 @@ pub async fn run(c: JournalCommand, cfg: &Config) -> Result<ExitCode> {
             let keys = crate::keyfiles::load(&cfg.keys_dir, cfg.blind_index_bits)?;
             let store = crate::app::open_store(cfg).await?;
             let started = std::time::Instant::now();
-            let r = match ward_vault::verify_journal_store(store.as_ref(), &keys.signer).await {
+            let r = match ward_vault::verify_journal_store(&store, &keys.signer).await {
                 Ok(r) => r,
                 Err(e) => return Ok(report(&e)),
             };
