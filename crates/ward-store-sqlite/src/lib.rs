@@ -341,6 +341,30 @@ fn subject_and_consents(c: &Connection, id: SubjectId) -> Result<(Option<Subject
     Ok((record, events))
 }
 
+/// Runs `f` in one read transaction, which ends whether or not `f` succeeded.
+fn in_read_transaction<T>(c: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    exec(c, "BEGIN", [])?;
+    let out = f(c);
+    let end = exec(c, "COMMIT", []);
+    let out = out?;
+    end.map(|_| out)
+}
+
+fn subjects_by_index(c: &Connection, field: &str, hash: i64) -> Result<Vec<SubjectId>> {
+    query(
+        c,
+        "SELECT subject_id FROM subject_index WHERE field = ?1 AND hash = ?2 ORDER BY subject_id",
+        params![field, hash],
+        |r| {
+            subject_id(
+                &at::<Vec<u8>>(r, 0, "subject_index", "subject_id")?,
+                "subject_index",
+                "subject_id",
+            )
+        },
+    )
+}
+
 #[async_trait]
 impl SubjectStore for SqliteStore {
     async fn find_subject(&self, id: SubjectId) -> StoreResult<Option<SubjectRecord>> {
@@ -356,30 +380,31 @@ impl SubjectStore for SqliteStore {
         id: SubjectId,
     ) -> StoreResult<(Option<SubjectRecord>, Vec<ConsentEventRecord>)> {
         // One read transaction: one snapshot, and one page-cache check instead of two.
-        self.readers().with(|c| {
-            exec(c, "BEGIN", [])?;
-            let both = subject_and_consents(c, id);
-            // Ends the read transaction whether or not the reads succeeded.
-            let end = exec(c, "COMMIT", []);
-            let both = both?;
-            end.map(|_| both)
-        })
+        self.readers()
+            .with(|c| in_read_transaction(c, |c| subject_and_consents(c, id)))
     }
 
     async fn find_subjects_by_index(&self, field: &str, hash: i64) -> StoreResult<Vec<SubjectId>> {
+        self.readers().with(|c| subjects_by_index(c, field, hash))
+    }
+
+    async fn find_subjects_by_index_with_consents(
+        &self,
+        field: &str,
+        hash: i64,
+    ) -> StoreResult<Vec<(SubjectRecord, Vec<ConsentEventRecord>)>> {
+        // One read transaction: the index and the records from one snapshot, and one
+        // page-cache check instead of one per query.
         self.readers().with(|c| {
-            query(
-                c,
-                "SELECT subject_id FROM subject_index WHERE field = ?1 AND hash = ?2 ORDER BY subject_id",
-                params![field, hash],
-                |r| {
-                    subject_id(
-                        &col::<Vec<u8>>(r, "subject_index", "subject_id")?,
-                        "subject_index",
-                        "subject_id",
-                    )
-                },
-            )
+            in_read_transaction(c, |c| {
+                let mut out = Vec::new();
+                for id in subjects_by_index(c, field, hash)? {
+                    if let (Some(record), events) = subject_and_consents(c, id)? {
+                        out.push((record, events));
+                    }
+                }
+                Ok(out)
+            })
         })
     }
 

@@ -477,6 +477,23 @@ pub async fn blind_index_lookup(store: Arc<dyn Store>) {
         "find_subjects_by_index",
     );
     assert_eq!(got, sorted(vec![a, b]));
+    // With their records and consent events, in id order, from one read.
+    let with = ok(
+        store.find_subjects_by_index_with_consents("email", 42).await,
+        "find_subjects_by_index_with_consents",
+    );
+    let ids: Vec<SubjectId> = with.iter().map(|(r, _)| r.id).collect();
+    assert_eq!(ids, sorted(vec![a, b]));
+    for (record, events) in &with {
+        assert_eq!(record, &subject(&store, record.id).await);
+        let direct = ok(store.find_consent_events(record.id).await, "find_consent_events");
+        assert_eq!(events, &direct);
+    }
+    assert!(ok(
+        store.find_subjects_by_index_with_consents("email", 7).await,
+        "find_subjects_by_index_with_consents"
+    )
+    .is_empty());
 }
 
 /// An update at the current revision replaces the fields, reindexes and bumps the revision.

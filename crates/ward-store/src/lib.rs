@@ -50,6 +50,23 @@ pub trait SubjectStore: Send + Sync {
     /// Subjects whose blind index for `field` equals `hash` (candidates: the index is lossy).
     async fn find_subjects_by_index(&self, field: &str, hash: i64) -> StoreResult<Vec<SubjectId>>;
 
+    /// The candidates of [`find_subjects_by_index`](Self::find_subjects_by_index), in id
+    /// order, each with its consent events, as one read where the backend can make it one
+    /// (SQLite: one read transaction). Candidates that no longer exist are left out.
+    async fn find_subjects_by_index_with_consents(
+        &self,
+        field: &str,
+        hash: i64,
+    ) -> StoreResult<Vec<(SubjectRecord, Vec<ConsentEventRecord>)>> {
+        let mut out = Vec::new();
+        for id in self.find_subjects_by_index(field, hash).await? {
+            if let (Some(record), events) = self.find_subject_with_consents(id).await? {
+                out.push((record, events));
+            }
+        }
+        Ok(out)
+    }
+
     /// Wrapped data keys of live subjects with ids greater than `after`, in id order, for
     /// key rotation.
     async fn find_wrapped_keys(&self, after: Option<SubjectId>, limit: u32) -> StoreResult<Vec<WrappedKeyRecord>>;

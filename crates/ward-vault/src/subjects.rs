@@ -346,16 +346,19 @@ impl Vault {
 
     /// Loads a subject and its current consents; `SubjectNotFound` if there is none.
     pub(crate) async fn load(&self, id: SubjectId) -> VaultResult<Loaded> {
-        let store = self.store();
-        let (record, events) = store.find_subject_with_consents(id).await?;
-        let record = record.ok_or(VaultError::SubjectNotFound)?;
+        let (record, events) = self.store().find_subject_with_consents(id).await?;
+        self.loaded(record.ok_or(VaultError::SubjectNotFound)?, &events)
+    }
+
+    /// A subject's record with the consents that stand, from its consent events.
+    fn loaded(&self, record: SubjectRecord, events: &[ConsentEventRecord]) -> VaultResult<Loaded> {
         let mut consents = self
             .consent_standing(&events)
             .into_iter()
             .filter(|(_, c)| c.state == crate::consents::ConsentState::Given)
             .map(|(p, c)| (p, c.scope))
             .collect();
-        self.narrow_distribution(&record, &events, &mut consents)?;
+        self.narrow_distribution(&record, events, &mut consents)?;
         Ok(Loaded { record, consents })
     }
 
@@ -471,15 +474,15 @@ impl Vault {
             }])
         })?;
         let hash = self.keys().blind_index.compute(field, wanted.as_str());
-        let candidates = self.store().find_subjects_by_index(field, hash).await?;
+        let candidates = self.store().find_subjects_by_index_with_consents(field, hash).await?;
         let mut found = Vec::new();
         let mut refusal = None;
-        for id in candidates {
-            let loaded = match self.load(id).await {
-                Ok(l) if l.record.state == SubjectState::Active => l,
-                Ok(_) | Err(VaultError::SubjectNotFound) => continue,
-                Err(e) => return Err(e),
-            };
+        for (record, events) in candidates {
+            if record.state != SubjectState::Active {
+                continue;
+            }
+            let id = record.id;
+            let loaded = self.loaded(record, &events)?;
             let key = self.data_key(&loaded.record)?;
             let sealed_fields = Self::sealed_fields(&loaded.record)?;
             let Some(ct) = sealed_fields.get(field) else { continue };

@@ -56,6 +56,13 @@ impl SubjectStore for TempStore {
     async fn find_subjects_by_index(&self, field: &str, hash: i64) -> StoreResult<Vec<SubjectId>> {
         self.store.find_subjects_by_index(field, hash).await
     }
+    async fn find_subjects_by_index_with_consents(
+        &self,
+        field: &str,
+        hash: i64,
+    ) -> StoreResult<Vec<(ward_store::SubjectRecord, Vec<ward_store::ConsentEventRecord>)>> {
+        self.store.find_subjects_by_index_with_consents(field, hash).await
+    }
     async fn find_wrapped_keys(&self, after: Option<SubjectId>, limit: u32) -> StoreResult<Vec<WrappedKeyRecord>> {
         self.store.find_wrapped_keys(after, limit).await
     }
