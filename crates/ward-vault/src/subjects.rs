@@ -353,7 +353,7 @@ impl Vault {
     /// A subject's record with the consents that stand, from its consent events.
     fn loaded(&self, record: SubjectRecord, events: &[ConsentEventRecord]) -> VaultResult<Loaded> {
         let mut consents = self
-            .consent_standing(&events)
+            .consent_standing(events)
             .into_iter()
             .filter(|(_, c)| c.state == crate::consents::ConsentState::Given)
             .map(|(p, c)| (p, c.scope))
