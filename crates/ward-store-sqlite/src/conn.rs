@@ -207,6 +207,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0005_reads_in_one_descent",
         include_str!("../migrations/0005_reads_in_one_descent.sql"),
     ),
+    (
+        6,
+        "0006_shallow_subject_trees",
+        include_str!("../migrations/0006_shallow_subject_trees.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {
