@@ -818,26 +818,22 @@ async fn apply_step(conn: &mut PgConnection, step: &Step<'_>) -> Result<()> {
                 .await
         }
         Step::Erase { id, at } => {
+            // One statement, one round trip: each part changes another table, so none needs
+            // to see another's changes.
             sqlx::query(
-                "UPDATE subjects SET state = 'erased', erased_at = $1, updated_at = $1, \
-                 kek_id = NULL, wrapped_key = NULL, fields = NULL WHERE id = $2",
+                "WITH tombstone AS (\
+                     UPDATE subjects SET state = 'erased', erased_at = $1, updated_at = $1, \
+                     kek_id = NULL, wrapped_key = NULL, fields = NULL WHERE id = $2), \
+                 blind_index AS (DELETE FROM subject_index WHERE subject_id = $2), \
+                 visitor_records AS (DELETE FROM visitor_consents WHERE subject_id = $2), \
+                 life_cycle_evidence AS (\
+                     UPDATE subject_events SET evidence = NULL WHERE subject_id = $2 AND evidence IS NOT NULL) \
+                 UPDATE consent_events SET evidence = NULL WHERE subject_id = $2 AND evidence IS NOT NULL",
             )
             .bind(to_micros(*at))
             .bind(&id.as_bytes()[..])
             .execute(&mut *conn)
             .await
-            .map_err(unavailable)?;
-            sqlx::query("DELETE FROM subject_index WHERE subject_id = $1")
-                .bind(&id.as_bytes()[..])
-                .execute(&mut *conn)
-                .await
-                .map_err(unavailable)?;
-            visitors::delete_for_subject(conn, *id).await?;
-            subject_events::erase_evidence(conn, *id).await?;
-            sqlx::query("UPDATE consent_events SET evidence = NULL WHERE subject_id = $1 AND evidence IS NOT NULL")
-                .bind(&id.as_bytes()[..])
-                .execute(&mut *conn)
-                .await
         }
         Step::Rewrap(keys) => {
             let id: Vec<&[u8]> = keys.iter().map(|(s, _)| &s.as_bytes()[..]).collect();

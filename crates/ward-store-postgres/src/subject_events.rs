@@ -83,13 +83,3 @@ pub(crate) async fn insert(conn: &mut PgConnection, rows: &[(SubjectId, &Subject
     .map_err(unavailable)?;
     Ok(())
 }
-
-/// Part of erasure: the evidence may name people and documents.
-pub(crate) async fn erase_evidence(conn: &mut PgConnection, subject: SubjectId) -> Result<()> {
-    sqlx::query("UPDATE subject_events SET evidence = NULL WHERE subject_id = $1 AND evidence IS NOT NULL")
-        .bind(&subject.as_bytes()[..])
-        .execute(&mut *conn)
-        .await
-        .map_err(unavailable)?;
-    Ok(())
-}

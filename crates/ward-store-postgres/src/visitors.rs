@@ -121,13 +121,3 @@ pub(crate) async fn link(conn: &mut PgConnection, visitor: &Hash32, subject: Sub
         .map_err(unavailable)?;
     Ok(())
 }
-
-/// Part of erasure: the subject's visitors' records are its personal data.
-pub(crate) async fn delete_for_subject(conn: &mut PgConnection, subject: SubjectId) -> Result<()> {
-    sqlx::query("DELETE FROM visitor_consents WHERE subject_id = $1")
-        .bind(&subject.as_bytes()[..])
-        .execute(&mut *conn)
-        .await
-        .map_err(unavailable)?;
-    Ok(())
-}
