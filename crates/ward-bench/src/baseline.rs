@@ -336,7 +336,7 @@ pub enum JournalSource {
 /// blocking pool; PostgreSQL: pages of [`VERIFY_PAGE`] decoded to owned values, as Ward's
 /// PostgreSQL backend reads them). No hashing, no checks. Returns the number of entries.
 pub async fn scan_journal(source: &JournalSource) -> Result<u64> {
-    let parallel = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8) as i64;
+    let parallel = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
     let head = match source {
         JournalSource::Sqlite(path) => {
             let c = open_sqlite_reader(path)?;
@@ -349,20 +349,11 @@ pub async fn scan_journal(source: &JournalSource) -> Result<u64> {
                 .await?
         }
     };
-    let ranges = (head + VERIFY_RANGE - 1) / VERIFY_RANGE;
+    let ranges = ward_store::chain::verify_ranges(head, VERIFY_RANGE);
     let mut lanes: tokio::task::JoinSet<Result<(u64, usize)>> = tokio::task::JoinSet::new();
     for lane in 0..parallel {
-        let mine: Vec<(i64, i64)> = (0..ranges.max(1))
-            .filter(|r| r % parallel == lane)
-            .map(|r| {
-                let upto = if r + 1 >= ranges {
-                    i64::MAX
-                } else {
-                    (r + 1) * VERIFY_RANGE
-                };
-                (r * VERIFY_RANGE, upto)
-            })
-            .collect();
+        // Range r goes to lane r mod parallel.
+        let mine: Vec<(i64, i64)> = ranges.iter().skip(lane).step_by(parallel).copied().collect();
         match source {
             JournalSource::Sqlite(path) => {
                 let c = open_sqlite_reader(path)?;

@@ -483,7 +483,7 @@ impl JournalStore for SqliteStore {
         upto_seq: i64,
         checkpoints: &chain::Checkpoints,
     ) -> StoreResult<chain::RangeCheck> {
-        let checkpoints = checkpoints.clone();
+        let checkpoints = checkpoints.clone(); // only those in the range
         self.readers()
             .scan(move |c| check_journal_rows(c, after_seq, upto_seq, &checkpoints))
             .await

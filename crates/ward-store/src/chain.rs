@@ -70,6 +70,21 @@ pub fn link(
 /// Entries per range when verification splits the journal to check ranges in parallel.
 pub const VERIFY_RANGE: i64 = 100_000;
 
+/// The ranges `(after, upto]` that verification checks for a journal whose head is at `head`:
+/// `range_len` entries each, the last one without an end, so that entries past a (tampered)
+/// head are checked too.
+pub fn verify_ranges(head: i64, range_len: i64) -> Vec<(i64, i64)> {
+    let range_len = range_len.max(1);
+    let mut ranges = Vec::new();
+    let mut after = 0i64;
+    while after.saturating_add(range_len) < head {
+        ranges.push((after, after + range_len));
+        after += range_len;
+    }
+    ranges.push((after, i64::MAX));
+    ranges
+}
+
 /// One entry as a [`RangeCheck`] saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Link {
@@ -168,3 +183,17 @@ impl RangeCheck {
 
 /// The signed checkpoints' heads, by position.
 pub type Checkpoints = HashMap<i64, Hash32>;
+
+#[cfg(test)]
+mod tests {
+    use super::verify_ranges;
+
+    #[test]
+    fn verify_ranges_cover_the_journal_and_what_lies_past_its_head() {
+        assert_eq!(verify_ranges(0, 10), [(0, i64::MAX)]);
+        assert_eq!(verify_ranges(10, 10), [(0, i64::MAX)]);
+        assert_eq!(verify_ranges(11, 10), [(0, 10), (10, i64::MAX)]);
+        assert_eq!(verify_ranges(25, 10), [(0, 10), (10, 20), (20, i64::MAX)]);
+        assert_eq!(verify_ranges(3, 0), [(0, 1), (1, 2), (2, i64::MAX)]);
+    }
+}

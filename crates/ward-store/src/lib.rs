@@ -37,35 +37,24 @@ pub trait SubjectStore: Send + Sync {
     /// The subject's consent events, oldest first.
     async fn find_consent_events(&self, id: SubjectId) -> StoreResult<Vec<ConsentEventRecord>>;
 
-    /// The subject's record and its consent events together, as one read where the backend
-    /// can make it one (SQLite: one read transaction on one connection). The default asks
-    /// for both at once.
+    /// The subject's record and its consent events together, from one snapshot (SQLite: one
+    /// read transaction; PostgreSQL: one query). No events for a subject that does not exist.
     async fn find_subject_with_consents(
         &self,
         id: SubjectId,
-    ) -> StoreResult<(Option<SubjectRecord>, Vec<ConsentEventRecord>)> {
-        futures::try_join!(self.find_subject(id), self.find_consent_events(id))
-    }
+    ) -> StoreResult<(Option<SubjectRecord>, Vec<ConsentEventRecord>)>;
 
     /// Subjects whose blind index for `field` equals `hash` (candidates: the index is lossy).
     async fn find_subjects_by_index(&self, field: &str, hash: i64) -> StoreResult<Vec<SubjectId>>;
 
     /// The candidates of [`find_subjects_by_index`](Self::find_subjects_by_index), in id
-    /// order, each with its consent events, as one read where the backend can make it one
-    /// (SQLite: one read transaction). Candidates that no longer exist are left out.
+    /// order, each with its consent events, from one snapshot (SQLite: one read transaction;
+    /// PostgreSQL: one query).
     async fn find_subjects_by_index_with_consents(
         &self,
         field: &str,
         hash: i64,
-    ) -> StoreResult<Vec<(SubjectRecord, Vec<ConsentEventRecord>)>> {
-        let mut out = Vec::new();
-        for id in self.find_subjects_by_index(field, hash).await? {
-            if let (Some(record), events) = self.find_subject_with_consents(id).await? {
-                out.push((record, events));
-            }
-        }
-        Ok(out)
-    }
+    ) -> StoreResult<Vec<(SubjectRecord, Vec<ConsentEventRecord>)>>;
 
     /// Wrapped data keys of live subjects with ids greater than `after`, in id order, for
     /// key rotation.

@@ -3,7 +3,7 @@
 use crate::error::{VaultError, VaultResult};
 use crate::Vault;
 use futures::StreamExt;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 use ward_core::clock::to_micros;
@@ -167,24 +167,19 @@ pub async fn verify_in_ranges(
             return Ok(report);
         }
     }
-    let by_seq: Arc<chain::Checkpoints> = Arc::new(checkpoints.iter().map(|c| (c.seq, c.head)).collect());
+    let by_seq: BTreeMap<i64, Hash32> = checkpoints.iter().map(|c| (c.seq, c.head)).collect();
 
-    // The head only decides where ranges end; the last range has no end, so entries past a
-    // (tampered) head are checked too.
     let head = store.find_journal_head().await?.map_or(0, |h| h.seq);
-    let range_len = range_len.max(1);
-    let mut ranges = Vec::new();
-    let mut after = 0i64;
-    while after.saturating_add(range_len) < head {
-        ranges.push((after, after + range_len));
-        after += range_len;
-    }
-    ranges.push((after, i64::MAX));
     let parallel = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
-    let mut checks = futures::stream::iter(ranges)
+    let mut checks = futures::stream::iter(chain::verify_ranges(head, range_len))
         .map(|(after, upto)| {
-            let (store, by_seq) = (store.clone(), by_seq.clone());
-            tokio::spawn(async move { store.check_journal_range(after, upto, &by_seq).await })
+            // Each range gets the checkpoints that fall in it.
+            let within: chain::Checkpoints = by_seq
+                .range(after.saturating_add(1)..=upto)
+                .map(|(s, h)| (*s, *h))
+                .collect();
+            let store = store.clone();
+            tokio::spawn(async move { store.check_journal_range(after, upto, &within).await })
         })
         .buffered(parallel);
 

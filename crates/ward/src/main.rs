@@ -8,13 +8,13 @@ mod keyfiles;
 mod serve;
 
 use clap::Parser;
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
 
 /// mimalloc for Rust's allocations; with its `override` feature it also serves C's `malloc`,
 /// which SQLite's page cache calls on every read (BENCHMARKS.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use std::process::ExitCode;
-use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
