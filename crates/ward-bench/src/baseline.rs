@@ -292,13 +292,23 @@ impl Db {
             }
         }
     }
-    /// Measures what Ward wrote for `created` (a registered subject) and, if given, `erased`
-    /// (a subject whose consent was withdrawn and who was then erased).
-    pub async fn shapes(&mut self, created: &[u8; 16], erased: Option<&[u8; 16]>) -> Result<Shapes> {
+    /// Measures what Ward wrote for `created`, a subject just registered: call it before the
+    /// subject is read, or its journal rows would include the reads.
+    pub async fn created_shapes(&mut self, created: &[u8; 16]) -> Result<Shapes> {
         let (kek_id, wrapped_len, fields_len, index_fields) = self.subject_sizes(created).await?;
         let create_consents = self.consent_rows(created).await?;
         let create_journal = self.journal_rows(created).await?;
-        let mut shapes = Shapes {
+        if let Some(j) = create_journal
+            .iter()
+            .find(|j| !CREATION_ACTIONS.contains(&j.action.as_str()))
+        {
+            bail!(
+                "the subject measured for the write baselines has a journal row of action {:?}: \
+                 it was measured after something other than its registration",
+                j.action
+            );
+        }
+        Ok(Shapes {
             kek_id,
             wrapped_len,
             fields_len,
@@ -308,21 +318,27 @@ impl Db {
             withdraw_consent: None,
             withdraw_journal: Vec::new(),
             erase_journal: Vec::new(),
-        };
-        if let Some(e) = erased {
-            let consents = self.consent_rows(e).await?;
-            shapes.withdraw_consent = consents.into_iter().find(|c| c.kind == "withdrawn");
-            for j in self.journal_rows(e).await? {
-                match j.action.as_str() {
-                    "consent.withdrawn" => shapes.withdraw_journal.push(j),
-                    "destruction" => shapes.erase_journal.push(j),
-                    _ => {}
-                }
+        })
+    }
+
+    /// Adds to `shapes` what Ward wrote for `erased`, a subject whose consent was withdrawn and
+    /// who was then erased.
+    pub async fn add_erasure(&mut self, shapes: &mut Shapes, erased: &[u8; 16]) -> Result<()> {
+        let consents = self.consent_rows(erased).await?;
+        shapes.withdraw_consent = consents.into_iter().find(|c| c.kind == "withdrawn");
+        for j in self.journal_rows(erased).await? {
+            match j.action.as_str() {
+                "consent.withdrawn" => shapes.withdraw_journal.push(j),
+                "destruction" => shapes.erase_journal.push(j),
+                _ => {}
             }
         }
-        Ok(shapes)
+        Ok(())
     }
 }
+
+/// The journal actions of a registration: the subject's data collected, its consents given.
+const CREATION_ACTIONS: [&str; 2] = ["collection", "consent.given"];
 
 /// Where the journal scan baseline reads.
 pub enum JournalSource {

@@ -315,6 +315,15 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
     check(&o, failed, "registering the first subjects")?;
     let base_ids: Arc<Vec<Uuid>> = Arc::new(lock(&ids)[..plan.base as usize].to_vec());
 
+    // What Ward wrote for one of them, for the write baselines: measured before any read, so
+    // that its journal rows are those of its registration only.
+    let mut shapes = ctx
+        .ward_db()
+        .await?
+        .created_shapes(base_ids.first().context("no subject")?.as_bytes())
+        .await
+        .context("measuring the rows Ward wrote")?;
+
     // Sizes of Ward's answers, for the read baseline.
     let read_path = |id: &Uuid| format!("/v1/subjects/{id}?purpose=marketing");
     let (_, read_body) = load::once(&site, Req::get(read_path(&base_ids[0]), 200)).await?;
@@ -392,7 +401,6 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
     // Single creates.
     say("single create");
     let create = timed(&site, clients, plan.secs, pid, create_job(), false).await?;
-    let shapes_created = *base_ids.first().context("no subject")?;
 
     // Withdrawal then erasure.
     say(format!(
@@ -416,11 +424,10 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
     .await?;
     let erase_mem = procs::memory(pid);
 
-    // What Ward wrote, for the write baselines.
-    let shapes = ctx
-        .ward_db()
+    // What Ward wrote for a withdrawal and an erasure, for their baseline.
+    ctx.ward_db()
         .await?
-        .shapes(shapes_created.as_bytes(), pool_ids.first().map(Uuid::as_bytes))
+        .add_erasure(&mut shapes, pool_ids.first().context("no subject erased")?.as_bytes())
         .await
         .context("measuring the rows Ward wrote")?;
 
