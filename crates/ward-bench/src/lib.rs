@@ -230,6 +230,58 @@ impl Ctx<'_> {
         }
     }
 
+    /// Reads Ward's whole database once, so that it is in the OS page cache before a read
+    /// workload, and returns how many bytes that was. This machine kind's kernel runs DAMON
+    /// proactive reclaim (`/sys/kernel/mm/damon/admin/kdamonds/0`: action `pageout` for
+    /// unmapped file pages not accessed for 12 aggregation intervals of 5 s), so the pages the
+    /// bulk import wrote a minute before are dropped, and without this the reads at the grown
+    /// size measure random reads from the rotational disk instead of Ward.
+    /// SQLite: the database file and its WAL, read as `cat` would; PostgreSQL: `pg_prewarm`
+    /// (mode `read`) of every table and index of Ward's database.
+    async fn preload(&self) -> Result<u64> {
+        match &self.ward_db_url {
+            Some(url) => {
+                use sqlx::{Connection, Row};
+                let mut c = sqlx::PgConnection::connect(url)
+                    .await
+                    .context("connecting to Ward's database to preload it")?;
+                sqlx::query("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+                    .execute(&mut c)
+                    .await
+                    .context("CREATE EXTENSION pg_prewarm (PostgreSQL's contrib)")?;
+                let row = sqlx::query(
+                    "SELECT coalesce(sum(pg_prewarm(c.oid, 'read')), 0)::int8 * current_setting('block_size')::int8 \
+                     FROM pg_class c WHERE c.relkind IN ('r', 'i', 't') \
+                     AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)",
+                )
+                .fetch_one(&mut c)
+                .await
+                .context("pg_prewarm of Ward's tables and indexes")?;
+                Ok(u64::try_from(row.try_get::<i64, _>(0)?).unwrap_or(0))
+            }
+            None => {
+                let dir = self.ward.data_dir.clone();
+                tokio::task::spawn_blocking(move || {
+                    let mut total = 0;
+                    for name in ["ward.db", "ward.db-wal"] {
+                        let path = dir.join(name);
+                        match std::fs::File::open(&path) {
+                            Ok(mut f) => {
+                                total += std::io::copy(&mut f, &mut std::io::sink())
+                                    .with_context(|| format!("reading {}", path.display()))?;
+                            }
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                            Err(e) => return Err(e).with_context(|| format!("opening {}", path.display())),
+                        }
+                    }
+                    Ok(total)
+                })
+                .await
+                .context("the preload task")?
+            }
+        }
+    }
+
     /// A fresh raw-SQL database for a baseline.
     async fn raw_db(&self, pg: Option<&mut PgAdmin>, name: &str) -> Result<Db> {
         match pg {
@@ -572,22 +624,17 @@ async fn run_all(plan: &Plan, clients: usize, env: &Env, work: &Path, mut pg: Op
         .finish(),
     );
 
-    // Reads at the grown size, and memory under that load. The first workload after the
-    // import and its baseline (which wrote the database twice over) first runs untimed for its
-    // whole duration, not a fifth: in a run without it, reads measured here were slower than
-    // the lookups measured after them, which do strictly more work.
+    // Reads at the grown size, and memory under that load. Each comes right after the whole
+    // database has been read into the OS page cache (`Ctx::preload`: this machine's kernel
+    // drops file pages a minute after their last access) and runs untimed for a fifth of its
+    // duration first.
     say(format!("read by id, {} subjects", plan.grown));
-    load::drive(
-        &site,
-        clients,
-        Limit::Time(secs(plan.secs)),
-        reads_job(grown_ids.clone()),
-        None,
-    )
-    .await?;
-    reset(pid);
+    let bytes = ctx.preload().await?;
+    say(format!("  preloaded {} MiB of Ward's database", bytes >> 20));
     let read_grown = timed(&site, clients, plan.secs, pid, reads_job(grown_ids.clone()), true).await?;
     say(format!("lookup by email, {} subjects", plan.grown));
+    ctx.preload().await?;
+    settle().await;
     load::drive(
         &site,
         clients,
