@@ -157,6 +157,9 @@ impl Vault {
 }
 
 impl Vault {
+    /// Records one consent event after checking it against the subject's state; returns the
+    /// subject's consent events as of that check, the new one last (what a withdrawal reports
+    /// from, without reading them again).
     async fn consent_event(
         &self,
         caller: &Caller,
@@ -164,9 +167,10 @@ impl Vault {
         purpose: &str,
         kind: ConsentEventKind,
         evidence: Option<Evidence>,
-    ) -> VaultResult<()> {
+    ) -> VaultResult<Vec<ConsentEventRecord>> {
         Self::consent_purpose(&self.policy(), caller, purpose)?;
-        let loaded = self.load(id).await?;
+        let (subject, mut events) = self.store().find_subject_with_consents(id).await?;
+        let loaded = self.loaded(subject.ok_or(VaultError::SubjectNotFound)?, &events)?;
         if loaded.record.state == SubjectState::Erased {
             return Err(AccessRefusal::SubjectErased.into());
         }
@@ -214,13 +218,16 @@ impl Vault {
             .commit(
                 Change::AddConsentEvents {
                     id,
-                    events: vec![record],
+                    events: vec![record.clone()],
                 },
                 vec![event],
             )
             .await?
         {
-            OpOutcome::Done => Ok(()),
+            OpOutcome::Done => {
+                events.push(record);
+                Ok(events)
+            }
             OpOutcome::Erased => Err(AccessRefusal::SubjectErased.into()),
             OpOutcome::NotFound => Err(VaultError::SubjectNotFound),
             other => Err(VaultError::Internal(format!("recording consent: {other:?}"))),
@@ -237,15 +244,16 @@ impl Vault {
     ) -> VaultResult<()> {
         self.consent_event(caller, id, purpose, ConsentEventKind::Given, Some(evidence))
             .await
+            .map(drop)
     }
 
     /// Withdraws consent. Takes effect on the very next read: reads decide from the store.
     /// Purposes on other legal bases go on; data no remaining purpose needs is due for
     /// destruction within 30 days (152-FZ Art. 21 p. 5), recorded in the journal entry.
     pub async fn withdraw_consent(&self, caller: &Caller, id: SubjectId, purpose: &str) -> VaultResult<Withdrawal> {
-        self.consent_event(caller, id, purpose, ConsentEventKind::Withdrawn, None)
+        let events = self
+            .consent_event(caller, id, purpose, ConsentEventKind::Withdrawn, None)
             .await?;
-        let events = self.store().find_consent_events(id).await?;
         let standing = self.consent_standing(&events);
         let (continuing, orphaned) = self.orphaned(purpose, &standing);
         let at = standing.get(purpose).map_or_else(|| self.now(), |c| c.since);

@@ -351,7 +351,7 @@ impl Vault {
     }
 
     /// A subject's record with the consents that stand, from its consent events.
-    fn loaded(&self, record: SubjectRecord, events: &[ConsentEventRecord]) -> VaultResult<Loaded> {
+    pub(crate) fn loaded(&self, record: SubjectRecord, events: &[ConsentEventRecord]) -> VaultResult<Loaded> {
         let mut consents = self
             .consent_standing(events)
             .into_iter()
