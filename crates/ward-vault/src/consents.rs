@@ -169,8 +169,7 @@ impl Vault {
         evidence: Option<Evidence>,
     ) -> VaultResult<Vec<ConsentEventRecord>> {
         Self::consent_purpose(&self.policy(), caller, purpose)?;
-        let (subject, mut events) = self.store().find_subject_with_consents(id).await?;
-        let loaded = self.loaded(subject.ok_or(VaultError::SubjectNotFound)?, &events)?;
+        let loaded = self.load(id).await?;
         if loaded.record.state == SubjectState::Erased {
             return Err(AccessRefusal::SubjectErased.into());
         }
@@ -225,6 +224,7 @@ impl Vault {
             .await?
         {
             OpOutcome::Done => {
+                let mut events = loaded.events;
                 events.push(record);
                 Ok(events)
             }

@@ -52,6 +52,8 @@ pub(crate) struct Loaded {
     pub record: SubjectRecord,
     /// Consent-based purposes consented to now → the categories each consent covers.
     pub consents: BTreeMap<String, BTreeSet<String>>,
+    /// The consent events those were derived from, oldest first.
+    pub events: Vec<ConsentEventRecord>,
 }
 
 impl Vault {
@@ -347,19 +349,23 @@ impl Vault {
     /// Loads a subject and its current consents; `SubjectNotFound` if there is none.
     pub(crate) async fn load(&self, id: SubjectId) -> VaultResult<Loaded> {
         let (record, events) = self.store().find_subject_with_consents(id).await?;
-        self.loaded(record.ok_or(VaultError::SubjectNotFound)?, &events)
+        self.loaded(record.ok_or(VaultError::SubjectNotFound)?, events)
     }
 
     /// A subject's record with the consents that stand, from its consent events.
-    pub(crate) fn loaded(&self, record: SubjectRecord, events: &[ConsentEventRecord]) -> VaultResult<Loaded> {
+    fn loaded(&self, record: SubjectRecord, events: Vec<ConsentEventRecord>) -> VaultResult<Loaded> {
         let mut consents = self
-            .consent_standing(events)
+            .consent_standing(&events)
             .into_iter()
             .filter(|(_, c)| c.state == crate::consents::ConsentState::Given)
             .map(|(p, c)| (p, c.scope))
             .collect();
-        self.narrow_distribution(&record, events, &mut consents)?;
-        Ok(Loaded { record, consents })
+        self.narrow_distribution(&record, &events, &mut consents)?;
+        Ok(Loaded {
+            record,
+            consents,
+            events,
+        })
     }
 
     pub(crate) fn data_key(&self, record: &SubjectRecord) -> VaultResult<DataKey> {
@@ -482,7 +488,7 @@ impl Vault {
                 continue;
             }
             let id = record.id;
-            let loaded = self.loaded(record, &events)?;
+            let loaded = self.loaded(record, events)?;
             let key = self.data_key(&loaded.record)?;
             let sealed_fields = Self::sealed_fields(&loaded.record)?;
             let Some(ct) = sealed_fields.get(field) else { continue };
