@@ -219,7 +219,7 @@ impl Db {
                 blocking(c, move |c| {
                     let mut stmt = c.prepare_cached(
                         "SELECT purpose, kind, policy_version, length(evidence) FROM consent_events \
-                         WHERE subject_id = ?1 ORDER BY id",
+                         WHERE subject_n = (SELECT n FROM subjects WHERE id = ?1) ORDER BY id",
                     )?;
                     let rows = stmt.query_map(params![&subject[..]], |r| {
                         Ok(consent_shape(r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
@@ -261,8 +261,10 @@ impl Db {
                         .prepare_cached("SELECT avg(length(fields)) FROM subjects WHERE state = 'active'")?
                         .query_row([], |r| r.get(0))
                         .context("measuring the sealed fields")?;
-                    let mut stmt =
-                        c.prepare_cached("SELECT field FROM subject_index WHERE subject_id = ?1 ORDER BY field")?;
+                    let mut stmt = c.prepare_cached(
+                        "SELECT field FROM subject_index WHERE subject_n = (SELECT n FROM subjects WHERE id = ?1) \
+                         ORDER BY field",
+                    )?;
                     let idx = stmt
                         .query_map(params![&subject[..]], |r| r.get::<_, String>(0))?
                         .collect::<rusqlite::Result<Vec<_>>>()
@@ -685,8 +687,8 @@ fn sqlite_batch(
 
 /// The consent event insert, for both the events of a registration and a withdrawal.
 const SQLITE_CONSENT_INSERT: &str =
-    "INSERT INTO consent_events (subject_id, purpose, kind, at, policy_version, evidence) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "INSERT INTO consent_events (subject_n, purpose, kind, at, policy_version, evidence) \
+     VALUES ((SELECT n FROM subjects WHERE id = ?1), ?2, ?3, ?4, ?5, ?6)";
 
 /// The batch's rows, as Ward's backend writes them: per table ONE cached prepared single-row
 /// statement, executed once per row.
@@ -709,8 +711,10 @@ fn sqlite_write(
         }
         let per = sh.index_fields.len();
         if per > 0 {
-            let mut stmt =
-                conn.prepare_cached("INSERT INTO subject_index (subject_id, field, hash) VALUES (?1, ?2, ?3)")?;
+            let mut stmt = conn.prepare_cached(
+                "INSERT INTO subject_index (subject_n, field, hash) \
+                 VALUES ((SELECT n FROM subjects WHERE id = ?1), ?2, ?3)",
+            )?;
             for i in 0..b.creates.len() * per {
                 let id = b.creates[i / per];
                 let lo = u64::from_le_bytes(id[..8].try_into().unwrap_or_default());
@@ -757,11 +761,12 @@ fn sqlite_write(
         )?
         .execute(params![now, &id[..]])
         .context("erasing a subject")?;
-        conn.prepare_cached("DELETE FROM subject_index WHERE subject_id = ?1")?
+        conn.prepare_cached("DELETE FROM subject_index WHERE subject_n = (SELECT n FROM subjects WHERE id = ?1)")?
             .execute(params![&id[..]])
             .context("deleting an erased subject's index entries")?;
         conn.prepare_cached(
-            "UPDATE consent_events SET evidence = NULL WHERE subject_id = ?1 AND evidence IS NOT NULL",
+            "UPDATE consent_events SET evidence = NULL \
+             WHERE subject_n = (SELECT n FROM subjects WHERE id = ?1) AND evidence IS NOT NULL",
         )?
         .execute(params![&id[..]])
         .context("erasing consent evidence")?;

@@ -212,6 +212,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0006_shallow_subject_trees",
         include_str!("../migrations/0006_shallow_subject_trees.sql"),
     ),
+    (
+        7,
+        "0007_subject_numbers",
+        include_str!("../migrations/0007_subject_numbers.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {

@@ -100,10 +100,8 @@ impl SqliteStore {
 // ---------------------------------------------------------------------------------------------
 // Row decoding
 
-const SUBJECT_COLUMNS: &str = "id, state, revision, created_at, updated_at, erased_at, kek_id, wrapped_key, fields";
-
 fn subject_record(row: &Row<'_>) -> Result<SubjectRecord> {
-    // Columns by position, in the order of SUBJECT_COLUMNS.
+    // Columns by position, in the order `select_subject!` selects them.
     const T: &str = "subjects";
     let id = subject_id(&at::<Vec<u8>>(row, 0, T, "id")?, T, "id")?;
     let state: SubjectState = parse(&at::<String>(row, 1, T, "state")?, T, "state")?;
@@ -315,30 +313,60 @@ pub(crate) fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) 
 // Reads
 
 fn find_subject(c: &Connection, id: SubjectId) -> Result<Option<SubjectRecord>> {
-    query_opt(
-        c,
-        &format!("SELECT {SUBJECT_COLUMNS} FROM subjects WHERE id = ?1"),
-        [&id.as_bytes()[..]],
-        subject_record,
-    )
+    Ok(numbered_subject(c, SUBJECT_BY_ID, &id.as_bytes()[..])?.map(|(record, _)| record))
+}
+
+/// A subject's columns (in the order [`subject_record`] decodes them), then its internal number `n`.
+macro_rules! select_subject {
+    ($by:literal) => {
+        concat!(
+            "SELECT id, state, revision, created_at, updated_at, erased_at, kek_id, wrapped_key, fields, n \
+             FROM subjects WHERE ",
+            $by,
+            " = ?1"
+        )
+    };
+}
+const SUBJECT_BY_ID: &str = select_subject!("id");
+const SUBJECT_BY_NUMBER: &str = select_subject!("n");
+
+/// The subject `sql` (one of [`SUBJECT_BY_ID`], [`SUBJECT_BY_NUMBER`]) finds, with its number.
+fn numbered_subject(c: &Connection, sql: &str, key: impl rusqlite::ToSql) -> Result<Option<(SubjectRecord, i64)>> {
+    query_opt(c, sql, [key], |row| {
+        Ok((subject_record(row)?, at(row, 9, "subjects", "n")?))
+    })
 }
 
 fn find_consent_events(c: &Connection, id: SubjectId) -> Result<Vec<ConsentEventRecord>> {
     query(
         c,
-        "SELECT purpose, kind, at, policy_version, evidence FROM consent_events WHERE subject_id = ?1 ORDER BY id",
+        "SELECT purpose, kind, at, policy_version, evidence FROM consent_events \
+         WHERE subject_n = (SELECT n FROM subjects WHERE id = ?1) ORDER BY id",
         [&id.as_bytes()[..]],
         consent_record,
     )
 }
 
-fn subject_and_consents(c: &Connection, id: SubjectId) -> Result<(Option<SubjectRecord>, Vec<ConsentEventRecord>)> {
-    let record = find_subject(c, id)?;
-    let events = match record {
-        Some(_) => find_consent_events(c, id)?,
-        None => Vec::new(),
-    };
-    Ok((record, events))
+/// The consent events of the subject numbered `n`, oldest first.
+fn consent_events_of(c: &Connection, n: i64) -> Result<Vec<ConsentEventRecord>> {
+    query(
+        c,
+        "SELECT purpose, kind, at, policy_version, evidence FROM consent_events WHERE subject_n = ?1 ORDER BY id",
+        [n],
+        consent_record,
+    )
+}
+
+/// The subject `sql` finds by `key`, and its consent events.
+fn subject_and_consents(
+    c: &Connection,
+    sql: &str,
+    key: impl rusqlite::ToSql,
+) -> Result<(Option<SubjectRecord>, Vec<ConsentEventRecord>)> {
+    match numbered_subject(c, sql, key)? {
+        Some((record, n)) => Ok((Some(record), consent_events_of(c, n)?)),
+        None => Ok((None, Vec::new())),
+    }
 }
 
 /// Runs `f` in one read transaction, which ends whether or not `f` succeeded.
@@ -353,15 +381,10 @@ fn in_read_transaction<T>(c: &Connection, f: impl FnOnce(&Connection) -> Result<
 fn subjects_by_index(c: &Connection, field: &str, hash: i64) -> Result<Vec<SubjectId>> {
     query(
         c,
-        "SELECT subject_id FROM subject_index WHERE field = ?1 AND hash = ?2 ORDER BY subject_id",
+        "SELECT s.id FROM subject_index i JOIN subjects s ON s.n = i.subject_n \
+         WHERE i.field = ?1 AND i.hash = ?2 ORDER BY s.id",
         params![field, hash],
-        |r| {
-            subject_id(
-                &at::<Vec<u8>>(r, 0, "subject_index", "subject_id")?,
-                "subject_index",
-                "subject_id",
-            )
-        },
+        |r| subject_id(&at::<Vec<u8>>(r, 0, "subjects", "id")?, "subjects", "id"),
     )
 }
 
@@ -381,7 +404,7 @@ impl SubjectStore for SqliteStore {
     ) -> StoreResult<(Option<SubjectRecord>, Vec<ConsentEventRecord>)> {
         // One read transaction: one snapshot, and one page-cache check instead of two.
         self.readers()
-            .with(|c| in_read_transaction(c, |c| subject_and_consents(c, id)))
+            .with(|c| in_read_transaction(c, |c| subject_and_consents(c, SUBJECT_BY_ID, &id.as_bytes()[..])))
     }
 
     async fn find_subjects_by_index(&self, field: &str, hash: i64) -> StoreResult<Vec<SubjectId>> {
@@ -397,12 +420,20 @@ impl SubjectStore for SqliteStore {
         // page-cache check instead of one per query.
         self.readers().with(|c| {
             in_read_transaction(c, |c| {
-                let mut out = Vec::new();
-                for id in subjects_by_index(c, field, hash)? {
-                    if let (Some(record), events) = subject_and_consents(c, id)? {
+                // By number: the index entry names it, so the id index is not searched.
+                let numbers = query(
+                    c,
+                    "SELECT subject_n FROM subject_index WHERE field = ?1 AND hash = ?2",
+                    params![field, hash],
+                    |r| at::<i64>(r, 0, "subject_index", "subject_n"),
+                )?;
+                let mut out = Vec::with_capacity(numbers.len());
+                for n in numbers {
+                    if let (Some(record), events) = subject_and_consents(c, SUBJECT_BY_NUMBER, n)? {
                         out.push((record, events));
                     }
                 }
+                out.sort_by_key(|(record, _)| record.id);
                 Ok(out)
             })
         })
@@ -733,8 +764,9 @@ fn apply_inserts(conn: &Connection, ins: &Inserts<'_>) -> Result<()> {
     }
     let mut stmt = conn
         .prepare_cached(
-            "INSERT INTO subject_index (subject_id, field, hash) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (subject_id, field) DO UPDATE SET hash = excluded.hash",
+            "INSERT INTO subject_index (subject_n, field, hash) \
+             VALUES ((SELECT n FROM subjects WHERE id = ?1), ?2, ?3) \
+             ON CONFLICT (subject_n, field) DO UPDATE SET hash = excluded.hash",
         )
         .map_err(unavailable)?;
     for r in &ins.index {
@@ -743,8 +775,8 @@ fn apply_inserts(conn: &Connection, ins: &Inserts<'_>) -> Result<()> {
     }
     let mut stmt = conn
         .prepare_cached(
-            "INSERT INTO consent_events (subject_id, purpose, kind, at, policy_version, evidence) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO consent_events (subject_n, purpose, kind, at, policy_version, evidence) \
+             VALUES ((SELECT n FROM subjects WHERE id = ?1), ?2, ?3, ?4, ?5, ?6)",
         )
         .map_err(unavailable)?;
     for (id, c) in &ins.consents {
@@ -820,7 +852,7 @@ pub(crate) fn apply_step(conn: &Connection, step: &Step<'_>) -> Result<()> {
         Step::DeleteIndex { subject, field } => {
             exec(
                 conn,
-                "DELETE FROM subject_index WHERE subject_id = ?1 AND field = ?2",
+                "DELETE FROM subject_index WHERE subject_n = (SELECT n FROM subjects WHERE id = ?1) AND field = ?2",
                 params![&subject.as_bytes()[..], field],
             )?;
         }
@@ -832,12 +864,17 @@ pub(crate) fn apply_step(conn: &Connection, step: &Step<'_>) -> Result<()> {
                  kek_id = NULL, wrapped_key = NULL, fields = NULL WHERE id = ?2",
                 params![to_micros(*at), id_bytes],
             )?;
-            exec(conn, "DELETE FROM subject_index WHERE subject_id = ?1", [id_bytes])?;
+            exec(
+                conn,
+                "DELETE FROM subject_index WHERE subject_n = (SELECT n FROM subjects WHERE id = ?1)",
+                [id_bytes],
+            )?;
             visitors::delete_for_subject(conn, *id)?;
             subject_events::erase_evidence(conn, *id)?;
             exec(
                 conn,
-                "UPDATE consent_events SET evidence = NULL WHERE subject_id = ?1 AND evidence IS NOT NULL",
+                "UPDATE consent_events SET evidence = NULL \
+                 WHERE subject_n = (SELECT n FROM subjects WHERE id = ?1) AND evidence IS NOT NULL",
                 [id_bytes],
             )?;
         }

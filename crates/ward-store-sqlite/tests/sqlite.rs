@@ -194,22 +194,20 @@ async fn corrupt_rows_are_reported_not_panicked_on() {
 
     exec(
         &t,
-        "PRAGMA foreign_keys = OFF; UPDATE subject_index SET subject_id = x'00'",
+        "INSERT INTO consent_events (subject_n, purpose, kind, at, policy_version) \
+         VALUES ((SELECT n FROM subjects), 'p', 'maybe', 0, '1')",
     )
     .await;
-    corrupt_mentions(
-        t.store.find_subjects_by_index("email", 7).await,
-        "subject_index.subject_id",
-    );
+    corrupt_mentions(t.store.find_consent_events(id).await, "consent_events.kind");
 
+    // A lookup reads the ids of the subjects it finds from their rows.
     exec(
         &t,
-        "PRAGMA foreign_keys = OFF; INSERT INTO consent_events (subject_id, purpose, kind, at, policy_version) \
-         VALUES (zeroblob(16), 'p', 'maybe', 0, '1')",
+        "PRAGMA foreign_keys = OFF; INSERT OR REPLACE INTO subject_index (subject_n, field, hash) \
+         SELECT n, 'email', 7 FROM subjects; UPDATE subjects SET id = x'00'",
     )
     .await;
-    let zero: SubjectId = "00000000-0000-0000-0000-000000000000".parse().unwrap();
-    corrupt_mentions(t.store.find_consent_events(zero).await, "consent_events.kind");
+    corrupt_mentions(t.store.find_subjects_by_index("email", 7).await, "subjects.id");
 
     exec(
         &t,
@@ -342,13 +340,21 @@ async fn a_database_of_an_earlier_build_opens_with_its_data() {
     let fk = rusqlite::Connection::open(&path).unwrap();
     fk.execute_batch("PRAGMA foreign_keys = ON").unwrap();
     let orphan = fk.execute(
-        "INSERT INTO consent_events (subject_id, purpose, kind, at, policy_version) \
-         VALUES (zeroblob(16), 'p', 'given', 0, 'v1')",
+        "INSERT INTO consent_events (subject_n, purpose, kind, at, policy_version) \
+         VALUES (1000000, 'p', 'given', 0, 'v1')",
         [],
     );
     assert!(
         orphan.is_err(),
         "a consent event for no subject must break the foreign key"
+    );
+    let orphan = fk.execute(
+        "INSERT INTO subject_events (subject_id, kind, at, policy_version) VALUES (zeroblob(16), 'deceased', 0, 'v1')",
+        [],
+    );
+    assert!(
+        orphan.is_err(),
+        "a subject event for no subject must break the foreign key"
     );
     drop(fk);
     store.write(vec![journal_only("after the upgrade")]).await.unwrap();
