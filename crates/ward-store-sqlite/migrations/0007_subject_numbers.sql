@@ -2,15 +2,15 @@
 -- Run with foreign keys off (the migrator does so); it checks them before committing.
 --
 -- A subject's id is random (UUIDv4, on purpose: it says nothing about when or in what order
--- the subject was registered). Every table keyed by it takes each new subject at a random
--- place in its B-tree, so at a million subjects a transaction of 512 registrations rewrites
--- a page of each such tree per subject. Four trees were keyed that way: the subjects' id
--- index, the blind index's primary key, its lookup index and the consent events' index.
--- Now the subjects table has an explicit INTEGER PRIMARY KEY `n` (its rowid, stable across
--- VACUUM because it is declared), and the blind index and consent events are keyed by that
--- number, which grows with every registration: their trees take new subjects at the end.
--- The two trees that must stay random are the id index (a read by id goes through it) and
--- the blind index's lookup index (a lookup hashes the value).
+-- the subject was registered). Every B-tree keyed by it takes each new subject at a random
+-- place, so at a million subjects a transaction of 512 registrations rewrites a page of each
+-- such tree per subject. Three trees were keyed that way (the subjects' id index, the blind
+-- index's primary key and the consent events' index) and a fourth is keyed by a hash (the
+-- blind index's lookup index). Now the subjects table has an explicit INTEGER PRIMARY KEY `n`
+-- (its rowid, stable across VACUUM because it is declared), and the blind index and consent
+-- events are keyed by that number, which grows with every registration: their trees take new
+-- subjects at the end. The two trees left random are the id index (a read by id goes through
+-- it) and the blind index's lookup index (a lookup hashes the value).
 --
 -- `n` is never shown outside the database; ids stay what every interface uses. The number
 -- says only what `created_at` in the same row already says.
