@@ -38,6 +38,35 @@ const READER_CACHE_KIB: i64 = 512;
 const STATEMENT_CACHE: usize = 256;
 /// Idle read-only connections kept open; more are opened when needed and closed after.
 const MAX_IDLE_READERS: usize = 8;
+/// WAL pages after which a commit checkpoints the WAL into the database file: SQLite's default,
+/// for ordinary batches, and a larger limit for bulk ones (see [`set_checkpoint_limit`]).
+const CHECKPOINT_PAGES: u32 = 1_000;
+const BULK_CHECKPOINT_PAGES: u32 = 8_192;
+/// A write batch that creates at least this many subjects is a bulk one.
+pub const BULK_BATCH_SUBJECTS: usize = 256;
+
+/// Sets how large the WAL may grow before this connection's next commit checkpoints it, for a
+/// batch that creates `creates` subjects.
+///
+/// A checkpoint copies every page in the WAL into the database file and syncs it. A bulk batch
+/// (an import's 512 subjects) writes thousands of pages, so with SQLite's default of 1,000
+/// every bulk commit checkpointed, and the pages every transaction touches again (the B-trees'
+/// interior pages, the tables' last leaves) were written to the file and synced once per
+/// transaction. With 8,192 they are written once per several transactions. Ordinary batches
+/// keep the default: with the larger limit, the commit that checkpoints holds up everything
+/// queued behind it for a checkpoint eight times as large, which doubled the p99 of single
+/// creates in a full benchmark run (BENCHMARKS.md). The first ordinary commit after an import
+/// checkpoints what the import left in the WAL. Durability is the same either way: every
+/// commit is synced in the WAL (`synchronous = FULL`).
+pub fn set_checkpoint_limit(conn: &Connection, creates: usize) -> Result<()> {
+    let pages = if creates >= BULK_BATCH_SUBJECTS {
+        BULK_CHECKPOINT_PAGES
+    } else {
+        CHECKPOINT_PAGES
+    };
+    conn.pragma_update(None, "wal_autocheckpoint", pages)
+        .map_err(unavailable)
+}
 
 /// Opens the database file for writing, creating it if missing, and sets it up: WAL, durable
 /// commits, foreign keys, erased data overwritten on disk.
