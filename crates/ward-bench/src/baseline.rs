@@ -676,8 +676,6 @@ fn sqlite_batch(
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .context("BEGIN IMMEDIATE")?;
-    // Checkpoints as Ward's writer takes them.
-    ward_store_sqlite::set_checkpoint_limit(&tx, b.creates.len())?;
     sqlite_write(&tx, sh, &b, first_seq, now, filler)?;
     let head = RawWriter::hash(head_seq);
     tx.prepare_cached("UPDATE journal_head SET seq = ?1, hash = ?2 WHERE id = 1")?

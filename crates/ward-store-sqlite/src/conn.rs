@@ -16,6 +16,7 @@
 //!   batch, and the whole transaction runs there without further hops. A job runs to its end
 //!   (commit or rollback) even if its caller stops waiting.
 
+use crate::checkpoint::{Checkpointer, WRITER_CHECKPOINT_PAGES};
 use crate::rows::{unavailable, Result};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::panic::AssertUnwindSafe;
@@ -38,36 +39,6 @@ const READER_CACHE_KIB: i64 = 512;
 const STATEMENT_CACHE: usize = 256;
 /// Idle read-only connections kept open; more are opened when needed and closed after.
 const MAX_IDLE_READERS: usize = 8;
-/// WAL pages after which a commit checkpoints the WAL into the database file: SQLite's default,
-/// for ordinary batches, and a larger limit for bulk ones (see [`set_checkpoint_limit`]).
-const CHECKPOINT_PAGES: u32 = 1_000;
-const BULK_CHECKPOINT_PAGES: u32 = 8_192;
-/// A write batch that creates at least this many subjects is a bulk one.
-pub const BULK_BATCH_SUBJECTS: usize = 256;
-
-/// Sets how large the WAL may grow before this connection's next commit checkpoints it, for a
-/// batch that creates `creates` subjects.
-///
-/// A checkpoint copies every page in the WAL into the database file and syncs it. A bulk batch
-/// (an import's 512 subjects) writes thousands of pages, so with SQLite's default of 1,000
-/// every bulk commit checkpointed, and the pages every transaction touches again (the B-trees'
-/// interior pages, the tables' last leaves) were written to the file and synced once per
-/// transaction. With 8,192 they are written once per several transactions. Ordinary batches
-/// keep the default: with the larger limit, the commit that checkpoints holds up everything
-/// queued behind it for a checkpoint eight times as large, which doubled the p99 of single
-/// creates in a full benchmark run (BENCHMARKS.md). The first ordinary commit after an import
-/// checkpoints what the import left in the WAL. Durability is the same either way: every
-/// commit is synced in the WAL (`synchronous = FULL`).
-pub fn set_checkpoint_limit(conn: &Connection, creates: usize) -> Result<()> {
-    let pages = if creates >= BULK_BATCH_SUBJECTS {
-        BULK_CHECKPOINT_PAGES
-    } else {
-        CHECKPOINT_PAGES
-    };
-    conn.pragma_update(None, "wal_autocheckpoint", pages)
-        .map_err(unavailable)
-}
-
 /// Opens the database file for writing, creating it if missing, and sets it up: WAL, durable
 /// commits, foreign keys, erased data overwritten on disk.
 pub fn open_writer(path: &Path) -> Result<Connection> {
@@ -92,7 +63,8 @@ pub fn open_writer(path: &Path) -> Result<Connection> {
          PRAGMA foreign_keys = ON;
          PRAGMA secure_delete = ON;
          PRAGMA temp_store = MEMORY;
-         PRAGMA cache_size = -{WRITER_CACHE_KIB};"
+         PRAGMA cache_size = -{WRITER_CACHE_KIB};
+         PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES};"
     ))
     .map_err(unavailable)?;
     Ok(conn)
@@ -116,12 +88,23 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 /// handle ends the thread after the jobs already sent, and closes the connection.
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// The checkpointer's count of checkpoints, for tests to wait on.
+    #[cfg(test)]
+    pub(crate) checkpoints: Option<Arc<crate::checkpoint::Progress>>,
 }
 
 impl Writer {
     /// Moves `conn` to a new thread that runs jobs one at a time, in the order they are sent.
+    /// A database in a file gets a checkpointer thread too (see [`crate::checkpoint`]),
+    /// nudged after every job.
     pub fn spawn(mut conn: Connection) -> Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
+        let checkpointer = match conn.path().filter(|p| !p.is_empty()) {
+            Some(p) => Some(Checkpointer::spawn(Path::new(p))?),
+            None => None,
+        };
+        #[cfg(test)]
+        let checkpoints = checkpointer.as_ref().map(Checkpointer::progress);
         std::thread::Builder::new()
             .name("ward-sqlite-writer".into())
             .spawn(move || {
@@ -129,10 +112,17 @@ impl Writer {
                     // A job that panics has dropped its reply (its caller sees an error) and
                     // its transaction (rolled back); the thread goes on with the next job.
                     let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut conn)));
+                    if let Some(c) = &checkpointer {
+                        c.nudge();
+                    }
                 }
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer thread: {e}")))?;
-        Ok(Self { jobs })
+        Ok(Self {
+            jobs,
+            #[cfg(test)]
+            checkpoints,
+        })
     }
 
     /// Runs `f` on the thread's connection and returns its result. `f` runs to its end even if

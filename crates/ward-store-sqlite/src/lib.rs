@@ -11,13 +11,14 @@
 //! transaction.
 
 mod backup;
+mod checkpoint;
 mod conn;
 mod rows;
 mod subject_events;
 mod visitors;
 
 pub use backup::KeyImport;
-pub use conn::{open_reader, open_writer, set_checkpoint_limit, Writer, BULK_BATCH_SUBJECTS};
+pub use conn::{open_reader, open_writer, Writer};
 
 use async_trait::async_trait;
 use conn::Readers;
@@ -618,14 +619,9 @@ impl WriteStore for SqliteStore {
 /// One batch in one `BEGIN IMMEDIATE` transaction; on any error it rolls back (dropping the
 /// transaction), so the connection is clean for the next job.
 fn write(conn: &mut Connection, ops: Vec<WriteOp>) -> Result<Vec<OpOutcome>> {
-    let creates = ops
-        .iter()
-        .filter(|op| matches!(op.change, ward_store::Change::CreateSubject(_)))
-        .count();
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(unavailable)?;
-    conn::set_checkpoint_limit(&tx, creates)?;
     let outcomes = apply(&tx, ops)?;
     tx.commit().map_err(unavailable)?;
     Ok(outcomes)

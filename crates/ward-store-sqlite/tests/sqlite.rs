@@ -410,34 +410,3 @@ async fn a_write_whose_caller_gives_up_still_commits_whole() {
     let entries = all_entries(&s).await;
     assert_valid_chain(&s, &entries).await;
 }
-
-/// A bulk batch leaves its pages in the WAL (its checkpoint limit is 8,192 pages); the next
-/// ordinary commit, whose limit is SQLite's 1,000, checkpoints them into the database file.
-#[tokio::test]
-async fn bulk_batches_defer_checkpoints_to_the_next_ordinary_commit() {
-    let t = TempStore::new().await;
-    let size = |p: std::path::PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
-    let wal = t.dir.path().join("ward.db-wal");
-    let before = size(t.db_path());
-    // About 1,500 pages of sealed fields: over the ordinary limit, under the bulk one.
-    let bulk: Vec<WriteOp> = (0..ward_store_sqlite::BULK_BATCH_SUBJECTS)
-        .map(|_| {
-            let mut op = new_subject(SubjectId::random());
-            if let Change::CreateSubject(s) = &mut op.change {
-                s.fields = vec![2; 24_000];
-            }
-            op
-        })
-        .collect();
-    t.store.write(bulk).await.unwrap();
-    assert!(size(wal.clone()) > 4 << 20, "the bulk batch's pages are in the WAL");
-    assert!(
-        size(t.db_path()) < before + (1 << 20),
-        "and not yet in the database file"
-    );
-    t.store.write(vec![journal_only("ordinary")]).await.unwrap();
-    assert!(
-        size(t.db_path()) > before + (4 << 20),
-        "the ordinary commit after it checkpointed them"
-    );
-}
