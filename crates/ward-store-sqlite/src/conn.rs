@@ -1,5 +1,6 @@
-//! Connections: ONE writer connection that lives on its own thread, and a pool of read-only
-//! connections used on the calling thread.
+//! Connections: ONE writer connection that lives on its own thread, a pool of read-only
+//! connections used on the calling thread, and the checkpointer's connection on a thread of its
+//! own ([`crate::checkpoint`]).
 //!
 //! Why this shape. SQLite is a library, not a server: a query is a function call that reads a
 //! few pages, usually from its own cache or the OS page cache, in microseconds. Handing every
@@ -90,7 +91,7 @@ pub struct Writer {
     jobs: mpsc::Sender<Job>,
     /// The checkpointer's count of checkpoints, for tests to wait on.
     #[cfg(test)]
-    pub(crate) checkpoints: Option<Arc<crate::checkpoint::Progress>>,
+    pub(crate) checkpoints: Arc<crate::checkpoint::Progress>,
 }
 
 impl Writer {
@@ -99,12 +100,11 @@ impl Writer {
     /// nudged after every job.
     pub fn spawn(mut conn: Connection) -> Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
+        let progress = Arc::new(crate::checkpoint::Progress::default());
         let checkpointer = match conn.path().filter(|p| !p.is_empty()) {
-            Some(p) => Some(Checkpointer::spawn(Path::new(p))?),
+            Some(p) => Some(Checkpointer::spawn(Path::new(p), progress.clone())?),
             None => None,
         };
-        #[cfg(test)]
-        let checkpoints = checkpointer.as_ref().map(Checkpointer::progress);
         std::thread::Builder::new()
             .name("ward-sqlite-writer".into())
             .spawn(move || {
@@ -121,7 +121,7 @@ impl Writer {
         Ok(Self {
             jobs,
             #[cfg(test)]
-            checkpoints,
+            checkpoints: progress,
         })
     }
 
