@@ -14,10 +14,13 @@
 //!
 //! - The writer thread nudges the checkpointer after every job ([`Checkpointer::nudge`]; it
 //!   never blocks, and nudges that arrive while a checkpoint runs fold into one).
-//! - The checkpointer reads how many WAL frames are not yet in the database file from the
-//!   WAL-index header (see [`WalIndex`]) and, at [`CHECKPOINT_PAGES`] or more, runs a
-//!   `PASSIVE` checkpoint on its own connection: it copies what it can without waiting for
-//!   any lock, while the writer goes on appending and readers go on reading.
+//! - A nudged checkpointer runs a `PASSIVE` checkpoint on its own connection, at most once
+//!   per [`CHECKPOINT_INTERVAL`] (nudges in between fold into the next one): it copies what it
+//!   can without waiting for any lock, while the writer goes on appending and readers go on
+//!   reading. At the rates measured (BENCHMARKS.md) that is a checkpoint per few thousand WAL
+//!   frames under a bulk import and per few hundred under reads, the range in which the
+//!   benchmark's reads, lookups, creates and imports did not move (1,000 and 8,192 frames were
+//!   measured side by side).
 //! - The writer's own connection keeps SQLite's automatic checkpoint, at
 //!   [`WRITER_CHECKPOINT_PAGES`]: the bound on the WAL if the checkpointer falls behind, and
 //!   the point at which a WAL that never stops growing (a writer that commits without pause
@@ -25,28 +28,34 @@
 //!   beginning only when it has) is caught up by the writer, so that it starts over. What the
 //!   checkpointer has already copied, the writer does not copy again.
 //!
+//! Why by time and not by the WAL's size: the size is in the WAL-index (the `-shm` file), and
+//! SQLite offers no call for it that this workspace can use (`sqlite3_wal_hook` needs `unsafe`
+//! or a rusqlite newer than sqlx's SQLite driver allows beside it). Reading the `-shm` file
+//! through a descriptor of our own is not safe: SQLite's locks on it are POSIX advisory locks,
+//! which belong to the process, and closing any descriptor of the file drops all of them,
+//! SQLite's too. The first version did that, and when its descriptor closed while another
+//! connection of the process had the database open, the next process to open it found the
+//! file unlocked, took it for a stale one and truncated it under the server (a SIGBUS in a
+//! benchmark run; the test `a_checkpointer_that_ends_leaves_sqlites_locks_alone`). So nothing
+//! but SQLite opens SQLite's files.
+//!
 //! Durability is unchanged: a commit is durable when its WAL frames are synced
 //! (`synchronous = FULL`); a checkpoint only moves durable data from one file to the other,
 //! and a crash in the middle of one is recovered from the WAL.
 
 use crate::rows::{unavailable, Result};
 use rusqlite::{Connection, OpenFlags};
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::{mpsc, Arc, Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 use ward_store::StoreError;
 
-/// Frames in the WAL that are not yet in the database file at which the checkpointer copies
-/// them (32 MiB of 4 KiB pages). Larger than SQLite's 1,000 because the checkpoint no longer
-/// holds anything up, and a larger one writes each page that many commits changed (the
-/// B-trees' inner pages, the tables' last leaves, the leaves of the random-keyed indexes) once
-/// instead of once per small checkpoint.
-pub const CHECKPOINT_PAGES: u32 = 8_192;
+/// The least time between two of the checkpointer's checkpoints.
+pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Frames in the WAL at which the writer's own commit checkpoints (SQLite's automatic
 /// checkpoint, 128 MiB of 4 KiB pages): the bound on the WAL, see the module's documentation.
-pub const WRITER_CHECKPOINT_PAGES: u32 = 4 * CHECKPOINT_PAGES;
+pub const WRITER_CHECKPOINT_PAGES: u32 = 32_768;
 
 /// The checkpointer thread's handle. Dropping it (the writer thread ends) ends the thread
 /// after the checkpoint it is running, if any.
@@ -59,12 +68,31 @@ pub(crate) struct Checkpointer {
 pub(crate) struct Progress {
     runs: Mutex<u64>,
     changed: Condvar,
+    ended: Mutex<bool>,
+    end: Condvar,
 }
 
 impl Progress {
     fn ran(&self) {
         *self.runs.lock().unwrap_or_else(PoisonError::into_inner) += 1;
         self.changed.notify_all();
+    }
+
+    /// The thread has ended, its connection closed.
+    fn ended(&self) {
+        *self.ended.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        self.end.notify_all();
+    }
+
+    /// Waits until the thread has ended, or `timeout`; returns whether it has.
+    #[cfg(test)]
+    pub(crate) fn wait_ended(&self, timeout: std::time::Duration) -> bool {
+        let guard = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
+        let (guard, _) = self
+            .end
+            .wait_timeout_while(guard, timeout, |ended| !*ended)
+            .unwrap_or_else(PoisonError::into_inner);
+        *guard
     }
 
     /// Waits until more than `runs` checkpoints have run, or `timeout`; returns the count.
@@ -87,22 +115,27 @@ impl Checkpointer {
         let conn = Connection::open_with_flags(db, flags).map_err(unavailable)?;
         // A checkpoint syncs the database file after copying into it (and the WAL before).
         conn.execute_batch("PRAGMA synchronous = FULL").map_err(unavailable)?;
-        let index = WalIndex::open(db);
         let (wake, woken) = mpsc::sync_channel::<()>(1);
         std::thread::Builder::new()
             .name("ward-sqlite-checkpointer".into())
             .spawn(move || {
+                let mut last: Option<Instant> = None;
                 while woken.recv().is_ok() {
-                    if index.uncopied_frames() < CHECKPOINT_PAGES {
-                        continue;
+                    if let Some(due) = last.map(|t| t + CHECKPOINT_INTERVAL) {
+                        if !wait_until(&woken, due) {
+                            break;
+                        }
                     }
                     if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                         // Nothing is lost: the frames stay in the WAL, and the writer's own
                         // checkpoint copies them at its limit.
                         tracing::warn!(error = %e, "background WAL checkpoint failed");
                     }
+                    last = Some(Instant::now());
                     progress.ran();
                 }
+                drop(conn);
+                progress.ended();
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite checkpointer thread: {e}")))?;
         Ok(Self { wake })
@@ -115,48 +148,17 @@ impl Checkpointer {
     }
 }
 
-/// The WAL-index (the `-shm` file beside the database), read for one figure: how many WAL
-/// frames are not yet copied into the database file.
-///
-/// SQLite offers no call for it (`sqlite3_wal_hook` passes the WAL's size to a callback, but
-/// reaching it from Rust takes `unsafe`, which this workspace forbids, or a newer rusqlite
-/// than sqlx's SQLite driver allows beside it). The WAL-index's header is a documented part
-/// of SQLite's file format (<https://sqlite.org/walformat.html>, "The WAL-Index Header"), the
-/// same for every SQLite since 3.7.0 because processes of different versions share it: two
-/// copies of a 48-byte header, `mxFrame` (the last valid frame) at byte 16 of each, then the
-/// checkpoint information, whose first field `nBackfill` (frames already copied) is at byte 96;
-/// integers in the machine's byte order, `iVersion` 3007000 at byte 0. The read is not
-/// synchronised with SQLite's, so a torn one (the two copies differ) or any surprise reads as
-/// "unknown", and the checkpointer then simply runs the checkpoint: the figure only decides
-/// when to run one, never what it copies.
-pub(crate) struct WalIndex {
-    shm: Option<File>,
-}
-
-const WAL_INDEX_VERSION: u32 = 3_007_000;
-
-impl WalIndex {
-    pub(crate) fn open(db: &Path) -> Self {
-        let mut path = db.as_os_str().to_owned();
-        path.push("-shm");
-        Self {
-            shm: File::open(path).ok(),
+/// Waits until `due`, taking the nudges that arrive before it (they fold into the checkpoint
+/// that follows); false if the writer has gone.
+fn wait_until(woken: &mpsc::Receiver<()>, due: Instant) -> bool {
+    loop {
+        let Some(left) = due.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) else {
+            return true;
+        };
+        match woken.recv_timeout(left) {
+            Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return false,
         }
-    }
-
-    /// Frames in the WAL not yet in the database file; `u32::MAX` if that cannot be read.
-    pub(crate) fn uncopied_frames(&self) -> u32 {
-        const UNKNOWN: u32 = u32::MAX;
-        let Some(shm) = &self.shm else { return UNKNOWN };
-        let mut b = [0u8; 100];
-        if shm.read_exact_at(&mut b, 0).is_err() || b[..48] != b[48..96] {
-            return UNKNOWN;
-        }
-        let word = |at: usize| u32::from_ne_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
-        if word(0) != WAL_INDEX_VERSION {
-            return UNKNOWN;
-        }
-        word(16).saturating_sub(word(96))
     }
 }
 
@@ -164,15 +166,20 @@ impl WalIndex {
 mod tests {
     use super::*;
     use crate::conn::{open_writer, Writer};
+    use std::os::unix::fs::MetadataExt;
     use std::path::PathBuf;
     use std::time::Duration;
 
-    /// Commits `rows` rows of about a page each, and returns the WAL frames not yet in the
-    /// database file right after the commit, read on the writer's thread: before the
-    /// checkpointer has been nudged.
-    async fn commit_pages(writer: &Writer, db: PathBuf, rows: u32) -> u32 {
+    /// Pages the big commit of the tests writes: more than SQLite's default checkpoint limit
+    /// (1,000), which a commit would have checkpointed itself.
+    const BIG: u32 = 2_000;
+
+    /// Commits `rows` rows of about a page each, and returns the size of the database file
+    /// right after the commit, read on the writer's thread: before the checkpointer has been
+    /// nudged.
+    async fn commit_pages(writer: &Writer, db: PathBuf, rows: u32) -> u64 {
         writer
-            .run(move |c| -> Result<u32> {
+            .run(move |c| -> Result<u64> {
                 let tx = c.transaction().map_err(unavailable)?;
                 tx.execute_batch("CREATE TABLE IF NOT EXISTS t (b BLOB NOT NULL)")
                     .map_err(unavailable)?;
@@ -185,7 +192,9 @@ mod tests {
                     }
                 }
                 tx.commit().map_err(unavailable)?;
-                Ok(WalIndex::open(&db).uncopied_frames())
+                Ok(std::fs::metadata(&db)
+                    .map_err(|e| StoreError::Unavailable(e.to_string()))?
+                    .len())
             })
             .await
             .unwrap()
@@ -198,35 +207,75 @@ mod tests {
         let writer = Writer::spawn(open_writer(&db).unwrap()).unwrap();
         let progress = writer.checkpoints.clone();
 
-        let small = commit_pages(&writer, db.clone(), 10).await;
+        commit_pages(&writer, db.clone(), 10).await;
+        let runs = progress.wait_past(0, Duration::from_secs(120));
+        assert!(runs >= 1, "a commit is followed by a checkpoint");
+
+        let size = commit_pages(&writer, db.clone(), BIG).await;
         assert!(
-            (10..100).contains(&small),
-            "a small commit's frames wait in the WAL: {small}"
+            size < u64::from(BIG) * 4096,
+            "the commit returned with its pages still in the WAL: the file has {size} bytes"
+        );
+        assert!(
+            progress.wait_past(runs, Duration::from_secs(120)) > runs,
+            "the checkpointer ran again"
+        );
+        let size = std::fs::metadata(&db).unwrap().len();
+        assert!(
+            size > u64::from(BIG) * 4096,
+            "and copied the pages into the database file: {size} bytes"
+        );
+    }
+
+    /// SQLite's locks on a database's files are POSIX advisory locks, which belong to the
+    /// process: closing ANY descriptor of a file drops all of the process's locks on it, even
+    /// those SQLite holds through its own descriptors for other connections. If the
+    /// checkpointer's end did that to the `-shm` file, the next process to open the database
+    /// (`ward journal verify` beside a live server, say) would find nobody holding it, take it
+    /// for a stale file and truncate it under the server, whose next access to a mapped page
+    /// past the new end is a SIGBUS (seen in a benchmark run).
+    #[tokio::test]
+    async fn a_checkpointer_that_ends_leaves_sqlites_locks_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("t.db");
+        let other = open_writer(&db).unwrap();
+        other
+            .execute_batch("CREATE TABLE t (b BLOB NOT NULL); INSERT INTO t VALUES (x'00')")
+            .unwrap();
+        let shm = std::fs::metadata(dir.path().join("t.db-shm")).unwrap().ino();
+        assert!(
+            holds_dms_lock(shm),
+            "SQLite holds the -shm's lock for the open connection"
         );
 
-        let left = commit_pages(&writer, db.clone(), CHECKPOINT_PAGES + 100).await;
-        assert!(
-            left > CHECKPOINT_PAGES,
-            "the commit returned without checkpointing: {left} frames uncopied"
-        );
+        let writer = Writer::spawn(open_writer(&db).unwrap()).unwrap();
+        let progress = writer.checkpoints.clone();
+        commit_pages(&writer, db.clone(), BIG).await;
         assert!(
             progress.wait_past(0, Duration::from_secs(120)) >= 1,
             "the checkpointer ran"
         );
-        assert_eq!(WalIndex::open(&db).uncopied_frames(), 0, "and copied every frame");
-        let file = std::fs::metadata(&db).unwrap().len();
+        drop(writer);
+        assert!(progress.wait_ended(Duration::from_secs(120)), "the checkpointer ended");
+
         assert!(
-            file > u64::from(CHECKPOINT_PAGES) * 4096,
-            "into the database file: {file} bytes"
+            holds_dms_lock(shm),
+            "the other connection's lock on the -shm outlives the checkpointer"
         );
+        other
+            .query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))
+            .unwrap();
     }
 
-    #[test]
-    fn an_unreadable_wal_index_reads_as_unknown() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("none.db");
-        assert_eq!(WalIndex::open(&db).uncopied_frames(), u32::MAX, "no -shm file");
-        std::fs::write(dir.path().join("none.db-shm"), [7u8; 200]).unwrap();
-        assert_eq!(WalIndex::open(&db).uncopied_frames(), u32::MAX, "not a WAL-index");
+    /// Whether this process holds a lock on the byte of the `-shm` file (inode `shm`) that
+    /// SQLite's connections hold while they use it (`UNIX_SHM_DMS`, byte 128), from
+    /// `/proc/locks`.
+    fn holds_dms_lock(shm: u64) -> bool {
+        let me = std::process::id().to_string();
+        let inode = format!(":{shm}");
+        std::fs::read_to_string("/proc/locks").unwrap().lines().any(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.len() >= 8 && f[1] == "POSIX" && f[4] == me && f[5].ends_with(&inode) && f[6] == "128"
+        })
     }
 }
