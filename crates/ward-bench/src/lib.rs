@@ -178,8 +178,17 @@ pub async fn run(args: BenchArgs, env: Env) -> Result<Report> {
     if args.keep {
         let kept = work.keep();
         say(format!("kept {}", kept.display()));
+    } else if result.is_err() {
+        // What failed is in the servers' logs there: keep them.
+        let _ = work.keep();
     }
-    let (workloads, postgres) = result?;
+    let (workloads, postgres) = result.map_err(|e| {
+        anyhow::anyhow!(
+            "{e:#}\nThe work directory {} is kept; Ward's log there (server.log) ends:\n{}",
+            work_path.display(),
+            procs::tail(&work_path.join("server.log"))
+        )
+    })?;
     let mut machine = machine(&work_path_or_tmp(args.work_dir.as_deref()));
     machine.postgres = postgres;
     let report = Report {

@@ -38,6 +38,8 @@ pub struct Served {
     pub child: Child,
     pub addr: SocketAddr,
     pub log: PathBuf,
+    /// [`Served::stop`] has run: an exit after it is the one it asked for.
+    stopped: bool,
 }
 
 impl Served {
@@ -77,6 +79,7 @@ impl Served {
             child,
             addr,
             log: log.to_owned(),
+            stopped: false,
         })
     }
 
@@ -84,10 +87,17 @@ impl Served {
         self.child.id()
     }
 
-    /// SIGTERM, then wait (Ward flushes and signs a final checkpoint).
+    /// SIGTERM, then wait (Ward flushes and signs a final checkpoint). A server that had
+    /// already exited on its own is an error, with its log.
     pub fn stop(&mut self) -> Result<()> {
-        if let Ok(Some(_)) = self.child.try_wait() {
+        if std::mem::replace(&mut self.stopped, true) {
             return Ok(());
+        }
+        if let Ok(Some(status)) = self.child.try_wait() {
+            bail!(
+                "the server had exited on its own ({status}); see {}",
+                self.log.display()
+            );
         }
         let status = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
@@ -106,8 +116,21 @@ impl Served {
 
 impl Drop for Served {
     fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.stop();
+        if self.stopped {
+            return;
+        }
+        match self.child.try_wait() {
+            // It ended before it was told to (a run that failed part-way): say how at the end
+            // of its log, which the failed run's error shows (see `crate::run`).
+            Ok(Some(status)) => {
+                use std::io::Write as _;
+                if let Ok(mut log) = std::fs::OpenOptions::new().append(true).open(&self.log) {
+                    let _ = writeln!(log, "[bench] the server had exited on its own: {status}");
+                }
+            }
+            _ => {
+                let _ = self.stop();
+            }
         }
     }
 }
