@@ -17,10 +17,10 @@
 //! - A nudged checkpointer runs a `PASSIVE` checkpoint on its own connection, at most once
 //!   per [`CHECKPOINT_INTERVAL`] (nudges in between fold into the next one): it copies what it
 //!   can without waiting for any lock, while the writer goes on appending and readers go on
-//!   reading. At the rates measured (BENCHMARKS.md) that is a checkpoint per few thousand WAL
-//!   frames under a bulk import and per few hundred under reads, the range in which the
-//!   benchmark's reads, lookups, creates and imports did not move (1,000 and 8,192 frames were
-//!   measured side by side).
+//!   reading. Under the benchmark's bulk import that is roughly one checkpoint per few
+//!   thousand WAL frames (estimated from the disk's write rate, not counted), inside the range
+//!   in which its reads, lookups, creates and imports did not move when checkpoints at 1,000
+//!   and at 8,192 frames were measured side by side (BENCHMARKS.md).
 //! - The writer's own connection keeps SQLite's automatic checkpoint, at
 //!   [`WRITER_CHECKPOINT_PAGES`]: the bound on the WAL if the checkpointer falls behind, and
 //!   the point at which a WAL that never stops growing (a writer that commits without pause
