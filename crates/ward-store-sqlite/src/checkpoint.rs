@@ -13,7 +13,7 @@
 //! How it works:
 //!
 //! - The writer thread nudges the checkpointer after every job ([`Checkpointer::nudge`]; it
-//!   never blocks, and nudges that arrive while a checkpoint runs fold into one).
+//!   never blocks, and nudges that arrive while a checkpoint runs or waits fold into one).
 //! - A nudged checkpointer runs a `PASSIVE` checkpoint on its own connection, at most once
 //!   per [`CHECKPOINT_INTERVAL`] (nudges in between fold into the next one): it copies what it
 //!   can without waiting for any lock, while the writer goes on appending and readers go on
@@ -58,52 +58,52 @@ pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
 pub const WRITER_CHECKPOINT_PAGES: u32 = 32_768;
 
 /// The checkpointer thread's handle. Dropping it (the writer thread ends) ends the thread
-/// after the checkpoint it is running, if any.
+/// after the checkpoint it is running or waiting to run, if any.
 pub(crate) struct Checkpointer {
     wake: mpsc::SyncSender<()>,
 }
 
-/// How many checkpoints the thread has run; tests wait on it.
+/// How many checkpoints the thread has run, and whether it has ended; tests wait on it.
 #[derive(Default)]
 pub(crate) struct Progress {
-    runs: Mutex<u64>,
+    state: Mutex<State>,
     changed: Condvar,
-    ended: Mutex<bool>,
-    end: Condvar,
+}
+
+#[derive(Default)]
+struct State {
+    runs: u64,
+    ended: bool,
 }
 
 impl Progress {
-    fn ran(&self) {
-        *self.runs.lock().unwrap_or_else(PoisonError::into_inner) += 1;
+    fn update(&self, f: impl FnOnce(&mut State)) {
+        f(&mut self.state.lock().unwrap_or_else(PoisonError::into_inner));
         self.changed.notify_all();
     }
 
-    /// The thread has ended, its connection closed.
-    fn ended(&self) {
-        *self.ended.lock().unwrap_or_else(PoisonError::into_inner) = true;
-        self.end.notify_all();
-    }
-
-    /// Waits until the thread has ended, or `timeout`; returns whether it has.
+    /// Waits until `done` holds, or `timeout`; returns the state's `(runs, ended)`.
     #[cfg(test)]
-    pub(crate) fn wait_ended(&self, timeout: std::time::Duration) -> bool {
-        let guard = self.ended.lock().unwrap_or_else(PoisonError::into_inner);
+    fn wait(&self, timeout: Duration, done: impl Fn(&State) -> bool) -> (u64, bool) {
+        let guard = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let (guard, _) = self
-            .end
-            .wait_timeout_while(guard, timeout, |ended| !*ended)
+            .changed
+            .wait_timeout_while(guard, timeout, |s| !done(s))
             .unwrap_or_else(PoisonError::into_inner);
-        *guard
+        (guard.runs, guard.ended)
     }
 
     /// Waits until more than `runs` checkpoints have run, or `timeout`; returns the count.
     #[cfg(test)]
-    pub(crate) fn wait_past(&self, runs: u64, timeout: std::time::Duration) -> u64 {
-        let guard = self.runs.lock().unwrap_or_else(PoisonError::into_inner);
-        let (guard, _) = self
-            .changed
-            .wait_timeout_while(guard, timeout, |n| *n <= runs)
-            .unwrap_or_else(PoisonError::into_inner);
-        *guard
+    pub(crate) fn wait_past(&self, runs: u64, timeout: Duration) -> u64 {
+        self.wait(timeout, |s| s.runs > runs).0
+    }
+
+    /// Waits until the thread has ended (its connection closed), or `timeout`; returns
+    /// whether it has.
+    #[cfg(test)]
+    pub(crate) fn wait_ended(&self, timeout: Duration) -> bool {
+        self.wait(timeout, |s| s.ended).1
     }
 }
 
@@ -121,10 +121,17 @@ impl Checkpointer {
             .spawn(move || {
                 let mut last: Option<Instant> = None;
                 while woken.recv().is_ok() {
-                    if let Some(due) = last.map(|t| t + CHECKPOINT_INTERVAL) {
-                        if !wait_until(&woken, due) {
-                            break;
-                        }
+                    // Not before the interval is up. Sleeping, not waiting on the channel:
+                    // nudges meanwhile fold into its one slot without waking this thread once
+                    // per commit.
+                    if let Some(left) =
+                        last.and_then(|t| (t + CHECKPOINT_INTERVAL).checked_duration_since(Instant::now()))
+                    {
+                        std::thread::sleep(left);
+                    }
+                    // A nudge that came while it slept is for commits this checkpoint copies.
+                    if let Err(mpsc::TryRecvError::Disconnected) = woken.try_recv() {
+                        break;
                     }
                     if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                         // Nothing is lost: the frames stay in the WAL, and the writer's own
@@ -132,10 +139,10 @@ impl Checkpointer {
                         tracing::warn!(error = %e, "background WAL checkpoint failed");
                     }
                     last = Some(Instant::now());
-                    progress.ran();
+                    progress.update(|s| s.runs += 1);
                 }
                 drop(conn);
-                progress.ended();
+                progress.update(|s| s.ended = true);
             })
             .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite checkpointer thread: {e}")))?;
         Ok(Self { wake })
@@ -148,27 +155,12 @@ impl Checkpointer {
     }
 }
 
-/// Waits until `due`, taking the nudges that arrive before it (they fold into the checkpoint
-/// that follows); false if the writer has gone.
-fn wait_until(woken: &mpsc::Receiver<()>, due: Instant) -> bool {
-    loop {
-        let Some(left) = due.checked_duration_since(Instant::now()).filter(|d| !d.is_zero()) else {
-            return true;
-        };
-        match woken.recv_timeout(left) {
-            Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => return false,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::conn::{open_writer, Writer};
     use std::os::unix::fs::MetadataExt;
     use std::path::PathBuf;
-    use std::time::Duration;
 
     /// Pages the big commit of the tests writes: more than SQLite's default checkpoint limit
     /// (1,000), which a commit would have checkpointed itself.
