@@ -4,6 +4,8 @@
 //! and the member states' thresholds for the EU (law-checklist §B.2, marked [S]: verify per
 //! national law); COPPA (15 U.S.C. §6501–6506, 16 CFR 312) for the US.
 
+use crate::consent::{ConsentMethod, Evidence, Role};
+use crate::violation::Violation;
 use time::Date;
 
 /// What a subject below a threshold needs.
@@ -117,6 +119,83 @@ pub fn applicable(rules: &[AgeRule], birth: Date, on: Date) -> Vec<AgeRule> {
     rules.iter().filter(|r| age < i32::from(r.below)).cloned().collect()
 }
 
+/// The lower bound of an age band: `"16-17"` → 16, `"18+"` → 18, `"15"` → 15.
+pub fn parse_age_band(band: &str) -> Result<u8, Violation> {
+    let lower = band.trim().split(['-', '+']).next().unwrap_or("");
+    lower
+        .trim()
+        .parse::<u8>()
+        .ok()
+        .filter(|a| *a <= 130)
+        .ok_or_else(|| Violation::new("invalid_age_band", "age_band must look like \"16-17\" or \"18+\""))
+}
+
+/// Refuses a subject below an age threshold unless a parent or guardian consents as the rule
+/// requires (written for Russian minors of 14–17, verified for COPPA). The age comes from
+/// `birth_date` (`YYYY-MM-DD`) or else the lower bound of `age_band`; with neither, no rule
+/// applies. `rules` are the policy's ([`rules`]).
+pub fn check_consent_age(
+    rules: &[AgeRule],
+    birth_date: Option<&str>,
+    age_band: Option<&str>,
+    evidence: &Evidence,
+    today: Date,
+) -> Result<(), Violation> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let birth = match (birth_date, age_band) {
+        (Some(b), _) => Date::parse(b, &format).ok(),
+        (None, Some(band)) => {
+            let lower = parse_age_band(band)?;
+            // The latest birth date that is still `lower` years old today.
+            today.replace_year(today.year() - i32::from(lower)).ok()
+        }
+        (None, None) => None,
+    };
+    let Some(birth) = birth else { return Ok(()) };
+    let applicable = applicable(rules, birth, today);
+    if applicable.is_empty() {
+        return Ok(());
+    }
+    let guardian = evidence
+        .given_by
+        .as_ref()
+        .filter(|g| matches!(g.role, Role::Parent | Role::Guardian));
+    let written = matches!(
+        evidence.method,
+        Some(ConsentMethod::Written | ConsentMethod::ESignature)
+    );
+    let unmet: Vec<String> = applicable
+        .iter()
+        .filter(|r| match r.needs {
+            Needs::GuardianActs => guardian.is_none(),
+            Needs::GuardianWrittenConsent => guardian.is_none() || !written,
+            Needs::VerifiableParentalConsent => guardian.is_none_or(|g| g.verification.is_none()),
+        })
+        .map(|r| {
+            let what = match r.needs {
+                Needs::GuardianActs => "a parent or guardian consents on the subject's behalf",
+                Needs::GuardianWrittenConsent => {
+                    "a parent's or guardian's written consent (method `written` or `e_signature`)"
+                }
+                Needs::VerifiableParentalConsent => {
+                    "verifiable parental consent (evidence.given_by.verification says how it was verified)"
+                }
+            };
+            format!("under {} ({}, {}): {what}", r.below, r.jurisdiction, r.citation)
+        })
+        .collect();
+    if unmet.is_empty() {
+        return Ok(());
+    }
+    Err(Violation::new(
+        "guardian_consent_required",
+        format!(
+            "the subject is below the age to consent alone; needed: {}. Give evidence.given_by with role `parent` or `guardian`, their name, identity document and the document showing their authority",
+            unmet.join("; ")
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +244,64 @@ mod tests {
             applicable(&us, date!(2012 - 01 - 01), today).len(),
             1,
             "14: only the policy's own rule"
+        );
+    }
+
+    fn guardian(verification: Option<&str>) -> crate::consent::GivenBy {
+        crate::consent::GivenBy {
+            role: Role::Parent,
+            name: "Maria".into(),
+            identity_document: "passport 1234".into(),
+            authority: "birth certificate".into(),
+            verification: verification.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn age_bands_name_their_lower_bound() {
+        assert_eq!(parse_age_band("16-17"), Ok(16));
+        assert_eq!(parse_age_band(" 18+ "), Ok(18));
+        assert_eq!(parse_age_band("15"), Ok(15));
+        for bad in ["", "adult", "200", "-3"] {
+            assert_eq!(parse_age_band(bad).unwrap_err().code, "invalid_age_band");
+        }
+    }
+
+    #[test]
+    fn a_minor_needs_the_consent_the_rule_asks_for() {
+        let today = date!(2026 - 11 - 21);
+        let ru = rules(&["RU".into()], None);
+        let alone = Evidence::default();
+        assert!(check_consent_age(&ru, Some("2000-01-01"), None, &alone, today).is_ok());
+        assert!(check_consent_age(&ru, None, None, &alone, today).is_ok());
+        assert!(check_consent_age(&ru, None, Some("18+"), &alone, today).is_ok());
+        let v = check_consent_age(&ru, None, Some("16-17"), &alone, today).unwrap_err();
+        assert_eq!(v.code, "guardian_consent_required");
+        assert!(v.message.contains("Civil Code Art. 26"), "{}", v.message);
+        // A parent who consents, but not in writing, is not enough at 16 in Russia.
+        let parent = Evidence {
+            given_by: Some(guardian(None)),
+            ..Evidence::default()
+        };
+        assert!(check_consent_age(&ru, Some("2010-01-01"), None, &parent, today).is_err());
+        let written = Evidence {
+            method: Some(ConsentMethod::Written),
+            ..parent.clone()
+        };
+        assert!(check_consent_age(&ru, Some("2010-01-01"), None, &written, today).is_ok());
+        // COPPA wants the verification recorded.
+        let us = rules(&["US".into()], None);
+        assert!(check_consent_age(&us, Some("2016-01-01"), None, &parent, today).is_err());
+        let verified = Evidence {
+            given_by: Some(guardian(Some("signed form"))),
+            ..Evidence::default()
+        };
+        assert!(check_consent_age(&us, Some("2016-01-01"), None, &verified, today).is_ok());
+        assert_eq!(
+            check_consent_age(&us, None, Some("teen"), &verified, today)
+                .unwrap_err()
+                .code,
+            "invalid_age_band"
         );
     }
 }
