@@ -21,7 +21,7 @@ impl FromRequestParts<AppState> for AuthCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let token = bearer_token(&parts.headers).ok_or_else(ApiError::unauthorized)?;
-        match state.vault.authenticate(token).await {
+        match state.vault.api_keys().authenticate(token).await {
             Ok(caller) => Ok(AuthCaller(caller)),
             Err(ward_vault::VaultError::Unauthorized) => Err(ApiError::unauthorized()),
             Err(e) => Err(e.into()),

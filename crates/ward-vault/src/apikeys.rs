@@ -39,32 +39,37 @@ pub(crate) struct CachedKey {
     fetched: OffsetDateTime,
 }
 
-impl Vault {
+/// The API keys service, reached by [`Vault::api_keys`].
+#[derive(Clone, Copy)]
+pub struct ApiKeys<'v>(pub(crate) &'v Vault);
+
+impl ApiKeys<'_> {
     /// Checks a presented token. Any failure is `Unauthorized`, without saying which part
     /// was wrong.
     pub async fn authenticate(&self, presented: &str) -> VaultResult<Caller> {
         let token = ApiToken::parse(presented).ok_or(VaultError::Unauthorized)?;
-        let now = self.now();
+        let v = self.0;
+        let now = v.now();
         let cached = {
-            let cache = self
+            let cache = v
                 .inner
                 .key_cache
                 .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             cache
                 .get(token.id())
-                .filter(|c| now - c.fetched < self.inner.config.api_key_cache_ttl)
+                .filter(|c| now - c.fetched < v.inner.config.api_key_cache_ttl)
                 .map(|c| c.record.clone())
         };
         let record = match cached {
             Some(r) => r,
             None => {
-                let r = self
+                let r = v
                     .store()
                     .find_api_key(token.id())
                     .await?
                     .ok_or(VaultError::Unauthorized)?;
-                let mut cache = self
+                let mut cache = v
                     .inner
                     .key_cache
                     .write()
@@ -82,7 +87,7 @@ impl Vault {
                 r
             }
         };
-        if !self.keys().tokens.verify(&token, &record.token_hash) || record.revoked_at.is_some() {
+        if !v.inner.keys.tokens.verify(&token, &record.token_hash) || record.revoked_at.is_some() {
             return Err(VaultError::Unauthorized);
         }
         let id = ApiKeyId::parse(&record.id).ok_or(VaultError::Unauthorized)?;
@@ -94,7 +99,7 @@ impl Vault {
     }
 
     /// Creates a key. Returns its view and the token, which is shown once and never stored.
-    pub async fn create_api_key(
+    pub async fn create(
         &self,
         caller: &Caller,
         name: &str,
@@ -111,9 +116,11 @@ impl Vault {
                 "a key name is 1 to 100 characters",
             ));
         }
+        let v = self.0;
+        let op = v.op(caller);
         let purposes: BTreeSet<String> = purposes.iter().cloned().collect();
         for p in &purposes {
-            if self.policy().purpose(p).is_none() {
+            if op.policy().purpose(p).is_none() {
                 return Err(ward_core::AccessRefusal::UnknownPurpose(p.clone()).into());
             }
         }
@@ -133,29 +140,30 @@ impl Vault {
             _ => {}
         }
         let token = ApiToken::generate();
-        let now = self.now();
+        let now = op.now;
         let record = ApiKeyRecord {
             id: token.id().to_owned(),
             name: name.to_owned(),
             role,
             purposes: purposes.into_iter().collect(),
-            token_hash: self.keys().tokens.hash(&token).to_vec(),
+            token_hash: v.inner.keys.tokens.hash(&token).to_vec(),
             created_at: now,
             revoked_at: None,
         };
-        let entry = JournalDraft::new(now, &caller.actor, AdminEvent::ApiKeyCreated)
+        let entry = JournalDraft::new(now, op.actor(), AdminEvent::ApiKeyCreated)
             .detail(format!("key:{} role:{role}", record.id));
-        match self.commit(Change::CreateApiKey(record.clone()), vec![entry]).await? {
+        match v.commit(Change::CreateApiKey(record.clone()), vec![entry]).await? {
             OpOutcome::Done => Ok((record.into(), token)),
             other => Err(VaultError::Internal(format!("creating an API key: {other:?}"))),
         }
     }
 
-    pub async fn list_api_keys(&self, caller: &Caller) -> VaultResult<Vec<ApiKeyView>> {
+    pub async fn list(&self, caller: &Caller) -> VaultResult<Vec<ApiKeyView>> {
         if !caller.is_admin() {
             return Err(VaultError::admin_only());
         }
         Ok(self
+            .0
             .store()
             .find_api_keys()
             .await?
@@ -164,13 +172,15 @@ impl Vault {
             .collect())
     }
 
-    pub async fn revoke_api_key(&self, caller: &Caller, id: &str) -> VaultResult<()> {
+    pub async fn revoke(&self, caller: &Caller, id: &str) -> VaultResult<()> {
         if !caller.is_admin() {
             return Err(VaultError::admin_only());
         }
-        let now = self.now();
-        let entry = JournalDraft::new(now, &caller.actor, AdminEvent::ApiKeyRevoked).detail(format!("key:{id}"));
-        let outcome = self
+        let v = self.0;
+        let op = v.op(caller);
+        let now = op.now;
+        let entry = JournalDraft::new(now, op.actor(), AdminEvent::ApiKeyRevoked).detail(format!("key:{id}"));
+        let outcome = v
             .commit(
                 Change::RevokeApiKey {
                     id: id.to_owned(),
@@ -179,7 +189,7 @@ impl Vault {
                 vec![entry],
             )
             .await?;
-        self.inner
+        v.inner
             .key_cache
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -1,40 +1,15 @@
 //! Consent given and withdrawn after collection. Events are appended, never edited.
 
+use crate::context::Op;
 use crate::error::{VaultError, VaultResult};
+use crate::forms;
 use crate::Vault;
-use std::collections::{BTreeMap, BTreeSet};
-use time::{Duration, OffsetDateTime};
-use ward_core::access::SubjectState;
+use time::OffsetDateTime;
 use ward_core::consent::{ConsentEventKind, Evidence};
 use ward_core::journal::AdminEvent;
-use ward_core::{AccessRefusal, Caller, JournalDraft, LegalBasis, SubjectId};
-use ward_store::{Change, ConsentEventRecord, OpOutcome};
-
-/// Where a subject stands on one purpose.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConsentState {
-    /// Consent is on record and not withdrawn.
-    Given,
-    Withdrawn,
-    /// Given for a term that has ended.
-    Expired,
-    /// Never asked, or never given.
-    None,
-    /// The purpose does not rest on consent.
-    NotRequired,
-}
-
-impl ConsentState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ConsentState::Given => "given",
-            ConsentState::Withdrawn => "withdrawn",
-            ConsentState::Expired => "expired",
-            ConsentState::None => "none",
-            ConsentState::NotRequired => "not_required",
-        }
-    }
-}
+use ward_core::standing::{destruction_due, orphaned, ConsentState, DestructionDue};
+use ward_core::{Caller, JournalDraft, LegalBasis, SubjectId};
+use ward_store::{Change, ConsentEventRecord};
 
 /// One row of a subject's consent overview.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,13 +27,6 @@ pub struct ConsentStatus {
     pub destruction: Option<DestructionDue>,
 }
 
-/// Data to destroy, and by when.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DestructionDue {
-    pub by: OffsetDateTime,
-    pub categories: Vec<String>,
-}
-
 /// What a withdrawal did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Withdrawal {
@@ -69,125 +37,39 @@ pub struct Withdrawal {
     pub destruction: Option<DestructionDue>,
 }
 
-/// Days after a withdrawal within which data no other basis covers is destroyed.
-pub const DESTRUCTION_DAYS: i64 = 30;
+/// The consents service, reached by [`Vault::consents`].
+#[derive(Clone, Copy)]
+pub struct Consents<'v>(pub(crate) &'v Vault);
 
-/// The standing of one consent-based purpose, derived from its events.
-#[derive(Debug, Clone)]
-pub(crate) struct PurposeConsent {
-    pub state: ConsentState,
-    /// When the current state began (for `Expired`: when the term ended).
-    pub since: OffsetDateTime,
-    pub version_hash: String,
-    /// The categories the consent covers (for `Given`).
-    pub scope: BTreeSet<String>,
-    pub expires_at: Option<OffsetDateTime>,
-}
-
-impl Vault {
-    /// Derives each purpose's consent standing from its events: the latest event wins; a
-    /// consent whose document has a term expires by itself when the term ends.
-    pub(crate) fn consent_standing(&self, events: &[ConsentEventRecord]) -> BTreeMap<String, PurposeConsent> {
-        let now = self.now();
-        let current = self.policy();
-        let mut latest: BTreeMap<&str, &ConsentEventRecord> = BTreeMap::new();
-        for e in events {
-            latest.insert(&e.purpose, e);
-        }
-        latest
-            .into_iter()
-            .map(|(p, e)| {
-                let version = self.find_policy_version(&e.policy_version).ok();
-                let policy = version.as_ref().map_or_else(|| current.clone(), |v| v.policy.clone());
-                let scope = policy
-                    .purpose(p)
-                    .or_else(|| current.purpose(p))
-                    .map(|x| x.categories.clone())
-                    .unwrap_or_default();
-                let expires_at = match e.kind {
-                    ConsentEventKind::Given => policy
-                        .documents_for(p)
-                        .filter_map(|(_, d)| d.term.and_then(|t| t.after(e.at)))
-                        .min(),
-                    ConsentEventKind::Withdrawn => None,
-                };
-                let (state, since) = match (e.kind, expires_at) {
-                    (ConsentEventKind::Withdrawn, _) => (ConsentState::Withdrawn, e.at),
-                    (ConsentEventKind::Given, Some(end)) if end <= now => (ConsentState::Expired, end),
-                    (ConsentEventKind::Given, _) => (ConsentState::Given, e.at),
-                };
-                (
-                    p.to_owned(),
-                    PurposeConsent {
-                        state,
-                        since,
-                        version_hash: e.policy_version.clone(),
-                        scope,
-                        expires_at,
-                    },
-                )
-            })
-            .collect()
-    }
-
-    /// The categories of `purpose` that no remaining purpose covers for this subject, given
-    /// its consent standing.
-    fn orphaned(
-        &self,
-        purpose: &str,
-        standing: &BTreeMap<String, PurposeConsent>,
-    ) -> (Vec<(String, LegalBasis)>, Vec<String>) {
-        let policy = self.policy();
-        let Some(p) = policy.purpose(purpose) else {
-            return (Vec::new(), Vec::new());
-        };
-        let mut continuing = Vec::new();
-        let mut covered: BTreeSet<&String> = BTreeSet::new();
-        for (name, other) in policy.purposes.iter().filter(|(n, _)| n.as_str() != purpose) {
-            let live = !other.legal_basis.needs_consent()
-                || standing.get(name).is_some_and(|c| c.state == ConsentState::Given);
-            if live && !other.categories.is_disjoint(&p.categories) {
-                continuing.push((name.clone(), other.legal_basis));
-                covered.extend(other.categories.iter());
-            }
-        }
-        let orphaned = p.categories.iter().filter(|c| !covered.contains(c)).cloned().collect();
-        (continuing, orphaned)
-    }
-}
-
-impl Vault {
+impl Consents<'_> {
     /// Records one consent event after checking it against the subject's state; returns the
     /// subject's consent events as of that check, the new one last (what a withdrawal reports
     /// from, without reading them again).
-    async fn consent_event(
+    async fn event(
         &self,
-        caller: &Caller,
+        op: &Op<'_>,
         id: SubjectId,
         purpose: &str,
         kind: ConsentEventKind,
         evidence: Option<Evidence>,
     ) -> VaultResult<Vec<ConsentEventRecord>> {
-        Self::consent_purpose(&self.policy(), caller, purpose)?;
-        let loaded = self.load(id).await?;
-        if loaded.record.state == SubjectState::Erased {
-            return Err(AccessRefusal::SubjectErased.into());
-        }
+        let v = self.0;
+        forms::consent_purpose(op.policy(), op.caller, purpose)?;
+        let loaded = v.load_active(op, id).await?;
         let active = loaded.consents.contains_key(purpose);
-        let now = self.now();
-        let (event, sealed) = match kind {
+        let (entry, evidence) = match kind {
             ConsentEventKind::Given => {
                 let mut evidence = evidence.unwrap_or_default();
-                self.check_evidence(&mut evidence)?;
-                let deceased = self.death(id, &loaded.record).await?.is_some();
-                self.check_consent_form(&self.policy(), purpose, &mut evidence, deceased)?;
-                let key = self.data_key(&loaded.record)?;
-                let sealed = self.seal_evidence(&key, id, purpose, &evidence)?;
-                let entry = JournalDraft::new(now, &caller.actor, AdminEvent::ConsentGiven)
+                forms::check_evidence(op, &mut evidence)?;
+                let deceased = v.death(id, &loaded.record).await?.is_some();
+                forms::check_consent_form(op, purpose, &mut evidence, deceased)?;
+                let key = v.data_key(&loaded.record)?;
+                let sealed = forms::seal_evidence(&key, id, purpose, &evidence)?;
+                let entry = JournalDraft::new(op.now, op.actor(), AdminEvent::ConsentGiven)
                     .subject(id)
                     .purpose(purpose)
                     .detail(format!("channel:{}", evidence.channel));
-                (entry, Some((sealed, self.policy_hash())))
+                (entry, Some(sealed))
             }
             ConsentEventKind::Withdrawn => {
                 if !active {
@@ -196,53 +78,34 @@ impl Vault {
                         format!("the subject has no consent to purpose `{purpose}` to withdraw"),
                     ));
                 }
-                let entry = JournalDraft::new(now, &caller.actor, AdminEvent::ConsentWithdrawn)
+                let entry = JournalDraft::new(op.now, op.actor(), AdminEvent::ConsentWithdrawn)
                     .subject(id)
                     .purpose(purpose);
                 (entry, None)
             }
         };
-        let (evidence, policy_version) = match sealed {
-            Some((e, v)) => (Some(e), v),
-            None => (None, self.policy_hash()),
-        };
+        // Bound to the version the consent was checked against.
         let record = ConsentEventRecord {
             purpose: purpose.to_owned(),
             kind,
-            at: now,
-            policy_version,
+            at: op.now,
+            policy_version: op.hash().to_owned(),
             evidence,
         };
-        match self
-            .commit(
-                Change::AddConsentEvents {
-                    id,
-                    events: vec![record.clone()],
-                },
-                vec![event],
-            )
-            .await?
-        {
-            OpOutcome::Done => {
-                let mut events = loaded.events;
-                events.push(record);
-                Ok(events)
-            }
-            OpOutcome::Erased => Err(AccessRefusal::SubjectErased.into()),
-            OpOutcome::NotFound => Err(VaultError::SubjectNotFound),
-            other => Err(VaultError::Internal(format!("recording consent: {other:?}"))),
-        }
+        let change = Change::AddConsentEvents {
+            id,
+            events: vec![record.clone()],
+        };
+        v.commit_to_subject(change, vec![entry], "recording consent").await?;
+        let mut events = loaded.events;
+        events.push(record);
+        Ok(events)
     }
 
     /// Records the subject's consent to a consent-based purpose.
-    pub async fn give_consent(
-        &self,
-        caller: &Caller,
-        id: SubjectId,
-        purpose: &str,
-        evidence: Evidence,
-    ) -> VaultResult<()> {
-        self.consent_event(caller, id, purpose, ConsentEventKind::Given, Some(evidence))
+    pub async fn give(&self, caller: &Caller, id: SubjectId, purpose: &str, evidence: Evidence) -> VaultResult<()> {
+        let op = self.0.op(caller);
+        self.event(&op, id, purpose, ConsentEventKind::Given, Some(evidence))
             .await
             .map(drop)
     }
@@ -250,38 +113,29 @@ impl Vault {
     /// Withdraws consent. Takes effect on the very next read: reads decide from the store.
     /// Purposes on other legal bases go on; data no remaining purpose needs is due for
     /// destruction within 30 days (152-FZ Art. 21 p. 5), recorded in the journal entry.
-    pub async fn withdraw_consent(&self, caller: &Caller, id: SubjectId, purpose: &str) -> VaultResult<Withdrawal> {
-        let events = self
-            .consent_event(caller, id, purpose, ConsentEventKind::Withdrawn, None)
-            .await?;
-        let standing = self.consent_standing(&events);
-        let (continuing, orphaned) = self.orphaned(purpose, &standing);
-        let at = standing.get(purpose).map_or_else(|| self.now(), |c| c.since);
-        let destruction = (!orphaned.is_empty()).then(|| DestructionDue {
-            by: at + Duration::days(DESTRUCTION_DAYS),
-            categories: orphaned,
-        });
+    pub async fn withdraw(&self, caller: &Caller, id: SubjectId, purpose: &str) -> VaultResult<Withdrawal> {
+        let v = self.0;
+        let op = v.op(caller);
+        let events = self.event(&op, id, purpose, ConsentEventKind::Withdrawn, None).await?;
+        let standing = v.consent_standing(&op, &events);
+        let (continuing, orphaned) = orphaned(op.policy(), purpose, &standing);
+        let at = standing.get(purpose).map_or(op.now, |c| c.since);
         Ok(Withdrawal {
             purpose: purpose.to_owned(),
             continuing,
-            destruction,
+            destruction: destruction_due(at, orphaned),
         })
     }
 
     /// The subject's standing on every purpose of the policy. Contains no personal data.
-    pub async fn consent_overview(&self, id: SubjectId) -> VaultResult<Vec<ConsentStatus>> {
-        let record = self
-            .store()
-            .find_subject(id)
-            .await?
-            .ok_or(VaultError::SubjectNotFound)?;
-        if record.state == SubjectState::Erased {
-            return Err(AccessRefusal::SubjectErased.into());
-        }
-        let events = self.store().find_consent_events(id).await?;
-        let standing = self.consent_standing(&events);
-        let out = self
-            .policy()
+    pub async fn overview(&self, id: SubjectId) -> VaultResult<Vec<ConsentStatus>> {
+        let v = self.0;
+        let op = v.op_unattributed();
+        v.active_subject(id).await?;
+        let events = v.store().find_consent_events(id).await?;
+        let standing = v.consent_standing(&op, &events);
+        let policy = op.policy();
+        let out = policy
             .purposes
             .iter()
             .map(|(name, p)| {
@@ -293,12 +147,8 @@ impl Vault {
                 };
                 let destruction = match state {
                     ConsentState::Withdrawn | ConsentState::Expired => {
-                        let (_, orphaned) = self.orphaned(name, &standing);
-                        let since = c.map_or_else(|| self.now(), |c| c.since);
-                        (!orphaned.is_empty()).then(|| DestructionDue {
-                            by: since + Duration::days(DESTRUCTION_DAYS),
-                            categories: orphaned,
-                        })
+                        let (_, orphaned) = orphaned(policy, name, &standing);
+                        destruction_due(c.map_or(op.now, |c| c.since), orphaned)
                     }
                     _ => None,
                 };

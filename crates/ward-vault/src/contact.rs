@@ -2,12 +2,11 @@
 //! separate classes: a marketing opt-out never stops a service notice, and marketing needs
 //! the subject's consent for that very channel.
 
-use crate::consents::ConsentState;
 use crate::error::VaultResult;
 use crate::Vault;
-use ward_core::access::SubjectState;
 use ward_core::policy::register::{ConsentKind, MarketingChannel};
-use ward_core::{AccessRefusal, Caller, SubjectId};
+use ward_core::standing::ConsentState;
+use ward_core::{Caller, SubjectId};
 
 /// The class of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,7 +25,11 @@ pub struct ContactDecision {
     pub reason: String,
 }
 
-impl Vault {
+/// The contact service, reached by [`Vault::contact`].
+#[derive(Clone, Copy)]
+pub struct Contact<'v>(pub(crate) &'v Vault);
+
+impl Contact<'_> {
     /// Whether a message of `class` may go to the subject over `channel`.
     pub async fn may_contact(
         &self,
@@ -35,13 +38,11 @@ impl Vault {
         class: NoticeClass,
         channel: MarketingChannel,
     ) -> VaultResult<ContactDecision> {
-        let loaded = self.load(id).await?;
-        if loaded.record.state == SubjectState::Erased {
-            return Err(AccessRefusal::SubjectErased.into());
-        }
-        let policy = self.policy();
-        let events = self.store().find_consent_events(id).await?;
-        let standing = self.consent_standing(&events);
+        let v = self.0;
+        let op = v.op(caller);
+        let loaded = v.load_active(&op, id).await?;
+        let policy = op.policy();
+        let standing = v.consent_standing(&op, &loaded.events);
         let holds = |purpose: &str| {
             policy.purpose(purpose).is_some_and(|p| {
                 !p.legal_basis.needs_consent() || standing.get(purpose).is_some_and(|c| c.state == ConsentState::Given)

@@ -108,18 +108,22 @@ impl VerifyReport {
     }
 }
 
-impl Vault {
+/// The journal service, reached by [`Vault::journal`].
+#[derive(Clone, Copy)]
+pub struct Journal<'v>(pub(crate) &'v Vault);
+
+impl Journal<'_> {
     /// Verifies every entry's hash and link and every checkpoint; names the first problem.
-    pub async fn verify_journal(&self, caller: &Caller) -> VaultResult<VerifyReport> {
+    pub async fn verify(&self, caller: &Caller) -> VaultResult<VerifyReport> {
         if !caller.is_admin() {
             return Err(VaultError::admin_only());
         }
-        verify(self.store(), &self.keys().signer).await
+        verify(self.0.store(), &self.0.inner.keys.signer).await
     }
 
     /// Signs a checkpoint of the current head if it moved since the last one.
     pub async fn checkpoint(&self) -> VaultResult<Option<Checkpoint>> {
-        let store = self.store();
+        let store = self.0.store();
         let Some(head) = store.find_journal_head().await? else {
             return Ok(None);
         };
@@ -133,7 +137,12 @@ impl Vault {
         if head.seq <= last {
             return Ok(None);
         }
-        let cp = self.keys().signer.sign(head.seq, head.hash, to_micros(self.now()));
+        let cp = self
+            .0
+            .inner
+            .keys
+            .signer
+            .sign(head.seq, head.hash, to_micros(self.0.now()));
         store.create_checkpoint(&cp).await?;
         Ok(Some(cp))
     }

@@ -9,11 +9,11 @@ use crate::error::{VaultError, VaultResult};
 use crate::sealed;
 use crate::Vault;
 use time::OffsetDateTime;
-use ward_core::access::SubjectState;
 use ward_core::journal::AdminEvent;
 use ward_core::lifecycle::{SubjectEventEvidence, SubjectEventKind};
-use ward_core::{AccessRefusal, Caller, JournalDraft, SubjectId};
-use ward_store::{Change, OpOutcome, PolicyAcknowledgements, SubjectEventRecord};
+use ward_core::violation::text_ok;
+use ward_core::{Caller, JournalDraft, SubjectId};
+use ward_store::{Change, PolicyAcknowledgements, SubjectEventRecord};
 
 /// Where a subject stands on one policy version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,64 +54,57 @@ pub struct PolicyNotice {
     pub reference: Option<String>,
 }
 
-fn text_ok(s: &str, max: usize) -> bool {
-    !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control)
+/// The life-cycle service, reached by [`Vault::lifecycle`].
+/// The life-cycle service, reached by [`Vault::lifecycle`].
+#[derive(Clone, Copy)]
+pub struct Lifecycle<'v>(pub(crate) &'v Vault);
+
+fn seal_subject_event(
+    id: SubjectId,
+    key: &ward_crypto::DataKey,
+    kind: SubjectEventKind,
+    evidence: &SubjectEventEvidence,
+) -> VaultResult<Vec<u8>> {
+    let json = serde_json::to_vec(evidence).map_err(|e| VaultError::Internal(e.to_string()))?;
+    Ok(key.seal(&sealed::subject_event_aad(id, kind.as_str()), &json))
 }
 
-impl Vault {
-    fn seal_subject_event(
-        &self,
-        id: SubjectId,
-        key: &ward_crypto::DataKey,
-        kind: SubjectEventKind,
-        evidence: &SubjectEventEvidence,
-    ) -> VaultResult<Vec<u8>> {
-        let json = serde_json::to_vec(evidence).map_err(|e| VaultError::Internal(e.to_string()))?;
-        Ok(key.seal(&sealed::subject_event_aad(id, kind.as_str()), &json))
-    }
+fn open_subject_event(
+    id: SubjectId,
+    key: &ward_crypto::DataKey,
+    e: &SubjectEventRecord,
+) -> VaultResult<Option<SubjectEventEvidence>> {
+    let Some(ct) = &e.evidence else { return Ok(None) };
+    let json = key.open(&sealed::subject_event_aad(id, e.kind.as_str()), ct)?;
+    serde_json::from_slice(&json)
+        .map(Some)
+        .map_err(|e| VaultError::Internal(format!("subject event evidence: {e}")))
+}
 
-    fn open_subject_event(
-        &self,
-        id: SubjectId,
-        key: &ward_crypto::DataKey,
-        e: &SubjectEventRecord,
-    ) -> VaultResult<Option<SubjectEventEvidence>> {
-        let Some(ct) = &e.evidence else { return Ok(None) };
-        let json = key.open(&sealed::subject_event_aad(id, e.kind.as_str()), ct)?;
-        serde_json::from_slice(&json)
-            .map(Some)
-            .map_err(|e| VaultError::Internal(format!("subject event evidence: {e}")))
-    }
+async fn add_subject_event(
+    vault: &Vault,
+    id: SubjectId,
+    event: SubjectEventRecord,
+    entry: JournalDraft,
+) -> VaultResult<()> {
+    let change = Change::AddSubjectEvents {
+        id,
+        events: vec![event],
+    };
+    vault
+        .commit_to_subject(change, vec![entry], "recording a subject event")
+        .await
+}
 
-    async fn add_subject_event(
-        &self,
-        id: SubjectId,
-        event: SubjectEventRecord,
-        entry: JournalDraft,
-    ) -> VaultResult<()> {
-        match self
-            .commit(
-                Change::AddSubjectEvents {
-                    id,
-                    events: vec![event],
-                },
-                vec![entry],
-            )
-            .await?
-        {
-            OpOutcome::Done => Ok(()),
-            OpOutcome::Erased => Err(AccessRefusal::SubjectErased.into()),
-            OpOutcome::NotFound => Err(VaultError::SubjectNotFound),
-            other => Err(VaultError::Internal(format!("recording a subject event: {other:?}"))),
-        }
-    }
-
+impl Lifecycle<'_> {
     /// Records that the subject was told of a policy version, or accepted it. Admin only:
     /// the operator's systems report what they sent and what the subject did.
     pub async fn record_policy_notice(&self, caller: &Caller, id: SubjectId, notice: PolicyNotice) -> VaultResult<()> {
         if !caller.is_admin() {
             return Err(VaultError::admin_only());
         }
+        let v = self.0;
+        let op = v.op(caller);
         let (event, kind) = match notice.kind {
             SubjectEventKind::PolicyNotified => (AdminEvent::PolicyNotified, notice.kind),
             SubjectEventKind::PolicyAccepted => (AdminEvent::PolicyAccepted, notice.kind),
@@ -135,67 +128,51 @@ impl Vault {
             ));
         }
         let version = match &notice.version {
-            Some(h) => self.find_policy_version(h)?,
-            None => self.policy_version(),
+            Some(h) => v.policies().find(h)?,
+            None => op.version.clone(),
         };
-        let record = self
-            .store()
-            .find_subject(id)
-            .await?
-            .ok_or(VaultError::SubjectNotFound)?;
-        if record.state == SubjectState::Erased {
-            return Err(AccessRefusal::SubjectErased.into());
-        }
-        let key = self.data_key(&record)?;
+        let record = v.active_subject(id).await?;
+        let key = v.data_key(&record)?;
         let evidence = SubjectEventEvidence {
             channel: notice.channel.clone(),
             reference: notice.reference,
             ..SubjectEventEvidence::default()
         };
-        let now = self.now();
-        let sealed = self.seal_subject_event(id, &key, kind, &evidence)?;
-        let entry = JournalDraft::new(now, &caller.actor, event)
+        let sealed = seal_subject_event(id, &key, kind, &evidence)?;
+        let entry = JournalDraft::new(op.now, op.actor(), event)
             .subject(id)
             .detail(format!("policy:{} channel:{}", version.hash, notice.channel));
         let ev = SubjectEventRecord {
             kind,
-            at: now,
+            at: op.now,
             policy_version: Some(version.hash.clone()),
             evidence: Some(sealed),
         };
-        self.add_subject_event(id, ev, entry).await
+        add_subject_event(v, id, ev, entry).await
     }
 
     /// The subject's standing on every published version: told when, accepted when.
     pub async fn policy_standing(&self, id: SubjectId) -> VaultResult<Vec<PolicyStanding>> {
-        let record = self
-            .store()
-            .find_subject(id)
-            .await?
-            .ok_or(VaultError::SubjectNotFound)?;
-        if record.state == SubjectState::Erased {
-            return Err(AccessRefusal::SubjectErased.into());
-        }
-        let key = self.data_key(&record)?;
-        let events = self.store().find_subject_events(id).await?;
-        let current = self.policy_hash();
+        let v = self.0;
+        let op = v.op_unattributed();
+        let record = v.active_subject(id).await?;
+        let key = v.data_key(&record)?;
+        let events = v.store().find_subject_events(id).await?;
         let mut out = Vec::new();
-        for v in self.policy_versions() {
+        for version in v.policies().versions() {
             let mut standing = PolicyStanding {
-                hash: v.hash.clone(),
-                version: v.policy.version.clone(),
-                effective_at: v.effective_at,
-                in_force: v.hash == current,
+                hash: version.hash.clone(),
+                version: version.policy.version.clone(),
+                effective_at: version.effective_at,
+                in_force: version.hash == op.hash(),
                 notified: None,
                 accepted: None,
             };
             for e in events
                 .iter()
-                .filter(|e| e.policy_version.as_deref() == Some(v.hash.as_str()))
+                .filter(|e| e.policy_version.as_deref() == Some(version.hash.as_str()))
             {
-                let channel = self
-                    .open_subject_event(id, &key, e)?
-                    .map_or_else(String::new, |ev| ev.channel);
+                let channel = open_subject_event(id, &key, e)?.map_or_else(String::new, |ev| ev.channel);
                 let slot = match e.kind {
                     SubjectEventKind::PolicyNotified => &mut standing.notified,
                     SubjectEventKind::PolicyAccepted => &mut standing.accepted,
@@ -215,9 +192,10 @@ impl Vault {
         if !caller.is_admin() {
             return Err(VaultError::admin_only());
         }
-        let version = self.find_policy_version(hash)?;
-        let counts = self.store().count_policy_acknowledgements(&version.hash).await?;
-        let active_subjects = self.store().count_subjects().await?.active;
+        let v = self.0;
+        let version = v.policies().find(hash)?;
+        let counts = v.store().count_policy_acknowledgements(&version.hash).await?;
+        let active_subjects = v.store().count_subjects().await?.active;
         Ok(AcknowledgementSummary {
             counts,
             active_subjects,
@@ -237,11 +215,12 @@ impl Vault {
         if !caller.is_admin() {
             return Err(VaultError::admin_only());
         }
+        let v = self.0;
+        let op = v.op(caller);
         let format = time::macros::format_description!("[year]-[month]-[day]");
         let date = time::Date::parse(date_of_death, &format)
             .map_err(|_| VaultError::invalid("invalid_death_record", "date_of_death must be a date, YYYY-MM-DD"))?;
-        let now = self.now();
-        if date > now.date() {
+        if date > op.now.date() {
             return Err(VaultError::invalid(
                 "invalid_death_record",
                 "date_of_death is in the future",
@@ -253,40 +232,41 @@ impl Vault {
                 "document must name the death certificate (number, date, issuer): 1 to 500 characters",
             ));
         }
-        let record = self
-            .store()
-            .find_subject(id)
-            .await?
-            .ok_or(VaultError::SubjectNotFound)?;
-        if record.state == SubjectState::Erased {
-            return Err(AccessRefusal::SubjectErased.into());
-        }
-        if self.death(id, &record).await?.is_some() {
+        let record = v.active_subject(id).await?;
+        if v.death(id, &record).await?.is_some() {
             return Err(VaultError::Conflict("the subject's death is already recorded".into()));
         }
-        let key = self.data_key(&record)?;
+        let key = v.data_key(&record)?;
         let evidence = SubjectEventEvidence {
             channel: "registry".into(),
             date_of_death: Some(date_of_death.to_owned()),
             document: Some(document.to_owned()),
             ..SubjectEventEvidence::default()
         };
-        let sealed = self.seal_subject_event(id, &key, SubjectEventKind::Deceased, &evidence)?;
-        let entry = JournalDraft::new(now, &caller.actor, AdminEvent::SubjectDeceased).subject(id);
+        let sealed = seal_subject_event(id, &key, SubjectEventKind::Deceased, &evidence)?;
+        let entry = JournalDraft::new(op.now, op.actor(), AdminEvent::SubjectDeceased).subject(id);
         let ev = SubjectEventRecord {
             kind: SubjectEventKind::Deceased,
-            at: now,
+            at: op.now,
             policy_version: None,
             evidence: Some(sealed),
         };
-        self.add_subject_event(id, ev, entry).await?;
+        add_subject_event(v, id, ev, entry).await?;
         Ok(Death {
-            recorded_at: now,
+            recorded_at: op.now,
             date_of_death: evidence.date_of_death,
             document: evidence.document,
         })
     }
 
+    /// The subject's recorded death, if any.
+    pub async fn death(&self, id: SubjectId) -> VaultResult<Option<Death>> {
+        let record = self.0.active_subject(id).await?;
+        self.0.death(id, &record).await
+    }
+}
+
+impl Vault {
     /// The subject's recorded death, if any.
     pub(crate) async fn death(&self, id: SubjectId, record: &ward_store::SubjectRecord) -> VaultResult<Option<Death>> {
         let events = self.store().find_subject_events(id).await?;
@@ -294,7 +274,7 @@ impl Vault {
             return Ok(None);
         };
         let opened = match record.key {
-            Some(_) => self.open_subject_event(id, &self.data_key(record)?, e)?,
+            Some(_) => open_subject_event(id, &self.data_key(record)?, e)?,
             None => None,
         };
         Ok(Some(Death {
@@ -302,18 +282,5 @@ impl Vault {
             date_of_death: opened.as_ref().and_then(|o| o.date_of_death.clone()),
             document: opened.and_then(|o| o.document),
         }))
-    }
-
-    /// The subject's recorded death, if any (for the API).
-    pub async fn subject_death(&self, id: SubjectId) -> VaultResult<Option<Death>> {
-        let record = self
-            .store()
-            .find_subject(id)
-            .await?
-            .ok_or(VaultError::SubjectNotFound)?;
-        if record.state == SubjectState::Erased {
-            return Err(AccessRefusal::SubjectErased.into());
-        }
-        self.death(id, &record).await
     }
 }

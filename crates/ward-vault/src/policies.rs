@@ -81,43 +81,56 @@ pub(crate) fn sort(list: &mut [Arc<PolicyVersion>]) {
     list.sort_by(|a, b| (a.effective_at, a.recorded_at, &a.hash).cmp(&(b.effective_at, b.recorded_at, &b.hash)));
 }
 
-impl Vault {
+/// The version in force at `at` among `list` (sorted): the latest whose `effective_at` has
+/// come, or else the first; `None` for an empty list.
+fn in_force_among(list: &[Arc<PolicyVersion>], at: OffsetDateTime) -> Option<Arc<PolicyVersion>> {
+    list.iter()
+        .rev()
+        .find(|v| v.effective_at <= at)
+        .or_else(|| list.first())
+        .cloned()
+}
+
+/// The policies service, reached by [`Vault::policies`].
+#[derive(Clone, Copy)]
+pub struct Policies<'v>(pub(crate) &'v Vault);
+
+impl Policies<'_> {
     fn versions_read(&self) -> std::sync::RwLockReadGuard<'_, Vec<Arc<PolicyVersion>>> {
-        self.inner
+        self.0
+            .inner
             .versions
             .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The version in force now: the latest whose `effective_at` has come.
-    pub fn policy_version(&self) -> Arc<PolicyVersion> {
-        let now = self.now();
-        let list = self.versions_read();
-        list.iter()
-            .rev()
-            .find(|v| v.effective_at <= now)
-            .or_else(|| list.first())
-            .cloned()
-            .expect("a vault always has at least one policy version")
+    /// The version in force at `at`: the latest whose `effective_at` has come.
+    pub(crate) fn in_force_at(&self, at: OffsetDateTime) -> Arc<PolicyVersion> {
+        in_force_among(&self.versions_read(), at).expect("a vault always has at least one policy version")
+    }
+
+    /// The version in force now.
+    pub fn in_force(&self) -> Arc<PolicyVersion> {
+        self.in_force_at(self.0.now())
     }
 
     /// The policy in force now.
-    pub fn policy(&self) -> Arc<Policy> {
-        self.policy_version().policy.clone()
+    pub fn current(&self) -> Arc<Policy> {
+        self.in_force().policy.clone()
     }
 
     /// The content hash of the policy in force now.
-    pub fn policy_hash(&self) -> String {
-        self.policy_version().hash.clone()
+    pub fn current_hash(&self) -> String {
+        self.in_force().hash.clone()
     }
 
     /// Every version, by the time it takes effect.
-    pub fn policy_versions(&self) -> Vec<Arc<PolicyVersion>> {
+    pub fn versions(&self) -> Vec<Arc<PolicyVersion>> {
         self.versions_read().clone()
     }
 
     /// A version by its hash (or a unique prefix of at least 8 characters).
-    pub fn find_policy_version(&self, hash: &str) -> VaultResult<Arc<PolicyVersion>> {
+    pub fn find(&self, hash: &str) -> VaultResult<Arc<PolicyVersion>> {
         let list = self.versions_read();
         let found: Vec<_> = list
             .iter()
@@ -137,14 +150,14 @@ impl Vault {
     }
 
     /// The changes from version `a` to version `b`.
-    pub fn diff_policy_versions(&self, a: &str, b: &str) -> VaultResult<Vec<PolicyChange>> {
-        let (a, b) = (self.find_policy_version(a)?, self.find_policy_version(b)?);
+    pub fn diff(&self, a: &str, b: &str) -> VaultResult<Vec<PolicyChange>> {
+        let (a, b) = (self.find(a)?, self.find(b)?);
         Ok(diff(&a.policy, &b.policy))
     }
 
     /// Publishes a version, in force from `effective_at` (default: now). Immutable: publishing
     /// the same content again changes nothing.
-    pub async fn publish_policy(
+    pub async fn publish(
         &self,
         caller: &Caller,
         source: PolicySource,
@@ -153,10 +166,10 @@ impl Vault {
         if !caller.is_admin() {
             return Err(VaultError::admin_only());
         }
-        self.record_version(&caller.actor, source, effective_at).await
+        self.record(&caller.actor, source, effective_at).await
     }
 
-    pub(crate) async fn record_version(
+    pub(crate) async fn record(
         &self,
         actor: &Actor,
         source: PolicySource,
@@ -170,30 +183,31 @@ impl Vault {
             )
         })?;
         // Publication order must be total even when the clock stands still (tests, clock skew).
-        let latest = self.versions_read().iter().map(|v| v.recorded_at).max();
-        let clock_now = self.now();
+        let hash = source.hash();
+        let clock_now = self.0.now();
+        let (latest, existing, in_force) = {
+            let list = self.versions_read();
+            (
+                list.iter().map(|v| v.recorded_at).max(),
+                list.iter().find(|v| v.hash == hash).cloned(),
+                in_force_among(&list, clock_now),
+            )
+        };
         let now = match latest {
             Some(l) if clock_now <= l => l + time::Duration::microseconds(1),
             _ => clock_now,
         };
-        let hash = source.hash();
-        if let Some(existing) = self.versions_read().iter().find(|v| v.hash == hash) {
+        if let Some(existing) = existing {
             return Ok(Published {
-                version: existing.clone(),
+                version: existing,
                 new: false,
                 changes: Vec::new(),
             });
         }
         let effective_at = effective_at.unwrap_or(clock_now);
-        let changes = match self
-            .inner
-            .versions
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .is_empty()
-        {
-            true => Vec::new(),
-            false => diff(&self.policy(), &policy),
+        let changes = match &in_force {
+            None => Vec::new(),
+            Some(current) => diff(&current.policy, &policy),
         };
         let record = PolicyVersionRecord {
             hash: hash.clone(),
@@ -210,7 +224,7 @@ impl Vault {
             policy.version,
             ward_core::clock::to_micros(effective_at)
         ));
-        match self.commit(Change::RecordPolicyVersion(record), vec![entry]).await? {
+        match self.0.commit(Change::RecordPolicyVersion(record), vec![entry]).await? {
             OpOutcome::Done | OpOutcome::AlreadyExists => {}
             other => return Err(VaultError::Internal(format!("recording a policy version: {other:?}"))),
         }
@@ -222,6 +236,7 @@ impl Vault {
             recorded_at: now,
         });
         let mut list = self
+            .0
             .inner
             .versions
             .write()
@@ -238,8 +253,9 @@ impl Vault {
     }
 
     /// Re-reads the versions from the store (another process may have published one).
-    pub async fn reload_policies(&self) -> VaultResult<()> {
+    pub async fn reload(&self) -> VaultResult<()> {
         let mut list = self
+            .0
             .store()
             .find_policy_versions()
             .await?
@@ -251,6 +267,7 @@ impl Vault {
         }
         sort(&mut list);
         *self
+            .0
             .inner
             .versions
             .write()

@@ -1,16 +1,16 @@
 //! Consent receipts (shaped after ISO/IEC TS 27560) and the pre-filled written consent
 //! (152-FZ Art. 9 p. 4), both for one subject and one consent-based purpose.
 
-use crate::consents::ConsentState;
+use crate::context::Op;
 use crate::error::{VaultError, VaultResult};
-use crate::sealed;
+use crate::forms::{self, consent_purpose};
 use crate::Vault;
 use std::fmt::Write as _;
 use time::OffsetDateTime;
-use ward_core::access::SubjectState;
 use ward_core::consent::{ConsentEventKind, Evidence};
 use ward_core::policy::{ConsentDocument, Policy};
-use ward_core::{AccessRefusal, Caller, JournalDraft, ProcessingAction, SubjectId};
+use ward_core::standing::ConsentState;
+use ward_core::{Caller, JournalDraft, ProcessingAction, SubjectId};
 use ward_store::Change;
 
 /// One event in a consent's history.
@@ -58,17 +58,22 @@ pub struct ConsentDocumentRecord {
     pub purposes: Vec<ConsentReceipt>,
 }
 
-impl Vault {
+/// The receipts service, reached by [`Vault::receipts`].
+#[derive(Clone, Copy)]
+pub struct Receipts<'v>(pub(crate) &'v Vault);
+
+impl Receipts<'_> {
     /// The record of consent document `name` for the subject: every purpose it covers, each
     /// with its state, evidence and history. The caller must be allowed every purpose of the
     /// document; each purpose's receipt is journaled as its own retrieval.
-    pub async fn consent_document_record(
+    pub async fn document_record(
         &self,
         caller: &Caller,
         id: SubjectId,
         name: &str,
     ) -> VaultResult<ConsentDocumentRecord> {
-        let policy = self.policy();
+        let op = self.0.op(caller);
+        let policy = op.policy();
         let document = policy.consent_documents.get(name).cloned().ok_or_else(|| {
             VaultError::NotFound(
                 "unknown_consent_document",
@@ -76,11 +81,11 @@ impl Vault {
             )
         })?;
         for purpose in &document.purposes {
-            Self::consent_purpose(&policy, caller, purpose)?;
+            consent_purpose(policy, caller, purpose)?;
         }
         let mut purposes = Vec::with_capacity(document.purposes.len());
         for purpose in &document.purposes {
-            match self.consent_receipt(caller, id, purpose).await {
+            match self.receipt_in(&op, id, purpose).await {
                 Ok(r) => purposes.push(r),
                 Err(VaultError::NotFound("consent_not_found", _)) => {}
                 Err(e) => return Err(e),
@@ -102,14 +107,17 @@ impl Vault {
 
     /// The receipt of `purpose`'s consent, with its evidence (decrypted: it is the subject's
     /// own). Reading it is journaled.
-    pub async fn consent_receipt(&self, caller: &Caller, id: SubjectId, purpose: &str) -> VaultResult<ConsentReceipt> {
-        let current = self.policy();
-        let p = Self::consent_purpose(&current, caller, purpose)?;
-        let loaded = self.load(id).await?;
-        if loaded.record.state == SubjectState::Erased {
-            return Err(AccessRefusal::SubjectErased.into());
-        }
-        let events = self.store().find_consent_events(id).await?;
+    pub async fn receipt(&self, caller: &Caller, id: SubjectId, purpose: &str) -> VaultResult<ConsentReceipt> {
+        self.receipt_in(&self.0.op(caller), id, purpose).await
+    }
+
+    /// [`Receipts::receipt`] within the call `op`.
+    async fn receipt_in(&self, op: &Op<'_>, id: SubjectId, purpose: &str) -> VaultResult<ConsentReceipt> {
+        let v = self.0;
+        let current = op.policy();
+        let p = consent_purpose(current, op.caller, purpose)?;
+        let loaded = v.load_active(op, id).await?;
+        let events = &loaded.events;
         let mine: Vec<_> = events.iter().filter(|e| e.purpose == purpose).collect();
         let Some(last) = mine.last() else {
             return Err(VaultError::NotFound(
@@ -118,21 +126,18 @@ impl Vault {
             ));
         };
         let last_given = mine.iter().rev().find(|e| e.kind == ConsentEventKind::Given);
-        let version = self
-            .find_policy_version(last_given.map_or(&last.policy_version, |e| &e.policy_version))
+        let version = v
+            .policies()
+            .find(last_given.map_or(&last.policy_version, |e| &e.policy_version))
             .ok();
         let policy: std::sync::Arc<Policy> = version.as_ref().map_or_else(|| current.clone(), |v| v.policy.clone());
         let vp = policy.purpose(purpose).unwrap_or(p);
-        let standing = self.consent_standing(&events);
+        let standing = v.consent_standing(op, events);
         let st = standing.get(purpose);
         let evidence = match last_given.and_then(|e| e.evidence.as_ref()) {
             Some(sealed_evidence) => {
-                let key = self.data_key(&loaded.record)?;
-                let json = key.open(&sealed::evidence_aad(id, purpose), sealed_evidence)?;
-                Some(
-                    serde_json::from_slice(&json)
-                        .map_err(|e| VaultError::Internal(format!("consent evidence: {e}")))?,
-                )
+                let key = v.data_key(&loaded.record)?;
+                Some(forms::open_evidence(id, purpose, &key, sealed_evidence)?)
             }
             None => None,
         };
@@ -158,11 +163,11 @@ impl Vault {
                 policy_hash: c.version_hash.clone(),
             });
         }
-        let entry = JournalDraft::new(self.now(), &caller.actor, ProcessingAction::Retrieval)
+        let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Retrieval)
             .subject(id)
             .purpose(purpose)
             .detail("consent receipt");
-        self.commit(Change::JournalOnly, vec![entry]).await?;
+        v.commit(Change::JournalOnly, vec![entry]).await?;
         let document = policy
             .documents_for(purpose)
             .next()
@@ -190,7 +195,9 @@ impl Vault {
                         .map(|x| (x.title.clone(), x.role.as_str().to_owned(), x.country.clone()))
                 })
                 .collect(),
-            policy_hash: version.as_ref().map_or_else(|| self.policy_hash(), |v| v.hash.clone()),
+            policy_hash: version
+                .as_ref()
+                .map_or_else(|| op.hash().to_owned(), |v| v.hash.clone()),
             policy_version: policy.version.clone(),
             language: policy.language.clone(),
             evidence,
@@ -203,22 +210,21 @@ impl Vault {
     /// holds, as Markdown for printing and signing. Filling it in reads the subject's name and
     /// address, so it is journaled as a retrieval for that purpose.
     pub async fn written_consent(&self, caller: &Caller, id: SubjectId, purpose: &str) -> VaultResult<String> {
-        let policy = self.policy();
-        let p = Self::consent_purpose(&policy, caller, purpose)?.clone();
-        let loaded = self.load(id).await?;
-        if loaded.record.state == SubjectState::Erased {
-            return Err(AccessRefusal::SubjectErased.into());
-        }
-        let fields = self.open_fields(&loaded.record, &["full_name", "postal_address"])?;
-        let entry = JournalDraft::new(self.now(), &caller.actor, ProcessingAction::Retrieval)
+        let v = self.0;
+        let op = v.op(caller);
+        let policy = op.policy();
+        let p = consent_purpose(policy, caller, purpose)?.clone();
+        let loaded = v.load_active(&op, id).await?;
+        let fields = v.open_fields(&loaded.record, &["full_name", "postal_address"])?;
+        let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Retrieval)
             .subject(id)
             .purpose(purpose)
             .fields(fields.keys().cloned())
             .detail("written consent form");
-        self.commit(Change::JournalOnly, vec![entry]).await?;
+        v.commit(Change::JournalOnly, vec![entry]).await?;
         let blank = "____________________";
         let get = |k: &str| fields.get(k).cloned().unwrap_or_else(|| blank.to_owned());
-        let op = &policy.operator;
+        let operator = &policy.operator;
         let doc = policy.documents_for(purpose).next().map(|(_, d)| d.clone());
         let data: Vec<String> = policy
             .fields
@@ -240,10 +246,18 @@ impl Vault {
         let _ = writeln!(
             out,
             "3. **Operator receiving the consent:** {}, address: {}{}{}.",
-            op.name,
-            op.address.as_deref().unwrap_or(blank),
-            op.inn.as_deref().map(|v| format!(", ИНН {v}")).unwrap_or_default(),
-            op.ogrn.as_deref().map(|v| format!(", ОГРН {v}")).unwrap_or_default()
+            operator.name,
+            operator.address.as_deref().unwrap_or(blank),
+            operator
+                .inn
+                .as_deref()
+                .map(|v| format!(", ИНН {v}"))
+                .unwrap_or_default(),
+            operator
+                .ogrn
+                .as_deref()
+                .map(|v| format!(", ОГРН {v}"))
+                .unwrap_or_default()
         );
         let _ = writeln!(out, "4. **Purpose of processing:** {}.", p.title);
         let _ = writeln!(out, "5. **Personal data:** {}.", data.join(", "));
@@ -286,7 +300,7 @@ impl Vault {
         if let Some(d) = &doc {
             let _ = writeln!(out, "---\n\n{}\n", d.text);
         }
-        let _ = writeln!(out, "<!-- Ward: policy version {} -->", self.policy_hash());
+        let _ = writeln!(out, "<!-- Ward: policy version {} -->", op.hash());
         Ok(out)
     }
 }

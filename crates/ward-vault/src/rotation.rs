@@ -2,7 +2,7 @@
 //! without decrypting any field.
 
 use crate::error::{VaultError, VaultResult};
-use crate::Vault;
+use crate::keys::Keys;
 use std::collections::BTreeMap;
 use ward_core::journal::AdminEvent;
 use ward_core::{Caller, JournalDraft};
@@ -17,19 +17,21 @@ pub struct RotationReport {
     pub already_current: u64,
 }
 
-impl Vault {
+impl Keys<'_> {
     /// Re-wraps every live subject's data key under the key ring's active KEK. Safe to run
     /// again after an interruption: keys already under the active KEK are skipped.
     pub async fn rewrap_all(&self, caller: &Caller) -> VaultResult<RotationReport> {
         if !caller.is_admin() {
             return Err(VaultError::admin_only());
         }
-        let ring = self.keyring();
+        let v = self.0;
+        let op = v.op(caller);
+        let ring = self.ring();
         let active = ring.active_id().to_owned();
         let mut report = RotationReport::default();
         let mut after = None;
         loop {
-            let page = self.store().find_wrapped_keys(after, PAGE).await?;
+            let page = v.store().find_wrapped_keys(after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.subject);
             let mut by_old: BTreeMap<String, Vec<WrappedKeyRecord>> = BTreeMap::new();
@@ -46,9 +48,9 @@ impl Vault {
             }
             for (old, keys) in by_old {
                 let n = keys.len() as u64;
-                let entry = JournalDraft::new(self.now(), &caller.actor, AdminEvent::KeyRotation)
+                let entry = JournalDraft::new(op.now, op.actor(), AdminEvent::KeyRotation)
                     .detail(format!("rewrapped {n} data keys from kek:{old} to kek:{active}"));
-                self.commit(Change::RewrapKeys { old_kek_id: old, keys }, vec![entry])
+                v.commit(Change::RewrapKeys { old_kek_id: old, keys }, vec![entry])
                     .await?;
                 report.rewrapped += n;
             }

@@ -68,16 +68,20 @@ fn detail(c: &VisitorConsent) -> String {
     d
 }
 
-impl Vault {
+/// The visitors service, reached by [`Vault::visitors`].
+#[derive(Clone, Copy)]
+pub struct Visitors<'v>(pub(crate) &'v Vault);
+
+impl Visitors<'_> {
     fn visitor_hash(&self, visitor: &VisitorId) -> Hash32 {
-        self.keys().blind_index.visitor_hash(visitor.expose())
+        self.0.inner.keys.blind_index.visitor_hash(visitor.expose())
     }
 
     /// Records a visitor's cookie choice (category name → `granted` or `denied`) for
     /// `banner_version`. Strictly necessary is always granted, unmentioned categories are
     /// denied, and with `gpc` (the browser sent `Sec-GPC: 1`) marketing is denied whatever
     /// the choice says. Any key may record: the choice comes from the website.
-    pub async fn record_cookie_consent(
+    pub async fn record_consent(
         &self,
         caller: &Caller,
         visitor: &VisitorId,
@@ -93,10 +97,12 @@ impl Vault {
         }
         let decision = cookies::decide(choices.iter().map(|(k, v)| (k.as_str(), v.as_str())), gpc)
             .map_err(|e| VaultError::invalid(e.code(), e.to_string()))?;
+        let v = self.0;
+        let op = v.op(caller);
         let hash = self.visitor_hash(visitor);
         // The journal entry names the subject the visitor is linked to; the store links the
         // record itself, inside the write transaction.
-        let linked = self
+        let linked = v
             .store()
             .find_visitor_consents(&hash)
             .await?
@@ -108,12 +114,12 @@ impl Vault {
             choices: decision.choices,
             gpc: decision.gpc,
             gpc_overrode: decision.gpc_overrode,
-            at: self.now(),
+            at: op.now,
         };
         let mut entry =
-            JournalDraft::new(consent.at, &caller.actor, AdminEvent::CookieConsentRecorded).detail(detail(&consent));
+            JournalDraft::new(consent.at, op.actor(), AdminEvent::CookieConsentRecorded).detail(detail(&consent));
         entry.subject = linked;
-        match self
+        match v
             .commit(Change::RecordVisitorConsent(consent.clone()), vec![entry])
             .await?
         {
@@ -129,13 +135,15 @@ impl Vault {
     /// The visitor's current cookie choice and every earlier one. Any key may read it (the
     /// website decides from it what to load). The read is journaled when there is something
     /// to read.
-    pub async fn cookie_consents(&self, caller: &Caller, visitor: &VisitorId) -> VaultResult<CookieConsentHistory> {
-        let records = self.store().find_visitor_consents(&self.visitor_hash(visitor)).await?;
+    pub async fn consents(&self, caller: &Caller, visitor: &VisitorId) -> VaultResult<CookieConsentHistory> {
+        let v = self.0;
+        let op = v.op(caller);
+        let records = v.store().find_visitor_consents(&self.visitor_hash(visitor)).await?;
         if let Some(last) = records.last() {
-            let mut entry = JournalDraft::new(self.now(), &caller.actor, ProcessingAction::Retrieval)
+            let mut entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Retrieval)
                 .detail(format!("cookie_consents:{}", records.len()));
             entry.subject = last.subject;
-            self.commit(Change::JournalOnly, vec![entry]).await?;
+            v.commit(Change::JournalOnly, vec![entry]).await?;
         }
         let history: Vec<CookieConsentView> = records.into_iter().map(Into::into).collect();
         Ok(CookieConsentHistory {
@@ -148,8 +156,10 @@ impl Vault {
     /// visitor signs in: they become the subject's data, and go when the subject is erased.
     ///
     /// Allowed to admins, and to service keys with a purpose that covers collection.
-    pub async fn link_visitor(&self, caller: &Caller, visitor: &VisitorId, subject: SubjectId) -> VaultResult<()> {
-        let policy = self.policy();
+    pub async fn link(&self, caller: &Caller, visitor: &VisitorId, subject: SubjectId) -> VaultResult<()> {
+        let v = self.0;
+        let op = v.op(caller);
+        let policy = op.policy();
         let may_collect = caller.is_admin()
             || caller
                 .purposes
@@ -162,17 +172,17 @@ impl Vault {
             ));
         }
         let hash = self.visitor_hash(visitor);
-        let records = self.store().find_visitor_consents(&hash).await?;
+        let records = v.store().find_visitor_consents(&hash).await?;
         if records.is_empty() {
             return Err(VaultError::NotFound(
                 "visitor_not_found",
                 "there is no cookie choice on record for this visitor".into(),
             ));
         }
-        let entry = JournalDraft::new(self.now(), &caller.actor, AdminEvent::VisitorLinked)
+        let entry = JournalDraft::new(op.now, op.actor(), AdminEvent::VisitorLinked)
             .subject(subject)
             .detail(format!("cookie_consents:{}", records.len()));
-        match self
+        match v
             .commit(Change::LinkVisitor { visitor: hash, subject }, vec![entry])
             .await?
         {

@@ -46,17 +46,17 @@ async fn fixture() -> Fixture {
                 ..Evidence::default()
             }),
         };
-        ids.push(vault.create_subject(&cli, input).await.unwrap());
+        ids.push(vault.subjects().create(&cli, input).await.unwrap());
         clock.advance(time::Duration::seconds(1));
     }
     // 1 policy entry + 8 × (collection + consent) = 17 entries; three reads make 20.
     for id in &ids[..3] {
-        vault.read_subject(&cli, *id, "marketing", None).await.unwrap();
+        vault.subjects().read(&cli, *id, "marketing", None).await.unwrap();
     }
-    let cp = vault.checkpoint().await.unwrap().expect("a checkpoint");
+    let cp = vault.journal().checkpoint().await.unwrap().expect("a checkpoint");
     assert_eq!(cp.seq, 20);
     for id in &ids[3..] {
-        vault.read_subject(&cli, *id, "registration", None).await.unwrap();
+        vault.subjects().read(&cli, *id, "registration", None).await.unwrap();
     }
     vault.shutdown().await.unwrap();
     Fixture { _dir: dir, db, vault }
@@ -74,7 +74,7 @@ impl Fixture {
     /// The problem verification names; checking the journal in ranges of any length, with
     /// range boundaries at every position, names the same one.
     async fn problem(&self) -> Option<Tamper> {
-        let (store, signer) = (self.vault.store(), &self.vault.keys().signer);
+        let (store, signer) = (self.vault.store(), &self.vault.keys().material().signer);
         let whole = ward_vault::verify_journal_store(store, signer).await.unwrap();
         for len in 1..=9 {
             let ranged = ward_vault::verify_journal_store_in_ranges(store, signer, len)
@@ -89,7 +89,7 @@ impl Fixture {
 #[tokio::test]
 async fn an_untouched_journal_verifies() {
     let f = fixture().await;
-    let r = ward_vault::verify_journal_store(f.vault.store(), &f.vault.keys().signer)
+    let r = ward_vault::verify_journal_store(f.vault.store(), &f.vault.keys().material().signer)
         .await
         .unwrap();
     assert_eq!((r.entries, r.checkpoints, r.problem), (25, 2, None));

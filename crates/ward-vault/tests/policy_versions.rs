@@ -49,7 +49,7 @@ async fn subject(v: &Vault, consents: &[&str]) -> ward_core::SubjectId {
         consents: consents.iter().map(|s| (*s).to_owned()).collect(),
         evidence: web(),
     };
-    v.create_subject(&Caller::cli(), input).await.unwrap()
+    v.subjects().create(&Caller::cli(), input).await.unwrap()
 }
 
 fn with_profiling(src: &str) -> String {
@@ -67,30 +67,32 @@ async fn a_new_consent_purpose_is_refused_until_the_subject_consents() {
     let id = subject(&v, &["marketing"]).await;
 
     let published = v
-        .publish_policy(&cli, PolicySource::from(with_profiling(DEFAULT_POLICY).as_str()), None)
+        .policies()
+        .publish(&cli, PolicySource::from(with_profiling(DEFAULT_POLICY).as_str()), None)
         .await
         .unwrap();
     assert!(published.new);
     assert_eq!(published.changes[0].code, "purpose_added");
-    assert_eq!(v.policy().version, "2");
+    assert_eq!(v.policies().current().version, "2");
 
-    let refused = v.read_subject(&cli, id, "profiling", None).await.unwrap_err();
+    let refused = v.subjects().read(&cli, id, "profiling", None).await.unwrap_err();
     assert_eq!(refused.code(), "consent_missing");
     // Consent given before the change still works for marketing.
-    assert!(v.read_subject(&cli, id, "marketing", None).await.is_ok());
+    assert!(v.subjects().read(&cli, id, "marketing", None).await.is_ok());
 
-    v.give_consent(
-        &cli,
-        id,
-        "profiling",
-        Evidence {
-            channel: "web_form".into(),
-            ..Evidence::default()
-        },
-    )
-    .await
-    .unwrap();
-    let view = v.read_subject(&cli, id, "profiling", None).await.unwrap();
+    v.consents()
+        .give(
+            &cli,
+            id,
+            "profiling",
+            Evidence {
+                channel: "web_form".into(),
+                ..Evidence::default()
+            },
+        )
+        .await
+        .unwrap();
+    let view = v.subjects().read(&cli, id, "profiling", None).await.unwrap();
     assert_eq!(view.fields.keys().collect::<Vec<_>>(), ["email"]);
 }
 
@@ -103,7 +105,8 @@ async fn rewording_keeps_consents_and_widening_needs_a_new_one() {
 
     let reworded = DEFAULT_POLICY.replace("Sending news and offers", "Sending our newsletter");
     let p = v
-        .publish_policy(
+        .policies()
+        .publish(
             &cli,
             PolicySource {
                 register: reworded.clone(),
@@ -115,7 +118,8 @@ async fn rewording_keeps_consents_and_widening_needs_a_new_one() {
         .unwrap();
     assert_eq!(p.changes.iter().map(|c| c.code).collect::<Vec<_>>(), ["text_only"]);
     assert_eq!(
-        v.read_subject(&cli, id, "analytics", None)
+        v.subjects()
+            .read(&cli, id, "analytics", None)
             .await
             .unwrap()
             .fields
@@ -130,11 +134,12 @@ async fn rewording_keeps_consents_and_widening_needs_a_new_one() {
         "categories = [\"technical\", \"contact\"]\nactions",
     );
     let p = v
-        .publish_policy(&cli, PolicySource::from(widened.as_str()), None)
+        .policies()
+        .publish(&cli, PolicySource::from(widened.as_str()), None)
         .await
         .unwrap();
     assert_eq!(p.changes[0].code, "categories_widened");
-    let view = v.read_subject(&cli, id, "analytics", None).await.unwrap();
+    let view = v.subjects().read(&cli, id, "analytics", None).await.unwrap();
     assert_eq!(
         view.fields.keys().collect::<Vec<_>>(),
         ["last_ip"],
@@ -142,7 +147,8 @@ async fn rewording_keeps_consents_and_widening_needs_a_new_one() {
     );
     let email = ["email".to_owned()];
     assert_eq!(
-        v.read_subject(&cli, id, "analytics", Some(&email))
+        v.subjects()
+            .read(&cli, id, "analytics", Some(&email))
             .await
             .unwrap_err()
             .code(),
@@ -150,19 +156,21 @@ async fn rewording_keeps_consents_and_widening_needs_a_new_one() {
     );
 
     // Consenting again under the new version covers the new scope.
-    v.give_consent(
-        &cli,
-        id,
-        "analytics",
-        Evidence {
-            channel: "web_form".into(),
-            ..Evidence::default()
-        },
-    )
-    .await
-    .unwrap();
+    v.consents()
+        .give(
+            &cli,
+            id,
+            "analytics",
+            Evidence {
+                channel: "web_form".into(),
+                ..Evidence::default()
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(
-        v.read_subject(&cli, id, "analytics", Some(&email))
+        v.subjects()
+            .read(&cli, id, "analytics", Some(&email))
             .await
             .unwrap()
             .fields["email"],
@@ -175,42 +183,45 @@ async fn a_version_takes_effect_when_its_time_comes_and_is_immutable() {
     let dir = tempfile::tempdir().unwrap();
     let (v, clock) = vault(&dir).await;
     let cli = Caller::cli();
-    let first = v.policy_hash();
+    let first = v.policies().current_hash();
     let next = DEFAULT_POLICY.replace("version = \"1\"", "version = \"2\"");
     let at = datetime!(2026-12-01 00:00 UTC);
     let p = v
-        .publish_policy(&cli, PolicySource::from(next.as_str()), Some(at))
+        .policies()
+        .publish(&cli, PolicySource::from(next.as_str()), Some(at))
         .await
         .unwrap();
-    assert_eq!(v.policy().version, "1", "not yet in force");
+    assert_eq!(v.policies().current().version, "1", "not yet in force");
     clock.advance(Duration::days(10));
-    assert_eq!(v.policy().version, "2");
-    assert_eq!(v.policy_hash(), p.version.hash);
+    assert_eq!(v.policies().current().version, "2");
+    assert_eq!(v.policies().current_hash(), p.version.hash);
 
     // Publishing the same content again changes nothing; versions survive a restart.
     assert!(
-        !v.publish_policy(&cli, PolicySource::from(next.as_str()), None)
+        !v.policies()
+            .publish(&cli, PolicySource::from(next.as_str()), None)
             .await
             .unwrap()
             .new
     );
-    assert_eq!(v.policy_versions().len(), 2);
+    assert_eq!(v.policies().versions().len(), 2);
     assert_eq!(
-        v.diff_policy_versions(&first[..8], &p.version.hash).unwrap()[0].code,
+        v.policies().diff(&first[..8], &p.version.hash).unwrap()[0].code,
         "text_only"
     );
     assert_eq!(
-        v.find_policy_version("00000000").unwrap_err().code(),
+        v.policies().find("00000000").unwrap_err().code(),
         "policy_version_not_found"
     );
     v.shutdown().await.unwrap();
 
     let (again, _) = vault(&dir).await;
-    assert_eq!(again.policy_versions().len(), 2);
+    assert_eq!(again.policies().versions().len(), 2);
 
     // A broken register is refused with its problems.
     let err = again
-        .publish_policy(
+        .policies()
+        .publish(
             &cli,
             PolicySource::from("[policy]\nid = \"x\"\nversion = \"1\"\n"),
             None,
@@ -228,15 +239,15 @@ async fn withdrawal_sets_a_destruction_deadline_and_terms_expire_by_themselves()
     let id = subject(&v, &["marketing", "analytics"]).await;
 
     // Analytics consent (the `analytics_cookies` document) has a term of one year.
-    let overview = v.consent_overview(id).await.unwrap();
+    let overview = v.consents().overview(id).await.unwrap();
     let analytics = overview.iter().find(|c| c.purpose == "analytics").unwrap();
     assert_eq!(analytics.expires_at, Some(datetime!(2027-11-21 10:00 UTC)));
     clock.advance(Duration::days(366));
     assert_eq!(
-        v.read_subject(&cli, id, "analytics", None).await.unwrap_err().code(),
+        v.subjects().read(&cli, id, "analytics", None).await.unwrap_err().code(),
         "consent_missing"
     );
-    let overview = v.consent_overview(id).await.unwrap();
+    let overview = v.consents().overview(id).await.unwrap();
     let analytics = overview.iter().find(|c| c.purpose == "analytics").unwrap();
     assert_eq!(analytics.state, ward_vault::ConsentState::Expired);
     let due = analytics.destruction.clone().unwrap();
@@ -246,7 +257,7 @@ async fn withdrawal_sets_a_destruction_deadline_and_terms_expire_by_themselves()
     );
 
     // Withdrawing marketing: contract and legal-obligation purposes go on with the same data.
-    let w = v.withdraw_consent(&cli, id, "marketing").await.unwrap();
+    let w = v.consents().withdraw(&cli, id, "marketing").await.unwrap();
     let continuing: Vec<_> = w.continuing.iter().map(|(p, b)| (p.as_str(), b.as_str())).collect();
     assert_eq!(
         continuing,
@@ -258,8 +269,8 @@ async fn withdrawal_sets_a_destruction_deadline_and_terms_expire_by_themselves()
     );
     assert_eq!(w.destruction, None);
     assert_eq!(
-        v.read_subject(&cli, id, "marketing", None).await.unwrap_err().code(),
+        v.subjects().read(&cli, id, "marketing", None).await.unwrap_err().code(),
         "consent_missing"
     );
-    assert!(v.read_subject(&cli, id, "registration", None).await.is_ok());
+    assert!(v.subjects().read(&cli, id, "registration", None).await.is_ok());
 }

@@ -46,31 +46,33 @@ async fn a_running_vault_loads_a_kek_rotated_elsewhere() {
 
     let running = open(&db, KeyRing::new([k1.clone()], "1").unwrap()).await;
     let (r1, r2) = (k1.clone(), k2.clone());
-    running.set_key_reloader(Box::new(move || {
+    running.keys().set_reloader(Box::new(move || {
         KeyRing::new([r1.clone(), r2.clone()], "2").map_err(|e| e.to_string())
     }));
     let id = running
-        .create_subject(&cli, subject("before@example.org"))
+        .subjects()
+        .create(&cli, subject("before@example.org"))
         .await
         .unwrap();
 
     // Another process rotates to kek 2 and re-wraps everything.
     let rotator = open(&db, KeyRing::new([k1, k2], "2").unwrap()).await;
-    assert_eq!(rotator.rewrap_all(&cli).await.unwrap().rewrapped, 1);
+    assert_eq!(rotator.keys().rewrap_all(&cli).await.unwrap().rewrapped, 1);
     rotator.shutdown().await.unwrap();
 
     // The running vault meets a key under kek 2, reloads, and reads on.
-    let view = running.read_subject(&cli, id, "registration", None).await.unwrap();
+    let view = running.subjects().read(&cli, id, "registration", None).await.unwrap();
     assert_eq!(view.fields["email"], "before@example.org");
-    assert_eq!(running.keyring().active_id(), "2");
+    assert_eq!(running.keys().ring().active_id(), "2");
 
     // New subjects are now wrapped under kek 2.
     let id2 = running
-        .create_subject(&cli, subject("after@example.org"))
+        .subjects()
+        .create(&cli, subject("after@example.org"))
         .await
         .unwrap();
     let rec = running.store().find_subject(id2).await.unwrap().unwrap();
     assert_eq!(rec.key.unwrap().kek_id, "2");
-    assert!(!running.reload_keys().unwrap(), "nothing changed since");
+    assert!(!running.keys().reload().unwrap(), "nothing changed since");
     running.shutdown().await.unwrap();
 }

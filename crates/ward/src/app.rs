@@ -99,13 +99,15 @@ pub async fn init(data_dir: &Path, over: &config::Overrides) -> Result<InitRepor
     if !token_path.exists() {
         let vault = open_vault(&cfg).await?;
         let has_admin = vault
-            .list_api_keys(&Caller::cli())
+            .api_keys()
+            .list(&Caller::cli())
             .await?
             .iter()
             .any(|k| k.role == Role::Admin && k.revoked_at.is_none());
         if !has_admin {
             let (_, token) = vault
-                .create_api_key(&Caller::cli(), "initial admin", Role::Admin, &[])
+                .api_keys()
+                .create(&Caller::cli(), "initial admin", Role::Admin, &[])
                 .await?;
             keyfiles::write_secret(&token_path, format!("{}\n", token.expose()).as_bytes())?;
             admin_token_path = Some(token_path);

@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 pub async fn serve(cfg: Config) -> Result<()> {
     let vault = app::open_vault(&cfg).await?;
     let (keys_dir, bits) = (cfg.keys_dir.clone(), cfg.blind_index_bits);
-    vault.set_key_reloader(Box::new(move || {
+    vault.keys().set_reloader(Box::new(move || {
         crate::keyfiles::load(&keys_dir, bits)
             .map(|k| k.keyring)
             .map_err(|e| format!("{e:#}"))
@@ -28,10 +28,10 @@ pub async fn serve(cfg: Config) -> Result<()> {
         t.tick().await;
         loop {
             t.tick().await;
-            if let Err(e) = ticker_vault.reload_keys() {
+            if let Err(e) = ticker_vault.keys().reload() {
                 tracing::warn!(error = %e, "could not reload the key files");
             }
-            match ticker_vault.checkpoint().await {
+            match ticker_vault.journal().checkpoint().await {
                 Ok(Some(cp)) => tracing::info!(seq = cp.seq, "journal checkpoint signed"),
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "could not sign a journal checkpoint"),

@@ -106,7 +106,7 @@ pub(crate) async fn create_subjects_batch(
             })),
         }
     }
-    let mut done = state.vault.create_subjects(&caller, inputs).await?.into_iter();
+    let mut done = state.vault.subjects().create_many(&caller, inputs).await?.into_iter();
     let results: Vec<BatchItemResult> = results
         .into_iter()
         .map(|r| {

@@ -373,7 +373,7 @@ pub(crate) async fn list_consents(
     ApiPath(path): ApiPath<SubjectPath>,
 ) -> Result<Json<ConsentList>, ApiError> {
     let id = subject_id(&path.id)?;
-    let consents = state.vault.consent_overview(id).await?;
+    let consents = state.vault.consents().overview(id).await?;
     Ok(Json(ConsentList {
         consents: consents.into_iter().map(Into::into).collect(),
     }))
@@ -397,7 +397,8 @@ pub(crate) async fn give_consent(
     let id = subject_id(&path.id)?;
     state
         .vault
-        .give_consent(&caller, id, &body.purpose, body.evidence.into())
+        .consents()
+        .give(&caller, id, &body.purpose, body.evidence.into())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -419,7 +420,7 @@ pub(crate) async fn withdraw_consent(
     ApiPath(path): ApiPath<ConsentPath>,
 ) -> Result<Json<WithdrawalBody>, ApiError> {
     let id = subject_id(&path.id)?;
-    let w = state.vault.withdraw_consent(&caller, id, &path.purpose).await?;
+    let w = state.vault.consents().withdraw(&caller, id, &path.purpose).await?;
     Ok(Json(WithdrawalBody {
         purpose: w.purpose,
         continuing: w

@@ -74,7 +74,7 @@ pub(crate) async fn may_contact(
         ClassParam::Service => NoticeClass::Service,
         ClassParam::Marketing => NoticeClass::Marketing,
     };
-    let d = state.vault.may_contact(&caller, id, class, q.channel).await?;
+    let d = state.vault.contact().may_contact(&caller, id, class, q.channel).await?;
     Ok(Json(ContactBody {
         allowed: d.allowed,
         purpose: d.purpose,

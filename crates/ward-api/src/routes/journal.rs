@@ -98,7 +98,7 @@ pub(crate) async fn verify_journal(
     AuthCaller(caller): AuthCaller,
     State(state): State<AppState>,
 ) -> Result<Json<VerifyBody>, ApiError> {
-    let report = state.vault.verify_journal(&caller).await?;
+    let report = state.vault.journal().verify(&caller).await?;
     Ok(Json(report.into()))
 }
 
@@ -119,7 +119,7 @@ pub(crate) async fn create_checkpoint(
     if !caller.is_admin() {
         return Err(ApiError::admin_only());
     }
-    Ok(match state.vault.checkpoint().await? {
+    Ok(match state.vault.journal().checkpoint().await? {
         Some(cp) => (StatusCode::CREATED, Json(CheckpointBody::from(cp))).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     })

@@ -142,7 +142,7 @@ pub(crate) async fn list_keys(
     AuthCaller(caller): AuthCaller,
     State(state): State<AppState>,
 ) -> Result<Json<KeyList>, ApiError> {
-    let keys = state.vault.list_api_keys(&caller).await?;
+    let keys = state.vault.api_keys().list(&caller).await?;
     Ok(Json(KeyList {
         keys: keys.into_iter().map(Into::into).collect(),
     }))
@@ -163,7 +163,8 @@ pub(crate) async fn create_key(
 ) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
     let (view, token) = state
         .vault
-        .create_api_key(&caller, &body.name, body.role.into(), &body.purposes)
+        .api_keys()
+        .create(&caller, &body.name, body.role.into(), &body.purposes)
         .await?;
     let created = CreatedKey {
         id: view.id,
@@ -198,6 +199,6 @@ pub(crate) async fn revoke_key(
             "no API key with this id".into(),
         ))
     })?;
-    state.vault.revoke_api_key(&caller, id.as_str()).await?;
+    state.vault.api_keys().revoke(&caller, id.as_str()).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -160,7 +160,7 @@ pub(crate) async fn list_policy_notices(
     ApiPath(path): ApiPath<SubjectPath>,
 ) -> Result<Json<PolicyNoticeList>, ApiError> {
     let id = subject_id(&path.id)?;
-    let versions = state.vault.policy_standing(id).await?;
+    let versions = state.vault.lifecycle().policy_standing(id).await?;
     Ok(Json(PolicyNoticeList {
         versions: versions.into_iter().map(Into::into).collect(),
     }))
@@ -192,7 +192,11 @@ pub(crate) async fn record_policy_notice(
         channel: body.channel,
         reference: body.reference,
     };
-    state.vault.record_policy_notice(&caller, id, notice).await?;
+    state
+        .vault
+        .lifecycle()
+        .record_policy_notice(&caller, id, notice)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -221,8 +225,12 @@ pub(crate) async fn policy_acknowledgements(
     State(state): State<AppState>,
     ApiPath(path): ApiPath<VersionPath>,
 ) -> Result<Json<AcknowledgementsBody>, ApiError> {
-    let summary = state.vault.policy_acknowledgements(&caller, &path.hash).await?;
-    let hash = state.vault.find_policy_version(&path.hash)?.hash.clone();
+    let summary = state
+        .vault
+        .lifecycle()
+        .policy_acknowledgements(&caller, &path.hash)
+        .await?;
+    let hash = state.vault.policies().find(&path.hash)?.hash.clone();
     Ok(Json(AcknowledgementsBody {
         hash,
         notified: summary.counts.notified,
@@ -280,6 +288,7 @@ pub(crate) async fn record_death(
     let id = subject_id(&path.id)?;
     let death = state
         .vault
+        .lifecycle()
         .record_death(&caller, id, &body.date_of_death, &body.document)
         .await?;
     Ok((StatusCode::CREATED, Json(death.into())))
@@ -302,7 +311,7 @@ pub(crate) async fn get_death(
         return Err(ApiError::admin_only());
     }
     let id = subject_id(&path.id)?;
-    match state.vault.subject_death(id).await? {
+    match state.vault.lifecycle().death(id).await? {
         Some(d) => Ok(Json(d.into())),
         None => Err(ApiError::new(
             "death_not_recorded",

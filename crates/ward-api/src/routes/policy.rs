@@ -153,5 +153,8 @@ impl From<&Purpose> for PurposeBody {
 /// The policy in force: categories, fields, purposes with their legal bases and actions.
 #[utoipa::path(get, path = "/v1/policy", tag = "policy", responses((status = 200, description = "The policy in force", body = PolicyBody)))]
 pub(crate) async fn get_policy(AuthCaller(_caller): AuthCaller, State(state): State<AppState>) -> Json<PolicyBody> {
-    Json(PolicyBody::new(&state.vault.policy(), &state.vault.policy_hash()))
+    Json(PolicyBody::new(
+        &state.vault.policies().current(),
+        &state.vault.policies().current_hash(),
+    ))
 }

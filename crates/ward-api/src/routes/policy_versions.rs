@@ -150,11 +150,12 @@ pub(crate) async fn list_policy_versions(
     AuthCaller(_caller): AuthCaller,
     State(state): State<AppState>,
 ) -> Json<VersionList> {
-    let in_force = state.vault.policy_hash();
+    let in_force = state.vault.policies().current_hash();
     Json(VersionList {
         versions: state
             .vault
-            .policy_versions()
+            .policies()
+            .versions()
             .iter()
             .map(|v| summary(v, &in_force))
             .collect(),
@@ -181,8 +182,12 @@ pub(crate) async fn publish_policy_version(
         register: body.register,
         text: body.text,
     };
-    let p = state.vault.publish_policy(&caller, source, body.effective_at).await?;
-    let in_force = state.vault.policy_hash();
+    let p = state
+        .vault
+        .policies()
+        .publish(&caller, source, body.effective_at)
+        .await?;
+    let in_force = state.vault.policies().current_hash();
     let status = if p.new { StatusCode::CREATED } else { StatusCode::OK };
     Ok((
         status,
@@ -207,8 +212,8 @@ pub(crate) async fn get_policy_version(
     State(state): State<AppState>,
     ApiPath(path): ApiPath<VersionPath>,
 ) -> Result<Json<VersionBody>, ApiError> {
-    let v = state.vault.find_policy_version(&path.hash)?;
-    let in_force = state.vault.policy_hash();
+    let v = state.vault.policies().find(&path.hash)?;
+    let in_force = state.vault.policies().current_hash();
     Ok(Json(VersionBody {
         summary: summary(&v, &in_force),
         policy: PolicyBody::new(&v.policy, &v.hash),
@@ -224,7 +229,7 @@ pub(crate) async fn diff_policy_versions(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> Result<Json<DiffBody>, ApiError> {
-    let changes = state.vault.diff_policy_versions(&q.from, &q.to)?;
+    let changes = state.vault.policies().diff(&q.from, &q.to)?;
     Ok(Json(DiffBody {
         from: q.from,
         to: q.to,

@@ -258,7 +258,7 @@ pub(crate) async fn consent_receipt(
     ApiPath(path): ApiPath<ConsentPath>,
 ) -> Result<Response, ApiError> {
     let id = subject_id(&path.id)?;
-    let body: ReceiptBody = state.vault.consent_receipt(&caller, id, &path.purpose).await?.into();
+    let body: ReceiptBody = state.vault.receipts().receipt(&caller, id, &path.purpose).await?.into();
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -290,7 +290,11 @@ pub(crate) async fn consent_document_record(
     ApiPath(path): ApiPath<DocumentPath>,
 ) -> Result<Json<DocumentRecordBody>, ApiError> {
     let id = subject_id(&path.id)?;
-    let record = state.vault.consent_document_record(&caller, id, &path.document).await?;
+    let record = state
+        .vault
+        .receipts()
+        .document_record(&caller, id, &path.document)
+        .await?;
     Ok(Json(record.into()))
 }
 
@@ -309,7 +313,11 @@ pub(crate) async fn written_consent(
     ApiPath(path): ApiPath<ConsentPath>,
 ) -> Result<Response, ApiError> {
     let id = subject_id(&path.id)?;
-    let doc = state.vault.written_consent(&caller, id, &path.purpose).await?;
+    let doc = state
+        .vault
+        .receipts()
+        .written_consent(&caller, id, &path.purpose)
+        .await?;
     // What a signature over this document signs: the operator passes it back as the
     // signature's `document_sha256`, and the receipt shows it.
     let digest = hex::encode(Sha256::digest(doc.as_bytes()));

@@ -280,7 +280,7 @@ pub(crate) async fn create_subject(
         consents: body.consents,
         evidence: body.evidence.map(Into::into),
     };
-    let id = state.vault.create_subject(&caller, input).await?;
+    let id = state.vault.subjects().create(&caller, input).await?;
     let location = HeaderValue::try_from(format!("/v1/subjects/{id}")).map_err(|_| ApiError::internal())?;
     Ok((
         StatusCode::CREATED,
@@ -318,7 +318,8 @@ pub(crate) async fn read_subject(
         .filter(|f| !f.is_empty());
     let view = state
         .vault
-        .read_subject(&caller, id, &purpose, requested.as_deref())
+        .subjects()
+        .read(&caller, id, &purpose, requested.as_deref())
         .await?;
     Ok(Json(view.into()))
 }
@@ -338,7 +339,8 @@ pub(crate) async fn lookup_subjects(
 ) -> Result<Json<LookupResult>, ApiError> {
     let found = state
         .vault
-        .find_subjects(&caller, &body.field, &body.value, &body.purpose)
+        .subjects()
+        .find(&caller, &body.field, &body.value, &body.purpose)
         .await?;
     Ok(Json(LookupResult {
         subjects: found.into_iter().map(Into::into).collect(),
@@ -364,7 +366,7 @@ pub(crate) async fn rectify_subject(
     let id = subject_id(&path.id)?;
     let purpose = purpose_of(query.purpose)?;
     let changes = field_changes(body.fields)?;
-    state.vault.rectify_subject(&caller, id, &purpose, &changes).await?;
+    state.vault.subjects().rectify(&caller, id, &purpose, &changes).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -383,6 +385,6 @@ pub(crate) async fn erase_subject(
     ApiPath(path): ApiPath<SubjectPath>,
 ) -> Result<StatusCode, ApiError> {
     let id = subject_id(&path.id)?;
-    state.vault.erase_subject(&caller, id).await?;
+    state.vault.subjects().erase(&caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

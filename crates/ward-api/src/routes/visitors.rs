@@ -214,7 +214,8 @@ pub(crate) async fn record_cookie_consent(
     let visitor = visitor_id(&path.visitor_id)?;
     let view = state
         .vault
-        .record_cookie_consent(&caller, &visitor, &body.banner_version, &body.choices, gpc(&headers))
+        .visitors()
+        .record_consent(&caller, &visitor, &body.banner_version, &body.choices, gpc(&headers))
         .await?;
     Ok((StatusCode::CREATED, Json(view.into())))
 }
@@ -234,7 +235,7 @@ pub(crate) async fn list_cookie_consents(
     ApiPath(path): ApiPath<VisitorPath>,
 ) -> Result<Json<CookieConsentList>, ApiError> {
     let visitor = visitor_id(&path.visitor_id)?;
-    Ok(Json(state.vault.cookie_consents(&caller, &visitor).await?.into()))
+    Ok(Json(state.vault.visitors().consents(&caller, &visitor).await?.into()))
 }
 
 /// Links the visitor's cookie choices, past and later ones, to the subject who signed in.
@@ -260,7 +261,7 @@ pub(crate) async fn link_visitor(
         .subject_id
         .parse()
         .map_err(|_| ApiError::new("invalid_subject_id", "`subject_id` is not a UUID"))?;
-    state.vault.link_visitor(&caller, &visitor, subject).await?;
+    state.vault.visitors().link(&caller, &visitor, subject).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

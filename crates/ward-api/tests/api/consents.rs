@@ -31,7 +31,7 @@ async fn the_overview_covers_every_purpose(s: Server) {
     assert_eq!(marketing["state"], "given");
     assert_eq!(marketing["since"], "2026-03-01T09:00:00Z");
     // A consent is bound to the content hash of the policy version it was given under.
-    assert_eq!(marketing["policy_version"], s.vault.policy_hash());
+    assert_eq!(marketing["policy_version"], s.vault.policies().current_hash());
     let analytics = state_of(&overview, "analytics");
     assert_eq!(analytics["state"], "none");
     assert_eq!(analytics["since"], Value::Null);

@@ -8,7 +8,7 @@ async fn the_policy_in_force_is_served(s: Server) {
     let p = r.json_with(200);
     assert_eq!(p["id"], "website");
     assert_eq!(p["version"], "1");
-    assert_eq!(p["hash"], s.vault.policy_hash());
+    assert_eq!(p["hash"], s.vault.policies().current_hash());
     assert_eq!(p["default_region"], "RU");
     assert_eq!(p["operator"]["contact_email"], "privacy@example.com");
     assert_eq!(p["categories"]["contact"]["title"], "Contact details");

@@ -11,7 +11,7 @@ fn with_profiling() -> String {
 
 both_backends!(publish_list_show_and_diff_over_http);
 async fn publish_list_show_and_diff_over_http(s: Server) {
-    let first = s.vault.policy_hash();
+    let first = s.vault.policies().current_hash();
 
     let r = s
         .post(

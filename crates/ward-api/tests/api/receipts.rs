@@ -10,7 +10,7 @@ async fn a_receipt_shows_the_consent_record_and_its_history(s: Server) {
     assert_eq!(r["document"]["kind"], "marketing");
     assert_eq!(r["document"]["channel"], "email");
     assert_eq!(r["data_categories"], serde_json::json!(["contact", "identity"]));
-    assert_eq!(r["policy_hash"], s.vault.policy_hash());
+    assert_eq!(r["policy_hash"], s.vault.policies().current_hash());
     assert_eq!(r["evidence"]["channel"], "web_form");
     assert_eq!(
         r["evidence"]["ip"], "203.0.113.7",

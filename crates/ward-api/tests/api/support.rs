@@ -213,7 +213,8 @@ impl Server {
         .await
         .expect("open the vault");
         let (_, token) = vault
-            .create_api_key(&Caller::cli(), "bootstrap admin", Role::Admin, &[])
+            .api_keys()
+            .create(&Caller::cli(), "bootstrap admin", Role::Admin, &[])
             .await
             .expect("bootstrap key");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

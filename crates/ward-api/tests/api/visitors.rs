@@ -474,7 +474,7 @@ async fn the_visitor_id_is_never_echoed_stored_or_logged() {
     }
     let contains = |needle: &[u8]| raw.windows(needle.len()).any(|w| w == needle);
     assert!(!contains(visitor.as_bytes()), "the visitor id is in a database file");
-    let hash = s.vault.keys().blind_index.visitor_hash(visitor);
+    let hash = s.vault.keys().material().blind_index.visitor_hash(visitor);
     assert!(
         !contains(hex_lower(&hash).as_bytes()),
         "the visitor hash is stored as hex"

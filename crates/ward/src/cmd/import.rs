@@ -253,7 +253,7 @@ fn submit(vault: &Vault, chunk: Vec<(u64, NewSubjectInput)>) -> Pending {
     let vault = vault.clone();
     tokio::spawn(async move {
         let (lines, inputs): (Vec<u64>, Vec<NewSubjectInput>) = chunk.into_iter().unzip();
-        let results = vault.create_subjects(&Caller::cli(), inputs).await;
+        let results = vault.subjects().create_many(&Caller::cli(), inputs).await;
         (lines, results)
     })
 }

@@ -41,7 +41,7 @@ pub async fn run(c: JournalCommand, cfg: &Config) -> Result<ExitCode> {
         }
         JournalCommand::Checkpoint => {
             with_vault(cfg, |v| async move {
-                match v.checkpoint().await {
+                match v.journal().checkpoint().await {
                     Ok(Some(cp)) => println!(
                         "checkpoint signed at entry {} (head {}, key {})",
                         cp.seq,

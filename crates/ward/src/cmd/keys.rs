@@ -16,7 +16,7 @@ pub async fn run(c: KeysCommand, cfg: &Config) -> Result<ExitCode> {
                 RoleArg::Service => Role::Service,
             };
             with_vault(cfg, |v| async move {
-                match v.create_api_key(&cli, &name, role, &purposes).await {
+                match v.api_keys().create(&cli, &name, role, &purposes).await {
                     Ok((view, token)) => {
                         eprintln!(
                             "created {} key `{}` ({}); the token below is shown only once:",
@@ -32,7 +32,7 @@ pub async fn run(c: KeysCommand, cfg: &Config) -> Result<ExitCode> {
         }
         KeysCommand::List => {
             with_vault(cfg, |v| async move {
-                match v.list_api_keys(&cli).await {
+                match v.api_keys().list(&cli).await {
                     Ok(keys) => {
                         println!(
                             "{:<14} {:<8} {:<9} {:<26} {:<30} purposes",
@@ -60,7 +60,7 @@ pub async fn run(c: KeysCommand, cfg: &Config) -> Result<ExitCode> {
         }
         KeysCommand::Revoke { id } => {
             with_vault(cfg, |v| async move {
-                match v.revoke_api_key(&cli, &id).await {
+                match v.api_keys().revoke(&cli, &id).await {
                     Ok(()) => {
                         println!("revoked API key `{id}`");
                         Ok(ExitCode::SUCCESS)
@@ -82,7 +82,7 @@ pub async fn run(c: KeysCommand, cfg: &Config) -> Result<ExitCode> {
                 id
             };
             with_vault(cfg, |v| async move {
-                match v.rewrap_all(&cli).await {
+                match v.keys().rewrap_all(&cli).await {
                     Ok(r) => {
                         println!(
                             "re-wrapped {} subject data keys under kek-{new_id} ({} were already under it)",

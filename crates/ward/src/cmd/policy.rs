@@ -67,7 +67,7 @@ pub async fn run(c: PolicyCommand, data_dir: &Path, over: &Overrides) -> Result<
                 .transpose()?;
             let (_, source) = crate::app::load_policy_source(&file)?;
             with_vault(&cfg, |v| async move {
-                match v.publish_policy(&Caller::cli(), source, effective_at).await {
+                match v.policies().publish(&Caller::cli(), source, effective_at).await {
                     Ok(p) if !p.new => println!("version {} was published before; nothing changed", p.version.hash),
                     Ok(p) => {
                         let when = p.version.effective_at.format(&Rfc3339).unwrap_or_default();
@@ -86,12 +86,12 @@ pub async fn run(c: PolicyCommand, data_dir: &Path, over: &Overrides) -> Result<
         PolicyCommand::Versions => {
             let cfg = Config::load(data_dir, over)?;
             with_vault(&cfg, |v| async move {
-                let in_force = v.policy_hash();
+                let in_force = v.policies().current_hash();
                 println!(
                     "{:<2} {:<16} {:<12} {:<26} hash",
                     "", "policy", "version", "in force from"
                 );
-                for ver in v.policy_versions() {
+                for ver in v.policies().versions() {
                     let mark = if ver.hash == in_force { "*" } else { "" };
                     let when = ver.effective_at.format(&Rfc3339).unwrap_or_default();
                     println!(
@@ -106,7 +106,7 @@ pub async fn run(c: PolicyCommand, data_dir: &Path, over: &Overrides) -> Result<
         PolicyCommand::Diff { from, to } => {
             let cfg = Config::load(data_dir, over)?;
             with_vault(&cfg, |v| async move {
-                match v.diff_policy_versions(&from, &to) {
+                match v.policies().diff(&from, &to) {
                     Ok(changes) => print_changes(&changes),
                     Err(e) => return Ok(report(&e)),
                 }

@@ -44,7 +44,7 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
                 }),
             };
             with_vault(cfg, |v| async move {
-                match v.create_subject(&cli, input).await {
+                match v.subjects().create(&cli, input).await {
                     Ok(id) => {
                         println!("{id}");
                         Ok(ExitCode::SUCCESS)
@@ -57,7 +57,7 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
         SubjectCommand::Show { id, purpose, fields } => {
             let id = parse_id(&id)?;
             with_vault(cfg, |v| async move {
-                match v.read_subject(&cli, id, &purpose, fields.as_deref()).await {
+                match v.subjects().read(&cli, id, &purpose, fields.as_deref()).await {
                     Ok(view) => {
                         print_view(&view);
                         Ok(ExitCode::SUCCESS)
@@ -81,7 +81,7 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
                 _ => anyhow::bail!("give --email, --phone, or --field with --value"),
             };
             with_vault(cfg, |v| async move {
-                match v.find_subjects(&cli, &field, &value, &purpose).await {
+                match v.subjects().find(&cli, &field, &value, &purpose).await {
                     Ok(found) => {
                         for view in &found {
                             print_view(view);
@@ -99,7 +99,7 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
         SubjectCommand::Consents { id } => {
             let id = parse_id(&id)?;
             with_vault(cfg, |v| async move {
-                match v.consent_overview(id).await {
+                match v.consents().overview(id).await {
                     Ok(rows) => {
                         println!(
                             "{:<16} {:<22} {:<13} {:<21} {:<21} destroy by",
@@ -130,7 +130,7 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
         SubjectCommand::Withdraw { id, purpose } => {
             let id = parse_id(&id)?;
             with_vault(cfg, |v| async move {
-                match v.withdraw_consent(&cli, id, &purpose).await {
+                match v.consents().withdraw(&cli, id, &purpose).await {
                     Ok(w) => {
                         println!("withdrawn: {} stops now", w.purpose);
                         for (p, basis) in &w.continuing {
@@ -171,7 +171,7 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
                 reference,
             };
             with_vault(cfg, |v| async move {
-                match v.record_policy_notice(&cli, id, notice).await {
+                match v.lifecycle().record_policy_notice(&cli, id, notice).await {
                     Ok(()) => {
                         println!("recorded: {}", kind.as_str());
                         Ok(ExitCode::SUCCESS)
@@ -184,7 +184,7 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
         SubjectCommand::PolicyNotices { id } => {
             let id = parse_id(&id)?;
             with_vault(cfg, |v| async move {
-                match v.policy_standing(id).await {
+                match v.lifecycle().policy_standing(id).await {
                     Ok(rows) => {
                         println!(
                             "{:<10} {:<10} {:<8} {:<32} accepted",
@@ -215,7 +215,7 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
         SubjectCommand::Death { id, date, document } => {
             let id = parse_id(&id)?;
             with_vault(cfg, |v| async move {
-                match v.record_death(&cli, id, &date, &document).await {
+                match v.lifecycle().record_death(&cli, id, &date, &document).await {
                     Ok(_) => {
                         println!("recorded the death of {id}: new consents must come from heirs");
                         Ok(ExitCode::SUCCESS)
@@ -228,7 +228,7 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
         SubjectCommand::Erase { id } => {
             let id = parse_id(&id)?;
             with_vault(cfg, |v| async move {
-                match v.erase_subject(&cli, id).await {
+                match v.subjects().erase(&cli, id).await {
                     Ok(()) => {
                         println!("erased {id}: its data key is destroyed");
                         Ok(ExitCode::SUCCESS)

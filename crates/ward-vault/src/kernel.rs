@@ -1,0 +1,213 @@
+//! The kernel: what every service shares (store, keys, clock, group committer, the policy
+//! versions) and the accessors that reach the services. New capabilities add a service; none
+//! grows the kernel.
+
+use crate::apikeys::{ApiKeys, CachedKey};
+use crate::committer::Committer;
+use crate::consents::Consents;
+use crate::contact::Contact;
+use crate::context::Op;
+use crate::error::{VaultError, VaultResult};
+use crate::journal::Journal;
+use crate::keys::{KeyMaterial, Keys};
+use crate::lifecycle::Lifecycle;
+use crate::policies::{Policies, PolicySource, PolicyVersion};
+use crate::receipts::Receipts;
+use crate::subjects::Subjects;
+use crate::visitors::Visitors;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
+use time::{Duration, OffsetDateTime};
+use ward_core::{Actor, Caller, Clock, JournalDraft, Policy};
+use ward_crypto::KeyRing;
+use ward_store::{Change, OpOutcome, Store, WriteOp};
+
+/// Tunables.
+#[derive(Debug, Clone)]
+pub struct VaultConfig {
+    /// Most writes (and read journal entries) committed in one transaction.
+    pub max_batch: usize,
+    /// How long a verified API key is trusted without asking the store again. Revocation in
+    /// this process takes effect at once; in another process after at most this long.
+    pub api_key_cache_ttl: Duration,
+}
+
+impl Default for VaultConfig {
+    fn default() -> Self {
+        Self {
+            max_batch: 512,
+            api_key_cache_ttl: Duration::seconds(5),
+        }
+    }
+}
+
+/// The vault. Cheap to clone.
+#[derive(Clone)]
+pub struct Vault {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) keys: KeyMaterial,
+    /// Published policy versions, by the time they take effect.
+    pub(crate) versions: RwLock<Vec<Arc<PolicyVersion>>>,
+    clock: Arc<dyn Clock>,
+    committer: Committer,
+    pub(crate) config: VaultConfig,
+    pub(crate) key_cache: RwLock<HashMap<String, CachedKey>>,
+    /// The key ring in force; replaced when key files change (see [`Keys::reload`]).
+    pub(crate) keyring: RwLock<Arc<KeyRing>>,
+    pub(crate) key_reloader: OnceLock<KeyReloader>,
+}
+
+/// Loads the current key ring (e.g. from key files), for [`Keys::reload`].
+pub type KeyReloader = Box<dyn Fn() -> Result<KeyRing, String> + Send + Sync>;
+
+/// Hex SHA-256 of a policy's register alone (a version without text).
+pub fn policy_hash(source: &str) -> String {
+    PolicySource::from(source).hash()
+}
+
+impl Vault {
+    /// Opens the vault on `store` with `policy` (parsed from `policy_source`), records the
+    /// policy version if it is new, and starts the group committer. Needs a Tokio runtime.
+    pub async fn open(
+        store: Arc<dyn Store>,
+        keys: KeyMaterial,
+        policy: Policy,
+        policy_source: impl Into<PolicySource>,
+        clock: Arc<dyn Clock>,
+        config: VaultConfig,
+    ) -> VaultResult<Vault> {
+        let committer = Committer::start(store.clone(), config.max_batch);
+        let keyring = RwLock::new(Arc::new(keys.keyring.clone()));
+        let vault = Vault {
+            inner: Arc::new(Inner {
+                store,
+                keys,
+                keyring,
+                key_reloader: OnceLock::new(),
+                versions: RwLock::new(Vec::new()),
+                clock,
+                committer,
+                config,
+                key_cache: RwLock::new(HashMap::new()),
+            }),
+        };
+        // The versions published so far, then the one given (if new), in force from now.
+        vault.policies().reload().await?;
+        let source = policy_source.into();
+        drop(policy);
+        vault.policies().record(&Actor::System, source, None).await?;
+        Ok(vault)
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// Registration, purpose-bound reads and lookups, rectification, erasure.
+    pub fn subjects(&self) -> Subjects<'_> {
+        Subjects(self)
+    }
+
+    /// Consent given and withdrawn after collection, and the overview of where it stands.
+    pub fn consents(&self) -> Consents<'_> {
+        Consents(self)
+    }
+
+    /// Consent receipts, consent document records and the pre-filled written consent.
+    pub fn receipts(&self) -> Receipts<'_> {
+        Receipts(self)
+    }
+
+    /// Whether the operator may contact a subject.
+    pub fn contact(&self) -> Contact<'_> {
+        Contact(self)
+    }
+
+    /// Policy notices and acceptances, and death.
+    pub fn lifecycle(&self) -> Lifecycle<'_> {
+        Lifecycle(self)
+    }
+
+    /// Policy versions: the one in force, publication, history.
+    pub fn policies(&self) -> Policies<'_> {
+        Policies(self)
+    }
+
+    /// Cookie consent of website visitors.
+    pub fn visitors(&self) -> Visitors<'_> {
+        Visitors(self)
+    }
+
+    /// API keys: authentication, creation, revocation.
+    pub fn api_keys(&self) -> ApiKeys<'_> {
+        ApiKeys(self)
+    }
+
+    /// Journal verification and checkpoints.
+    pub fn journal(&self) -> Journal<'_> {
+        Journal(self)
+    }
+
+    /// The secrets, the key ring in force, and key rotation.
+    pub fn keys(&self) -> Keys<'_> {
+        Keys(self)
+    }
+
+    /// Writes what is queued, signs a final checkpoint, and stops the writer. Operations
+    /// after this fail with `storage_unavailable`.
+    pub async fn shutdown(&self) -> VaultResult<()> {
+        self.inner.committer.shutdown().await;
+        self.journal().checkpoint().await?;
+        Ok(())
+    }
+
+    /// The clock, read once per operation (through [`Vault::op`]) or for work that has none.
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        self.inner.clock.now()
+    }
+
+    /// Opens a call's operation context: `caller`, now, and the policy version in force now.
+    pub(crate) fn op<'c>(&self, caller: &'c Caller) -> Op<'c> {
+        let now = self.now();
+        Op::new(caller, now, self.policies().in_force_at(now))
+    }
+
+    /// [`Vault::op`] for a call without a caller.
+    pub(crate) fn op_unattributed(&self) -> Op<'static> {
+        let now = self.now();
+        Op::unattributed(now, self.policies().in_force_at(now))
+    }
+
+    /// Writes one change with its journal entries, through the group committer.
+    pub(crate) async fn commit(&self, change: Change, journal: Vec<JournalDraft>) -> VaultResult<OpOutcome> {
+        Ok(self.inner.committer.submit(WriteOp { change, journal }).await?)
+    }
+
+    /// A change to one subject, whose only success is `Done`: a subject that is gone or
+    /// erased meanwhile is refused as every subject write refuses it (`what` names the write
+    /// for an unexpected outcome).
+    pub(crate) async fn commit_to_subject(
+        &self,
+        change: Change,
+        journal: Vec<JournalDraft>,
+        what: &str,
+    ) -> VaultResult<()> {
+        match self.commit(change, journal).await? {
+            OpOutcome::Done => Ok(()),
+            other => Err(subject_outcome(other, what)),
+        }
+    }
+}
+
+/// The error for a subject write's outcome other than `Done`.
+pub(crate) fn subject_outcome(outcome: OpOutcome, what: &str) -> VaultError {
+    match outcome {
+        OpOutcome::Erased => ward_core::AccessRefusal::SubjectErased.into(),
+        OpOutcome::NotFound => VaultError::SubjectNotFound,
+        other => VaultError::Internal(format!("{what}: {other:?}")),
+    }
+}

@@ -1,0 +1,141 @@
+//! Changing a subject: rectification and erasure.
+
+use super::create::parse_fields;
+use super::Subjects;
+use crate::error::{FieldProblem, VaultError, VaultResult};
+use crate::kernel::subject_outcome;
+use crate::sealed;
+use crate::Vault;
+use std::collections::BTreeMap;
+use ward_core::access::AccessRequest;
+use ward_core::{Caller, FieldValue, JournalDraft, ProcessingAction, SubjectId};
+use ward_store::{Change, OpOutcome};
+
+impl Subjects<'_> {
+    /// Rectifies fields for `purpose`: `Some(v)` sets, `None` removes. Retries on concurrent
+    /// updates.
+    pub async fn rectify(
+        &self,
+        caller: &Caller,
+        id: SubjectId,
+        purpose: &str,
+        changes: &BTreeMap<String, Option<String>>,
+    ) -> VaultResult<()> {
+        if changes.is_empty() {
+            return Err(VaultError::invalid("empty_change", "no fields to change"));
+        }
+        let v = self.0;
+        let op = v.op(caller);
+        let policy = op.policy();
+        AccessRequest::check_purpose(policy, caller, purpose, ProcessingAction::Rectification)?;
+        let sets: BTreeMap<String, String> = changes
+            .iter()
+            .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v)))
+            .collect();
+        let values = parse_fields(&op, &sets)?;
+        let mut problems = Vec::new();
+        for (name, value) in changes {
+            match policy.field(name) {
+                None => problems.push(FieldProblem {
+                    field: name.clone(),
+                    message: "this field is not declared in the policy".into(),
+                }),
+                Some(def) if value.is_none() && def.required => problems.push(FieldProblem {
+                    field: name.clone(),
+                    message: "this field is required and cannot be removed".into(),
+                }),
+                Some(_) => {}
+            }
+        }
+        if !problems.is_empty() {
+            return Err(VaultError::InvalidFields(problems));
+        }
+        let names: Vec<String> = changes.keys().cloned().collect();
+        for _attempt in 0..5 {
+            let loaded = v.load(&op, id).await?;
+            AccessRequest {
+                policy,
+                caller,
+                purpose,
+                action: ProcessingAction::Rectification,
+                state: loaded.record.state,
+                consents: &loaded.consents,
+                requested: Some(&names),
+            }
+            .decide()?;
+            let key = v.data_key(&loaded.record)?;
+            let mut sealed_fields = Vault::sealed_fields(&loaded.record)?;
+            let mut reindex = Vec::new();
+            for (name, change) in changes {
+                let lookup = policy.fields[name].lookup;
+                match change {
+                    Some(_) => {
+                        let value = values.get(name).map(FieldValue::as_str).unwrap_or_default();
+                        sealed_fields.insert(name.clone(), sealed::seal_value(&key, id, name, value));
+                        if lookup {
+                            reindex.push((name.clone(), Some(v.inner.keys.blind_index.compute(name, value))));
+                        }
+                    }
+                    None => {
+                        sealed_fields.remove(name);
+                        if lookup {
+                            reindex.push((name.clone(), None));
+                        }
+                    }
+                }
+            }
+            let change = Change::UpdateSubject {
+                id,
+                expected_revision: loaded.record.revision,
+                fields: sealed::encode(&sealed_fields),
+                reindex,
+                at: op.now,
+            };
+            let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Rectification)
+                .subject(id)
+                .purpose(purpose)
+                .fields(names.clone());
+            match v.commit(change, vec![entry]).await? {
+                OpOutcome::Done => return Ok(()),
+                OpOutcome::Conflict => continue,
+                other => return Err(subject_outcome(other, "updating a subject")),
+            }
+        }
+        Err(VaultError::Conflict(
+            "the subject kept changing while it was being updated; try again".into(),
+        ))
+    }
+
+    /// Erases a subject by crypto-shredding: its data key, ciphertexts, index entries and
+    /// consent evidence are destroyed in one transaction with the journal entry.
+    ///
+    /// Allowed to admins, and to service keys with a purpose that covers destruction.
+    pub async fn erase(&self, caller: &Caller, id: SubjectId) -> VaultResult<()> {
+        let v = self.0;
+        let op = v.op(caller);
+        let policy = op.policy();
+        let may_destroy = caller.is_admin()
+            || caller
+                .purposes
+                .iter()
+                .filter_map(|p| policy.purpose(p))
+                .any(|p| p.covers(ProcessingAction::Destruction));
+        if !may_destroy {
+            return Err(VaultError::Forbidden(
+                "none of this key's purposes covers destruction of personal data".into(),
+            ));
+        }
+        let loaded = v.load_active(&op, id).await?;
+        let names: Vec<String> = Vault::sealed_fields(&loaded.record)?.into_keys().collect();
+        let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Destruction)
+            .subject(id)
+            .fields(names)
+            .detail("crypto-shredding: data key destroyed");
+        v.commit_to_subject(
+            Change::EraseSubject { id, at: op.now },
+            vec![entry],
+            "erasing a subject",
+        )
+        .await
+    }
+}

@@ -1,0 +1,157 @@
+//! Loading a subject: its record with the consents that stand, its data key, its fields;
+//! and the one rule for operations on a live subject ("find it, refuse if erased").
+
+use crate::context::Op;
+use crate::error::{VaultError, VaultResult};
+use crate::sealed::{self, SealedFields};
+use crate::Vault;
+use std::collections::{BTreeMap, BTreeSet};
+use ward_core::access::{AccessRequest, SubjectState};
+use ward_core::standing::{self, PurposeConsent};
+use ward_core::{AccessRefusal, ProcessingAction, SubjectId};
+use ward_crypto::DataKey;
+use ward_store::{ConsentEventRecord, SubjectRecord};
+
+/// A subject record loaded with its key and current consents.
+pub(crate) struct Loaded {
+    pub record: SubjectRecord,
+    /// Consent-based purposes consented to now → the categories each consent covers.
+    pub consents: BTreeMap<String, BTreeSet<String>>,
+    /// The consent events those were derived from, oldest first.
+    pub events: Vec<ConsentEventRecord>,
+}
+
+/// Refuses an erased subject: the one rule every operation on a live subject applies.
+pub(crate) fn refuse_erased<T>(state: SubjectState, value: T) -> VaultResult<T> {
+    match state {
+        SubjectState::Erased => Err(AccessRefusal::SubjectErased.into()),
+        SubjectState::Active => Ok(value),
+    }
+}
+
+impl Vault {
+    /// The subject's record: `SubjectNotFound` if there is none, `SubjectErased` if erased.
+    pub(crate) async fn active_subject(&self, id: SubjectId) -> VaultResult<SubjectRecord> {
+        let record = self
+            .store()
+            .find_subject(id)
+            .await?
+            .ok_or(VaultError::SubjectNotFound)?;
+        refuse_erased(record.state, record)
+    }
+
+    /// Loads a subject and its current consents; `SubjectNotFound` if there is none. An
+    /// erased subject is loaded: the access decision refuses it.
+    pub(crate) async fn load(&self, op: &Op<'_>, id: SubjectId) -> VaultResult<Loaded> {
+        let (record, events) = self.store().find_subject_with_consents(id).await?;
+        self.loaded(op, record.ok_or(VaultError::SubjectNotFound)?, events)
+    }
+
+    /// [`Vault::load`], refusing an erased subject.
+    pub(crate) async fn load_active(&self, op: &Op<'_>, id: SubjectId) -> VaultResult<Loaded> {
+        let loaded = self.load(op, id).await?;
+        refuse_erased(loaded.record.state, loaded)
+    }
+
+    /// A subject's record with the consents that stand, from its consent events.
+    pub(crate) fn loaded(
+        &self,
+        op: &Op<'_>,
+        record: SubjectRecord,
+        events: Vec<ConsentEventRecord>,
+    ) -> VaultResult<Loaded> {
+        let mut consents = standing::given_scopes(self.consent_standing(op, &events));
+        self.narrow_distribution(op, &record, &events, &mut consents)?;
+        Ok(Loaded {
+            record,
+            consents,
+            events,
+        })
+    }
+
+    /// Each purpose's consent standing, from the subject's events, at the call's time and
+    /// under the version in force for it (see [`ward_core::standing::standing`]).
+    pub(crate) fn consent_standing(
+        &self,
+        op: &Op<'_>,
+        events: &[ConsentEventRecord],
+    ) -> BTreeMap<String, PurposeConsent> {
+        let policies = self.policies();
+        standing::standing(
+            events.iter().map(|e| standing::EventRef {
+                purpose: &e.purpose,
+                kind: e.kind,
+                at: e.at,
+                policy_version: &e.policy_version,
+            }),
+            op.policy(),
+            |hash| policies.find(hash).ok().map(|v| v.policy.clone()),
+            op.now,
+        )
+    }
+
+    pub(crate) fn data_key(&self, record: &SubjectRecord) -> VaultResult<DataKey> {
+        let key = record
+            .key
+            .as_ref()
+            .ok_or_else(|| VaultError::Internal("active subject without a data key".into()))?;
+        let unwrap = || {
+            self.keys()
+                .ring()
+                .unwrap(record.id.as_bytes(), &key.kek_id, &key.wrapped)
+        };
+        match unwrap() {
+            // Re-wrapped under a KEK this process has not loaded yet: reload once and retry.
+            Err(ward_crypto::CryptoError::UnknownKek(_)) if self.keys().reload()? => Ok(unwrap()?),
+            other => Ok(other?),
+        }
+    }
+
+    pub(crate) fn sealed_fields(record: &SubjectRecord) -> VaultResult<SealedFields> {
+        let bytes = record
+            .fields
+            .as_deref()
+            .ok_or_else(|| VaultError::Internal("active subject without fields".into()))?;
+        Ok(sealed::decode(bytes)?)
+    }
+
+    /// Decides access and decrypts the allowed fields the subject has.
+    pub(crate) fn open_allowed(
+        &self,
+        op: &Op<'_>,
+        loaded: &Loaded,
+        purpose: &str,
+        action: ProcessingAction,
+        requested: Option<&[String]>,
+    ) -> VaultResult<BTreeMap<String, String>> {
+        let allowed = AccessRequest {
+            policy: op.policy(),
+            caller: op.caller,
+            purpose,
+            action,
+            state: loaded.record.state,
+            consents: &loaded.consents,
+            requested,
+        }
+        .decide()?;
+        self.open_fields(&loaded.record, &allowed)
+    }
+
+    /// Decrypts the named fields the subject has. The caller has decided access.
+    pub(crate) fn open_fields(
+        &self,
+        record: &SubjectRecord,
+        names: &[impl AsRef<str>],
+    ) -> VaultResult<BTreeMap<String, String>> {
+        let sealed_fields = Self::sealed_fields(record)?;
+        let key = self.data_key(record)?;
+        let mut out = BTreeMap::new();
+        for name in names {
+            if let Some(ct) = sealed_fields.get(name.as_ref()) {
+                let v = sealed::open_value(&key, record.id, name.as_ref(), ct)?;
+                out.insert(name.as_ref().to_owned(), v);
+            }
+        }
+        Ok(out)
+    }
+}

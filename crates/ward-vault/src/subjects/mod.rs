@@ -1,0 +1,157 @@
+//! Subjects: collection, purpose-bound reads and lookups, rectification, erasure.
+
+mod change;
+mod create;
+mod load;
+
+use crate::error::{FieldProblem, VaultError, VaultResult};
+use crate::sealed;
+use crate::Vault;
+use std::collections::BTreeMap;
+use ward_core::access::{AccessRequest, SubjectState};
+use ward_core::consent::Evidence;
+use ward_core::{AccessRefusal, Caller, JournalDraft, ProcessingAction, SubjectId};
+use ward_store::Change;
+
+/// What a caller sends to register a subject.
+#[derive(Debug, Clone)]
+pub struct NewSubjectInput {
+    /// The purpose of collection (e.g. `registration`).
+    pub purpose: String,
+    /// Field name → raw value, parsed by the field's type.
+    pub fields: BTreeMap<String, String>,
+    /// Consent-based purposes the subject consents to, given at collection.
+    pub consents: Vec<String>,
+    /// An age band the subject declared instead of a birth date: `"16-17"`, `"18+"`. Ward
+    /// applies the age rules to its lower bound.
+    pub age_band: Option<String>,
+    /// How the data and consents were obtained. Required when `consents` is not empty;
+    /// otherwise defaults to channel `api`.
+    pub evidence: Option<Evidence>,
+}
+
+/// What a purpose-bound read returns.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SubjectView {
+    pub id: SubjectId,
+    pub purpose: String,
+    pub fields: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for SubjectView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SubjectView")
+            .field("id", &self.id)
+            .field("purpose", &self.purpose)
+            .field("fields", &self.fields.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The subjects service, reached by [`Vault::subjects`].
+#[derive(Clone, Copy)]
+pub struct Subjects<'v>(pub(crate) &'v Vault);
+
+impl Subjects<'_> {
+    /// A purpose-bound read. Answers only after the read's journal entry is durable.
+    pub async fn read(
+        &self,
+        caller: &Caller,
+        id: SubjectId,
+        purpose: &str,
+        requested: Option<&[String]>,
+    ) -> VaultResult<SubjectView> {
+        let v = self.0;
+        let op = v.op(caller);
+        AccessRequest::check_purpose(op.policy(), caller, purpose, ProcessingAction::Retrieval)?;
+        let loaded = v.load(&op, id).await?;
+        let fields = v.open_allowed(&op, &loaded, purpose, ProcessingAction::Retrieval, requested)?;
+        let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Retrieval)
+            .subject(id)
+            .purpose(purpose)
+            .fields(fields.keys().cloned());
+        v.commit(Change::JournalOnly, vec![entry]).await?;
+        Ok(SubjectView {
+            id,
+            purpose: purpose.to_owned(),
+            fields,
+        })
+    }
+
+    /// Finds subjects by a lookup field's value through the blind index, for `purpose`.
+    /// Returns the matches the caller may see for that purpose; if there are matches but
+    /// every one is refused, returns the first refusal.
+    pub async fn find(
+        &self,
+        caller: &Caller,
+        field: &str,
+        value: &str,
+        purpose: &str,
+    ) -> VaultResult<Vec<SubjectView>> {
+        let v = self.0;
+        let op = v.op(caller);
+        let policy = op.policy();
+        AccessRequest::check_purpose(policy, caller, purpose, ProcessingAction::Retrieval)?;
+        let def = policy
+            .field(field)
+            .ok_or_else(|| AccessRefusal::UnknownField(field.to_owned()))?;
+        if !def.lookup {
+            return Err(VaultError::invalid(
+                "field_not_searchable",
+                format!("field `{field}` has no blind index (set lookup = true in the policy)"),
+            ));
+        }
+        let wanted = def.field_type.parse(value, &policy.default_region).map_err(|e| {
+            VaultError::InvalidFields(vec![FieldProblem {
+                field: field.to_owned(),
+                message: e.to_string(),
+            }])
+        })?;
+        let hash = v.inner.keys.blind_index.compute(field, wanted.as_str());
+        let candidates = v.store().find_subjects_by_index_with_consents(field, hash).await?;
+        let mut found = Vec::new();
+        let mut refusal = None;
+        for (record, events) in candidates {
+            if record.state != SubjectState::Active {
+                continue;
+            }
+            let id = record.id;
+            let loaded = v.loaded(&op, record, events)?;
+            let key = v.data_key(&loaded.record)?;
+            let sealed_fields = Vault::sealed_fields(&loaded.record)?;
+            let Some(ct) = sealed_fields.get(field) else { continue };
+            if sealed::open_value(&key, id, field, ct)? != wanted.as_str() {
+                continue; // a false candidate of the truncated index
+            }
+            match v.open_allowed(&op, &loaded, purpose, ProcessingAction::Retrieval, None) {
+                Ok(fields) => found.push(SubjectView {
+                    id,
+                    purpose: purpose.to_owned(),
+                    fields,
+                }),
+                Err(VaultError::Refused(r)) => {
+                    refusal.get_or_insert(r);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        if found.is_empty() {
+            if let Some(r) = refusal {
+                return Err(r.into());
+            }
+            return Ok(found);
+        }
+        let entries = found
+            .iter()
+            .map(|view| {
+                JournalDraft::new(op.now, op.actor(), ProcessingAction::Retrieval)
+                    .subject(view.id)
+                    .purpose(purpose)
+                    .fields(view.fields.keys().cloned())
+                    .detail(format!("lookup:{field}"))
+            })
+            .collect();
+        v.commit(Change::JournalOnly, entries).await?;
+        Ok(found)
+    }
+}
