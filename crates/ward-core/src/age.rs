@@ -1,7 +1,7 @@
 //! Who may consent alone: per-jurisdiction age rules, and the policy's own minimum age.
 //!
 //! Sources: 152-FZ Art. 9 p. 6 and the Civil Code (Arts. 26, 28) for Russia; GDPR Art. 8(1)
-//! and the member states' thresholds for the EU (law-checklist §B.2, marked [S]: verify per
+//! and the member states' thresholds for the EU (law-checklist §B.2, marked \[S\]: verify per
 //! national law); COPPA (15 U.S.C. §6501–6506, 16 CFR 312) for the US.
 
 use crate::consent::{ConsentMethod, Evidence, Role};

@@ -6,7 +6,7 @@
 //! operations against the policy, seals and opens personal data with per-subject keys, and
 //! writes every change together with its journal entry through the group committer.
 //!
-//! Each call opens one operation context ([`context`]) that pins the caller, the time and the
+//! Each call opens one operation context (`context.rs`) that pins the caller, the time and the
 //! policy version in force; every check and every record of that call uses it.
 //!
 //! Architecture Invariant: plaintext personal data exists only in this crate's memory and
