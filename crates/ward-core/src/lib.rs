@@ -13,6 +13,7 @@ pub mod ids;
 pub mod journal;
 pub mod lifecycle;
 pub mod policy;
+pub mod problem;
 pub mod value;
 
 pub use access::{AccessRefusal, AccessRequest, Caller};
@@ -21,4 +22,5 @@ pub use clock::{Clock, FakeClock, SystemClock};
 pub use ids::{ApiKeyId, SubjectId};
 pub use journal::{Actor, JournalDraft};
 pub use policy::{Policy, PolicyDiagnostic};
+pub use problem::ProblemCode;
 pub use value::{FieldType, FieldValue, ValueError};

@@ -7,6 +7,7 @@ use time::{Duration, OffsetDateTime};
 use ward_core::access::SubjectState;
 use ward_core::consent::{ConsentEventKind, Evidence};
 use ward_core::journal::AdminEvent;
+use ward_core::ProblemCode;
 use ward_core::{AccessRefusal, Caller, JournalDraft, LegalBasis, SubjectId};
 use ward_store::{Change, ConsentEventRecord, OpOutcome};
 
@@ -192,7 +193,7 @@ impl Vault {
             ConsentEventKind::Withdrawn => {
                 if !active {
                     return Err(VaultError::NotFound(
-                        "consent_not_found",
+                        ProblemCode::ConsentNotFound,
                         format!("the subject has no consent to purpose `{purpose}` to withdraw"),
                     ));
                 }

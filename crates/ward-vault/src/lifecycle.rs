@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use ward_core::access::SubjectState;
 use ward_core::journal::AdminEvent;
 use ward_core::lifecycle::{SubjectEventEvidence, SubjectEventKind};
+use ward_core::ProblemCode;
 use ward_core::{AccessRefusal, Caller, JournalDraft, SubjectId};
 use ward_store::{Change, OpOutcome, PolicyAcknowledgements, SubjectEventRecord};
 
@@ -117,20 +118,20 @@ impl Vault {
             SubjectEventKind::PolicyAccepted => (AdminEvent::PolicyAccepted, notice.kind),
             SubjectEventKind::Deceased => {
                 return Err(VaultError::invalid(
-                    "invalid_notice",
+                    ProblemCode::InvalidNotice,
                     "a policy notice is `policy_notified` or `policy_accepted`",
                 ))
             }
         };
         if !text_ok(&notice.channel, 64) {
             return Err(VaultError::invalid(
-                "invalid_notice",
+                ProblemCode::InvalidNotice,
                 "channel must be 1 to 64 characters (e.g. \"email\", \"banner\", \"continued_use\")",
             ));
         }
         if notice.reference.as_deref().is_some_and(|r| !text_ok(r, 512)) {
             return Err(VaultError::invalid(
-                "invalid_notice",
+                ProblemCode::InvalidNotice,
                 "reference must be 1 to 512 characters, without control characters",
             ));
         }
@@ -238,18 +239,22 @@ impl Vault {
             return Err(VaultError::admin_only());
         }
         let format = time::macros::format_description!("[year]-[month]-[day]");
-        let date = time::Date::parse(date_of_death, &format)
-            .map_err(|_| VaultError::invalid("invalid_death_record", "date_of_death must be a date, YYYY-MM-DD"))?;
+        let date = time::Date::parse(date_of_death, &format).map_err(|_| {
+            VaultError::invalid(
+                ProblemCode::InvalidDeathRecord,
+                "date_of_death must be a date, YYYY-MM-DD",
+            )
+        })?;
         let now = self.now();
         if date > now.date() {
             return Err(VaultError::invalid(
-                "invalid_death_record",
+                ProblemCode::InvalidDeathRecord,
                 "date_of_death is in the future",
             ));
         }
         if !text_ok(document, 500) {
             return Err(VaultError::invalid(
-                "invalid_death_record",
+                ProblemCode::InvalidDeathRecord,
                 "document must name the death certificate (number, date, issuer): 1 to 500 characters",
             ));
         }

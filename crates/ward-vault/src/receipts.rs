@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use ward_core::access::SubjectState;
 use ward_core::consent::{ConsentEventKind, Evidence};
 use ward_core::policy::{ConsentDocument, Policy};
+use ward_core::ProblemCode;
 use ward_core::{AccessRefusal, Caller, JournalDraft, ProcessingAction, SubjectId};
 use ward_store::Change;
 
@@ -71,7 +72,7 @@ impl Vault {
         let policy = self.policy();
         let document = policy.consent_documents.get(name).cloned().ok_or_else(|| {
             VaultError::NotFound(
-                "unknown_consent_document",
+                ProblemCode::UnknownConsentDocument,
                 format!("the policy in force has no consent document `{name}`"),
             )
         })?;
@@ -82,13 +83,13 @@ impl Vault {
         for purpose in &document.purposes {
             match self.consent_receipt(caller, id, purpose).await {
                 Ok(r) => purposes.push(r),
-                Err(VaultError::NotFound("consent_not_found", _)) => {}
+                Err(VaultError::NotFound(ProblemCode::ConsentNotFound, _)) => {}
                 Err(e) => return Err(e),
             }
         }
         if purposes.is_empty() {
             return Err(VaultError::NotFound(
-                "consent_not_found",
+                ProblemCode::ConsentNotFound,
                 format!("the subject has never given the consent of document `{name}`"),
             ));
         }
@@ -113,7 +114,7 @@ impl Vault {
         let mine: Vec<_> = events.iter().filter(|e| e.purpose == purpose).collect();
         let Some(last) = mine.last() else {
             return Err(VaultError::NotFound(
-                "consent_not_found",
+                ProblemCode::ConsentNotFound,
                 format!("the subject has never consented to purpose `{purpose}`"),
             ));
         };

@@ -8,6 +8,7 @@ use ward_core::access::{AccessRequest, SubjectState};
 use ward_core::consent::{ConsentEventKind, Evidence};
 use ward_core::journal::AdminEvent;
 use ward_core::policy::Purpose;
+use ward_core::ProblemCode;
 use ward_core::{AccessRefusal, Caller, FieldValue, JournalDraft, Policy, ProcessingAction, SubjectId};
 use ward_crypto::DataKey;
 use ward_store::{Change, ConsentEventRecord, IndexEntry, NewSubject, OpOutcome, SubjectRecord};
@@ -101,7 +102,7 @@ impl Vault {
         let ok = |s: &str, max: usize| s.chars().count() <= max && !s.chars().any(char::is_control);
         if evidence.channel.trim().is_empty() || !ok(&evidence.channel, 64) {
             return Err(VaultError::invalid(
-                "invalid_evidence",
+                ProblemCode::InvalidEvidence,
                 "evidence.channel must be 1 to 64 characters (e.g. \"web_form\")",
             ));
         }
@@ -113,7 +114,7 @@ impl Vault {
         ] {
             if v.as_deref().is_some_and(|s| !ok(s, max)) {
                 return Err(VaultError::invalid(
-                    "invalid_evidence",
+                    ProblemCode::InvalidEvidence,
                     format!("evidence.{name} must be at most {max} characters, without control characters"),
                 ));
             }
@@ -121,7 +122,7 @@ impl Vault {
         if let Some(ip) = &evidence.ip {
             if ip.parse::<std::net::IpAddr>().is_err() {
                 return Err(VaultError::invalid(
-                    "invalid_evidence",
+                    ProblemCode::InvalidEvidence,
                     "evidence.ip is not an IP address",
                 ));
             }
@@ -135,7 +136,7 @@ impl Vault {
             ] {
                 if v.is_some_and(|s| s.trim().is_empty() || !ok(s, max)) {
                     return Err(VaultError::invalid(
-                        "invalid_evidence",
+                        ProblemCode::InvalidEvidence,
                         format!("evidence.given_by.{name} must be 1 to {max} characters, without control characters"),
                     ));
                 }
@@ -207,7 +208,7 @@ impl Vault {
             return Ok(());
         }
         Err(VaultError::invalid(
-            "guardian_consent_required",
+            ProblemCode::GuardianConsentRequired,
             format!(
                 "the subject is below the age to consent alone; needed: {}. Give evidence.given_by with role `parent` or `guardian`, their name, identity document and the document showing their authority",
                 unmet.join("; ")
@@ -225,7 +226,7 @@ impl Vault {
         }
         if !p.legal_basis.needs_consent() {
             return Err(VaultError::invalid(
-                "consent_not_applicable",
+                ProblemCode::ConsentNotApplicable,
                 format!(
                     "purpose `{purpose}` rests on `{}`, not on consent; there is no consent to record or withdraw",
                     p.legal_basis
@@ -247,7 +248,7 @@ impl Vault {
             },
             None => {
                 return Err(VaultError::invalid(
-                    "invalid_evidence",
+                    ProblemCode::InvalidEvidence,
                     "evidence is required when consents are given",
                 ))
             }
@@ -260,7 +261,7 @@ impl Vault {
             allowed.extend(p.categories.iter());
             if consents.len() > 1 && crate::forms::is_distribution(&policy, c) {
                 return Err(VaultError::invalid(
-                    "separate_consent_required",
+                    ProblemCode::SeparateConsentRequired,
                     format!("consent to purpose `{c}` makes data public and is a separate document (152-FZ Art. 10.1 p. 1): give it on its own, through the subject's consents"),
                 ));
             }
@@ -469,7 +470,7 @@ impl Vault {
             .ok_or_else(|| AccessRefusal::UnknownField(field.to_owned()))?;
         if !def.lookup {
             return Err(VaultError::invalid(
-                "field_not_searchable",
+                ProblemCode::FieldNotSearchable,
                 format!("field `{field}` has no blind index (set lookup = true in the policy)"),
             ));
         }
@@ -538,7 +539,7 @@ impl Vault {
         changes: &BTreeMap<String, Option<String>>,
     ) -> VaultResult<()> {
         if changes.is_empty() {
-            return Err(VaultError::invalid("empty_change", "no fields to change"));
+            return Err(VaultError::invalid(ProblemCode::EmptyChange, "no fields to change"));
         }
         let policy = self.policy().clone();
         AccessRequest::check_purpose(&policy, caller, purpose, ProcessingAction::Rectification)?;
@@ -662,10 +663,10 @@ impl Vault {
 /// The lower bound of an age band: `"16-17"` → 16, `"18+"` → 18, `"15"` → 15.
 fn parse_age_band(band: &str) -> VaultResult<u8> {
     let lower = band.trim().split(['-', '+']).next().unwrap_or("");
-    lower
-        .trim()
-        .parse::<u8>()
-        .ok()
-        .filter(|a| *a <= 130)
-        .ok_or_else(|| VaultError::invalid("invalid_age_band", "age_band must look like \"16-17\" or \"18+\""))
+    lower.trim().parse::<u8>().ok().filter(|a| *a <= 130).ok_or_else(|| {
+        VaultError::invalid(
+            ProblemCode::InvalidAgeBand,
+            "age_band must look like \"16-17\" or \"18+\"",
+        )
+    })
 }

@@ -12,29 +12,30 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
+use ward_core::ProblemCode;
 use ward_vault::{ConsentDocumentRecord, ConsentReceipt};
 
-const CODES: &[&str] = &[
-    "invalid_subject_id",
-    "invalid_path",
-    "unknown_purpose",
-    "purpose_not_allowed_for_key",
-    "consent_not_applicable",
-    "consent_not_found",
-    "subject_not_found",
-    "subject_erased",
+const CODES: &[ProblemCode] = &[
+    ProblemCode::InvalidSubjectId,
+    ProblemCode::InvalidPath,
+    ProblemCode::UnknownPurpose,
+    ProblemCode::PurposeNotAllowedForKey,
+    ProblemCode::ConsentNotApplicable,
+    ProblemCode::ConsentNotFound,
+    ProblemCode::SubjectNotFound,
+    ProblemCode::SubjectErased,
 ];
-const DOCUMENT_CODES: &[&str] = &[
-    "invalid_subject_id",
-    "invalid_path",
-    "unknown_consent_document",
-    "unknown_purpose",
-    "purpose_not_allowed_for_key",
-    "consent_not_found",
-    "subject_not_found",
-    "subject_erased",
+const DOCUMENT_CODES: &[ProblemCode] = &[
+    ProblemCode::InvalidSubjectId,
+    ProblemCode::InvalidPath,
+    ProblemCode::UnknownConsentDocument,
+    ProblemCode::UnknownPurpose,
+    ProblemCode::PurposeNotAllowedForKey,
+    ProblemCode::ConsentNotFound,
+    ProblemCode::SubjectNotFound,
+    ProblemCode::SubjectErased,
 ];
-pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
+pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
     ("consent_receipt", CODES),
     ("consent_document_record", DOCUMENT_CODES),
     ("written_consent", CODES),
