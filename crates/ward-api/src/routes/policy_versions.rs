@@ -23,7 +23,11 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
     ),
     (
         "get_policy_version",
-        &[ProblemCode::PolicyVersionNotFound, ProblemCode::AmbiguousPolicyVersion],
+        &[
+            ProblemCode::InvalidPath,
+            ProblemCode::PolicyVersionNotFound,
+            ProblemCode::AmbiguousPolicyVersion,
+        ],
     ),
     (
         "diff_policy_versions",

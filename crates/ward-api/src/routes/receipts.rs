@@ -15,7 +15,9 @@ use utoipa::ToSchema;
 use ward_core::ProblemCode;
 use ward_vault::{ConsentDocumentRecord, ConsentReceipt};
 
-const CODES: &[ProblemCode] = &[
+/// A receipt: the purpose must be a consent-based one the key may use, and the subject must
+/// have consented to it at some time.
+const RECEIPT_CODES: &[ProblemCode] = &[
     ProblemCode::InvalidSubjectId,
     ProblemCode::InvalidPath,
     ProblemCode::UnknownPurpose,
@@ -25,6 +27,18 @@ const CODES: &[ProblemCode] = &[
     ProblemCode::SubjectNotFound,
     ProblemCode::SubjectErased,
 ];
+/// The written consent is a form to fill in: it needs no consent on record.
+const WRITTEN_CODES: &[ProblemCode] = &[
+    ProblemCode::InvalidSubjectId,
+    ProblemCode::InvalidPath,
+    ProblemCode::UnknownPurpose,
+    ProblemCode::PurposeNotAllowedForKey,
+    ProblemCode::ConsentNotApplicable,
+    ProblemCode::SubjectNotFound,
+    ProblemCode::SubjectErased,
+];
+/// A document's purposes are consent-based (the policy parser checks it), so
+/// `consent_not_applicable` cannot arise.
 const DOCUMENT_CODES: &[ProblemCode] = &[
     ProblemCode::InvalidSubjectId,
     ProblemCode::InvalidPath,
@@ -36,9 +50,9 @@ const DOCUMENT_CODES: &[ProblemCode] = &[
     ProblemCode::SubjectErased,
 ];
 pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
-    ("consent_receipt", CODES),
+    ("consent_receipt", RECEIPT_CODES),
     ("consent_document_record", DOCUMENT_CODES),
-    ("written_consent", CODES),
+    ("written_consent", WRITTEN_CODES),
 ];
 
 /// A consent record, shaped after ISO/IEC TS 27560.

@@ -67,7 +67,6 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
             ProblemCode::FieldNotSearchable,
             ProblemCode::InvalidFields,
             ProblemCode::ConsentMissing,
-            ProblemCode::ConsentScopeExceeded,
         ],
     ),
     (
@@ -84,6 +83,7 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
             ProblemCode::ActionNotCovered,
             ProblemCode::ConsentMissing,
             ProblemCode::CategoryNotAllowed,
+            ProblemCode::ConsentScopeExceeded,
             ProblemCode::SubjectNotFound,
             ProblemCode::SubjectErased,
             ProblemCode::Conflict,
@@ -94,6 +94,7 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
         &[
             ProblemCode::InvalidSubjectId,
             ProblemCode::InvalidPath,
+            ProblemCode::Forbidden,
             ProblemCode::SubjectNotFound,
             ProblemCode::SubjectErased,
         ],
