@@ -9,7 +9,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use serde::de::DeserializeOwned;
-use ward_core::{Caller, SubjectId};
+use ward_core::{Caller, ProblemCode, SubjectId};
 
 /// The authenticated caller. Every `/v1` handler takes one, so none can forget to
 /// authenticate: `Authorization: Bearer <token>`, checked by the vault.
@@ -56,7 +56,7 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(req.headers()) {
             return Err(ApiError::new(
-                "unsupported_media_type",
+                ProblemCode::UnsupportedMediaType,
                 "send the request body as JSON, with `Content-Type: application/json`",
             ));
         }
@@ -75,9 +75,12 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 fn body_rejection(r: BytesRejection) -> ApiError {
     if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new("body_too_large", "the request body is larger than this server accepts")
+        ApiError::new(
+            ProblemCode::BodyTooLarge,
+            "the request body is larger than this server accepts",
+        )
     } else {
-        ApiError::new("invalid_json", "the request body could not be read")
+        ApiError::new(ProblemCode::InvalidJson, "the request body could not be read")
     }
 }
 
@@ -88,26 +91,29 @@ fn json_error(e: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     let at = format!("line {}, column {}", e.line(), e.column());
     match e.classify() {
-        Category::Eof if e.line() == 1 && e.column() == 0 => ApiError::new("invalid_json", "the request body is empty"),
+        Category::Eof if e.line() == 1 && e.column() == 0 => {
+            ApiError::new(ProblemCode::InvalidJson, "the request body is empty")
+        }
         Category::Eof => ApiError::new(
-            "invalid_json",
+            ProblemCode::InvalidJson,
             format!("the request body ends before the JSON value does ({at})"),
         ),
-        Category::Syntax | Category::Io => {
-            ApiError::new("invalid_json", format!("the request body is not valid JSON ({at})"))
-        }
+        Category::Syntax | Category::Io => ApiError::new(
+            ProblemCode::InvalidJson,
+            format!("the request body is not valid JSON ({at})"),
+        ),
         Category::Data => {
             let message = e.to_string();
             let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
             match describe_shape_error(message) {
                 ShapeError::UnknownField(name) => ApiError::new(
-                    "unknown_field_in_body",
+                    ProblemCode::UnknownFieldInBody,
                     format!(
                         "{} is not a field of this request body ({at})",
                         quoted_name(name, "a field")
                     ),
                 ),
-                ShapeError::Other(what) => ApiError::new("invalid_json", format!("{what} ({at})")),
+                ShapeError::Other(what) => ApiError::new(ProblemCode::InvalidJson, format!("{what} ({at})")),
             }
         }
     }
@@ -186,7 +192,7 @@ fn path_rejection(r: &PathRejection) -> ApiError {
         tracing::error!(rejection = %r.body_text(), "path extraction misconfigured");
         return ApiError::internal();
     }
-    ApiError::new("invalid_path", "a path parameter is not valid")
+    ApiError::new(ProblemCode::InvalidPath, "a path parameter is not valid")
 }
 
 /// Query parameters; a rejection is `invalid_query`, naming an unknown parameter if the
@@ -225,13 +231,17 @@ fn query_rejection(r: &QueryRejection) -> ApiError {
     } else {
         "the query string is not valid".to_owned()
     };
-    ApiError::new("invalid_query", detail)
+    ApiError::new(ProblemCode::InvalidQuery, detail)
 }
 
 /// Parses a subject id from a path segment.
 pub(crate) fn subject_id(raw: &str) -> Result<SubjectId, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::new("invalid_subject_id", "the subject id in the path is not a UUID"))
+    raw.parse().map_err(|_| {
+        ApiError::new(
+            ProblemCode::InvalidSubjectId,
+            "the subject id in the path is not a UUID",
+        )
+    })
 }
 
 #[cfg(test)]

@@ -16,9 +16,9 @@ mod extract;
 mod routes;
 mod spec;
 
-pub use error::{
-    problem_kind, ApiError, FieldError, Problem, ProblemKind, PROBLEMS, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE,
-};
+pub use error::{problem_kind, ApiError, FieldError, Problem, ProblemKind, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE};
+pub use spec::ROUTER_CODES;
+pub use ward_core::ProblemCode;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, MatchedPath};
@@ -63,7 +63,7 @@ pub(crate) struct AppState {
 /// the body limit, panic catching and request tracing.
 pub fn router(vault: Vault, config: ApiConfig) -> Router {
     let (router, spec) = routes::api().split_for_parts();
-    let spec = spec::finish(spec);
+    let spec = spec::finish(spec, routes::problem_codes());
     let spec = match serde_json::to_vec(&spec) {
         Ok(json) => Bytes::from(json),
         Err(e) => {
@@ -97,7 +97,7 @@ pub fn router(vault: Vault, config: ApiConfig) -> Router {
 /// The OpenAPI 3.1 document of [`router`]: every route, schema, problem code and the bearer
 /// security scheme.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    spec::finish(routes::api().into_openapi())
+    spec::finish(routes::api().into_openapi(), routes::problem_codes())
 }
 
 /// The span of one request: its method and route template. Not the raw path or query

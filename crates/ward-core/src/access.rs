@@ -4,6 +4,7 @@
 use crate::action::{string_enum, ProcessingAction};
 use crate::journal::Actor;
 use crate::policy::{Policy, Purpose};
+use crate::problem::ProblemCode;
 use std::collections::{BTreeMap, BTreeSet};
 
 string_enum! {
@@ -83,16 +84,16 @@ pub enum AccessRefusal {
 
 impl AccessRefusal {
     /// A stable, machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ProblemCode {
         match self {
-            AccessRefusal::UnknownPurpose(_) => "unknown_purpose",
-            AccessRefusal::PurposeNotAllowedForKey(_) => "purpose_not_allowed_for_key",
-            AccessRefusal::SubjectErased => "subject_erased",
-            AccessRefusal::ActionNotCovered { .. } => "action_not_covered",
-            AccessRefusal::ConsentMissing(_) => "consent_missing",
-            AccessRefusal::CategoryNotAllowed { .. } => "category_not_allowed",
-            AccessRefusal::UnknownField(_) => "unknown_field",
-            AccessRefusal::ConsentScopeExceeded { .. } => "consent_scope_exceeded",
+            AccessRefusal::UnknownPurpose(_) => ProblemCode::UnknownPurpose,
+            AccessRefusal::PurposeNotAllowedForKey(_) => ProblemCode::PurposeNotAllowedForKey,
+            AccessRefusal::SubjectErased => ProblemCode::SubjectErased,
+            AccessRefusal::ActionNotCovered { .. } => ProblemCode::ActionNotCovered,
+            AccessRefusal::ConsentMissing(_) => ProblemCode::ConsentMissing,
+            AccessRefusal::CategoryNotAllowed { .. } => ProblemCode::CategoryNotAllowed,
+            AccessRefusal::UnknownField(_) => ProblemCode::UnknownField,
+            AccessRefusal::ConsentScopeExceeded { .. } => ProblemCode::ConsentScopeExceeded,
         }
     }
 }

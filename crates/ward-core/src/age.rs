@@ -6,6 +6,7 @@
 
 use crate::consent::{ConsentMethod, Evidence, Role};
 use crate::violation::Violation;
+use crate::ProblemCode;
 use time::Date;
 
 /// What a subject below a threshold needs.
@@ -122,12 +123,12 @@ pub fn applicable(rules: &[AgeRule], birth: Date, on: Date) -> Vec<AgeRule> {
 /// The lower bound of an age band: `"16-17"` → 16, `"18+"` → 18, `"15"` → 15.
 pub fn parse_age_band(band: &str) -> Result<u8, Violation> {
     let lower = band.trim().split(['-', '+']).next().unwrap_or("");
-    lower
-        .trim()
-        .parse::<u8>()
-        .ok()
-        .filter(|a| *a <= 130)
-        .ok_or_else(|| Violation::new("invalid_age_band", "age_band must look like \"16-17\" or \"18+\""))
+    lower.trim().parse::<u8>().ok().filter(|a| *a <= 130).ok_or_else(|| {
+        Violation::new(
+            ProblemCode::InvalidAgeBand,
+            "age_band must look like \"16-17\" or \"18+\"",
+        )
+    })
 }
 
 /// Refuses a subject below an age threshold unless a parent or guardian consents as the rule
@@ -188,7 +189,7 @@ pub fn check_consent_age(
         return Ok(());
     }
     Err(Violation::new(
-        "guardian_consent_required",
+        ProblemCode::GuardianConsentRequired,
         format!(
             "the subject is below the age to consent alone; needed: {}. Give evidence.given_by with role `parent` or `guardian`, their name, identity document and the document showing their authority",
             unmet.join("; ")

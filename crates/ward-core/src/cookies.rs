@@ -9,6 +9,7 @@
 //!   overrode a grant.
 
 use crate::action::string_enum;
+use crate::problem::ProblemCode;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -104,11 +105,11 @@ pub enum CookieChoiceError {
 
 impl CookieChoiceError {
     /// A stable, machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ProblemCode {
         match self {
-            CookieChoiceError::NecessaryDenied => "necessary_cannot_be_denied",
-            CookieChoiceError::UnknownCategory => "unknown_cookie_category",
-            CookieChoiceError::InvalidChoice => "invalid_cookie_choice",
+            CookieChoiceError::NecessaryDenied => ProblemCode::NecessaryCannotBeDenied,
+            CookieChoiceError::UnknownCategory => ProblemCode::UnknownCookieCategory,
+            CookieChoiceError::InvalidChoice => ProblemCode::InvalidCookieChoice,
         }
     }
 }

@@ -8,6 +8,7 @@
 use crate::consent::{ConsentMethod, Evidence, Role, SignatureLevel};
 use crate::policy::{ConsentForm, ConsentKind, Policy};
 use crate::violation::{text_ok, Violation};
+use crate::ProblemCode;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
@@ -18,7 +19,7 @@ pub const MAX_ARTEFACT_BYTES: usize = 256 * 1024;
 
 type Checked = Result<(), Violation>;
 
-fn bad(code: &'static str, message: impl Into<String>) -> Violation {
+fn bad(code: ProblemCode, message: impl Into<String>) -> Violation {
     Violation::new(code, message)
 }
 
@@ -32,7 +33,7 @@ pub fn check_evidence(evidence: &mut Evidence, version_in_force: &str) -> Checke
     let ok = |s: &str, max: usize| s.chars().count() <= max && !s.chars().any(char::is_control);
     if evidence.channel.trim().is_empty() || !ok(&evidence.channel, 64) {
         return Err(bad(
-            "invalid_evidence",
+            ProblemCode::InvalidEvidence,
             "evidence.channel must be 1 to 64 characters (e.g. \"web_form\")",
         ));
     }
@@ -44,14 +45,14 @@ pub fn check_evidence(evidence: &mut Evidence, version_in_force: &str) -> Checke
     ] {
         if v.as_deref().is_some_and(|s| !ok(s, max)) {
             return Err(bad(
-                "invalid_evidence",
+                ProblemCode::InvalidEvidence,
                 format!("evidence.{name} must be at most {max} characters, without control characters"),
             ));
         }
     }
     if let Some(ip) = &evidence.ip {
         if ip.parse::<std::net::IpAddr>().is_err() {
-            return Err(bad("invalid_evidence", "evidence.ip is not an IP address"));
+            return Err(bad(ProblemCode::InvalidEvidence, "evidence.ip is not an IP address"));
         }
     }
     if let Some(g) = &evidence.given_by {
@@ -63,7 +64,7 @@ pub fn check_evidence(evidence: &mut Evidence, version_in_force: &str) -> Checke
         ] {
             if v.is_some_and(|s| s.trim().is_empty() || !ok(s, max)) {
                 return Err(bad(
-                    "invalid_evidence",
+                    ProblemCode::InvalidEvidence,
                     format!("evidence.given_by.{name} must be 1 to {max} characters, without control characters"),
                 ));
             }
@@ -101,7 +102,7 @@ pub fn check_consent_form(
     {
         if !written {
             return Err(bad(
-                "written_consent_required",
+                ProblemCode::WrittenConsentRequired,
                 format!(
                     "consent document `{name}` (purpose `{purpose}`) must be given in writing: evidence.method `written` (a signed paper document) or `e_signature` (with evidence.signature)"
                 ),
@@ -112,7 +113,7 @@ pub fn check_consent_form(
     check_distribution(policy, purpose, evidence)?;
     if deceased && evidence.given_by.as_ref().is_none_or(|g| g.role != Role::Heir) {
         return Err(bad(
-            "heir_consent_required",
+            ProblemCode::HeirConsentRequired,
             "the subject has died; consent is given by their heirs (152-FZ Art. 9 p. 7): give evidence.given_by with role `heir`, their name, identity document and the certificate of inheritance",
         ));
     }
@@ -124,7 +125,7 @@ fn check_signature(evidence: &mut Evidence, now: OffsetDateTime) -> Checked {
     let Some(sig) = evidence.signature.as_mut() else {
         if is_es {
             return Err(bad(
-                "signature_required",
+                ProblemCode::SignatureRequired,
                 "method `e_signature` needs evidence.signature: the signed artefact (base64) and how it was verified",
             ));
         }
@@ -132,68 +133,68 @@ fn check_signature(evidence: &mut Evidence, now: OffsetDateTime) -> Checked {
     };
     if !is_es {
         return Err(bad(
-            "invalid_evidence",
+            ProblemCode::InvalidEvidence,
             "evidence.signature is given but evidence.method is not `e_signature`",
         ));
     }
     if !text_ok(&sig.format, 32) {
         return Err(bad(
-            "invalid_signature",
+            ProblemCode::InvalidSignature,
             "signature.format must be 1 to 32 characters (cms, xmldsig, pades, jws, confirmation)",
         ));
     }
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(sig.artefact.as_bytes())
-        .map_err(|_| bad("invalid_signature", "signature.artefact is not base64"))?;
+        .map_err(|_| bad(ProblemCode::InvalidSignature, "signature.artefact is not base64"))?;
     if bytes.is_empty() || bytes.len() > MAX_ARTEFACT_BYTES {
         return Err(bad(
-            "invalid_signature",
+            ProblemCode::InvalidSignature,
             format!("signature.artefact must be 1 to {MAX_ARTEFACT_BYTES} bytes"),
         ));
     }
     let digest = hex::encode(Sha256::digest(&bytes));
     if sig.artefact_sha256.as_ref().is_some_and(|h| *h != digest) {
         return Err(bad(
-            "invalid_signature",
+            ProblemCode::InvalidSignature,
             "signature.artefact_sha256 does not match the artefact",
         ));
     }
     sig.artefact_sha256 = Some(digest);
     if sig.document_sha256.as_deref().is_some_and(|h| !is_sha256_hex(h)) {
         return Err(bad(
-            "invalid_signature",
+            ProblemCode::InvalidSignature,
             "signature.document_sha256 must be 64 lowercase hex digits",
         ));
     }
     let v = &sig.verification;
     if !text_ok(&v.verifier, 200) || v.certificate.as_deref().is_some_and(|c| !text_ok(c, 1000)) {
         return Err(bad(
-            "invalid_signature",
+            ProblemCode::InvalidSignature,
             "signature.verification.verifier must be 1 to 200 characters and certificate 1 to 1000",
         ));
     }
     let verified_at =
         OffsetDateTime::parse(&v.verified_at, &time::format_description::well_known::Rfc3339).map_err(|_| {
             bad(
-                "invalid_signature",
+                ProblemCode::InvalidSignature,
                 "signature.verification.verified_at must be RFC 3339",
             )
         })?;
     if verified_at > now {
         return Err(bad(
-            "invalid_signature",
+            ProblemCode::InvalidSignature,
             "signature.verification.verified_at is in the future",
         ));
     }
     if v.result != "valid" {
         return Err(bad(
-            "signature_not_valid",
+            ProblemCode::SignatureNotValid,
             "only a signature verified as `valid` is consent; this one was not",
         ));
     }
     if sig.level != SignatureLevel::Simple && v.certificate.is_none() {
         return Err(bad(
-            "invalid_signature",
+            ProblemCode::InvalidSignature,
             "an advanced or qualified signature names its certificate (subject, serial number, issuer) in signature.verification.certificate",
         ));
     }
@@ -205,7 +206,7 @@ fn check_distribution(policy: &Policy, purpose: &str, evidence: &Evidence) -> Ch
     let Some(terms) = &evidence.distribution else {
         if distribution {
             return Err(bad(
-                "distribution_terms_required",
+                ProblemCode::DistributionTermsRequired,
                 format!(
                     "purpose `{purpose}` makes data public (152-FZ Art. 10.1): give evidence.distribution.categories, each category the subject permits with their prohibitions and conditions; silence is not permission"
                 ),
@@ -215,7 +216,7 @@ fn check_distribution(policy: &Policy, purpose: &str, evidence: &Evidence) -> Ch
     };
     if !distribution {
         return Err(bad(
-            "invalid_evidence",
+            ProblemCode::InvalidEvidence,
             format!("evidence.distribution is only for a distribution consent; purpose `{purpose}` is not one"),
         ));
     }
@@ -225,20 +226,20 @@ fn check_distribution(policy: &Policy, purpose: &str, evidence: &Evidence) -> Ch
         .unwrap_or_default();
     if terms.categories.is_empty() {
         return Err(bad(
-            "distribution_terms_required",
+            ProblemCode::DistributionTermsRequired,
             "evidence.distribution.categories lists no category: nothing would be permitted",
         ));
     }
     for (cat, t) in &terms.categories {
         if !allowed.contains(cat) {
             return Err(bad(
-                "invalid_distribution_terms",
+                ProblemCode::InvalidDistributionTerms,
                 format!("category `{cat}` is not one purpose `{purpose}` may make public"),
             ));
         }
         if t.conditions.as_deref().is_some_and(|c| !text_ok(c, 2000)) {
             return Err(bad(
-                "invalid_distribution_terms",
+                ProblemCode::InvalidDistributionTerms,
                 format!("the conditions for `{cat}` must be 1 to 2000 characters"),
             ));
         }

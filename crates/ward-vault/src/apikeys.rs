@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use time::OffsetDateTime;
 use ward_core::access::Role;
 use ward_core::journal::AdminEvent;
+use ward_core::ProblemCode;
 use ward_core::{Actor, ApiKeyId, Caller, JournalDraft};
 use ward_crypto::ApiToken;
 use ward_store::{ApiKeyRecord, Change, OpOutcome};
@@ -112,7 +113,7 @@ impl ApiKeys<'_> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(VaultError::invalid(
-                "invalid_key_name",
+                ProblemCode::InvalidKeyName,
                 "a key name is 1 to 100 characters",
             ));
         }
@@ -127,13 +128,13 @@ impl ApiKeys<'_> {
         match role {
             Role::Service if purposes.is_empty() => {
                 return Err(VaultError::invalid(
-                    "purposes_required",
+                    ProblemCode::PurposesRequired,
                     "a service key needs at least one purpose",
                 ));
             }
             Role::Admin if !purposes.is_empty() => {
                 return Err(VaultError::invalid(
-                    "purposes_not_applicable",
+                    ProblemCode::PurposesNotApplicable,
                     "an admin key may use every purpose; list none",
                 ));
             }
@@ -196,7 +197,10 @@ impl ApiKeys<'_> {
             .remove(id);
         match outcome {
             OpOutcome::Done => Ok(()),
-            OpOutcome::NotFound => Err(VaultError::NotFound("api_key_not_found", format!("no API key `{id}`"))),
+            OpOutcome::NotFound => Err(VaultError::NotFound(
+                ProblemCode::ApiKeyNotFound,
+                format!("no API key `{id}`"),
+            )),
             OpOutcome::Revoked => Err(VaultError::Conflict(format!("API key `{id}` is already revoked"))),
             other => Err(VaultError::Internal(format!("revoking an API key: {other:?}"))),
         }

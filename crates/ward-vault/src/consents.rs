@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use ward_core::consent::{ConsentEventKind, Evidence};
 use ward_core::journal::AdminEvent;
 use ward_core::standing::{destruction_due, orphaned, ConsentState, DestructionDue};
+use ward_core::ProblemCode;
 use ward_core::{Caller, JournalDraft, LegalBasis, SubjectId};
 use ward_store::{Change, ConsentEventRecord};
 
@@ -74,7 +75,7 @@ impl Consents<'_> {
             ConsentEventKind::Withdrawn => {
                 if !active {
                     return Err(VaultError::NotFound(
-                        "consent_not_found",
+                        ProblemCode::ConsentNotFound,
                         format!("the subject has no consent to purpose `{purpose}` to withdraw"),
                     ));
                 }

@@ -1,4 +1,4 @@
-use ward_core::AccessRefusal;
+use ward_core::{AccessRefusal, ProblemCode};
 use ward_store::StoreError;
 
 /// One problem with one input field. Never contains the value.
@@ -8,7 +8,8 @@ pub struct FieldProblem {
     pub message: String,
 }
 
-/// Why a vault operation did not happen. Every variant has a stable [`VaultError::code`].
+/// Why a vault operation did not happen. Every variant has a stable [`VaultError::code`], a
+/// [`ProblemCode`] that also fixes the HTTP status and title the API answers with.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum VaultError {
     /// The access rules refused it (purpose, consent, category, key, erased subject).
@@ -24,9 +25,10 @@ pub enum VaultError {
     InvalidFields(Vec<FieldProblem>),
     /// Input that is wrong as a whole; `code` is stable, `message` explains.
     #[error("{message}")]
-    Invalid { code: &'static str, message: String },
+    Invalid { code: ProblemCode, message: String },
+    /// Something named does not exist; the code says what (`consent_not_found`, …).
     #[error("{1}")]
-    NotFound(&'static str, String),
+    NotFound(ProblemCode, String),
     #[error("{0}")]
     Conflict(String),
     #[error("storage is unavailable; nothing was changed")]
@@ -37,22 +39,22 @@ pub enum VaultError {
 }
 
 impl VaultError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ProblemCode {
         match self {
             VaultError::Refused(r) => r.code(),
-            VaultError::SubjectNotFound => "subject_not_found",
-            VaultError::Unauthorized => "unauthorized",
-            VaultError::Forbidden(_) => "forbidden",
-            VaultError::InvalidFields(_) => "invalid_fields",
-            VaultError::Invalid { code, .. } => code,
-            VaultError::NotFound(code, _) => code,
-            VaultError::Conflict(_) => "conflict",
-            VaultError::Unavailable(_) => "storage_unavailable",
-            VaultError::Internal(_) => "internal_error",
+            VaultError::SubjectNotFound => ProblemCode::SubjectNotFound,
+            VaultError::Unauthorized => ProblemCode::Unauthorized,
+            VaultError::Forbidden(_) => ProblemCode::Forbidden,
+            VaultError::InvalidFields(_) => ProblemCode::InvalidFields,
+            VaultError::Invalid { code, .. } => *code,
+            VaultError::NotFound(code, _) => *code,
+            VaultError::Conflict(_) => ProblemCode::Conflict,
+            VaultError::Unavailable(_) => ProblemCode::StorageUnavailable,
+            VaultError::Internal(_) => ProblemCode::InternalError,
         }
     }
 
-    pub(crate) fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+    pub(crate) fn invalid(code: ProblemCode, message: impl Into<String>) -> Self {
         VaultError::Invalid {
             code,
             message: message.into(),

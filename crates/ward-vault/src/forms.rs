@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ward_core::consent::{ConsentEventKind, DistributionTerms, Evidence};
 use ward_core::evidence::{self, is_distribution};
 use ward_core::policy::{Policy, Purpose};
+use ward_core::ProblemCode;
 use ward_core::{AccessRefusal, Caller, SubjectId, Violation};
 use ward_crypto::DataKey;
 use ward_store::{ConsentEventRecord, SubjectRecord};
@@ -29,7 +30,7 @@ pub(crate) fn consent_purpose<'p>(policy: &'p Policy, caller: &Caller, purpose: 
     }
     if !p.legal_basis.needs_consent() {
         return Err(VaultError::invalid(
-            "consent_not_applicable",
+            ProblemCode::ConsentNotApplicable,
             format!(
                 "purpose `{purpose}` rests on `{}`, not on consent; there is no consent to record or withdraw",
                 p.legal_basis

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use ward_core::journal::AdminEvent;
 use ward_core::lifecycle::{SubjectEventEvidence, SubjectEventKind};
 use ward_core::violation::text_ok;
+use ward_core::ProblemCode;
 use ward_core::{Caller, JournalDraft, SubjectId};
 use ward_store::{Change, PolicyAcknowledgements, SubjectEventRecord};
 
@@ -110,20 +111,20 @@ impl Lifecycle<'_> {
             SubjectEventKind::PolicyAccepted => (AdminEvent::PolicyAccepted, notice.kind),
             SubjectEventKind::Deceased => {
                 return Err(VaultError::invalid(
-                    "invalid_notice",
+                    ProblemCode::InvalidNotice,
                     "a policy notice is `policy_notified` or `policy_accepted`",
                 ))
             }
         };
         if !text_ok(&notice.channel, 64) {
             return Err(VaultError::invalid(
-                "invalid_notice",
+                ProblemCode::InvalidNotice,
                 "channel must be 1 to 64 characters (e.g. \"email\", \"banner\", \"continued_use\")",
             ));
         }
         if notice.reference.as_deref().is_some_and(|r| !text_ok(r, 512)) {
             return Err(VaultError::invalid(
-                "invalid_notice",
+                ProblemCode::InvalidNotice,
                 "reference must be 1 to 512 characters, without control characters",
             ));
         }
@@ -218,17 +219,21 @@ impl Lifecycle<'_> {
         let v = self.0;
         let op = v.op(caller);
         let format = time::macros::format_description!("[year]-[month]-[day]");
-        let date = time::Date::parse(date_of_death, &format)
-            .map_err(|_| VaultError::invalid("invalid_death_record", "date_of_death must be a date, YYYY-MM-DD"))?;
+        let date = time::Date::parse(date_of_death, &format).map_err(|_| {
+            VaultError::invalid(
+                ProblemCode::InvalidDeathRecord,
+                "date_of_death must be a date, YYYY-MM-DD",
+            )
+        })?;
         if date > op.now.date() {
             return Err(VaultError::invalid(
-                "invalid_death_record",
+                ProblemCode::InvalidDeathRecord,
                 "date_of_death is in the future",
             ));
         }
         if !text_ok(document, 500) {
             return Err(VaultError::invalid(
-                "invalid_death_record",
+                ProblemCode::InvalidDeathRecord,
                 "document must name the death certificate (number, date, issuer): 1 to 500 characters",
             ));
         }

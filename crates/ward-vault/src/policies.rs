@@ -8,6 +8,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 use ward_core::journal::AdminEvent;
 use ward_core::policy::{diff, PolicyChange};
+use ward_core::ProblemCode;
 use ward_core::{Actor, Caller, JournalDraft, Policy};
 use ward_store::{Change, OpOutcome, PolicyVersionRecord};
 
@@ -139,11 +140,11 @@ impl Policies<'_> {
         match found.as_slice() {
             [one] => Ok((*one).clone()),
             [] => Err(VaultError::NotFound(
-                "policy_version_not_found",
+                ProblemCode::PolicyVersionNotFound,
                 format!("no policy version `{hash}`"),
             )),
             _ => Err(VaultError::invalid(
-                "ambiguous_policy_version",
+                ProblemCode::AmbiguousPolicyVersion,
                 format!("`{hash}` matches several versions; give more of the hash"),
             )),
         }
@@ -178,7 +179,7 @@ impl Policies<'_> {
         let policy = Policy::parse(&source.register).map_err(|problems| {
             let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
             VaultError::invalid(
-                "invalid_policy",
+                ProblemCode::InvalidPolicy,
                 format!("the policy has problems: {}", list.join("; ")),
             )
         })?;

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use ward_core::consent::{ConsentEventKind, Evidence};
 use ward_core::policy::{ConsentDocument, Policy};
 use ward_core::standing::ConsentState;
+use ward_core::ProblemCode;
 use ward_core::{Caller, JournalDraft, ProcessingAction, SubjectId};
 use ward_store::Change;
 
@@ -76,7 +77,7 @@ impl Receipts<'_> {
         let policy = op.policy();
         let document = policy.consent_documents.get(name).cloned().ok_or_else(|| {
             VaultError::NotFound(
-                "unknown_consent_document",
+                ProblemCode::UnknownConsentDocument,
                 format!("the policy in force has no consent document `{name}`"),
             )
         })?;
@@ -87,13 +88,13 @@ impl Receipts<'_> {
         for purpose in &document.purposes {
             match self.receipt_in(&op, id, purpose).await {
                 Ok(r) => purposes.push(r),
-                Err(VaultError::NotFound("consent_not_found", _)) => {}
+                Err(VaultError::NotFound(ProblemCode::ConsentNotFound, _)) => {}
                 Err(e) => return Err(e),
             }
         }
         if purposes.is_empty() {
             return Err(VaultError::NotFound(
-                "consent_not_found",
+                ProblemCode::ConsentNotFound,
                 format!("the subject has never given the consent of document `{name}`"),
             ));
         }
@@ -121,7 +122,7 @@ impl Receipts<'_> {
         let mine: Vec<_> = events.iter().filter(|e| e.purpose == purpose).collect();
         let Some(last) = mine.last() else {
             return Err(VaultError::NotFound(
-                "consent_not_found",
+                ProblemCode::ConsentNotFound,
                 format!("the subject has never consented to purpose `{purpose}`"),
             ));
         };

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use ward_core::cookies::{self, CookieCategory, CookieChoice, VisitorId};
 use ward_core::journal::AdminEvent;
+use ward_core::ProblemCode;
 use ward_core::{Caller, JournalDraft, ProcessingAction, SubjectId};
 use ward_crypto::Hash32;
 use ward_store::{Change, OpOutcome, VisitorConsent, VisitorConsentRecord};
@@ -91,7 +92,7 @@ impl Visitors<'_> {
     ) -> VaultResult<CookieConsentView> {
         if !cookies::is_banner_version(banner_version) {
             return Err(VaultError::invalid(
-                "invalid_banner_version",
+                ProblemCode::InvalidBannerVersion,
                 "banner_version must be 1 to 64 characters of A-Z, a-z, 0-9, `.`, `_`, `:`, `+`, `-`",
             ));
         }
@@ -175,7 +176,7 @@ impl Visitors<'_> {
         let records = v.store().find_visitor_consents(&hash).await?;
         if records.is_empty() {
             return Err(VaultError::NotFound(
-                "visitor_not_found",
+                ProblemCode::VisitorNotFound,
                 "there is no cookie choice on record for this visitor".into(),
             ));
         }

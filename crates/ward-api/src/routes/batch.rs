@@ -1,7 +1,7 @@
 //! Bulk registration: `POST /v1/subjects/batch`.
 
 use super::subjects::{string_fields, CreateSubjectRequest};
-use crate::error::{problem_kind, ApiError, Problem, PROBLEM_TYPE_BASE};
+use crate::error::{ApiError, Problem};
 use crate::extract::{AuthCaller, JsonBody};
 use crate::AppState;
 use axum::extract::State;
@@ -9,6 +9,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
+use ward_core::ProblemCode;
 use ward_vault::NewSubjectInput;
 
 /// The most subjects one batch may hold.
@@ -17,7 +18,7 @@ pub const MAX_BATCH_SUBJECTS: usize = 1000;
 /// The body limit of this route (the API's default limit is for single subjects).
 pub const MAX_BATCH_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[("create_subjects_batch", &[])];
+pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[("create_subjects_batch", &[])];
 
 /// `POST /v1/subjects/batch`: registers up to 1,000 subjects in one request.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -50,17 +51,7 @@ pub struct BatchResult {
 }
 
 fn problem(e: &ApiError) -> Problem {
-    let status = e.status();
-    Problem {
-        type_uri: format!("{PROBLEM_TYPE_BASE}{}", e.code()),
-        title: problem_kind(e.code())
-            .map_or_else(|| status.canonical_reason().unwrap_or("Error"), |k| k.title)
-            .to_owned(),
-        status: status.as_u16(),
-        detail: e.detail().to_owned(),
-        code: e.code().to_owned(),
-        errors: e.errors().to_vec(),
-    }
+    e.body()
 }
 
 /// Registers up to 1,000 subjects at once. Each is checked like `POST /v1/subjects` and
@@ -82,7 +73,7 @@ pub(crate) async fn create_subjects_batch(
 ) -> Result<Json<BatchResult>, ApiError> {
     if body.subjects.len() > MAX_BATCH_SUBJECTS {
         return Err(ApiError::new(
-            "body_too_large",
+            ProblemCode::BodyTooLarge,
             format!("a batch holds at most {MAX_BATCH_SUBJECTS} subjects; split it"),
         ));
     }

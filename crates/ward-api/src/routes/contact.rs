@@ -8,16 +8,17 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use ward_core::policy::register::MarketingChannel;
+use ward_core::ProblemCode;
 use ward_vault::NoticeClass;
 
-pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[(
+pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[(
     "may_contact",
     &[
-        "invalid_subject_id",
-        "invalid_path",
-        "invalid_query",
-        "subject_not_found",
-        "subject_erased",
+        ProblemCode::InvalidSubjectId,
+        ProblemCode::InvalidPath,
+        ProblemCode::InvalidQuery,
+        ProblemCode::SubjectNotFound,
+        ProblemCode::SubjectErased,
     ],
 )];
 

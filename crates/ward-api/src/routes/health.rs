@@ -8,8 +8,9 @@ use axum::response::IntoResponse;
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
+use ward_core::ProblemCode;
 
-pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[("healthz", &[]), ("openapi_json", &[])];
+pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[("healthz", &[]), ("openapi_json", &[])];
 
 /// The server is up.
 #[derive(Debug, Serialize, ToSchema)]

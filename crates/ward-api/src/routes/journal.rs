@@ -10,12 +10,13 @@ use axum::Json;
 use serde::Serialize;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
+use ward_core::ProblemCode;
 use ward_crypto::Checkpoint;
 use ward_vault::{Tamper, VerifyReport};
 
-pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
-    ("verify_journal", &["forbidden"]),
-    ("create_checkpoint", &["forbidden"]),
+pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
+    ("verify_journal", &[ProblemCode::Forbidden]),
+    ("create_checkpoint", &[ProblemCode::Forbidden]),
 ];
 
 /// The first thing found wrong with the journal.

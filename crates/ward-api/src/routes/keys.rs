@@ -11,23 +11,29 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 use ward_core::access::Role;
 use ward_core::ApiKeyId;
+use ward_core::ProblemCode;
 use ward_vault::ApiKeyView;
 
-pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
-    ("list_keys", &["forbidden"]),
+pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
+    ("list_keys", &[ProblemCode::Forbidden]),
     (
         "create_key",
         &[
-            "forbidden",
-            "invalid_key_name",
-            "unknown_purpose",
-            "purposes_required",
-            "purposes_not_applicable",
+            ProblemCode::Forbidden,
+            ProblemCode::InvalidKeyName,
+            ProblemCode::UnknownPurpose,
+            ProblemCode::PurposesRequired,
+            ProblemCode::PurposesNotApplicable,
         ],
     ),
     (
         "revoke_key",
-        &["forbidden", "invalid_path", "api_key_not_found", "conflict"],
+        &[
+            ProblemCode::Forbidden,
+            ProblemCode::InvalidPath,
+            ProblemCode::ApiKeyNotFound,
+            ProblemCode::Conflict,
+        ],
     ),
 ];
 
@@ -195,7 +201,7 @@ pub(crate) async fn revoke_key(
     }
     let id = ApiKeyId::parse(&path.id).ok_or_else(|| {
         ApiError::from(ward_vault::VaultError::NotFound(
-            "api_key_not_found",
+            ProblemCode::ApiKeyNotFound,
             "no API key with this id".into(),
         ))
     })?;

@@ -13,61 +13,62 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use ward_core::lifecycle::SubjectEventKind;
+use ward_core::ProblemCode;
 use ward_vault::{Death, PolicyNotice, PolicyStanding};
 
-pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
+pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
     (
         "list_policy_notices",
         &[
-            "invalid_subject_id",
-            "invalid_path",
-            "subject_not_found",
-            "subject_erased",
+            ProblemCode::InvalidSubjectId,
+            ProblemCode::InvalidPath,
+            ProblemCode::SubjectNotFound,
+            ProblemCode::SubjectErased,
         ],
     ),
     (
         "record_policy_notice",
         &[
-            "invalid_subject_id",
-            "invalid_path",
-            "forbidden",
-            "invalid_notice",
-            "policy_version_not_found",
-            "ambiguous_policy_version",
-            "subject_not_found",
-            "subject_erased",
+            ProblemCode::InvalidSubjectId,
+            ProblemCode::InvalidPath,
+            ProblemCode::Forbidden,
+            ProblemCode::InvalidNotice,
+            ProblemCode::PolicyVersionNotFound,
+            ProblemCode::AmbiguousPolicyVersion,
+            ProblemCode::SubjectNotFound,
+            ProblemCode::SubjectErased,
         ],
     ),
     (
         "policy_acknowledgements",
         &[
-            "forbidden",
-            "invalid_path",
-            "policy_version_not_found",
-            "ambiguous_policy_version",
+            ProblemCode::Forbidden,
+            ProblemCode::InvalidPath,
+            ProblemCode::PolicyVersionNotFound,
+            ProblemCode::AmbiguousPolicyVersion,
         ],
     ),
     (
         "record_death",
         &[
-            "invalid_subject_id",
-            "invalid_path",
-            "forbidden",
-            "invalid_death_record",
-            "conflict",
-            "subject_not_found",
-            "subject_erased",
+            ProblemCode::InvalidSubjectId,
+            ProblemCode::InvalidPath,
+            ProblemCode::Forbidden,
+            ProblemCode::InvalidDeathRecord,
+            ProblemCode::Conflict,
+            ProblemCode::SubjectNotFound,
+            ProblemCode::SubjectErased,
         ],
     ),
     (
         "get_death",
         &[
-            "invalid_subject_id",
-            "invalid_path",
-            "forbidden",
-            "death_not_recorded",
-            "subject_not_found",
-            "subject_erased",
+            ProblemCode::InvalidSubjectId,
+            ProblemCode::InvalidPath,
+            ProblemCode::Forbidden,
+            ProblemCode::DeathNotRecorded,
+            ProblemCode::SubjectNotFound,
+            ProblemCode::SubjectErased,
         ],
     ),
 ];
@@ -314,7 +315,7 @@ pub(crate) async fn get_death(
     match state.vault.lifecycle().death(id).await? {
         Some(d) => Ok(Json(d.into())),
         None => Err(ApiError::new(
-            "death_not_recorded",
+            ProblemCode::DeathNotRecorded,
             "no death is recorded for this subject",
         )),
     }

@@ -19,6 +19,7 @@ use crate::AppState;
 use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use ward_core::ProblemCode;
 
 /// Every route with its OpenAPI operation. Handlers sharing a path are registered together.
 pub(crate) fn api() -> OpenApiRouter<AppState> {
@@ -62,8 +63,9 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(journal::create_checkpoint))
 }
 
-/// Problem codes per operation id, gathered from the resource modules.
-pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [&'static str])> {
+/// Problem codes per operation id, gathered from the resource modules: the codes each
+/// handler can return itself, beyond those of its extractors (see [`crate::spec::finish`]).
+pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [ProblemCode])> {
     [
         health::PROBLEM_CODES,
         subjects::PROBLEM_CODES,
@@ -84,12 +86,94 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [&
 }
 
 pub(crate) async fn not_found() -> ApiError {
-    ApiError::new("not_found", "there is no such route; see /openapi.json")
+    ApiError::new(ProblemCode::NotFound, "there is no such route; see /openapi.json")
 }
 
 pub(crate) async fn method_not_allowed() -> ApiError {
     ApiError::new(
-        "method_not_allowed",
+        ProblemCode::MethodNotAllowed,
         "this route does not take this method; see the Allow header",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{HashMap, HashSet};
+    use utoipa::openapi::path::Operation;
+
+    fn operations(spec: &utoipa::openapi::OpenApi) -> Vec<(String, Operation)> {
+        let mut out = Vec::new();
+        for (path, item) in &spec.paths.paths {
+            for op in [
+                &item.get,
+                &item.put,
+                &item.post,
+                &item.delete,
+                &item.options,
+                &item.head,
+                &item.patch,
+                &item.trace,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                out.push((path.clone(), op.clone()));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_operation_has_its_problem_codes_and_every_listed_id_is_an_operation() {
+        let spec = crate::openapi();
+        let table: HashMap<&str, &[ProblemCode]> = problem_codes().collect();
+        assert_eq!(table.len(), problem_codes().count(), "an operation id is listed twice");
+        let mut seen = HashSet::new();
+        for (path, op) in operations(&spec) {
+            let id = op
+                .operation_id
+                .clone()
+                .unwrap_or_else(|| panic!("{path}: no operation id"));
+            assert!(table.contains_key(id.as_str()), "{id}: no problem codes listed");
+            assert!(seen.insert(id.clone()), "{id}: duplicate operation id");
+            assert!(op.responses.responses.contains_key("500"), "{id}");
+            if path.starts_with("/v1/") {
+                assert!(op.responses.responses.contains_key("401"), "{id}");
+                assert!(op.security.is_some(), "{id}");
+            }
+        }
+        for id in table.keys() {
+            assert!(seen.contains(*id), "{id} is listed but is no operation");
+        }
+    }
+
+    /// A code no operation lists and the router does not answer is one no client is told
+    /// about: either a route can return it and its list is missing it, or it is dead.
+    #[test]
+    fn every_code_is_listed_by_some_operation_or_answered_by_the_router() {
+        let spec = serde_json::to_value(crate::openapi()).expect("the document serialises");
+        let mut listed: HashSet<String> = crate::spec::ROUTER_CODES.iter().map(|c| c.to_string()).collect();
+        for item in spec["paths"].as_object().expect("paths").values() {
+            for op in item.as_object().expect("path item").values() {
+                if let Some(codes) = op["x-problem-codes"].as_array() {
+                    listed.extend(codes.iter().filter_map(|c| c.as_str()).map(str::to_owned));
+                }
+            }
+        }
+        for code in ProblemCode::ALL {
+            assert!(listed.contains(code.as_str()), "`{code}`: no operation lists it");
+        }
+    }
+
+    #[test]
+    fn the_problem_schema_lists_every_code() {
+        let spec = serde_json::to_value(crate::openapi()).expect("the document serialises");
+        let values = spec["components"]["schemas"]["Problem"]["properties"]["code"]["enum"]
+            .as_array()
+            .expect("the code's schema is an enum")
+            .clone();
+        let expected: Vec<serde_json::Value> = ProblemCode::ALL.iter().map(|c| c.as_str().into()).collect();
+        assert_eq!(values, expected);
+    }
 }

@@ -8,9 +8,10 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 use ward_core::policy::{Category, FieldDef, Operator, Purpose};
+use ward_core::ProblemCode;
 use ward_core::{FieldType, Policy};
 
-pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[("get_policy", &[])];
+pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[("get_policy", &[])];
 
 /// The policy in force.
 #[derive(Debug, Serialize, ToSchema)]

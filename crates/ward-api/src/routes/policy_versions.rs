@@ -12,18 +12,30 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use ward_core::policy::PolicyChange;
+use ward_core::ProblemCode;
 use ward_vault::{PolicySource, PolicyVersion};
 
-pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
+pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
     ("list_policy_versions", &[]),
-    ("publish_policy_version", &["forbidden", "invalid_policy"]),
+    (
+        "publish_policy_version",
+        &[ProblemCode::Forbidden, ProblemCode::InvalidPolicy],
+    ),
     (
         "get_policy_version",
-        &["policy_version_not_found", "ambiguous_policy_version"],
+        &[
+            ProblemCode::InvalidPath,
+            ProblemCode::PolicyVersionNotFound,
+            ProblemCode::AmbiguousPolicyVersion,
+        ],
     ),
     (
         "diff_policy_versions",
-        &["policy_version_not_found", "ambiguous_policy_version", "invalid_query"],
+        &[
+            ProblemCode::PolicyVersionNotFound,
+            ProblemCode::AmbiguousPolicyVersion,
+            ProblemCode::InvalidQuery,
+        ],
     ),
 ];
 

@@ -12,32 +12,47 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
+use ward_core::ProblemCode;
 use ward_vault::{ConsentDocumentRecord, ConsentReceipt};
 
-const CODES: &[&str] = &[
-    "invalid_subject_id",
-    "invalid_path",
-    "unknown_purpose",
-    "purpose_not_allowed_for_key",
-    "consent_not_applicable",
-    "consent_not_found",
-    "subject_not_found",
-    "subject_erased",
+/// A receipt: the purpose must be a consent-based one the key may use, and the subject must
+/// have consented to it at some time.
+const RECEIPT_CODES: &[ProblemCode] = &[
+    ProblemCode::InvalidSubjectId,
+    ProblemCode::InvalidPath,
+    ProblemCode::UnknownPurpose,
+    ProblemCode::PurposeNotAllowedForKey,
+    ProblemCode::ConsentNotApplicable,
+    ProblemCode::ConsentNotFound,
+    ProblemCode::SubjectNotFound,
+    ProblemCode::SubjectErased,
 ];
-const DOCUMENT_CODES: &[&str] = &[
-    "invalid_subject_id",
-    "invalid_path",
-    "unknown_consent_document",
-    "unknown_purpose",
-    "purpose_not_allowed_for_key",
-    "consent_not_found",
-    "subject_not_found",
-    "subject_erased",
+/// The written consent is a form to fill in: it needs no consent on record.
+const WRITTEN_CODES: &[ProblemCode] = &[
+    ProblemCode::InvalidSubjectId,
+    ProblemCode::InvalidPath,
+    ProblemCode::UnknownPurpose,
+    ProblemCode::PurposeNotAllowedForKey,
+    ProblemCode::ConsentNotApplicable,
+    ProblemCode::SubjectNotFound,
+    ProblemCode::SubjectErased,
 ];
-pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
-    ("consent_receipt", CODES),
+/// A document's purposes are consent-based (the policy parser checks it), so
+/// `consent_not_applicable` cannot arise.
+const DOCUMENT_CODES: &[ProblemCode] = &[
+    ProblemCode::InvalidSubjectId,
+    ProblemCode::InvalidPath,
+    ProblemCode::UnknownConsentDocument,
+    ProblemCode::UnknownPurpose,
+    ProblemCode::PurposeNotAllowedForKey,
+    ProblemCode::ConsentNotFound,
+    ProblemCode::SubjectNotFound,
+    ProblemCode::SubjectErased,
+];
+pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
+    ("consent_receipt", RECEIPT_CODES),
     ("consent_document_record", DOCUMENT_CODES),
-    ("written_consent", CODES),
+    ("written_consent", WRITTEN_CODES),
 ];
 
 /// A consent record, shaped after ISO/IEC TS 27560.

@@ -13,88 +13,90 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
+use ward_core::ProblemCode;
 use ward_core::ValueError;
 use ward_vault::{NewSubjectInput, SubjectView};
 
-pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
+pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
     (
         "create_subject",
         &[
-            "unknown_purpose",
-            "purpose_not_allowed_for_key",
-            "action_not_covered",
-            "consent_not_applicable",
-            "consent_missing",
-            "invalid_evidence",
-            "invalid_fields",
-            "guardian_consent_required",
-            "invalid_age_band",
-            "written_consent_required",
-            "signature_required",
-            "invalid_signature",
-            "signature_not_valid",
-            "distribution_terms_required",
-            "invalid_distribution_terms",
-            "separate_consent_required",
+            ProblemCode::UnknownPurpose,
+            ProblemCode::PurposeNotAllowedForKey,
+            ProblemCode::ActionNotCovered,
+            ProblemCode::ConsentNotApplicable,
+            ProblemCode::ConsentMissing,
+            ProblemCode::InvalidEvidence,
+            ProblemCode::InvalidFields,
+            ProblemCode::GuardianConsentRequired,
+            ProblemCode::InvalidAgeBand,
+            ProblemCode::WrittenConsentRequired,
+            ProblemCode::SignatureRequired,
+            ProblemCode::InvalidSignature,
+            ProblemCode::SignatureNotValid,
+            ProblemCode::DistributionTermsRequired,
+            ProblemCode::InvalidDistributionTerms,
+            ProblemCode::SeparateConsentRequired,
         ],
     ),
     (
         "read_subject",
         &[
-            "invalid_subject_id",
-            "invalid_path",
-            "invalid_query",
-            "purpose_required",
-            "unknown_purpose",
-            "purpose_not_allowed_for_key",
-            "action_not_covered",
-            "consent_missing",
-            "consent_scope_exceeded",
-            "category_not_allowed",
-            "unknown_field",
-            "subject_not_found",
-            "subject_erased",
+            ProblemCode::InvalidSubjectId,
+            ProblemCode::InvalidPath,
+            ProblemCode::InvalidQuery,
+            ProblemCode::PurposeRequired,
+            ProblemCode::UnknownPurpose,
+            ProblemCode::PurposeNotAllowedForKey,
+            ProblemCode::ActionNotCovered,
+            ProblemCode::ConsentMissing,
+            ProblemCode::ConsentScopeExceeded,
+            ProblemCode::CategoryNotAllowed,
+            ProblemCode::UnknownField,
+            ProblemCode::SubjectNotFound,
+            ProblemCode::SubjectErased,
         ],
     ),
     (
         "lookup_subjects",
         &[
-            "unknown_purpose",
-            "purpose_not_allowed_for_key",
-            "action_not_covered",
-            "unknown_field",
-            "field_not_searchable",
-            "invalid_fields",
-            "consent_missing",
-            "consent_scope_exceeded",
+            ProblemCode::UnknownPurpose,
+            ProblemCode::PurposeNotAllowedForKey,
+            ProblemCode::ActionNotCovered,
+            ProblemCode::UnknownField,
+            ProblemCode::FieldNotSearchable,
+            ProblemCode::InvalidFields,
+            ProblemCode::ConsentMissing,
         ],
     ),
     (
         "rectify_subject",
         &[
-            "invalid_subject_id",
-            "invalid_path",
-            "invalid_query",
-            "purpose_required",
-            "empty_change",
-            "invalid_fields",
-            "unknown_purpose",
-            "purpose_not_allowed_for_key",
-            "action_not_covered",
-            "consent_missing",
-            "category_not_allowed",
-            "subject_not_found",
-            "subject_erased",
-            "conflict",
+            ProblemCode::InvalidSubjectId,
+            ProblemCode::InvalidPath,
+            ProblemCode::InvalidQuery,
+            ProblemCode::PurposeRequired,
+            ProblemCode::EmptyChange,
+            ProblemCode::InvalidFields,
+            ProblemCode::UnknownPurpose,
+            ProblemCode::PurposeNotAllowedForKey,
+            ProblemCode::ActionNotCovered,
+            ProblemCode::ConsentMissing,
+            ProblemCode::CategoryNotAllowed,
+            ProblemCode::ConsentScopeExceeded,
+            ProblemCode::SubjectNotFound,
+            ProblemCode::SubjectErased,
+            ProblemCode::Conflict,
         ],
     ),
     (
         "erase_subject",
         &[
-            "invalid_subject_id",
-            "invalid_path",
-            "subject_not_found",
-            "subject_erased",
+            ProblemCode::InvalidSubjectId,
+            ProblemCode::InvalidPath,
+            ProblemCode::Forbidden,
+            ProblemCode::SubjectNotFound,
+            ProblemCode::SubjectErased,
         ],
     ),
 ];
@@ -208,9 +210,12 @@ pub(crate) struct SubjectPath {
 }
 
 fn purpose_of(purpose: Option<String>) -> Result<String, ApiError> {
-    purpose
-        .filter(|p| !p.trim().is_empty())
-        .ok_or_else(|| ApiError::new("purpose_required", "name the purpose of this operation: `?purpose=...`"))
+    purpose.filter(|p| !p.trim().is_empty()).ok_or_else(|| {
+        ApiError::new(
+            ProblemCode::PurposeRequired,
+            "name the purpose of this operation: `?purpose=...`",
+        )
+    })
 }
 
 /// Field values that must be strings; anything else is reported by field name.

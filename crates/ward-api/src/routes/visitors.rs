@@ -16,32 +16,36 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use ward_core::cookies::{CookieCategory, CookieChoice, VisitorId};
+use ward_core::ProblemCode;
 use ward_vault::{CookieConsentHistory, CookieConsentView};
 
-pub(crate) const PROBLEM_CODES: &[(&str, &[&str])] = &[
+pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
     (
         "record_cookie_consent",
         &[
-            "invalid_visitor_id",
-            "invalid_path",
-            "invalid_banner_version",
-            "unknown_cookie_category",
-            "invalid_cookie_choice",
-            "necessary_cannot_be_denied",
+            ProblemCode::InvalidVisitorId,
+            ProblemCode::InvalidPath,
+            ProblemCode::InvalidBannerVersion,
+            ProblemCode::UnknownCookieCategory,
+            ProblemCode::InvalidCookieChoice,
+            ProblemCode::NecessaryCannotBeDenied,
         ],
     ),
-    ("list_cookie_consents", &["invalid_visitor_id", "invalid_path"]),
+    (
+        "list_cookie_consents",
+        &[ProblemCode::InvalidVisitorId, ProblemCode::InvalidPath],
+    ),
     (
         "link_visitor",
         &[
-            "invalid_visitor_id",
-            "invalid_path",
-            "invalid_subject_id",
-            "forbidden",
-            "visitor_not_found",
-            "subject_not_found",
-            "subject_erased",
-            "conflict",
+            ProblemCode::InvalidVisitorId,
+            ProblemCode::InvalidPath,
+            ProblemCode::InvalidSubjectId,
+            ProblemCode::Forbidden,
+            ProblemCode::VisitorNotFound,
+            ProblemCode::SubjectNotFound,
+            ProblemCode::SubjectErased,
+            ProblemCode::Conflict,
         ],
     ),
 ];
@@ -60,7 +64,7 @@ fn gpc(headers: &HeaderMap) -> bool {
 fn visitor_id(raw: &str) -> Result<VisitorId, ApiError> {
     VisitorId::parse(raw).ok_or_else(|| {
         ApiError::new(
-            "invalid_visitor_id",
+            ProblemCode::InvalidVisitorId,
             "the visitor id in the path must be 8 to 128 characters of A-Z, a-z, 0-9, `_` and `-`",
         )
     })
@@ -260,7 +264,7 @@ pub(crate) async fn link_visitor(
     let subject = body
         .subject_id
         .parse()
-        .map_err(|_| ApiError::new("invalid_subject_id", "`subject_id` is not a UUID"))?;
+        .map_err(|_| ApiError::new(ProblemCode::InvalidSubjectId, "`subject_id` is not a UUID"))?;
     state.vault.visitors().link(&caller, &visitor, subject).await?;
     Ok(StatusCode::NO_CONTENT)
 }

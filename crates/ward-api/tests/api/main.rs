@@ -7,6 +7,7 @@
 mod age;
 mod auth;
 mod batch;
+mod codes;
 mod consents;
 mod errors;
 mod journal;

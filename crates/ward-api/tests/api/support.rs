@@ -12,7 +12,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, OnceLock};
 use tempfile::TempDir;
 use time::macros::datetime;
-use ward_api::{ApiConfig, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE};
+use ward_api::{ApiConfig, ProblemCode, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, ROUTER_CODES};
 use ward_core::access::Role;
 use ward_core::policy::DEFAULT_POLICY;
 use ward_core::{Caller, FakeClock, Policy};
@@ -244,7 +244,7 @@ impl Server {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        Resp::read(method, path, req.send().await.expect("send")).await
+        self.checked(Resp::read(method, path, req.send().await.expect("send")).await)
     }
 
     /// Sends raw bytes with a content type (or none).
@@ -266,7 +266,7 @@ impl Server {
         if let Some(ct) = content_type {
             req = req.header(reqwest::header::CONTENT_TYPE, ct);
         }
-        Resp::read(method, path, req.send().await.expect("send")).await
+        self.checked(Resp::read(method, path, req.send().await.expect("send")).await)
     }
 
     /// A GET that asks for a media type.
@@ -276,7 +276,54 @@ impl Server {
             .get(format!("{}{path}", self.base))
             .bearer_auth(token)
             .header(reqwest::header::ACCEPT, accept);
-        Resp::read(Method::GET, path, req.send().await.expect("send")).await
+        self.checked(Resp::read(Method::GET, path, req.send().await.expect("send")).await)
+    }
+
+    /// Checks every response a test receives, whatever the test asserts of it: a problem
+    /// must carry a code Ward has, with that code's status, and one the spec declares for the
+    /// operation (or one the router answers on any path); a batch's per-subject problems must
+    /// be ones `POST /v1/subjects` declares. So every error path the suite exercises also
+    /// proves the spec lists the code for that route.
+    fn checked(&self, r: Resp) -> Resp {
+        let is_problem = r
+            .header(reqwest::header::CONTENT_TYPE.as_str())
+            .is_some_and(|ct| ct == PROBLEM_CONTENT_TYPE);
+        if is_problem {
+            let code = r.json()["code"].as_str().map(str::to_owned).unwrap_or_default();
+            self.assert_declared(&r.method, &r.path, &code, r.status, &r.text);
+        }
+        if r.method == Method::POST && r.path.split('?').next() == Some("/v1/subjects/batch") && r.status == 200 {
+            let body = r.json();
+            for item in body["results"].as_array().into_iter().flatten() {
+                let problem = &item["problem"];
+                if let Some(code) = problem["code"].as_str() {
+                    let status = problem["status"]
+                        .as_u64()
+                        .and_then(|s| u16::try_from(s).ok())
+                        .unwrap_or(0);
+                    self.assert_declared(&Method::POST, "/v1/subjects", code, status, &problem.to_string());
+                }
+            }
+        }
+        r
+    }
+
+    fn assert_declared(&self, method: &Method, path: &str, code: &str, status: u16, text: &str) {
+        let known =
+            ProblemCode::parse(code).unwrap_or_else(|| panic!("{method} {path}: `{code}` is no ProblemCode: {text}"));
+        assert_eq!(
+            status,
+            known.status(),
+            "{method} {path}: `{code}` with another status: {text}"
+        );
+        if ROUTER_CODES.contains(&known) {
+            return;
+        }
+        let declared = self.declared_codes(method, path);
+        assert!(
+            declared.iter().any(|c| c == code),
+            "{method} {path}: answered `{code}`, which the spec does not declare for it (declares {declared:?}): {text}"
+        );
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Resp {

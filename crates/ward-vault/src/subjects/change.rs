@@ -8,6 +8,7 @@ use crate::sealed;
 use crate::Vault;
 use std::collections::BTreeMap;
 use ward_core::access::AccessRequest;
+use ward_core::ProblemCode;
 use ward_core::{Caller, FieldValue, JournalDraft, ProcessingAction, SubjectId};
 use ward_store::{Change, OpOutcome};
 
@@ -22,7 +23,7 @@ impl Subjects<'_> {
         changes: &BTreeMap<String, Option<String>>,
     ) -> VaultResult<()> {
         if changes.is_empty() {
-            return Err(VaultError::invalid("empty_change", "no fields to change"));
+            return Err(VaultError::invalid(ProblemCode::EmptyChange, "no fields to change"));
         }
         let v = self.0;
         let op = v.op(caller);

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use ward_core::access::AccessRequest;
 use ward_core::consent::{ConsentEventKind, Evidence};
 use ward_core::journal::AdminEvent;
+use ward_core::ProblemCode;
 use ward_core::{AccessRefusal, Caller, FieldValue, JournalDraft, ProcessingAction, SubjectId};
 use ward_crypto::DataKey;
 use ward_store::{Change, ConsentEventRecord, IndexEntry, NewSubject, OpOutcome};
@@ -61,7 +62,7 @@ impl Subjects<'_> {
             },
             None => {
                 return Err(VaultError::invalid(
-                    "invalid_evidence",
+                    ProblemCode::InvalidEvidence,
                     "evidence is required when consents are given",
                 ))
             }
@@ -74,7 +75,7 @@ impl Subjects<'_> {
             allowed.extend(p.categories.iter());
             if consents.len() > 1 && ward_core::evidence::is_distribution(policy, c) {
                 return Err(VaultError::invalid(
-                    "separate_consent_required",
+                    ProblemCode::SeparateConsentRequired,
                     format!("consent to purpose `{c}` makes data public and is a separate document (152-FZ Art. 10.1 p. 1): give it on its own, through the subject's consents"),
                 ));
             }

@@ -10,6 +10,7 @@ use crate::Vault;
 use std::collections::BTreeMap;
 use ward_core::access::{AccessRequest, SubjectState};
 use ward_core::consent::Evidence;
+use ward_core::ProblemCode;
 use ward_core::{AccessRefusal, Caller, JournalDraft, ProcessingAction, SubjectId};
 use ward_store::Change;
 
@@ -97,7 +98,7 @@ impl Subjects<'_> {
             .ok_or_else(|| AccessRefusal::UnknownField(field.to_owned()))?;
         if !def.lookup {
             return Err(VaultError::invalid(
-                "field_not_searchable",
+                ProblemCode::FieldNotSearchable,
                 format!("field `{field}` has no blind index (set lookup = true in the policy)"),
             ));
         }

@@ -1,0 +1,182 @@
+//! Every problem Ward can report, as one enum: its stable wire code, its HTTP status and its
+//! title, all derived from the one table below. The vault's errors carry a [`ProblemCode`],
+//! the HTTP API renders it as `application/problem+json`, and the OpenAPI document lists, per
+//! operation, the codes that operation can return, from this enum.
+//!
+//! A code's string is a public API: change a variant's name at will, never its string.
+
+/// Declares [`ProblemCode`] from `Variant = ("wire_code", status, "Title")` rows.
+macro_rules! problem_codes {
+    ($($variant:ident = ($code:literal, $status:literal, $title:literal),)+) => {
+        /// A problem Ward can report. See the module documentation.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum ProblemCode {
+            $(#[doc = $title] $variant,)+
+        }
+
+        impl ProblemCode {
+            /// Every code, in the table's order (grouped by status).
+            pub const ALL: &'static [ProblemCode] = &[$(ProblemCode::$variant,)+];
+
+            /// The stable, machine-readable code sent on the wire.
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $(ProblemCode::$variant => $code,)+
+                }
+            }
+
+            /// The HTTP status this problem is answered with.
+            pub const fn status(self) -> u16 {
+                match self {
+                    $(ProblemCode::$variant => $status,)+
+                }
+            }
+
+            /// A short summary of the problem type, the same for every occurrence.
+            pub const fn title(self) -> &'static str {
+                match self {
+                    $(ProblemCode::$variant => $title,)+
+                }
+            }
+
+            /// The code whose wire string is `code`, if there is one.
+            pub fn parse(code: &str) -> Option<ProblemCode> {
+                match code {
+                    $($code => Some(ProblemCode::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+problem_codes! {
+    InvalidJson = ("invalid_json", 400, "The request body is malformed"),
+    UnknownFieldInBody = ("unknown_field_in_body", 400, "The request body has a field this operation does not take"),
+    InvalidQuery = ("invalid_query", 400, "The query string is not valid"),
+    InvalidPath = ("invalid_path", 400, "The request path is not valid"),
+    InvalidSubjectId = ("invalid_subject_id", 400, "The subject id is not a UUID"),
+    InvalidVisitorId = ("invalid_visitor_id", 400, "The visitor id is not valid"),
+    PurposeRequired = ("purpose_required", 400, "A purpose is required"),
+    UnknownPurpose = ("unknown_purpose", 400, "Unknown purpose"),
+    Unauthorized = ("unauthorized", 401, "Missing or invalid API key"),
+    Forbidden = ("forbidden", 403, "Forbidden"),
+    PurposeNotAllowedForKey = ("purpose_not_allowed_for_key", 403, "This API key may not use the purpose"),
+    ConsentMissing = ("consent_missing", 403, "The subject has not consented to the purpose"),
+    ConsentScopeExceeded = ("consent_scope_exceeded", 403, "The purpose was widened after the subject consented; the subject must consent again"),
+    CategoryNotAllowed = ("category_not_allowed", 403, "The purpose may not use this category of data"),
+    ActionNotCovered = ("action_not_covered", 403, "The purpose does not cover this processing action"),
+    NotFound = ("not_found", 404, "No such resource"),
+    SubjectNotFound = ("subject_not_found", 404, "No such subject"),
+    ApiKeyNotFound = ("api_key_not_found", 404, "No such API key"),
+    ConsentNotFound = ("consent_not_found", 404, "No such consent"),
+    UnknownConsentDocument = ("unknown_consent_document", 404, "The policy in force has no such consent document"),
+    PolicyVersionNotFound = ("policy_version_not_found", 404, "No such policy version"),
+    DeathNotRecorded = ("death_not_recorded", 404, "No death is recorded for the subject"),
+    VisitorNotFound = ("visitor_not_found", 404, "No cookie choice is on record for this visitor"),
+    MethodNotAllowed = ("method_not_allowed", 405, "Method not allowed"),
+    Conflict = ("conflict", 409, "Conflict"),
+    SubjectErased = ("subject_erased", 410, "The subject's data has been erased"),
+    BodyTooLarge = ("body_too_large", 413, "The request body is too large"),
+    UnsupportedMediaType = ("unsupported_media_type", 415, "The request body must be JSON"),
+    UnknownField = ("unknown_field", 422, "Unknown field"),
+    InvalidFields = ("invalid_fields", 422, "Some fields are invalid"),
+    InvalidEvidence = ("invalid_evidence", 422, "The consent evidence is invalid"),
+    FieldNotSearchable = ("field_not_searchable", 422, "The field cannot be searched"),
+    ConsentNotApplicable = ("consent_not_applicable", 422, "The purpose does not rest on consent"),
+    EmptyChange = ("empty_change", 422, "Nothing to change"),
+    PurposesRequired = ("purposes_required", 422, "A service key needs purposes"),
+    PurposesNotApplicable = ("purposes_not_applicable", 422, "An admin key takes no purposes"),
+    InvalidKeyName = ("invalid_key_name", 422, "Invalid key name"),
+    InvalidPolicy = ("invalid_policy", 422, "The policy has problems"),
+    InvalidAgeBand = ("invalid_age_band", 422, "The age band is not valid"),
+    GuardianConsentRequired = ("guardian_consent_required", 422, "The subject is below the age to consent alone"),
+    AmbiguousPolicyVersion = ("ambiguous_policy_version", 422, "The version prefix matches several versions"),
+    WrittenConsentRequired = ("written_consent_required", 422, "This consent must be given in writing (signed paper or e-signature)"),
+    SignatureRequired = ("signature_required", 422, "An e-signature consent needs the signed artefact and its verification"),
+    InvalidSignature = ("invalid_signature", 422, "The e-signature evidence is not valid"),
+    SignatureNotValid = ("signature_not_valid", 422, "The signature was not verified as valid"),
+    DistributionTermsRequired = ("distribution_terms_required", 422, "A distribution consent lists the categories permitted to be made public"),
+    InvalidDistributionTerms = ("invalid_distribution_terms", 422, "The distribution terms are not valid"),
+    SeparateConsentRequired = ("separate_consent_required", 422, "This consent is a separate document and must be given on its own"),
+    HeirConsentRequired = ("heir_consent_required", 422, "The subject has died; consent is given by their heirs"),
+    InvalidNotice = ("invalid_notice", 422, "The policy notice is not valid"),
+    InvalidDeathRecord = ("invalid_death_record", 422, "The death record is not valid"),
+    InvalidBannerVersion = ("invalid_banner_version", 422, "The banner version is not valid"),
+    UnknownCookieCategory = ("unknown_cookie_category", 422, "Unknown cookie category"),
+    InvalidCookieChoice = ("invalid_cookie_choice", 422, "A cookie choice must be `granted` or `denied`"),
+    NecessaryCannotBeDenied = ("necessary_cannot_be_denied", 422, "Strictly necessary cookies cannot be denied"),
+    InternalError = ("internal_error", 500, "Internal error"),
+    StorageUnavailable = ("storage_unavailable", 503, "Storage is unavailable"),
+}
+
+impl std::fmt::Display for ProblemCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for ProblemCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// A code compares equal to its wire string, so `assert_eq!(err.code(), "consent_missing")`
+/// reads as the client sees it.
+impl PartialEq<str> for ProblemCode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for ProblemCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<ProblemCode> for &str {
+    fn eq(&self, other: &ProblemCode) -> bool {
+        *self == other.as_str()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_snake_case_and_round_trip() {
+        let mut seen = HashSet::new();
+        for &p in ProblemCode::ALL {
+            let code = p.as_str();
+            assert!(seen.insert(code), "duplicate {code}");
+            assert!(
+                !code.is_empty() && code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{code}"
+            );
+            assert_eq!(ProblemCode::parse(code), Some(p));
+            assert_eq!(p.to_string(), code);
+            assert_eq!(p, code);
+        }
+        assert_eq!(ProblemCode::parse("no_such_code"), None);
+    }
+
+    #[test]
+    fn statuses_are_client_or_server_errors_and_titles_are_given() {
+        for &p in ProblemCode::ALL {
+            assert!((400..600).contains(&p.status()), "{p}");
+            assert!(!p.title().is_empty(), "{p}");
+        }
+    }
+
+    #[test]
+    fn the_table_is_grouped_by_status() {
+        let statuses: Vec<u16> = ProblemCode::ALL.iter().map(|p| p.status()).collect();
+        let mut sorted = statuses.clone();
+        sorted.sort_unstable();
+        assert_eq!(statuses, sorted);
+    }
+}
