@@ -92,10 +92,7 @@ mod tests {
     fn every_runs_at_the_anchors_slots() {
         let s = Schedule::every_secs(60).unwrap();
         assert_eq!(s.next_after(T0, T0), T0 + Duration::seconds(60));
-        assert_eq!(
-            s.next_after(T0, T0 + Duration::seconds(59)),
-            T0 + Duration::seconds(60)
-        );
+        assert_eq!(s.next_after(T0, T0 + Duration::seconds(59)), T0 + Duration::seconds(60));
         assert_eq!(
             s.next_after(T0, T0 + Duration::seconds(60)),
             T0 + Duration::seconds(120)
@@ -106,18 +103,12 @@ mod tests {
             T0 + Duration::seconds(660)
         );
         // A clock that went back before the anchor: the first slot.
-        assert_eq!(
-            s.next_after(T0, T0 - Duration::hours(1)),
-            T0 + Duration::seconds(60)
-        );
+        assert_eq!(s.next_after(T0, T0 - Duration::hours(1)), T0 + Duration::seconds(60));
     }
 
     #[test]
     fn a_period_must_be_positive() {
-        assert_eq!(
-            Schedule::every(Duration::ZERO),
-            Err(SetupError::PeriodNotPositive)
-        );
+        assert_eq!(Schedule::every(Duration::ZERO), Err(SetupError::PeriodNotPositive));
         assert_eq!(
             Schedule::every(Duration::seconds(-5)),
             Err(SetupError::PeriodNotPositive)

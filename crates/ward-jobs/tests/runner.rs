@@ -80,7 +80,10 @@ async fn jobs_run_when_due_by_the_clock() {
     let status = runner.status();
     assert_eq!(status[1].job, "hour");
     assert_eq!(status[1].next, T0 + Duration::hours(2));
-    assert_eq!(status[1].last.as_ref().map(|r| &r.outcome), Some(&Outcome::Done("run 1".into())));
+    assert_eq!(
+        status[1].last.as_ref().map(|r| &r.outcome),
+        Some(&Outcome::Done("run 1".into()))
+    );
     // The leased job left its lease; the other took none.
     let lease = f.store.find_lease("hour").await.unwrap().expect("a lease");
     assert_eq!(lease.holder, "a");
@@ -150,7 +153,10 @@ async fn setup_mistakes_are_errors() {
     let (unnamed, _) = Counting::new(" ", 60, Scope::EveryProcess, Behaviour::Succeed);
     assert_eq!(runner.add(unnamed).err(), Some(SetupError::EmptyName));
     let (no_lease, _) = Counting::new("y", 60, one_process(0), Behaviour::Succeed);
-    assert_eq!(runner.add(no_lease).err(), Some(SetupError::LeaseNotPositive("y".into())));
+    assert_eq!(
+        runner.add(no_lease).err(),
+        Some(SetupError::LeaseNotPositive("y".into()))
+    );
     assert_eq!(Holder::named("").err(), Some(SetupError::EmptyName));
     assert_eq!(
         Scope::one_process_for(Schedule::every_secs(60).unwrap()),
@@ -186,7 +192,10 @@ async fn daily_jobs_run_at_their_time() {
     f.clock.set(time::macros::datetime!(2026-03-05 02:59:59 UTC));
     assert!(runner.run_due().await.is_empty());
     f.clock.advance(Duration::seconds(1));
-    assert_eq!(runner.run_due().await[0].outcome, Outcome::Done("ran at 3:00:00.0".into()));
+    assert_eq!(
+        runner.run_due().await[0].outcome,
+        Outcome::Done("ran at 3:00:00.0".into())
+    );
     assert_eq!(runner.next_due(), Some(time::macros::datetime!(2026-03-06 03:00 UTC)));
 }
 
@@ -222,7 +231,10 @@ async fn the_driver_runs_due_jobs_and_releases_its_leases_when_stopped() {
         f.clock.advance(Duration::seconds(60));
         assert_eq!(rx.recv().await, Some(T0 + Duration::seconds(60 * period)));
     }
-    assert_eq!(f.store.find_lease("signalling").await.unwrap().map(|l| l.holder), Some("a".into()));
+    assert_eq!(
+        f.store.find_lease("signalling").await.unwrap().map(|l| l.holder),
+        Some("a".into())
+    );
     let runner = driven.stop().await.expect("the driver's task ends cleanly");
     assert_eq!(runner.status()[0].last.as_ref().map(|r| r.outcome.ran()), Some(true));
     assert_eq!(f.store.find_lease("signalling").await.unwrap(), None);

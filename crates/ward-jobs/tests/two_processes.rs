@@ -74,11 +74,17 @@ async fn one_at_a_time_and_taken_over_after_expiry(a: Arc<dyn Store>, b: Arc<dyn
     for period in 1..=5u32 {
         clock.advance(Duration::seconds(PERIOD));
         let ran = both_turn(&mut a, &mut b).await;
-        assert!(ran.0 != ran.1, "period {period}: exactly one process runs the job, got {ran:?}");
+        assert!(
+            ran.0 != ran.1,
+            "period {period}: exactly one process runs the job, got {ran:?}"
+        );
         assert_eq!(count(&a.runs) + count(&b.runs), period);
         holders.push(if ran.0 { a.name } else { b.name });
     }
-    assert!(holders.windows(2).all(|w| w[0] == w[1]), "the holder keeps the job: {holders:?}");
+    assert!(
+        holders.windows(2).all(|w| w[0] == w[1]),
+        "the holder keeps the job: {holders:?}"
+    );
     let last_run = T0 + Duration::seconds(5 * PERIOD);
     let lease = a.store.find_lease(JOB).await.unwrap().expect("the lease");
     assert_eq!(lease.holder, holders[0]);
