@@ -14,6 +14,7 @@
 //! A write runs on its own task: if the caller stops waiting, the transaction still commits
 //! or rolls back as a whole.
 
+mod lease;
 mod rows;
 mod subject_events;
 #[cfg(feature = "testing")]

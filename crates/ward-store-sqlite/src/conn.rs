@@ -236,6 +236,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0007_subject_numbers",
         include_str!("../migrations/0007_subject_numbers.sql"),
     ),
+    (8, "0008_job_leases", include_str!("../migrations/0008_job_leases.sql")),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {

@@ -13,6 +13,7 @@
 mod backup;
 mod checkpoint;
 mod conn;
+mod lease;
 mod rows;
 mod subject_events;
 mod visitors;

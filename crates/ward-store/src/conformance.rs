@@ -47,8 +47,10 @@ use ward_core::{JournalDraft, SubjectId};
 use ward_crypto::journal::GENESIS;
 use ward_crypto::Checkpoint;
 
+mod leases;
 mod subject_events;
 mod visitors;
+pub use leases::*;
 pub use subject_events::*;
 pub use visitors::*;
 
@@ -93,6 +95,11 @@ macro_rules! conformance_suite {
             subject_events_append_in_order,
             subject_events_preconditions_and_erasure,
             policy_acknowledgements_count_distinct_subjects,
+            lease_is_exclusive_while_held,
+            lease_is_renewed_by_its_holder,
+            expired_lease_is_taken_over,
+            released_lease_is_free,
+            concurrent_acquirers_get_one_lease,
         );
     };
     (@tests $fresh:path; $($name:ident),* $(,)?) => {

@@ -13,12 +13,14 @@ pub mod chain;
 pub mod conformance;
 pub mod decode;
 mod error;
+mod lease;
 mod model;
 pub mod plan;
 mod subject_events;
 mod visitor;
 
 pub use error::StoreError;
+pub use lease::{Lease, LeaseGrant, LeaseStore};
 pub use model::*;
 pub use subject_events::SubjectEventStore;
 pub use visitor::{VisitorConsent, VisitorConsentRecord, VisitorStore};
@@ -146,6 +148,7 @@ pub trait Store:
     + ApiKeyStore
     + PolicyStore
     + VisitorStore
+    + LeaseStore
     + WriteStore
     + Send
     + Sync

@@ -4,6 +4,7 @@ mod app;
 mod cli;
 mod cmd;
 mod config;
+mod jobs;
 mod keyfiles;
 mod serve;
 

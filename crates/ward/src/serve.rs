@@ -1,10 +1,12 @@
-//! `ward serve`: the HTTP server, periodic checkpoints, graceful shutdown.
+//! `ward serve`: the HTTP server, its background jobs (periodic checkpoints), graceful
+//! shutdown.
 
 use crate::app;
 use crate::config::Config;
 use anyhow::{Context, Result};
-use std::time::Duration;
+use std::sync::Arc;
 use tokio::net::TcpListener;
+use ward_core::SystemClock;
 
 pub async fn serve(cfg: Config) -> Result<()> {
     let vault = app::open_vault(&cfg).await?;
@@ -21,29 +23,15 @@ pub async fn serve(cfg: Config) -> Result<()> {
     println!("Ward listening on http://{addr} ({})", cfg.database_description());
     tracing::info!(url = %format!("http://{addr}"), database = %cfg.database_description(), "Ward is listening");
 
-    let ticker_vault = vault.clone();
-    let every = Duration::from_secs(cfg.checkpoint_interval_secs);
-    let ticker = tokio::spawn(async move {
-        let mut t = tokio::time::interval(every);
-        t.tick().await;
-        loop {
-            t.tick().await;
-            if let Err(e) = ticker_vault.keys().reload() {
-                tracing::warn!(error = %e, "could not reload the key files");
-            }
-            match ticker_vault.journal().checkpoint().await {
-                Ok(Some(cp)) => tracing::info!(seq = cp.seq, "journal checkpoint signed"),
-                Ok(None) => {}
-                Err(e) => tracing::warn!(error = %e, "could not sign a journal checkpoint"),
-            }
-        }
-    });
+    // Background jobs: key reloads and periodic checkpoints (see `jobs`).
+    let jobs = crate::jobs::runner(&cfg, &vault, Arc::new(SystemClock))?.spawn(crate::jobs::POLL);
 
     let router = ward_api::router(vault.clone(), ward_api::ApiConfig::default());
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await;
-    ticker.abort();
+    // The job in progress, if any, ends first; the leases are released for other processes.
+    jobs.stop().await;
     // Whatever happened to the listener, flush acknowledged work and sign the head.
     vault.shutdown().await?;
     served.context("serving HTTP")?;

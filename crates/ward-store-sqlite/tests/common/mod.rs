@@ -144,3 +144,22 @@ impl SubjectEventStore for TempStore {
         self.store.count_policy_acknowledgements(policy_version).await
     }
 }
+
+#[async_trait]
+impl LeaseStore for TempStore {
+    async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: time::OffsetDateTime,
+        until: time::OffsetDateTime,
+    ) -> StoreResult<LeaseGrant> {
+        self.store.acquire_lease(name, holder, now, until).await
+    }
+    async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<bool> {
+        self.store.release_lease(name, holder).await
+    }
+    async fn find_lease(&self, name: &str) -> StoreResult<Option<Lease>> {
+        self.store.find_lease(name).await
+    }
+}
