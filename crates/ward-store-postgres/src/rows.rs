@@ -23,3 +23,12 @@ where
 {
     row.try_get(column).map_err(|e| corrupt(table, column, e))
 }
+
+/// A name list that cannot be stored comma-joined.
+pub(crate) fn unstorable(table: &str, column: &str) -> StoreError {
+    corrupt(
+        table,
+        column,
+        "a name is empty or contains a comma and cannot be stored",
+    )
+}

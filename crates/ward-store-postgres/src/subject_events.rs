@@ -8,6 +8,7 @@ use sqlx::Row;
 use ward_core::clock::{from_micros, to_micros};
 use ward_core::lifecycle::SubjectEventKind;
 use ward_core::SubjectId;
+use ward_store::write::subject_events::{Inserts, Keys, Snap, Step};
 use ward_store::{PolicyAcknowledgements, StoreResult, SubjectEventRecord, SubjectEventStore};
 
 const T: &str = "subject_events";
@@ -57,7 +58,15 @@ impl SubjectEventStore for PgStore {
     }
 }
 
-pub(crate) async fn insert(conn: &mut PgConnection, rows: &[(SubjectId, &SubjectEventRecord)]) -> Result<()> {
+// ---------------------------------------------------------------------------------------------
+// Writes
+
+/// Nothing to read: the subjects' rows are read by [`crate::subjects::snapshot`].
+pub(crate) async fn snapshot(_: &mut PgConnection, _: &Keys, _: &mut Snap) -> Result<()> {
+    Ok(())
+}
+
+pub(crate) async fn insert(conn: &mut PgConnection, rows: &Inserts<'_>) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -82,4 +91,8 @@ pub(crate) async fn insert(conn: &mut PgConnection, rows: &[(SubjectId, &Subject
     .await
     .map_err(unavailable)?;
     Ok(())
+}
+
+pub(crate) async fn apply(_: &mut PgConnection, step: &Step<'_>) -> Result<()> {
+    step.unreachable()
 }

@@ -8,7 +8,7 @@ use ward_core::clock::{from_micros, to_micros};
 use ward_core::cookies::{parse_summary, summary};
 use ward_core::SubjectId;
 use ward_crypto::Hash32;
-use ward_store::plan::{Snapshot, Touched};
+use ward_store::write::visitors::{Inserts, Keys, Snap, Step};
 use ward_store::{StoreResult, VisitorConsent, VisitorConsentRecord, VisitorStore};
 
 const T: &str = "visitor_consents";
@@ -48,13 +48,16 @@ impl VisitorStore for PgStore {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Writes
+
 /// Reads which touched visitors have records, and their links, into the snapshot. (No row
 /// locks: every write transaction holds the journal head lock, so writers are serialized.)
-pub(crate) async fn snapshot(conn: &mut PgConnection, touched: &Touched, snap: &mut Snapshot) -> Result<()> {
-    if touched.visitors.is_empty() {
+pub(crate) async fn snapshot(conn: &mut PgConnection, keys: &Keys, snap: &mut Snap) -> Result<()> {
+    if keys.is_empty() {
         return Ok(());
     }
-    let visitors: Vec<&[u8]> = touched.visitors.iter().map(|v| &v[..]).collect();
+    let visitors: Vec<&[u8]> = keys.iter().map(|v| &v[..]).collect();
     let rows = sqlx::query("SELECT DISTINCT visitor, subject_id FROM visitor_consents WHERE visitor = ANY($1)")
         .bind(&visitors)
         .fetch_all(&mut *conn)
@@ -66,7 +69,7 @@ pub(crate) async fn snapshot(conn: &mut PgConnection, touched: &Touched, snap: &
             Some(b) => Some(subject_id(&b, T, "subject_id")?),
             None => None,
         };
-        let linked = snap.visitors.entry(visitor).or_insert(None);
+        let linked = snap.entry(visitor).or_insert(None);
         match (*linked, subject) {
             (Some(a), Some(b)) if a != b => {
                 return Err(corrupt(T, "subject_id", "a visitor is linked to two subjects"));
@@ -78,7 +81,7 @@ pub(crate) async fn snapshot(conn: &mut PgConnection, touched: &Touched, snap: &
     Ok(())
 }
 
-pub(crate) async fn insert(conn: &mut PgConnection, rows: &[(&VisitorConsent, Option<SubjectId>)]) -> Result<()> {
+pub(crate) async fn insert(conn: &mut PgConnection, rows: &Inserts<'_>) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -112,7 +115,13 @@ pub(crate) async fn insert(conn: &mut PgConnection, rows: &[(&VisitorConsent, Op
     Ok(())
 }
 
-pub(crate) async fn link(conn: &mut PgConnection, visitor: &Hash32, subject: SubjectId) -> Result<()> {
+pub(crate) async fn apply(conn: &mut PgConnection, step: &Step<'_>) -> Result<()> {
+    match step {
+        Step::Link { visitor, subject } => link(conn, visitor, *subject).await,
+    }
+}
+
+async fn link(conn: &mut PgConnection, visitor: &Hash32, subject: SubjectId) -> Result<()> {
     sqlx::query("UPDATE visitor_consents SET subject_id = $1 WHERE visitor = $2")
         .bind(&subject.as_bytes()[..])
         .bind(&visitor[..])

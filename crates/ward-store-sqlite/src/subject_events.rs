@@ -1,12 +1,13 @@
 //! Subjects' life-cycle events (`subject_events`, migration `0004_subject_events`).
 
-use crate::rows::{col, parse, Result};
-use crate::{exec, query, SqliteStore};
+use crate::rows::{col, exec, parse, query, Result};
+use crate::SqliteStore;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, Row};
 use ward_core::clock::{from_micros, to_micros};
 use ward_core::lifecycle::SubjectEventKind;
 use ward_core::SubjectId;
+use ward_store::write::subject_events::{Inserts, Keys, Snap, Step};
 use ward_store::{PolicyAcknowledgements, StoreResult, SubjectEventRecord, SubjectEventStore};
 
 const T: &str = "subject_events";
@@ -62,7 +63,15 @@ impl SubjectEventStore for SqliteStore {
     }
 }
 
-pub(crate) fn insert(conn: &Connection, rows: &[(SubjectId, &SubjectEventRecord)]) -> Result<()> {
+// ---------------------------------------------------------------------------------------------
+// Writes
+
+/// Nothing to read: the subjects' rows are read by [`crate::subjects::snapshot`].
+pub(crate) fn snapshot(_: &Connection, _: &Keys, _: &mut Snap) -> Result<()> {
+    Ok(())
+}
+
+pub(crate) fn insert(conn: &Connection, rows: &Inserts<'_>) -> Result<()> {
     for (id, e) in rows {
         exec(
             conn,
@@ -77,6 +86,10 @@ pub(crate) fn insert(conn: &Connection, rows: &[(SubjectId, &SubjectEventRecord)
         )?;
     }
     Ok(())
+}
+
+pub(crate) fn apply(_: &Connection, step: &Step<'_>) -> Result<()> {
+    step.unreachable()
 }
 
 /// Part of erasure: the evidence may name people and documents.

@@ -32,8 +32,9 @@
 
 use crate::chain;
 use crate::{
-    ApiKeyRecord, Change, ConsentEventRecord, IndexEntry, JournalEntry, JournalHead, NewSubject, OpOutcome,
-    PolicyVersionRecord, Store, StoreResult, SubjectCounts, SubjectRecord, WrappedKey, WrappedKeyRecord, WriteOp,
+    ApiKeyChange, ApiKeyRecord, Change, ConsentChange, ConsentEventRecord, IndexEntry, JournalEntry, JournalHead,
+    KeyChange, NewSubject, OpOutcome, PolicyVersionChange, PolicyVersionRecord, Store, StoreResult, SubjectChange,
+    SubjectCounts, SubjectRecord, WrappedKey, WrappedKeyRecord, WriteOp,
 };
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -190,7 +191,7 @@ fn new_subject(sid: SubjectId, index: &[(&str, i64)]) -> NewSubject {
 
 fn create_op(s: NewSubject) -> WriteOp {
     let d = draft(ProcessingAction::Collection, Some(s.id));
-    op(Change::CreateSubject(s), vec![d])
+    op(Change::Subject(SubjectChange::Create(s)), vec![d])
 }
 
 async fn write(store: &Arc<dyn Store>, ops: Vec<WriteOp>) -> Vec<OpOutcome> {
@@ -216,7 +217,7 @@ async fn erase(store: &Arc<dyn Store>, sid: SubjectId, when: OffsetDateTime) -> 
     write_one(
         store,
         op(
-            Change::EraseSubject { id: sid, at: when },
+            Change::Subject(SubjectChange::Erase { id: sid, at: when }),
             vec![draft(ProcessingAction::Destruction, Some(sid))],
         ),
     )
@@ -315,7 +316,7 @@ fn policy(hash: &str, version: &str, when: OffsetDateTime) -> PolicyVersionRecor
 
 fn record_policy(p: PolicyVersionRecord) -> WriteOp {
     op(
-        Change::RecordPolicyVersion(p),
+        Change::Policy(PolicyVersionChange::Record(p)),
         vec![admin_draft(AdminEvent::PolicyActivated)],
     )
 }
@@ -508,13 +509,13 @@ pub async fn update_subject_at_revision(store: Arc<dyn Store>) {
 
     let update = |rev: i64, fields: Vec<u8>, reindex: Vec<(String, Option<i64>)>, when| {
         op(
-            Change::UpdateSubject {
+            Change::Subject(SubjectChange::Update {
                 id: sid,
                 expected_revision: rev,
                 fields,
                 reindex,
                 at: when,
-            },
+            }),
             vec![draft(ProcessingAction::Rectification, Some(sid))],
         )
     };
@@ -565,13 +566,13 @@ pub async fn update_subject_preconditions(store: Arc<dyn Store>) {
     let rec = subject(&store, sid).await;
     let update = |target: SubjectId, rev: i64| {
         op(
-            Change::UpdateSubject {
+            Change::Subject(SubjectChange::Update {
                 id: target,
                 expected_revision: rev,
                 fields: vec![1],
                 reindex: vec![("email".to_owned(), Some(99))],
                 at: at(5),
-            },
+            }),
             vec![draft(ProcessingAction::Rectification, Some(target))],
         )
     };
@@ -631,7 +632,7 @@ pub async fn consent_events_append_in_order(store: Arc<dyn Store>) {
     let batch2 = vec![consent("analytics", ConsentEventKind::Given, at(3), Some(&[3]))];
     let add = |target: SubjectId, events: Vec<ConsentEventRecord>| {
         op(
-            Change::AddConsentEvents { id: target, events },
+            Change::Consent(ConsentChange::Add { id: target, events }),
             vec![admin_draft(AdminEvent::ConsentGiven)],
         )
     };
@@ -678,10 +679,10 @@ pub async fn consent_events_on_erased_or_unknown_subject(store: Arc<dyn Store>) 
     assert_eq!(erase(&store, sid, at(1)).await, OpOutcome::Done);
     let add = |target: SubjectId| {
         op(
-            Change::AddConsentEvents {
+            Change::Consent(ConsentChange::Add {
                 id: target,
                 events: vec![consent("marketing", ConsentEventKind::Given, at(2), Some(&[1]))],
-            },
+            }),
             vec![admin_draft(AdminEvent::ConsentGiven)],
         )
     };
@@ -705,10 +706,10 @@ pub async fn erase_subject_destroys_key_fields_index_and_evidence(store: Arc<dyn
     let out = write_one(
         &store,
         op(
-            Change::AddConsentEvents {
+            Change::Consent(ConsentChange::Add {
                 id: sid,
                 events: vec![added],
-            },
+            }),
             vec![admin_draft(AdminEvent::ConsentGiven)],
         ),
     )
@@ -851,10 +852,10 @@ pub async fn rewrap_keys_only_touches_active_rows_under_old_kek(store: Arc<dyn S
     let out = write_one(
         &store,
         op(
-            Change::RewrapKeys {
+            Change::Key(KeyChange::Rewrap {
                 old_kek_id: "k1".to_owned(),
                 keys: records,
-            },
+            }),
             vec![admin_draft(AdminEvent::KeyRotation)],
         ),
     )
@@ -875,13 +876,13 @@ pub async fn rewrap_keys_only_touches_active_rows_under_old_kek(store: Arc<dyn S
     let out = write_one(
         &store,
         op(
-            Change::RewrapKeys {
+            Change::Key(KeyChange::Rewrap {
                 old_kek_id: "k1".to_owned(),
                 keys: vec![WrappedKeyRecord {
                     subject: a,
                     key: key("k9", 9),
                 }],
-            },
+            }),
             vec![admin_draft(AdminEvent::KeyRotation)],
         ),
     )
@@ -914,13 +915,18 @@ pub async fn count_subjects_by_state(store: Arc<dyn Store>) {
 pub async fn api_keys_lifecycle(store: Arc<dyn Store>) {
     let zed = api_key("zed", Role::Admin, &[]);
     let abc = api_key("abc", Role::Service, &["analytics", "marketing"]);
-    let create_key = |k: ApiKeyRecord| op(Change::CreateApiKey(k), vec![admin_draft(AdminEvent::ApiKeyCreated)]);
+    let create_key = |k: ApiKeyRecord| {
+        op(
+            Change::ApiKey(ApiKeyChange::Create(k)),
+            vec![admin_draft(AdminEvent::ApiKeyCreated)],
+        )
+    };
     let revoke = |k: &str, when| {
         op(
-            Change::RevokeApiKey {
+            Change::ApiKey(ApiKeyChange::Revoke {
                 id: k.to_owned(),
                 at: when,
-            },
+            }),
             vec![admin_draft(AdminEvent::ApiKeyRevoked)],
         )
     };
@@ -983,64 +989,67 @@ pub async fn ops_in_one_batch_see_earlier_ops(store: Arc<dyn Store>) {
     let ops = vec![
         create_op(new_subject(sid, &[("email", 1)])),
         op(
-            Change::UpdateSubject {
+            Change::Subject(SubjectChange::Update {
                 id: sid,
                 expected_revision: 1,
                 fields: vec![2],
                 reindex: vec![("email".to_owned(), Some(2))],
                 at: at(1),
-            },
+            }),
             d(),
         ),
         op(
-            Change::AddConsentEvents {
+            Change::Consent(ConsentChange::Add {
                 id: sid,
                 events: vec![consent("m", ConsentEventKind::Given, at(2), Some(&[1]))],
-            },
+            }),
             d(),
         ),
         op(
-            Change::UpdateSubject {
+            Change::Subject(SubjectChange::Update {
                 id: sid,
                 expected_revision: 2,
                 fields: vec![3],
                 reindex: vec![],
                 at: at(3),
-            },
+            }),
             d(),
         ),
-        op(Change::EraseSubject { id: sid, at: at(4) }, d()),
+        op(Change::Subject(SubjectChange::Erase { id: sid, at: at(4) }), d()),
         op(
-            Change::UpdateSubject {
+            Change::Subject(SubjectChange::Update {
                 id: sid,
                 expected_revision: 3,
                 fields: vec![4],
                 reindex: vec![],
                 at: at(5),
-            },
+            }),
             d(),
         ),
         op(
-            Change::AddConsentEvents {
+            Change::Consent(ConsentChange::Add {
                 id: sid,
                 events: vec![],
-            },
+            }),
             d(),
         ),
-        op(Change::EraseSubject { id: sid, at: at(6) }, d()),
-        op(Change::CreateApiKey(api_key("k", Role::Admin, &[])), d()),
+        op(Change::Subject(SubjectChange::Erase { id: sid, at: at(6) }), d()),
         op(
-            Change::RevokeApiKey {
+            Change::ApiKey(ApiKeyChange::Create(api_key("k", Role::Admin, &[]))),
+            d(),
+        ),
+        op(
+            Change::ApiKey(ApiKeyChange::Revoke {
                 id: "k".to_owned(),
                 at: at(7),
-            },
+            }),
             d(),
         ),
         op(
-            Change::RevokeApiKey {
+            Change::ApiKey(ApiKeyChange::Revoke {
                 id: "k".to_owned(),
                 at: at(8),
-            },
+            }),
             d(),
         ),
         record_policy(policy("cc", "3", at(9))),
@@ -1095,7 +1104,11 @@ pub async fn empty_write_and_ops_without_entries(store: Arc<dyn Store>) {
     );
     let sid = SubjectId::random();
     assert_eq!(
-        write_one(&store, op(Change::CreateSubject(new_subject(sid, &[])), vec![])).await,
+        write_one(
+            &store,
+            op(Change::Subject(SubjectChange::Create(new_subject(sid, &[]))), vec![])
+        )
+        .await,
         OpOutcome::Done
     );
     assert!(ok(store.find_subject(sid).await, "find_subject").is_some());
@@ -1116,9 +1129,9 @@ pub async fn journal_links_entries_in_op_order(store: Arc<dyn Store>) {
     let dj = vec![draft(ProcessingAction::Retrieval, Some(b)).purpose("analytics")];
     let db = vec![draft(ProcessingAction::Collection, Some(b))];
     let ops = vec![
-        op(Change::CreateSubject(new_subject(a, &[])), da.clone()),
+        op(Change::Subject(SubjectChange::Create(new_subject(a, &[]))), da.clone()),
         op(Change::JournalOnly, dj.clone()),
-        op(Change::CreateSubject(new_subject(b, &[])), db.clone()),
+        op(Change::Subject(SubjectChange::Create(new_subject(b, &[]))), db.clone()),
     ];
     assert_eq!(write(&store, ops).await, [OpOutcome::Done; 3]);
     let (want, head) = chain::link(None, da.into_iter().chain(dj).chain(db));
@@ -1159,34 +1172,43 @@ pub async fn failed_ops_write_no_entries_but_others_apply(store: Arc<dyn Store>)
     ];
     let lost = || vec![draft(ProcessingAction::Destruction, None)];
     let ops = vec![
-        op(Change::CreateSubject(new_subject(a, &[("email", 1)])), da.clone()),
         op(
-            Change::UpdateSubject {
+            Change::Subject(SubjectChange::Create(new_subject(a, &[("email", 1)]))),
+            da.clone(),
+        ),
+        op(
+            Change::Subject(SubjectChange::Update {
                 id: SubjectId::random(),
                 expected_revision: 1,
                 fields: vec![],
                 reindex: vec![],
                 at: T0,
-            },
+            }),
             lost(),
         ),
         op(Change::JournalOnly, dj.clone()),
-        op(Change::CreateSubject(new_subject(a, &[("email", 2)])), lost()),
         op(
-            Change::RevokeApiKey {
+            Change::Subject(SubjectChange::Create(new_subject(a, &[("email", 2)]))),
+            lost(),
+        ),
+        op(
+            Change::ApiKey(ApiKeyChange::Revoke {
                 id: "none".to_owned(),
                 at: T0,
-            },
+            }),
             lost(),
         ),
         op(
-            Change::EraseSubject {
+            Change::Subject(SubjectChange::Erase {
                 id: SubjectId::random(),
                 at: T0,
-            },
+            }),
             lost(),
         ),
-        op(Change::CreateSubject(new_subject(b, &[("email", 1)])), db.clone()),
+        op(
+            Change::Subject(SubjectChange::Create(new_subject(b, &[("email", 1)]))),
+            db.clone(),
+        ),
     ];
     use OpOutcome::*;
     assert_eq!(
@@ -1495,13 +1517,13 @@ pub async fn concurrent_updates(stores: Vec<Arc<dyn Store>>, tasks: usize) {
         set.spawn(async move {
             let hash = i64::try_from(t).expect("small") + 100;
             let o = op(
-                Change::UpdateSubject {
+                Change::Subject(SubjectChange::Update {
                     id: sid,
                     expected_revision: rev,
                     fields: vec![u8::try_from(t).expect("small")],
                     reindex: vec![("email".to_owned(), Some(hash))],
                     at: at(1),
-                },
+                }),
                 vec![draft(ProcessingAction::Rectification, Some(sid))],
             );
             (t, ok(store.write(vec![o]).await, "concurrent update")[0])

@@ -14,14 +14,15 @@ pub mod conformance;
 pub mod decode;
 mod error;
 mod model;
-pub mod plan;
 mod subject_events;
 mod visitor;
+pub mod write;
 
 pub use error::StoreError;
 pub use model::*;
 pub use subject_events::SubjectEventStore;
 pub use visitor::{VisitorConsent, VisitorConsentRecord, VisitorStore};
+pub use write::changes::*;
 
 use async_trait::async_trait;
 use ward_core::SubjectId;

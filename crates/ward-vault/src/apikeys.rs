@@ -8,7 +8,7 @@ use ward_core::access::Role;
 use ward_core::journal::AdminEvent;
 use ward_core::{Actor, ApiKeyId, Caller, JournalDraft};
 use ward_crypto::ApiToken;
-use ward_store::{ApiKeyRecord, Change, OpOutcome};
+use ward_store::{ApiKeyChange, ApiKeyRecord, Change, OpOutcome};
 
 /// An API key as shown to administrators (no token, no hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -145,7 +145,10 @@ impl Vault {
         };
         let entry = JournalDraft::new(now, &caller.actor, AdminEvent::ApiKeyCreated)
             .detail(format!("key:{} role:{role}", record.id));
-        match self.commit(Change::CreateApiKey(record.clone()), vec![entry]).await? {
+        match self
+            .commit(Change::ApiKey(ApiKeyChange::Create(record.clone())), vec![entry])
+            .await?
+        {
             OpOutcome::Done => Ok((record.into(), token)),
             other => Err(VaultError::Internal(format!("creating an API key: {other:?}"))),
         }
@@ -172,10 +175,10 @@ impl Vault {
         let entry = JournalDraft::new(now, &caller.actor, AdminEvent::ApiKeyRevoked).detail(format!("key:{id}"));
         let outcome = self
             .commit(
-                Change::RevokeApiKey {
+                Change::ApiKey(ApiKeyChange::Revoke {
                     id: id.to_owned(),
                     at: now,
-                },
+                }),
                 vec![entry],
             )
             .await?;

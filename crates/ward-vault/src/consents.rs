@@ -8,7 +8,7 @@ use ward_core::access::SubjectState;
 use ward_core::consent::{ConsentEventKind, Evidence};
 use ward_core::journal::AdminEvent;
 use ward_core::{AccessRefusal, Caller, JournalDraft, LegalBasis, SubjectId};
-use ward_store::{Change, ConsentEventRecord, OpOutcome};
+use ward_store::{Change, ConsentChange, ConsentEventRecord, OpOutcome};
 
 /// Where a subject stands on one purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,10 +215,10 @@ impl Vault {
         };
         match self
             .commit(
-                Change::AddConsentEvents {
+                Change::Consent(ConsentChange::Add {
                     id,
                     events: vec![record.clone()],
-                },
+                }),
                 vec![event],
             )
             .await?

@@ -13,7 +13,7 @@ use ward_core::access::SubjectState;
 use ward_core::journal::AdminEvent;
 use ward_core::lifecycle::{SubjectEventEvidence, SubjectEventKind};
 use ward_core::{AccessRefusal, Caller, JournalDraft, SubjectId};
-use ward_store::{Change, OpOutcome, PolicyAcknowledgements, SubjectEventRecord};
+use ward_store::{Change, OpOutcome, PolicyAcknowledgements, SubjectEventChange, SubjectEventRecord};
 
 /// Where a subject stands on one policy version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,10 +91,10 @@ impl Vault {
     ) -> VaultResult<()> {
         match self
             .commit(
-                Change::AddSubjectEvents {
+                Change::SubjectEvent(SubjectEventChange::Add {
                     id,
                     events: vec![event],
-                },
+                }),
                 vec![entry],
             )
             .await?

@@ -6,7 +6,7 @@ use crate::Vault;
 use std::collections::BTreeMap;
 use ward_core::journal::AdminEvent;
 use ward_core::{Caller, JournalDraft};
-use ward_store::{Change, WrappedKey, WrappedKeyRecord};
+use ward_store::{Change, KeyChange, WrappedKey, WrappedKeyRecord};
 
 const PAGE: u32 = 1_000;
 
@@ -48,7 +48,7 @@ impl Vault {
                 let n = keys.len() as u64;
                 let entry = JournalDraft::new(self.now(), &caller.actor, AdminEvent::KeyRotation)
                     .detail(format!("rewrapped {n} data keys from kek:{old} to kek:{active}"));
-                self.commit(Change::RewrapKeys { old_kek_id: old, keys }, vec![entry])
+                self.commit(Change::Key(KeyChange::Rewrap { old_kek_id: old, keys }), vec![entry])
                     .await?;
                 report.rewrapped += n;
             }

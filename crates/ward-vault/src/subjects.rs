@@ -10,7 +10,7 @@ use ward_core::journal::AdminEvent;
 use ward_core::policy::Purpose;
 use ward_core::{AccessRefusal, Caller, FieldValue, JournalDraft, Policy, ProcessingAction, SubjectId};
 use ward_crypto::DataKey;
-use ward_store::{Change, ConsentEventRecord, IndexEntry, NewSubject, OpOutcome, SubjectRecord};
+use ward_store::{Change, ConsentEventRecord, IndexEntry, NewSubject, OpOutcome, SubjectChange, SubjectRecord};
 
 /// What a caller sends to register a subject.
 #[derive(Debug, Clone)]
@@ -340,7 +340,10 @@ impl Vault {
             index,
             consents: consent_events,
         };
-        match self.commit(Change::CreateSubject(new), journal).await? {
+        match self
+            .commit(Change::Subject(SubjectChange::Create(new)), journal)
+            .await?
+        {
             OpOutcome::Done => Ok(id),
             other => Err(VaultError::Internal(format!("creating a subject: {other:?}"))),
         }
@@ -599,13 +602,13 @@ impl Vault {
                 }
             }
             let now = self.now();
-            let change = Change::UpdateSubject {
+            let change = Change::Subject(SubjectChange::Update {
                 id,
                 expected_revision: loaded.record.revision,
                 fields: sealed::encode(&sealed_fields),
                 reindex,
                 at: now,
-            };
+            });
             let entry = JournalDraft::new(now, &caller.actor, ProcessingAction::Rectification)
                 .subject(id)
                 .purpose(purpose)
@@ -650,7 +653,10 @@ impl Vault {
             .subject(id)
             .fields(names)
             .detail("crypto-shredding: data key destroyed");
-        match self.commit(Change::EraseSubject { id, at: now }, vec![entry]).await? {
+        match self
+            .commit(Change::Subject(SubjectChange::Erase { id, at: now }), vec![entry])
+            .await?
+        {
             OpOutcome::Done => Ok(()),
             OpOutcome::Erased => Err(AccessRefusal::SubjectErased.into()),
             OpOutcome::NotFound => Err(VaultError::SubjectNotFound),

@@ -14,7 +14,7 @@ use ward_core::cookies::{self, CookieCategory, CookieChoice, VisitorId};
 use ward_core::journal::AdminEvent;
 use ward_core::{Caller, JournalDraft, ProcessingAction, SubjectId};
 use ward_crypto::Hash32;
-use ward_store::{Change, OpOutcome, VisitorConsent, VisitorConsentRecord};
+use ward_store::{Change, OpOutcome, VisitorChange, VisitorConsent, VisitorConsentRecord};
 
 /// One recorded cookie choice, as the API shows it. Holds neither the visitor id nor the
 /// subject id.
@@ -114,7 +114,7 @@ impl Vault {
             JournalDraft::new(consent.at, &caller.actor, AdminEvent::CookieConsentRecorded).detail(detail(&consent));
         entry.subject = linked;
         match self
-            .commit(Change::RecordVisitorConsent(consent.clone()), vec![entry])
+            .commit(Change::Visitor(VisitorChange::Record(consent.clone())), vec![entry])
             .await?
         {
             OpOutcome::Done => Ok(VisitorConsentRecord {
@@ -173,7 +173,10 @@ impl Vault {
             .subject(subject)
             .detail(format!("cookie_consents:{}", records.len()));
         match self
-            .commit(Change::LinkVisitor { visitor: hash, subject }, vec![entry])
+            .commit(
+                Change::Visitor(VisitorChange::Link { visitor: hash, subject }),
+                vec![entry],
+            )
             .await?
         {
             OpOutcome::Done => Ok(()),

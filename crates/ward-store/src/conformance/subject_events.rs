@@ -3,7 +3,7 @@
 
 use super::new_subject;
 use super::{admin_draft, at, create, erase, journal_len, ok, op, write, write_one};
-use crate::{Change, OpOutcome, PolicyAcknowledgements, Store, SubjectEventRecord, WriteOp};
+use crate::{Change, OpOutcome, PolicyAcknowledgements, Store, SubjectEventChange, SubjectEventRecord, WriteOp};
 use std::sync::Arc;
 use ward_core::journal::AdminEvent;
 use ward_core::lifecycle::SubjectEventKind;
@@ -20,7 +20,7 @@ fn event(kind: SubjectEventKind, minute: i64, version: Option<&str>, evidence: O
 
 fn add(id: SubjectId, events: Vec<SubjectEventRecord>) -> WriteOp {
     op(
-        Change::AddSubjectEvents { id, events },
+        Change::SubjectEvent(SubjectEventChange::Add { id, events }),
         vec![admin_draft(AdminEvent::PolicyNotified).subject(id)],
     )
 }

@@ -5,7 +5,7 @@ use super::{
     admin_draft, all_entries, assert_valid_chain, at, create, create_op, erase, journal_len, ok, op, write, write_one,
 };
 use super::{new_subject, T0};
-use crate::{Change, OpOutcome, Store, VisitorConsent, VisitorConsentRecord, WriteOp};
+use crate::{Change, OpOutcome, Store, SubjectChange, VisitorChange, VisitorConsent, VisitorConsentRecord, WriteOp};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use ward_core::cookies::{CookieCategory, CookieChoice};
@@ -39,14 +39,14 @@ fn choice(v: Hash32, minute: i64, granted: &[CookieCategory], gpc: bool) -> Visi
 
 fn record(c: VisitorConsent) -> WriteOp {
     op(
-        Change::RecordVisitorConsent(c),
+        Change::Visitor(VisitorChange::Record(c)),
         vec![admin_draft(AdminEvent::CookieConsentRecorded)],
     )
 }
 
 fn link(v: Hash32, subject: SubjectId) -> WriteOp {
     op(
-        Change::LinkVisitor { visitor: v, subject },
+        Change::Visitor(VisitorChange::Link { visitor: v, subject }),
         vec![admin_draft(AdminEvent::VisitorLinked).subject(subject)],
     )
 }
@@ -228,7 +228,7 @@ pub async fn visitor_ops_in_one_batch_see_earlier_ops(store: Arc<dyn Store>) {
         record(choice(v, 2, &[], false)),
         link(v, SubjectId::random()),
         op(
-            Change::EraseSubject { id: sid, at: at(3) },
+            Change::Subject(SubjectChange::Erase { id: sid, at: at(3) }),
             vec![admin_draft(AdminEvent::KeyRotation)],
         ),
         record(last.clone()),
