@@ -27,7 +27,7 @@ fn add(id: SubjectId, events: Vec<SubjectEventRecord>) -> WriteOp {
 
 /// Events are appended in order and returned oldest first, with their evidence; they do not
 /// change the subject's revision.
-pub async fn subject_events_append_in_order(store: Arc<dyn Store>) {
+pub(super) async fn subject_events_append_in_order(store: Arc<dyn Store>) {
     let sid = SubjectId::random();
     let other = SubjectId::random();
     create(&store, new_subject(sid, &[])).await;
@@ -69,7 +69,7 @@ pub async fn subject_events_append_in_order(store: Arc<dyn Store>) {
 
 /// Events on an unknown subject are `NotFound`, on an erased one `Erased`, and write no
 /// entry; erasure destroys the evidence and keeps the metadata.
-pub async fn subject_events_preconditions_and_erasure(store: Arc<dyn Store>) {
+pub(super) async fn subject_events_preconditions_and_erasure(store: Arc<dyn Store>) {
     let sid = SubjectId::random();
     create(&store, new_subject(sid, &[])).await;
     let ev = event(SubjectEventKind::Deceased, 3, None, Some(&[7; 16]));
@@ -86,7 +86,7 @@ pub async fn subject_events_preconditions_and_erasure(store: Arc<dyn Store>) {
 }
 
 /// Counts are of distinct subjects per version and kind.
-pub async fn policy_acknowledgements_count_distinct_subjects(store: Arc<dyn Store>) {
+pub(super) async fn policy_acknowledgements_count_distinct_subjects(store: Arc<dyn Store>) {
     assert_eq!(
         ok(store.count_policy_acknowledgements("v2").await, "count"),
         PolicyAcknowledgements::default()
