@@ -23,6 +23,7 @@ mod api_keys;
 mod consents;
 mod journal;
 mod keys;
+mod migrate;
 mod policies;
 mod rows;
 mod subject_events;
@@ -33,31 +34,20 @@ mod visitors;
 mod write;
 
 use rows::unavailable;
-use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::{Connection, Executor};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
-use ward_store::{Store, StoreError, StoreResult};
-
-static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+use ward_store::{Store, StoreResult};
 
 /// Connections in the pool.
 const MAX_CONNECTIONS: u32 = 10;
 /// How long to wait for a pooled connection.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Names of the embedded migrations, in order: the file names without `.sql`
-/// (e.g. `0001_init`).
-pub fn migration_names() -> Vec<String> {
-    MIGRATOR
-        .iter()
-        .filter(|m| !m.migration_type.is_down_migration())
-        .map(|m| format!("{:04}_{}", m.version, m.description.replace(' ', "_")))
-        .collect()
-}
+pub use migrate::migration_names;
 
 /// Ward's store in a PostgreSQL database.
 #[derive(Clone)]
@@ -148,10 +138,7 @@ impl PgStore {
     }
 
     async fn migrate(pool: PgPool, schema: Option<String>) -> StoreResult<Self> {
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        migrate::run(&pool).await?;
         Ok(Self {
             pool,
             schema,
