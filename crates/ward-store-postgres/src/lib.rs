@@ -74,8 +74,8 @@ const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 /// The pool: a connection that has been idle for a while is checked with a ping before use
 /// (one that died with a database restart or a network timeout is replaced, not failed on),
 /// and a connection that was in use within the last [`PING_IF_IDLE_FOR`] is handed out as it
-/// is. Pinging every connection on every acquire, sqlx's default, was one extra round trip per
-/// query: under load that cost a quarter of the write throughput. The price: after a database
+/// is. Pinging every connection on every acquire, sqlx's default, is one extra round trip per
+/// query, which under load costs write throughput. The price: after a database
 /// restart, a connection that was busy the moment before fails its next query (the request
 /// gets a 503; nothing acknowledged is lost) and is then replaced.
 fn pool_options() -> PgPoolOptions {
