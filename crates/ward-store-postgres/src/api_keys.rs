@@ -1,50 +1,33 @@
 //! API keys (`api_keys`): their hashes, never the tokens.
 
-use crate::rows::{col, parse, unavailable, unstorable, Result};
+use crate::rows::{col, unavailable, unstorable, Pg, Result};
 use crate::PgStore;
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnection, PgRow};
-use ward_core::access::Role;
-use ward_core::clock::{from_micros, to_micros};
+use sqlx::postgres::PgConnection;
+use std::sync::LazyLock;
+use ward_core::clock::to_micros;
 use ward_store::write::api_keys::{Inserts, Keys, Snap, Step};
-use ward_store::write::{join_names, split_names};
-use ward_store::{ApiKeyRecord, ApiKeyStore, StoreResult};
+use ward_store::write::join_names;
+use ward_store::{decode, ApiKeyRecord, ApiKeyStore, StoreResult};
 
-fn api_key_record(row: &PgRow) -> Result<ApiKeyRecord> {
-    const T: &str = "api_keys";
-    let role: Role = parse(&col::<_, String>(row, T, "role")?, T, "role")?;
-    Ok(ApiKeyRecord {
-        id: col(row, T, "id")?,
-        name: col(row, T, "name")?,
-        role,
-        purposes: split_names(&col::<_, String>(row, T, "purposes")?),
-        token_hash: col(row, T, "token_hash")?,
-        created_at: from_micros(col(row, T, "created_at")?),
-        revoked_at: col::<_, Option<i64>>(row, T, "revoked_at")?.map(from_micros),
-    })
-}
+static BY_ID: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {} FROM api_keys WHERE id = $1", decode::API_KEY.select));
+static ALL: LazyLock<String> = LazyLock::new(|| format!("SELECT {} FROM api_keys ORDER BY id", decode::API_KEY.select));
 
 #[async_trait]
 impl ApiKeyStore for PgStore {
     async fn find_api_key(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>> {
-        let row = sqlx::query(
-            "SELECT id, name, role, purposes, token_hash, created_at, revoked_at FROM api_keys WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        row.as_ref().map(api_key_record).transpose()
+        let row = sqlx::query(&BY_ID)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        row.as_ref().map(|r| decode::api_key(&Pg(r))).transpose()
     }
 
     async fn find_api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, name, role, purposes, token_hash, created_at, revoked_at FROM api_keys ORDER BY id",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        rows.iter().map(api_key_record).collect()
+        let rows = sqlx::query(&ALL).fetch_all(&self.pool).await.map_err(unavailable)?;
+        rows.iter().map(|r| decode::api_key(&Pg(r))).collect()
     }
 }
 

@@ -1,21 +1,9 @@
 //! Consent events (`consent_events`).
 
-use crate::rows::{col, parse, unavailable, Result};
-use sqlx::postgres::{PgConnection, PgRow};
-use ward_core::clock::{from_micros, to_micros};
+use crate::rows::{unavailable, Result};
+use sqlx::postgres::PgConnection;
+use ward_core::clock::to_micros;
 use ward_store::write::consents::{Inserts, Keys, Snap, Step};
-use ward_store::ConsentEventRecord;
-
-pub(crate) fn consent_record(row: &PgRow) -> Result<ConsentEventRecord> {
-    const T: &str = "consent_events";
-    Ok(ConsentEventRecord {
-        purpose: col(row, T, "purpose")?,
-        kind: parse(&col::<_, String>(row, T, "kind")?, T, "kind")?,
-        at: from_micros(col(row, T, "at")?),
-        policy_version: col(row, T, "policy_version")?,
-        evidence: col(row, T, "evidence")?,
-    })
-}
 
 // ---------------------------------------------------------------------------------------------
 // Writes

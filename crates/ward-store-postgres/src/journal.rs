@@ -1,45 +1,28 @@
 //! The journal, its head and its checkpoints. Entries are appended only by a write, after its
 //! changes, in the same transaction (see [`crate::write`]).
 
-use crate::rows::{col, corrupt, hash32, subject_id, unavailable, unstorable, Result};
+use crate::rows::{col, corrupt, hash32, unavailable, unstorable, Pg, Result};
 use crate::PgStore;
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnection, PgRow};
-use ward_core::clock::{from_micros, to_micros};
+use std::sync::LazyLock;
+use ward_core::clock::to_micros;
 use ward_crypto::Checkpoint;
-use ward_store::write::{join_names, split_names};
-use ward_store::{chain, JournalEntry, JournalHead, JournalStore, StoreResult};
+use ward_store::write::join_names;
+use ward_store::{chain, decode, JournalEntry, JournalHead, JournalStore, StoreResult};
 
-fn journal_entry(row: &PgRow) -> Result<JournalEntry> {
-    const T: &str = "journal";
-    let subject = match col::<_, Option<Vec<u8>>>(row, T, "subject")? {
-        Some(b) => Some(subject_id(&b, T, "subject")?),
-        None => None,
-    };
-    Ok(JournalEntry {
-        seq: col(row, T, "seq")?,
-        at: from_micros(col(row, T, "at")?),
-        actor: col(row, T, "actor")?,
-        action: col(row, T, "action")?,
-        subject,
-        purpose: col(row, T, "purpose")?,
-        fields: split_names(&col::<_, String>(row, T, "fields")?),
-        detail: col(row, T, "detail")?,
-        prev_hash: hash32(&col::<_, Vec<u8>>(row, T, "prev_hash")?, T, "prev_hash")?,
-        hash: hash32(&col::<_, Vec<u8>>(row, T, "hash")?, T, "hash")?,
-    })
-}
-
-fn checkpoint(row: &PgRow) -> Result<Checkpoint> {
-    const T: &str = "journal_checkpoints";
-    Ok(Checkpoint {
-        seq: col(row, T, "seq")?,
-        head: hash32(&col::<_, Vec<u8>>(row, T, "head")?, T, "head")?,
-        at_micros: col(row, T, "at")?,
-        key_id: col(row, T, "key_id")?,
-        signature: col(row, T, "signature")?,
-    })
-}
+static PAGE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2",
+        decode::JOURNAL_ENTRY.select
+    )
+});
+static CHECKPOINTS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM journal_checkpoints ORDER BY seq, id",
+        decode::CHECKPOINT.select
+    )
+});
 
 fn head_from(row: Option<PgRow>) -> Result<Option<JournalHead>> {
     const T: &str = "journal_head";
@@ -93,16 +76,13 @@ impl JournalStore for PgStore {
     }
 
     async fn find_journal_entries(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<JournalEntry>> {
-        let rows = sqlx::query(
-            "SELECT seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash \
-             FROM journal WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(after_seq)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        rows.iter().map(journal_entry).collect()
+        let rows = sqlx::query(&PAGE)
+            .bind(after_seq)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(|r| decode::journal_entry(&Pg(r))).collect()
     }
 
     async fn create_checkpoint(&self, cp: &Checkpoint) -> StoreResult<()> {
@@ -119,11 +99,11 @@ impl JournalStore for PgStore {
     }
 
     async fn find_checkpoints(&self) -> StoreResult<Vec<Checkpoint>> {
-        let rows = sqlx::query("SELECT seq, head, at, key_id, signature FROM journal_checkpoints ORDER BY seq, id")
+        let rows = sqlx::query(&CHECKPOINTS)
             .fetch_all(&self.pool)
             .await
             .map_err(unavailable)?;
-        rows.iter().map(checkpoint).collect()
+        rows.iter().map(|r| decode::checkpoint(&Pg(r))).collect()
     }
 }
 

@@ -1,37 +1,26 @@
 //! Policy versions Ward has run with (`policy_versions`).
 
-use crate::rows::{col, unavailable, Result};
+use crate::rows::{col, unavailable, Pg, Result};
 use crate::PgStore;
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnection, PgRow};
-use ward_core::clock::{from_micros, to_micros};
+use sqlx::postgres::PgConnection;
+use std::sync::LazyLock;
+use ward_core::clock::to_micros;
 use ward_store::write::policies::{Inserts, Keys, Snap, Step};
-use ward_store::{PolicyStore, PolicyVersionRecord, StoreResult};
+use ward_store::{decode, PolicyStore, PolicyVersionRecord, StoreResult};
 
-fn policy_record(row: &PgRow) -> Result<PolicyVersionRecord> {
-    const T: &str = "policy_versions";
-    Ok(PolicyVersionRecord {
-        hash: col(row, T, "hash")?,
-        policy_id: col(row, T, "policy_id")?,
-        version: col(row, T, "version")?,
-        source: col(row, T, "source")?,
-        text: col(row, T, "text")?,
-        effective_at: from_micros(col(row, T, "effective_at")?),
-        recorded_at: from_micros(col(row, T, "recorded_at")?),
-    })
-}
+static ALL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM policy_versions ORDER BY recorded_at, hash",
+        decode::POLICY_VERSION.select
+    )
+});
 
 #[async_trait]
 impl PolicyStore for PgStore {
     async fn find_policy_versions(&self) -> StoreResult<Vec<PolicyVersionRecord>> {
-        let rows = sqlx::query(
-            "SELECT hash, policy_id, version, source, text, COALESCE(effective_at, recorded_at) AS effective_at, recorded_at \
-             FROM policy_versions ORDER BY recorded_at, hash",
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        rows.iter().map(policy_record).collect()
+        let rows = sqlx::query(&ALL).fetch_all(&self.pool).await.map_err(unavailable)?;
+        rows.iter().map(|r| decode::policy_version(&Pg(r))).collect()
     }
 }
 

@@ -1,52 +1,42 @@
 //! Subjects: their records, their blind index, their erasure.
 
-use crate::consents::consent_record;
-use crate::rows::{col, corrupt, parse, subject_id, unavailable, Result};
+use crate::rows::{col, corrupt, parse, subject_id, unavailable, Pg, Result};
 use crate::PgStore;
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnection, PgRow};
+use std::sync::LazyLock;
 use ward_core::access::SubjectState;
-use ward_core::clock::{from_micros, to_micros};
+use ward_core::clock::to_micros;
 use ward_core::SubjectId;
 use ward_store::write::subjects::{Inserts, Keys, Snap, Step, SubjectSnap};
 use ward_store::{
-    ConsentEventRecord, StoreResult, SubjectCounts, SubjectRecord, SubjectStore, WrappedKey, WrappedKeyRecord,
+    decode, ConsentEventRecord, StoreResult, SubjectCounts, SubjectRecord, SubjectStore, WrappedKeyRecord,
 };
 
-const SUBJECT_COLUMNS: &str = "id, state, revision, created_at, updated_at, erased_at, kek_id, wrapped_key, fields";
-
-fn subject_record(row: &PgRow) -> Result<SubjectRecord> {
-    const T: &str = "subjects";
-    let id = subject_id(&col::<_, Vec<u8>>(row, T, "id")?, T, "id")?;
-    let state: SubjectState = parse(&col::<_, String>(row, T, "state")?, T, "state")?;
-    let kek_id: Option<String> = col(row, T, "kek_id")?;
-    let wrapped: Option<Vec<u8>> = col(row, T, "wrapped_key")?;
-    let fields: Option<Vec<u8>> = col(row, T, "fields")?;
-    let (key, fields) = match state {
-        SubjectState::Active => {
-            let kek_id = kek_id.ok_or_else(|| corrupt(T, "kek_id", "missing for an active subject"))?;
-            let wrapped = wrapped.ok_or_else(|| corrupt(T, "wrapped_key", "missing for an active subject"))?;
-            let fields = fields.ok_or_else(|| corrupt(T, "fields", "missing for an active subject"))?;
-            (Some(WrappedKey { kek_id, wrapped }), Some(fields))
-        }
-        SubjectState::Erased => (None, None),
-    };
-    Ok(SubjectRecord {
-        id,
-        state,
-        revision: col(row, T, "revision")?,
-        created_at: from_micros(col(row, T, "created_at")?),
-        updated_at: from_micros(col(row, T, "updated_at")?),
-        erased_at: col::<_, Option<i64>>(row, T, "erased_at")?.map(from_micros),
-        key,
-        fields,
-    })
-}
+static BY_ID: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {} FROM subjects WHERE id = $1", decode::SUBJECT.select));
+static CONSENTS_BY_SUBJECT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM consent_events WHERE subject_id = $1 ORDER BY id",
+        decode::CONSENT_EVENT.select
+    )
+});
+static WRAPPED_KEYS_AFTER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM subjects WHERE id > $1 AND state = 'active' ORDER BY id LIMIT $2",
+        decode::WRAPPED_KEY.select
+    )
+});
 
 /// Subject columns, then the consent event columns of a `LEFT JOIN consent_events e` (NULL
 /// where the subject has no events), for reading subjects with their consents in one query.
-const SUBJECT_WITH_CONSENTS_COLUMNS: &str = "s.id, s.state, s.revision, s.created_at, s.updated_at, s.erased_at, \
-     s.kek_id, s.wrapped_key, s.fields, e.purpose, e.kind, e.at, e.policy_version, e.evidence";
+static SUBJECT_WITH_CONSENTS_COLUMNS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{}, {}",
+        decode::SUBJECT.qualified("s"),
+        decode::CONSENT_EVENT.qualified("e")
+    )
+});
 
 /// Groups the rows of a subjects-with-consents query (ordered by subject, then event) into
 /// each subject with its events.
@@ -55,11 +45,12 @@ fn subjects_with_consents(rows: &[PgRow]) -> Result<Vec<(SubjectRecord, Vec<Cons
     for row in rows {
         let id = subject_id(&col::<_, Vec<u8>>(row, "subjects", "id")?, "subjects", "id")?;
         if out.last().is_none_or(|(s, _)| s.id != id) {
-            out.push((subject_record(row)?, Vec::new()));
+            out.push((decode::subject(&Pg(row), 0)?, Vec::new()));
         }
-        if col::<_, Option<String>>(row, "consent_events", "purpose")?.is_some() {
+        let events_at = decode::SUBJECT.len();
+        if decode::has_consent_event(&Pg(row), events_at)? {
             if let Some((_, events)) = out.last_mut() {
-                events.push(consent_record(row)?);
+                events.push(decode::consent_event(&Pg(row), events_at)?);
             }
         }
     }
@@ -69,24 +60,21 @@ fn subjects_with_consents(rows: &[PgRow]) -> Result<Vec<(SubjectRecord, Vec<Cons
 #[async_trait]
 impl SubjectStore for PgStore {
     async fn find_subject(&self, id: SubjectId) -> StoreResult<Option<SubjectRecord>> {
-        let sql = format!("SELECT {SUBJECT_COLUMNS} FROM subjects WHERE id = $1");
-        let row = sqlx::query(&sql)
+        let row = sqlx::query(&BY_ID)
             .bind(&id.as_bytes()[..])
             .fetch_optional(&self.pool)
             .await
             .map_err(unavailable)?;
-        row.as_ref().map(subject_record).transpose()
+        row.as_ref().map(|r| decode::subject(&Pg(r), 0)).transpose()
     }
 
     async fn find_consent_events(&self, id: SubjectId) -> StoreResult<Vec<ConsentEventRecord>> {
-        let rows = sqlx::query(
-            "SELECT purpose, kind, at, policy_version, evidence FROM consent_events WHERE subject_id = $1 ORDER BY id",
-        )
-        .bind(&id.as_bytes()[..])
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        rows.iter().map(consent_record).collect()
+        let rows = sqlx::query(&CONSENTS_BY_SUBJECT)
+            .bind(&id.as_bytes()[..])
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(|r| decode::consent_event(&Pg(r), 0)).collect()
     }
 
     async fn find_subject_with_consents(
@@ -95,8 +83,9 @@ impl SubjectStore for PgStore {
     ) -> StoreResult<(Option<SubjectRecord>, Vec<ConsentEventRecord>)> {
         // One query, one round trip, one snapshot.
         let sql = format!(
-            "SELECT {SUBJECT_WITH_CONSENTS_COLUMNS} FROM subjects s \
-             LEFT JOIN consent_events e ON e.subject_id = s.id WHERE s.id = $1 ORDER BY e.id"
+            "SELECT {} FROM subjects s \
+             LEFT JOIN consent_events e ON e.subject_id = s.id WHERE s.id = $1 ORDER BY e.id",
+            *SUBJECT_WITH_CONSENTS_COLUMNS
         );
         let rows = sqlx::query(&sql)
             .bind(&id.as_bytes()[..])
@@ -114,10 +103,11 @@ impl SubjectStore for PgStore {
         hash: i64,
     ) -> StoreResult<Vec<(SubjectRecord, Vec<ConsentEventRecord>)>> {
         let sql = format!(
-            "SELECT {SUBJECT_WITH_CONSENTS_COLUMNS} FROM subject_index i \
+            "SELECT {} FROM subject_index i \
              JOIN subjects s ON s.id = i.subject_id \
              LEFT JOIN consent_events e ON e.subject_id = s.id \
-             WHERE i.field = $1 AND i.hash = $2 ORDER BY s.id, e.id"
+             WHERE i.field = $1 AND i.hash = $2 ORDER BY s.id, e.id",
+            *SUBJECT_WITH_CONSENTS_COLUMNS
         );
         let rows = sqlx::query(&sql)
             .bind(field)
@@ -150,28 +140,13 @@ impl SubjectStore for PgStore {
     async fn find_wrapped_keys(&self, after: Option<SubjectId>, limit: u32) -> StoreResult<Vec<WrappedKeyRecord>> {
         // The empty byte string sorts before every id.
         let after: &[u8] = after.as_ref().map_or(&[], |a| &a.as_bytes()[..]);
-        let rows = sqlx::query(
-            "SELECT id, kek_id, wrapped_key FROM subjects WHERE id > $1 AND state = 'active' ORDER BY id LIMIT $2",
-        )
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        rows.iter()
-            .map(|r| {
-                const T: &str = "subjects";
-                let kek_id: Option<String> = col(r, T, "kek_id")?;
-                let wrapped: Option<Vec<u8>> = col(r, T, "wrapped_key")?;
-                Ok(WrappedKeyRecord {
-                    subject: subject_id(&col::<_, Vec<u8>>(r, T, "id")?, T, "id")?,
-                    key: WrappedKey {
-                        kek_id: kek_id.ok_or_else(|| corrupt(T, "kek_id", "missing for an active subject"))?,
-                        wrapped: wrapped.ok_or_else(|| corrupt(T, "wrapped_key", "missing for an active subject"))?,
-                    },
-                })
-            })
-            .collect()
+        let rows = sqlx::query(&WRAPPED_KEYS_AFTER)
+            .bind(after)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(|r| decode::wrapped_key(&Pg(r))).collect()
     }
 
     async fn count_subjects(&self) -> StoreResult<SubjectCounts> {

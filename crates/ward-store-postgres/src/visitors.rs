@@ -1,50 +1,35 @@
 //! Website visitors' cookie consent records (`visitor_consents`, migration `0003_visitors`).
 
-use crate::rows::{col, corrupt, hash32, subject_id, unavailable, Result};
+use crate::rows::{col, corrupt, hash32, subject_id, unavailable, Pg, Result};
 use crate::PgStore;
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnection, PgRow};
-use ward_core::clock::{from_micros, to_micros};
-use ward_core::cookies::{parse_summary, summary};
+use sqlx::postgres::PgConnection;
+use std::sync::LazyLock;
+use ward_core::clock::to_micros;
+use ward_core::cookies::summary;
 use ward_core::SubjectId;
 use ward_crypto::Hash32;
 use ward_store::write::visitors::{Inserts, Keys, Snap, Step};
-use ward_store::{StoreResult, VisitorConsent, VisitorConsentRecord, VisitorStore};
+use ward_store::{decode, StoreResult, VisitorConsentRecord, VisitorStore};
 
 const T: &str = "visitor_consents";
 
-fn visitor_record(row: &PgRow) -> Result<VisitorConsentRecord> {
-    let subject = match col::<_, Option<Vec<u8>>>(row, T, "subject_id")? {
-        Some(b) => Some(subject_id(&b, T, "subject_id")?),
-        None => None,
-    };
-    let choices = parse_summary(&col::<_, String>(row, T, "choices")?)
-        .ok_or_else(|| corrupt(T, "choices", "not a list of category=choice"))?;
-    Ok(VisitorConsentRecord {
-        consent: VisitorConsent {
-            visitor: hash32(&col::<_, Vec<u8>>(row, T, "visitor")?, T, "visitor")?,
-            banner_version: col(row, T, "banner_version")?,
-            choices,
-            gpc: col(row, T, "gpc")?,
-            gpc_overrode: col(row, T, "gpc_overrode")?,
-            at: from_micros(col(row, T, "at")?),
-        },
-        subject,
-    })
-}
+static BY_VISITOR: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM visitor_consents WHERE visitor = $1 ORDER BY id",
+        decode::VISITOR_CONSENT.select
+    )
+});
 
 #[async_trait]
 impl VisitorStore for PgStore {
     async fn find_visitor_consents(&self, visitor: &Hash32) -> StoreResult<Vec<VisitorConsentRecord>> {
-        let rows = sqlx::query(
-            "SELECT visitor, banner_version, choices, gpc, gpc_overrode, at, subject_id \
-             FROM visitor_consents WHERE visitor = $1 ORDER BY id",
-        )
-        .bind(&visitor[..])
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        rows.iter().map(visitor_record).collect()
+        let rows = sqlx::query(&BY_VISITOR)
+            .bind(&visitor[..])
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(|r| decode::visitor_consent(&Pg(r))).collect()
     }
 }
 

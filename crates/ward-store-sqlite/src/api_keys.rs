@@ -1,52 +1,29 @@
 //! API keys (`api_keys`): their hashes, never the tokens.
 
-use crate::rows::{col, exec, parse, query, query_opt, unstorable, Result};
+use crate::rows::{col, exec, query, query_opt, unstorable, Result, Sql};
 use crate::SqliteStore;
 use async_trait::async_trait;
-use rusqlite::{params, Connection, Row};
-use ward_core::access::Role;
-use ward_core::clock::{from_micros, to_micros};
+use rusqlite::{params, Connection};
+use std::sync::LazyLock;
+use ward_core::clock::to_micros;
 use ward_store::write::api_keys::{Inserts, Keys, Snap, Step};
-use ward_store::write::{join_names, split_names};
-use ward_store::{ApiKeyRecord, ApiKeyStore, StoreResult};
+use ward_store::write::join_names;
+use ward_store::{decode, ApiKeyRecord, ApiKeyStore, StoreResult};
 
-fn api_key_record(row: &Row<'_>) -> Result<ApiKeyRecord> {
-    const T: &str = "api_keys";
-    let role: Role = parse(&col::<String>(row, T, "role")?, T, "role")?;
-    Ok(ApiKeyRecord {
-        id: col(row, T, "id")?,
-        name: col(row, T, "name")?,
-        role,
-        purposes: split_names(&col::<String>(row, T, "purposes")?),
-        token_hash: col(row, T, "token_hash")?,
-        created_at: from_micros(col(row, T, "created_at")?),
-        revoked_at: col::<Option<i64>>(row, T, "revoked_at")?.map(from_micros),
-    })
-}
+static BY_ID: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {} FROM api_keys WHERE id = ?1", decode::API_KEY.select));
+static ALL: LazyLock<String> = LazyLock::new(|| format!("SELECT {} FROM api_keys ORDER BY id", decode::API_KEY.select));
 
 #[async_trait]
 impl ApiKeyStore for SqliteStore {
     async fn find_api_key(&self, id: &str) -> StoreResult<Option<ApiKeyRecord>> {
-        self.readers().with(|c| {
-            query_opt(
-                c,
-                "SELECT id, name, role, purposes, token_hash, created_at, revoked_at FROM api_keys WHERE id = ?1",
-                [id],
-                api_key_record,
-            )
-        })
+        self.readers()
+            .with(|c| query_opt(c, &BY_ID, [id], |r| decode::api_key(&Sql(r))))
     }
 
     async fn find_api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>> {
         self.readers()
-            .scan(|c| {
-                query(
-                    c,
-                    "SELECT id, name, role, purposes, token_hash, created_at, revoked_at FROM api_keys ORDER BY id",
-                    [],
-                    api_key_record,
-                )
-            })
+            .scan(|c| query(c, &ALL, [], |r| decode::api_key(&Sql(r))))
             .await
     }
 }

@@ -1,42 +1,35 @@
 //! Consent events (`consent_events`), keyed by their subject's number.
 
-use crate::rows::{at, exec, parse, query, Result};
-use rusqlite::{params, Connection, Row};
-use ward_core::clock::{from_micros, to_micros};
+use crate::rows::{exec, query, Result, Sql};
+use rusqlite::{params, Connection};
+use std::sync::LazyLock;
+use ward_core::clock::to_micros;
 use ward_core::SubjectId;
 use ward_store::write::consents::{Inserts, Keys, Snap, Step};
-use ward_store::ConsentEventRecord;
+use ward_store::{decode, ConsentEventRecord};
 
-/// Columns by position: purpose, kind, at, policy_version, evidence.
-fn consent_record(row: &Row<'_>) -> Result<ConsentEventRecord> {
-    const T: &str = "consent_events";
-    Ok(ConsentEventRecord {
-        purpose: at(row, 0, T, "purpose")?,
-        kind: parse(&at::<String>(row, 1, T, "kind")?, T, "kind")?,
-        at: from_micros(at(row, 2, T, "at")?),
-        policy_version: at(row, 3, T, "policy_version")?,
-        evidence: at(row, 4, T, "evidence")?,
-    })
-}
+static BY_SUBJECT_ID: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM consent_events WHERE subject_n = (SELECT n FROM subjects WHERE id = ?1) ORDER BY id",
+        decode::CONSENT_EVENT.select
+    )
+});
+static BY_SUBJECT_NUMBER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM consent_events WHERE subject_n = ?1 ORDER BY id",
+        decode::CONSENT_EVENT.select
+    )
+});
 
 pub(crate) fn find_consent_events(c: &Connection, id: SubjectId) -> Result<Vec<ConsentEventRecord>> {
-    query(
-        c,
-        "SELECT purpose, kind, at, policy_version, evidence FROM consent_events \
-         WHERE subject_n = (SELECT n FROM subjects WHERE id = ?1) ORDER BY id",
-        [&id.as_bytes()[..]],
-        consent_record,
-    )
+    query(c, &BY_SUBJECT_ID, [&id.as_bytes()[..]], |r| {
+        decode::consent_event(&Sql(r), 0)
+    })
 }
 
 /// The consent events of the subject numbered `n`, oldest first.
 pub(crate) fn consent_events_of(c: &Connection, n: i64) -> Result<Vec<ConsentEventRecord>> {
-    query(
-        c,
-        "SELECT purpose, kind, at, policy_version, evidence FROM consent_events WHERE subject_n = ?1 ORDER BY id",
-        [n],
-        consent_record,
-    )
+    query(c, &BY_SUBJECT_NUMBER, [n], |r| decode::consent_event(&Sql(r), 0))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,33 +1,37 @@
 //! The journal, its head and its checkpoints. Entries are appended only by a write, after its
 //! changes, in the same transaction ([`append_drafts`]).
 
-use crate::rows::{at, col, corrupt, exec, hash32, query, subject_id, unavailable, unstorable, Result};
+use crate::rows::Sql;
+use crate::rows::{at, corrupt, exec, hash32, query, unavailable, unstorable, Result};
 use crate::SqliteStore;
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension, Row};
-use ward_core::clock::{from_micros, to_micros};
+use std::sync::LazyLock;
+use ward_core::clock::to_micros;
 use ward_crypto::Checkpoint;
-use ward_store::write::{join_names, split_names};
-use ward_store::{chain, JournalEntry, JournalHead, JournalStore, StoreResult};
+use ward_store::write::join_names;
+use ward_store::{chain, decode, JournalEntry, JournalHead, JournalStore, StoreResult};
 
-/// Columns by position: seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash.
-fn journal_entry(row: &Row<'_>) -> Result<JournalEntry> {
-    const T: &str = "journal";
-    Ok(JournalEntry {
-        seq: at(row, 0, T, "seq")?,
-        at: from_micros(at(row, 1, T, "at")?),
-        actor: at(row, 2, T, "actor")?,
-        action: at(row, 3, T, "action")?,
-        subject: at::<Option<Vec<u8>>>(row, 4, T, "subject")?
-            .map(|b| subject_id(&b, T, "subject"))
-            .transpose()?,
-        purpose: at(row, 5, T, "purpose")?,
-        fields: split_names(&at::<String>(row, 6, T, "fields")?),
-        detail: at(row, 7, T, "detail")?,
-        prev_hash: hash32(&at::<Vec<u8>>(row, 8, T, "prev_hash")?, T, "prev_hash")?,
-        hash: hash32(&at::<Vec<u8>>(row, 9, T, "hash")?, T, "hash")?,
-    })
-}
+/// Journal rows in [`decode::JOURNAL_ENTRY`]'s column order; [`check_journal_rows`] reads
+/// them by those positions too.
+static RANGE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM journal WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
+        decode::JOURNAL_ENTRY.select
+    )
+});
+static PAGE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        decode::JOURNAL_ENTRY.select
+    )
+});
+static CHECKPOINTS: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM journal_checkpoints ORDER BY seq, id",
+        decode::CHECKPOINT.select
+    )
+});
 
 /// Checks the journal rows of a range as they are read: the hashed content is borrowed from
 /// the row, with nothing decoded into an owned entry (verification's hot loop).
@@ -59,12 +63,7 @@ fn check_journal_rows(
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| corrupt(T, column, "expected 32 bytes"))
     }
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash \
-             FROM journal WHERE seq > ?1 AND seq <= ?2 ORDER BY seq",
-        )
-        .map_err(unavailable)?;
+    let mut stmt = c.prepare_cached(&RANGE).map_err(unavailable)?;
     let mut rows = stmt.query(params![after_seq, upto_seq]).map_err(unavailable)?;
     let mut check = chain::RangeCheck::default();
     while let Some(row) = rows.next().map_err(unavailable)? {
@@ -88,17 +87,6 @@ fn check_journal_rows(
         }
     }
     Ok(check)
-}
-
-fn checkpoint(row: &Row<'_>) -> Result<Checkpoint> {
-    const T: &str = "journal_checkpoints";
-    Ok(Checkpoint {
-        seq: col(row, T, "seq")?,
-        head: hash32(&col::<Vec<u8>>(row, T, "head")?, T, "head")?,
-        at_micros: col(row, T, "at")?,
-        key_id: col(row, T, "key_id")?,
-        signature: col(row, T, "signature")?,
-    })
 }
 
 pub(crate) fn read_head(conn: &Connection) -> Result<Option<JournalHead>> {
@@ -125,13 +113,9 @@ impl JournalStore for SqliteStore {
     async fn find_journal_entries(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<JournalEntry>> {
         self.readers()
             .scan(move |c| {
-                query(
-                    c,
-                    "SELECT seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash \
-                     FROM journal WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                    params![after_seq, i64::from(limit)],
-                    journal_entry,
-                )
+                query(c, &PAGE, params![after_seq, i64::from(limit)], |r| {
+                    decode::journal_entry(&Sql(r))
+                })
             })
             .await
     }
@@ -164,14 +148,7 @@ impl JournalStore for SqliteStore {
 
     async fn find_checkpoints(&self) -> StoreResult<Vec<Checkpoint>> {
         self.readers()
-            .scan(|c| {
-                query(
-                    c,
-                    "SELECT seq, head, at, key_id, signature FROM journal_checkpoints ORDER BY seq, id",
-                    [],
-                    checkpoint,
-                )
-            })
+            .scan(|c| query(c, &CHECKPOINTS, [], |r| decode::checkpoint(&Sql(r))))
             .await
     }
 }

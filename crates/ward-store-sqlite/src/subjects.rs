@@ -2,70 +2,42 @@
 
 use crate::consents::consent_events_of;
 use crate::rows::{
-    at, col, corrupt, exec, in_read_transaction, parse, query, query_opt, subject_id, unavailable, Result,
+    at, col, corrupt, exec, in_read_transaction, parse, query, query_opt, subject_id, unavailable, Result, Sql,
 };
 use crate::{consents, SqliteStore};
 use async_trait::async_trait;
-use rusqlite::{params, Connection, Row};
+use rusqlite::{params, Connection};
+use std::sync::LazyLock;
 use ward_core::access::SubjectState;
-use ward_core::clock::{from_micros, to_micros};
+use ward_core::clock::to_micros;
 use ward_core::SubjectId;
+use ward_store::decode;
 use ward_store::write::subjects::{Inserts, Keys, Snap, Step, SubjectSnap};
-use ward_store::{
-    ConsentEventRecord, StoreResult, SubjectCounts, SubjectRecord, SubjectStore, WrappedKey, WrappedKeyRecord,
-};
-
-fn subject_record(row: &Row<'_>) -> Result<SubjectRecord> {
-    // Columns by position, in the order `select_subject!` selects them.
-    const T: &str = "subjects";
-    let id = subject_id(&at::<Vec<u8>>(row, 0, T, "id")?, T, "id")?;
-    let state: SubjectState = parse(&at::<String>(row, 1, T, "state")?, T, "state")?;
-    let kek_id: Option<String> = at(row, 6, T, "kek_id")?;
-    let wrapped: Option<Vec<u8>> = at(row, 7, T, "wrapped_key")?;
-    let fields: Option<Vec<u8>> = at(row, 8, T, "fields")?;
-    let (key, fields) = match state {
-        SubjectState::Active => {
-            let kek_id = kek_id.ok_or_else(|| corrupt(T, "kek_id", "missing for an active subject"))?;
-            let wrapped = wrapped.ok_or_else(|| corrupt(T, "wrapped_key", "missing for an active subject"))?;
-            let fields = fields.ok_or_else(|| corrupt(T, "fields", "missing for an active subject"))?;
-            (Some(WrappedKey { kek_id, wrapped }), Some(fields))
-        }
-        SubjectState::Erased => (None, None),
-    };
-    Ok(SubjectRecord {
-        id,
-        state,
-        revision: at(row, 2, T, "revision")?,
-        created_at: from_micros(at(row, 3, T, "created_at")?),
-        updated_at: from_micros(at(row, 4, T, "updated_at")?),
-        erased_at: at::<Option<i64>>(row, 5, T, "erased_at")?.map(from_micros),
-        key,
-        fields,
-    })
-}
+use ward_store::{ConsentEventRecord, StoreResult, SubjectCounts, SubjectRecord, SubjectStore, WrappedKeyRecord};
 
 fn find_subject(c: &Connection, id: SubjectId) -> Result<Option<SubjectRecord>> {
-    Ok(numbered_subject(c, SUBJECT_BY_ID, &id.as_bytes()[..])?.map(|(record, _)| record))
+    Ok(numbered_subject(c, &SUBJECT_BY_ID, &id.as_bytes()[..])?.map(|(record, _)| record))
 }
 
-/// A subject's columns (in the order [`subject_record`] decodes them), then its internal number `n`.
-macro_rules! select_subject {
-    ($by:literal) => {
-        concat!(
-            "SELECT id, state, revision, created_at, updated_at, erased_at, kek_id, wrapped_key, fields, n \
-             FROM subjects WHERE ",
-            $by,
-            " = ?1"
-        )
-    };
-}
-const SUBJECT_BY_ID: &str = select_subject!("id");
-const SUBJECT_BY_NUMBER: &str = select_subject!("n");
+/// A subject's columns ([`decode::SUBJECT`]), then its internal number `n`, by id or by number.
+static SUBJECT_BY_ID: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {}, n FROM subjects WHERE id = ?1", decode::SUBJECT.select));
+static SUBJECT_BY_NUMBER: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {}, n FROM subjects WHERE n = ?1", decode::SUBJECT.select));
+static WRAPPED_KEYS_AFTER: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM subjects WHERE id > ?1 AND state = 'active' ORDER BY id LIMIT ?2",
+        decode::WRAPPED_KEY.select
+    )
+});
 
 /// The subject `sql` (one of [`SUBJECT_BY_ID`], [`SUBJECT_BY_NUMBER`]) finds, with its number.
 fn numbered_subject(c: &Connection, sql: &str, key: impl rusqlite::ToSql) -> Result<Option<(SubjectRecord, i64)>> {
     query_opt(c, sql, [key], |row| {
-        Ok((subject_record(row)?, at(row, 9, "subjects", "n")?))
+        Ok((
+            decode::subject(&Sql(row), 0)?,
+            at(row, decode::SUBJECT.len(), "subjects", "n")?,
+        ))
     })
 }
 
@@ -107,7 +79,7 @@ impl SubjectStore for SqliteStore {
     ) -> StoreResult<(Option<SubjectRecord>, Vec<ConsentEventRecord>)> {
         // One read transaction: one snapshot, and one page-cache check instead of two.
         self.readers()
-            .with(|c| in_read_transaction(c, |c| subject_and_consents(c, SUBJECT_BY_ID, &id.as_bytes()[..])))
+            .with(|c| in_read_transaction(c, |c| subject_and_consents(c, &SUBJECT_BY_ID, &id.as_bytes()[..])))
     }
 
     async fn find_subjects_by_index(&self, field: &str, hash: i64) -> StoreResult<Vec<SubjectId>> {
@@ -132,7 +104,7 @@ impl SubjectStore for SqliteStore {
                 )?;
                 let mut out = Vec::with_capacity(numbers.len());
                 for n in numbers {
-                    if let (Some(record), events) = subject_and_consents(c, SUBJECT_BY_NUMBER, n)? {
+                    if let (Some(record), events) = subject_and_consents(c, &SUBJECT_BY_NUMBER, n)? {
                         out.push((record, events));
                     }
                 }
@@ -147,24 +119,9 @@ impl SubjectStore for SqliteStore {
         let after: Vec<u8> = after.map_or_else(Vec::new, |a| a.as_bytes().to_vec());
         self.readers()
             .scan(move |c| {
-                query(
-                    c,
-                    "SELECT id, kek_id, wrapped_key FROM subjects WHERE id > ?1 AND state = 'active' ORDER BY id LIMIT ?2",
-                    params![after, i64::from(limit)],
-                    |r| {
-                        const T: &str = "subjects";
-                        let kek_id: Option<String> = col(r, T, "kek_id")?;
-                        let wrapped: Option<Vec<u8>> = col(r, T, "wrapped_key")?;
-                        Ok(WrappedKeyRecord {
-                            subject: subject_id(&col::<Vec<u8>>(r, T, "id")?, T, "id")?,
-                            key: WrappedKey {
-                                kek_id: kek_id.ok_or_else(|| corrupt(T, "kek_id", "missing for an active subject"))?,
-                                wrapped: wrapped
-                                    .ok_or_else(|| corrupt(T, "wrapped_key", "missing for an active subject"))?,
-                            },
-                        })
-                    },
-                )
+                query(c, &WRAPPED_KEYS_AFTER, params![after, i64::from(limit)], |r| {
+                    decode::wrapped_key(&Sql(r))
+                })
             })
             .await
     }

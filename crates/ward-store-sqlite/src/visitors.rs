@@ -1,46 +1,31 @@
 //! Website visitors' cookie consent records (`visitor_consents`, migration `0003_visitors`).
 
-use crate::rows::{col, corrupt, exec, hash32, opt_subject_id, query, Result};
+use crate::rows::{corrupt, exec, opt_subject_id, query, Result, Sql};
 use crate::SqliteStore;
 use async_trait::async_trait;
-use rusqlite::{params, Connection, Row};
-use ward_core::clock::{from_micros, to_micros};
-use ward_core::cookies::{parse_summary, summary};
+use rusqlite::{params, Connection};
+use std::sync::LazyLock;
+use ward_core::clock::to_micros;
+use ward_core::cookies::summary;
 use ward_core::SubjectId;
 use ward_crypto::Hash32;
 use ward_store::write::visitors::{Inserts, Keys, Snap, Step};
-use ward_store::{StoreResult, VisitorConsent, VisitorConsentRecord, VisitorStore};
+use ward_store::{decode, StoreResult, VisitorConsentRecord, VisitorStore};
 
 const T: &str = "visitor_consents";
 
-fn visitor_record(row: &Row<'_>) -> Result<VisitorConsentRecord> {
-    let choices = parse_summary(&col::<String>(row, T, "choices")?)
-        .ok_or_else(|| corrupt(T, "choices", "not a list of category=choice"))?;
-    Ok(VisitorConsentRecord {
-        consent: VisitorConsent {
-            visitor: hash32(&col::<Vec<u8>>(row, T, "visitor")?, T, "visitor")?,
-            banner_version: col(row, T, "banner_version")?,
-            choices,
-            gpc: col(row, T, "gpc")?,
-            gpc_overrode: col(row, T, "gpc_overrode")?,
-            at: from_micros(col(row, T, "at")?),
-        },
-        subject: opt_subject_id(row, T, "subject_id")?,
-    })
-}
+static BY_VISITOR: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM visitor_consents WHERE visitor = ?1 ORDER BY id",
+        decode::VISITOR_CONSENT.select
+    )
+});
 
 #[async_trait]
 impl VisitorStore for SqliteStore {
     async fn find_visitor_consents(&self, visitor: &Hash32) -> StoreResult<Vec<VisitorConsentRecord>> {
-        self.readers().with(|c| {
-            query(
-                c,
-                "SELECT visitor, banner_version, choices, gpc, gpc_overrode, at, subject_id \
-                 FROM visitor_consents WHERE visitor = ?1 ORDER BY id",
-                [&visitor[..]],
-                visitor_record,
-            )
-        })
+        self.readers()
+            .with(|c| query(c, &BY_VISITOR, [&visitor[..]], |r| decode::visitor_consent(&Sql(r))))
     }
 }
 
