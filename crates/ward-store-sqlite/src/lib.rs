@@ -15,19 +15,21 @@
 //! `subject_events`, `keys`, `api_keys`, `policies`, `visitors`); [`write`] runs a batch
 //! through them, and [`journal`] appends its entries.
 
-mod api_keys;
 mod backup;
 mod checkpoint;
 mod conn;
-mod consents;
 mod journal;
-mod keys;
-mod policies;
 mod rows;
-mod subject_events;
-mod subjects;
-mod visitors;
 mod write;
+
+/// One module per aggregate of the write path (`src/<aggregate>.rs`), declared from the list
+/// in [`ward_store::for_each_aggregate!`]; [`write`] dispatches to them.
+macro_rules! aggregate_modules {
+    ($($name:ident: $Variant:ident($Change:ident)),* $(,)?) => {
+        $(mod $name;)*
+    };
+}
+ward_store::for_each_aggregate!(aggregate_modules);
 
 pub use backup::KeyImport;
 pub use conn::{open_reader, open_writer, Writer};

@@ -15,6 +15,23 @@
 //! [`Inserts`] step, so a batch of new subjects becomes a few multi-row statements.
 //!
 //! Backend-neutral: both backends plan their batches with it.
+//!
+//! # Adding an aggregate
+//!
+//! 1. `ward-store/src/write/<aggregate>.rs`: its change type (documenting each change's
+//!    precondition and outcome), `Keys`, `Snap`, `Inserts<'a>` and `Step<'a>` (type aliases
+//!    to `()`, [`NoInserts`] or [`NoStep`] where it has none), `touch` and `plan`.
+//! 2. One line in [`for_each_aggregate!`](crate::for_each_aggregate):
+//!    `<aggregate>: <Variant>(<ChangeType>)`.
+//! 3. `ward-store-sqlite/src/<aggregate>.rs` and `ward-store-postgres/src/<aggregate>.rs`:
+//!    `snapshot`, `insert` and `apply` for that backend (the module is declared from the
+//!    list), and its reads.
+//! 4. Its tables: a migration in each backend's `migrations/`.
+//! 5. `ward-store/src/conformance/<aggregate>.rs` and its line in
+//!    [`conformance_list!`](crate::conformance_list) (with the `conformance` feature).
+//!
+//! An aggregate with reads of its own also gets a read trait, added to [`Store`](crate::Store)'s
+//! supertraits in `lib.rs`.
 
 use crate::{OpOutcome, WriteOp};
 
