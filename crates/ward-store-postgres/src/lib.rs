@@ -1,6 +1,6 @@
 //! Ward's PostgreSQL backend.
 //!
-//! Every [`WriteStore::write`] is one transaction that first locks the journal head row
+//! Every [`WriteStore::write`](ward_store::WriteStore::write) is one transaction that first locks the journal head row
 //! (`SELECT … FROM journal_head … FOR UPDATE`). Writers — of this process and of any other
 //! Ward process on the same database — therefore run one after another, each linking its
 //! entries after the head the previous one committed: one chain, never a fork. The rows a
@@ -16,8 +16,8 @@
 
 //!
 //! Each aggregate's reads and writes live in a module of their own (`subjects`, `consents`,
-//! `subject_events`, `keys`, `api_keys`, `policies`, `visitors`); [`write`] runs a batch
-//! through them, and [`journal`] appends its entries.
+//! `subject_events`, `keys`, `api_keys`, `policies`, `visitors`); `write` runs a batch
+//! through them, and `journal` appends its entries.
 
 mod journal;
 mod migrate;
@@ -27,7 +27,7 @@ pub mod testing;
 mod write;
 
 /// One module per aggregate of the write path (`src/<aggregate>.rs`), declared from the list
-/// in [`ward_store::for_each_aggregate!`]; [`write`] dispatches to them.
+/// in [`ward_store::for_each_aggregate!`]; `write` dispatches to them.
 macro_rules! aggregate_modules {
     ($($name:ident: $Variant:ident($Change:ident)),* $(,)?) => {
         $(mod $name;)*

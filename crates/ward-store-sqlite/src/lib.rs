@@ -1,6 +1,6 @@
 //! Ward's SQLite backend: one database file in WAL mode with durable commits.
 //!
-//! Every [`WriteStore::write`] runs on ONE writer connection, on its own thread, in a
+//! Every [`WriteStore::write`](ward_store::WriteStore::write) runs on ONE writer connection, on its own thread, in a
 //! `BEGIN IMMEDIATE` transaction (which also serializes writers of other processes on the
 //! same file). Reads use separate read-only connections, which WAL lets run alongside the
 //! writer; point reads run on the caller's thread and scans on the blocking pool (see
@@ -12,8 +12,8 @@
 
 //!
 //! Each aggregate's reads and writes live in a module of their own (`subjects`, `consents`,
-//! `subject_events`, `keys`, `api_keys`, `policies`, `visitors`); [`write`] runs a batch
-//! through them, and [`journal`] appends its entries.
+//! `subject_events`, `keys`, `api_keys`, `policies`, `visitors`); `write` runs a batch
+//! through them, and `journal` appends its entries.
 
 mod backup;
 mod checkpoint;
@@ -23,7 +23,7 @@ mod rows;
 mod write;
 
 /// One module per aggregate of the write path (`src/<aggregate>.rs`), declared from the list
-/// in [`ward_store::for_each_aggregate!`]; [`write`] dispatches to them.
+/// in [`ward_store::for_each_aggregate!`]; `write` dispatches to them.
 macro_rules! aggregate_modules {
     ($($name:ident: $Variant:ident($Change:ident)),* $(,)?) => {
         $(mod $name;)*

@@ -1,5 +1,5 @@
 //! Consent events: appended to an active subject (a new subject's first ones come with
-//! [`SubjectChange::Create`](super::SubjectChange::Create)).
+//! [`SubjectChange::Create`](crate::SubjectChange::Create)).
 
 use super::subjects::refuse_unless_active;
 use super::{NoStep, Planner, Snapshot, Touched};
