@@ -23,3 +23,30 @@ where
 {
     row.try_get(column).map_err(|e| corrupt(table, column, e))
 }
+
+/// A name list that cannot be stored comma-joined.
+pub(crate) fn unstorable(table: &str, column: &str) -> StoreError {
+    corrupt(
+        table,
+        column,
+        "a name is empty or contains a comma and cannot be stored",
+    )
+}
+
+/// A PostgreSQL row, as the shared decoders of [`ward_store::decode`] read it.
+pub(crate) struct Pg<'a>(pub &'a sqlx::postgres::PgRow);
+
+impl ward_store::decode::Row for Pg<'_> {
+    fn int(&self, i: usize) -> std::result::Result<Option<i64>, String> {
+        self.0.try_get(i).map_err(|e| e.to_string())
+    }
+    fn text(&self, i: usize) -> std::result::Result<Option<String>, String> {
+        self.0.try_get(i).map_err(|e| e.to_string())
+    }
+    fn bytes(&self, i: usize) -> std::result::Result<Option<Vec<u8>>, String> {
+        self.0.try_get(i).map_err(|e| e.to_string())
+    }
+    fn boolean(&self, i: usize) -> std::result::Result<Option<bool>, String> {
+        self.0.try_get(i).map_err(|e| e.to_string())
+    }
+}

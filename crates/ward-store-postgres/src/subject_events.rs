@@ -1,37 +1,35 @@
 //! Subjects' life-cycle events (`subject_events`, migration `0004_subject_events`).
 
-use crate::rows::{col, parse, unavailable, Result};
+use crate::rows::{col, parse, unavailable, Pg, Result};
 use crate::PgStore;
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnection, PgRow};
+use sqlx::postgres::PgConnection;
 use sqlx::Row;
-use ward_core::clock::{from_micros, to_micros};
+use std::sync::LazyLock;
+use ward_core::clock::to_micros;
 use ward_core::lifecycle::SubjectEventKind;
 use ward_core::SubjectId;
-use ward_store::{PolicyAcknowledgements, StoreResult, SubjectEventRecord, SubjectEventStore};
+use ward_store::write::subject_events::{Inserts, Keys, Snap, Step};
+use ward_store::{decode, PolicyAcknowledgements, StoreResult, SubjectEventRecord, SubjectEventStore};
 
 const T: &str = "subject_events";
 
-fn event(row: &PgRow) -> Result<SubjectEventRecord> {
-    Ok(SubjectEventRecord {
-        kind: parse(&col::<_, String>(row, T, "kind")?, T, "kind")?,
-        at: from_micros(col(row, T, "at")?),
-        policy_version: col(row, T, "policy_version")?,
-        evidence: col(row, T, "evidence")?,
-    })
-}
+static BY_SUBJECT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM subject_events WHERE subject_id = $1 ORDER BY id",
+        decode::SUBJECT_EVENT.select
+    )
+});
 
 #[async_trait]
 impl SubjectEventStore for PgStore {
     async fn find_subject_events(&self, id: SubjectId) -> StoreResult<Vec<SubjectEventRecord>> {
-        let rows = sqlx::query(
-            "SELECT kind, at, policy_version, evidence FROM subject_events WHERE subject_id = $1 ORDER BY id",
-        )
-        .bind(&id.as_bytes()[..])
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        rows.iter().map(event).collect()
+        let rows = sqlx::query(&BY_SUBJECT)
+            .bind(&id.as_bytes()[..])
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(|r| decode::subject_event(&Pg(r))).collect()
     }
 
     async fn count_policy_acknowledgements(&self, policy_version: &str) -> StoreResult<PolicyAcknowledgements> {
@@ -57,7 +55,15 @@ impl SubjectEventStore for PgStore {
     }
 }
 
-pub(crate) async fn insert(conn: &mut PgConnection, rows: &[(SubjectId, &SubjectEventRecord)]) -> Result<()> {
+// ---------------------------------------------------------------------------------------------
+// Writes
+
+/// Nothing to read: the subjects' rows are read by [`crate::subjects::snapshot`].
+pub(crate) async fn snapshot(_: &mut PgConnection, _: &Keys, _: &mut Snap) -> Result<()> {
+    Ok(())
+}
+
+pub(crate) async fn insert(conn: &mut PgConnection, rows: &Inserts<'_>) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -82,4 +88,8 @@ pub(crate) async fn insert(conn: &mut PgConnection, rows: &[(SubjectId, &Subject
     .await
     .map_err(unavailable)?;
     Ok(())
+}
+
+pub(crate) async fn apply(_: &mut PgConnection, step: &Step<'_>) -> Result<()> {
+    step.unreachable()
 }

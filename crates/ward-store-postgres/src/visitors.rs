@@ -1,60 +1,48 @@
 //! Website visitors' cookie consent records (`visitor_consents`, migration `0003_visitors`).
 
-use crate::rows::{col, corrupt, hash32, subject_id, unavailable, Result};
+use crate::rows::{col, corrupt, hash32, subject_id, unavailable, Pg, Result};
 use crate::PgStore;
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnection, PgRow};
-use ward_core::clock::{from_micros, to_micros};
-use ward_core::cookies::{parse_summary, summary};
+use sqlx::postgres::PgConnection;
+use std::sync::LazyLock;
+use ward_core::clock::to_micros;
+use ward_core::cookies::summary;
 use ward_core::SubjectId;
 use ward_crypto::Hash32;
-use ward_store::plan::{Snapshot, Touched};
-use ward_store::{StoreResult, VisitorConsent, VisitorConsentRecord, VisitorStore};
+use ward_store::write::visitors::{Inserts, Keys, Snap, Step};
+use ward_store::{decode, StoreResult, VisitorConsentRecord, VisitorStore};
 
 const T: &str = "visitor_consents";
 
-fn visitor_record(row: &PgRow) -> Result<VisitorConsentRecord> {
-    let subject = match col::<_, Option<Vec<u8>>>(row, T, "subject_id")? {
-        Some(b) => Some(subject_id(&b, T, "subject_id")?),
-        None => None,
-    };
-    let choices = parse_summary(&col::<_, String>(row, T, "choices")?)
-        .ok_or_else(|| corrupt(T, "choices", "not a list of category=choice"))?;
-    Ok(VisitorConsentRecord {
-        consent: VisitorConsent {
-            visitor: hash32(&col::<_, Vec<u8>>(row, T, "visitor")?, T, "visitor")?,
-            banner_version: col(row, T, "banner_version")?,
-            choices,
-            gpc: col(row, T, "gpc")?,
-            gpc_overrode: col(row, T, "gpc_overrode")?,
-            at: from_micros(col(row, T, "at")?),
-        },
-        subject,
-    })
-}
+static BY_VISITOR: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM visitor_consents WHERE visitor = $1 ORDER BY id",
+        decode::VISITOR_CONSENT.select
+    )
+});
 
 #[async_trait]
 impl VisitorStore for PgStore {
     async fn find_visitor_consents(&self, visitor: &Hash32) -> StoreResult<Vec<VisitorConsentRecord>> {
-        let rows = sqlx::query(
-            "SELECT visitor, banner_version, choices, gpc, gpc_overrode, at, subject_id \
-             FROM visitor_consents WHERE visitor = $1 ORDER BY id",
-        )
-        .bind(&visitor[..])
-        .fetch_all(&self.pool)
-        .await
-        .map_err(unavailable)?;
-        rows.iter().map(visitor_record).collect()
+        let rows = sqlx::query(&BY_VISITOR)
+            .bind(&visitor[..])
+            .fetch_all(&self.pool)
+            .await
+            .map_err(unavailable)?;
+        rows.iter().map(|r| decode::visitor_consent(&Pg(r))).collect()
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Writes
+
 /// Reads which touched visitors have records, and their links, into the snapshot. (No row
 /// locks: every write transaction holds the journal head lock, so writers are serialized.)
-pub(crate) async fn snapshot(conn: &mut PgConnection, touched: &Touched, snap: &mut Snapshot) -> Result<()> {
-    if touched.visitors.is_empty() {
+pub(crate) async fn snapshot(conn: &mut PgConnection, keys: &Keys, snap: &mut Snap) -> Result<()> {
+    if keys.is_empty() {
         return Ok(());
     }
-    let visitors: Vec<&[u8]> = touched.visitors.iter().map(|v| &v[..]).collect();
+    let visitors: Vec<&[u8]> = keys.iter().map(|v| &v[..]).collect();
     let rows = sqlx::query("SELECT DISTINCT visitor, subject_id FROM visitor_consents WHERE visitor = ANY($1)")
         .bind(&visitors)
         .fetch_all(&mut *conn)
@@ -66,7 +54,7 @@ pub(crate) async fn snapshot(conn: &mut PgConnection, touched: &Touched, snap: &
             Some(b) => Some(subject_id(&b, T, "subject_id")?),
             None => None,
         };
-        let linked = snap.visitors.entry(visitor).or_insert(None);
+        let linked = snap.entry(visitor).or_insert(None);
         match (*linked, subject) {
             (Some(a), Some(b)) if a != b => {
                 return Err(corrupt(T, "subject_id", "a visitor is linked to two subjects"));
@@ -78,7 +66,7 @@ pub(crate) async fn snapshot(conn: &mut PgConnection, touched: &Touched, snap: &
     Ok(())
 }
 
-pub(crate) async fn insert(conn: &mut PgConnection, rows: &[(&VisitorConsent, Option<SubjectId>)]) -> Result<()> {
+pub(crate) async fn insert(conn: &mut PgConnection, rows: &Inserts<'_>) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -112,7 +100,13 @@ pub(crate) async fn insert(conn: &mut PgConnection, rows: &[(&VisitorConsent, Op
     Ok(())
 }
 
-pub(crate) async fn link(conn: &mut PgConnection, visitor: &Hash32, subject: SubjectId) -> Result<()> {
+pub(crate) async fn apply(conn: &mut PgConnection, step: &Step<'_>) -> Result<()> {
+    match step {
+        Step::Link { visitor, subject } => link(conn, visitor, *subject).await,
+    }
+}
+
+async fn link(conn: &mut PgConnection, visitor: &Hash32, subject: SubjectId) -> Result<()> {
     sqlx::query("UPDATE visitor_consents SET subject_id = $1 WHERE visitor = $2")
         .bind(&subject.as_bytes()[..])
         .bind(&visitor[..])

@@ -28,7 +28,7 @@ fn journal_only(detail: &str) -> WriteOp {
 
 fn new_subject(id: SubjectId) -> WriteOp {
     WriteOp {
-        change: Change::CreateSubject(NewSubject {
+        change: Change::Subject(SubjectChange::Create(NewSubject {
             id,
             created_at: datetime!(2026-01-02 03:04:05 UTC),
             key: WrappedKey {
@@ -41,7 +41,7 @@ fn new_subject(id: SubjectId) -> WriteOp {
                 hash: 7,
             }],
             consents: vec![],
-        }),
+        })),
         journal: vec![draft().subject(id)],
     }
 }
@@ -153,7 +153,7 @@ async fn corrupt_rows_are_reported_not_panicked_on() {
     };
     store
         .write(vec![WriteOp {
-            change: Change::CreateApiKey(key),
+            change: Change::ApiKey(ApiKeyChange::Create(key)),
             journal: vec![],
         }])
         .await

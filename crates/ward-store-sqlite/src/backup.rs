@@ -4,12 +4,13 @@
 //! stays unreadable — the erasure is re-applied, even to data taken before it.
 
 use crate::rows::{col, subject_id, unavailable, Result};
-use crate::{exec, query, SqliteStore};
+use crate::rows::{exec, query};
+use crate::SqliteStore;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 use ward_core::{Actor, JournalDraft, ProcessingAction, SubjectId};
-use ward_store::plan::Step;
+
 use ward_store::StoreError;
 
 fn path_str(p: &Path) -> Result<&str> {
@@ -150,14 +151,14 @@ fn import_in_tx(conn: &mut Connection, at: OffsetDateTime, actor: &str) -> Resul
     )?;
     let mut drafts = Vec::with_capacity(erased.len());
     for id in &erased {
-        crate::apply_step(&tx, &Step::Erase { id: *id, at })?;
+        crate::subjects::erase(&tx, *id, at)?;
         let mut d = JournalDraft::new(at, &Actor::System, ProcessingAction::Destruction)
             .subject(*id)
             .detail("restore: data key absent from the key export (erased after the backup)");
         d.actor = actor.to_owned();
         drafts.push(d);
     }
-    crate::append_drafts(&tx, drafts)?;
+    crate::journal::append_drafts(&tx, drafts)?;
     tx.commit().map_err(unavailable)?;
     Ok(KeyImport {
         restored: u64::try_from(restored).unwrap_or(0),

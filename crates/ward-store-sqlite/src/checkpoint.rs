@@ -5,10 +5,8 @@
 //! checkpoint later copies the WAL's pages into the database file and syncs the file. By
 //! default SQLite runs the checkpoint inside the commit that took the WAL over 1,000 pages, and
 //! everything queued behind that commit (every caller of the group commit) waits for it while
-//! the checkpoint writes pages all over the file and syncs it. Measured in full benchmark runs on one machine the same afternoon
-//! (BENCHMARKS.md), moving it to its own thread took single creates' p99 from 33.6 ms to
-//! 16.8–21.1 ms, bulk import at a million subjects from about 7,200 to 7,500–9,000/s, and the
-//! raw-insert baseline's bulk rate from 9,076 to 11,870–13,614/s.
+//! the checkpoint writes pages all over the file and syncs it. Moving it to a thread of its own
+//! takes that wait out of the commits' tail latency (BENCHMARKS.md has the measurements).
 //!
 //! How it works:
 //!
@@ -17,10 +15,8 @@
 //! - A nudged checkpointer runs a `PASSIVE` checkpoint on its own connection, at most once
 //!   per [`CHECKPOINT_INTERVAL`] (nudges in between fold into the next one): it copies what it
 //!   can without waiting for any lock, while the writer goes on appending and readers go on
-//!   reading. Under the benchmark's bulk import that is roughly one checkpoint per few
-//!   thousand WAL frames (estimated from the disk's write rate, not counted), inside the range
-//!   in which its reads, lookups, creates and imports did not move when checkpoints at 1,000
-//!   and at 8,192 frames were measured side by side (BENCHMARKS.md).
+//!   reading. How many WAL frames that lets one checkpoint cover, and why that is harmless, is
+//!   in BENCHMARKS.md.
 //! - The writer's own connection keeps SQLite's automatic checkpoint, at
 //!   [`WRITER_CHECKPOINT_PAGES`]: the bound on the WAL if the checkpointer falls behind, and
 //!   the point at which a WAL that never stops growing (a writer that commits without pause
@@ -30,7 +26,7 @@
 //!
 //! Why by time and not by the WAL's size: the size is in the WAL-index (the `-shm` file), and
 //! SQLite offers no call for it that this workspace can use (`sqlite3_wal_hook` needs `unsafe`
-//! or a rusqlite newer than sqlx's SQLite driver allows beside it). Reading the `-shm` file
+//! (forbidden here) or a newer rusqlite than this workspace links). Reading the `-shm` file
 //! through a descriptor of our own is not safe: SQLite's locks on it are POSIX advisory locks,
 //! which belong to the process, and closing any descriptor of the file drops all of them,
 //! SQLite's too. The first version did that, and when its descriptor closed while another

@@ -5,8 +5,8 @@
 //! statement in its own (implicit) transaction; SQLite's file lock makes the statement atomic
 //! against other processes' writers on the same file too.
 
-use crate::rows::{col, unavailable, Result};
-use crate::{exec, query_opt, SqliteStore};
+use crate::rows::{col, exec, query_opt, unavailable, Result};
+use crate::SqliteStore;
 use async_trait::async_trait;
 use rusqlite::{params, Row, TransactionBehavior};
 use time::OffsetDateTime;

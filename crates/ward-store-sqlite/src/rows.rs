@@ -2,7 +2,7 @@
 //! [`StoreError::Corrupt`] naming the table and column, never a panic.
 
 use rusqlite::types::FromSql;
-use rusqlite::Row;
+use rusqlite::{Connection, Row};
 use ward_store::StoreError;
 
 pub(crate) use ward_store::decode::{corrupt, hash32, parse, subject_id};
@@ -43,4 +43,75 @@ pub(crate) fn collect<T>(
         out.push(decode(row)?);
     }
     Ok(out)
+}
+
+/// Runs a prepared (cached) query with `params` and decodes every row.
+pub(crate) fn query<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    decode: impl FnMut(&Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(unavailable)?;
+    let rows = stmt.query(params).map_err(unavailable)?;
+    collect(rows, decode)
+}
+
+/// Like [`query`], for at most one row.
+pub(crate) fn query_opt<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    decode: impl FnOnce(&Row<'_>) -> Result<T>,
+) -> Result<Option<T>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(unavailable)?;
+    let mut rows = stmt.query(params).map_err(unavailable)?;
+    match rows.next().map_err(unavailable)? {
+        Some(row) => decode(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Runs a prepared (cached) statement that returns no rows; returns how many rows changed.
+pub(crate) fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize> {
+    conn.prepare_cached(sql)
+        .map_err(unavailable)?
+        .execute(params)
+        .map_err(unavailable)
+}
+
+/// Runs `f` in one read transaction, which ends whether or not `f` succeeded.
+pub(crate) fn in_read_transaction<T>(c: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    exec(c, "BEGIN", [])?;
+    let out = f(c);
+    let end = exec(c, "COMMIT", []);
+    let out = out?;
+    end.map(|_| out)
+}
+
+/// A name list that cannot be stored comma-joined.
+pub(crate) fn unstorable(table: &str, column: &str) -> StoreError {
+    corrupt(
+        table,
+        column,
+        "a name is empty or contains a comma and cannot be stored",
+    )
+}
+
+/// A rusqlite row, as the shared decoders of [`ward_store::decode`] read it.
+pub(crate) struct Sql<'a, 'r>(pub &'a Row<'r>);
+
+impl ward_store::decode::Row for Sql<'_, '_> {
+    fn int(&self, i: usize) -> std::result::Result<Option<i64>, String> {
+        self.0.get(i).map_err(|e| e.to_string())
+    }
+    fn text(&self, i: usize) -> std::result::Result<Option<String>, String> {
+        self.0.get(i).map_err(|e| e.to_string())
+    }
+    fn bytes(&self, i: usize) -> std::result::Result<Option<Vec<u8>>, String> {
+        self.0.get(i).map_err(|e| e.to_string())
+    }
+    fn boolean(&self, i: usize) -> std::result::Result<Option<bool>, String> {
+        self.0.get(i).map_err(|e| e.to_string())
+    }
 }

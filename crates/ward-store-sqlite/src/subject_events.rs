@@ -1,36 +1,30 @@
 //! Subjects' life-cycle events (`subject_events`, migration `0004_subject_events`).
 
-use crate::rows::{col, parse, Result};
-use crate::{exec, query, SqliteStore};
+use crate::rows::{col, exec, parse, query, Result, Sql};
+use crate::SqliteStore;
 use async_trait::async_trait;
-use rusqlite::{params, Connection, Row};
-use ward_core::clock::{from_micros, to_micros};
+use rusqlite::{params, Connection};
+use std::sync::LazyLock;
+use ward_core::clock::to_micros;
 use ward_core::lifecycle::SubjectEventKind;
 use ward_core::SubjectId;
-use ward_store::{PolicyAcknowledgements, StoreResult, SubjectEventRecord, SubjectEventStore};
+use ward_store::write::subject_events::{Inserts, Keys, Snap, Step};
+use ward_store::{decode, PolicyAcknowledgements, StoreResult, SubjectEventRecord, SubjectEventStore};
 
 const T: &str = "subject_events";
 
-fn event(row: &Row<'_>) -> Result<SubjectEventRecord> {
-    Ok(SubjectEventRecord {
-        kind: parse(&col::<String>(row, T, "kind")?, T, "kind")?,
-        at: from_micros(col(row, T, "at")?),
-        policy_version: col(row, T, "policy_version")?,
-        evidence: col(row, T, "evidence")?,
-    })
-}
+static BY_SUBJECT: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM subject_events WHERE subject_id = ?1 ORDER BY id",
+        decode::SUBJECT_EVENT.select
+    )
+});
 
 #[async_trait]
 impl SubjectEventStore for SqliteStore {
     async fn find_subject_events(&self, id: SubjectId) -> StoreResult<Vec<SubjectEventRecord>> {
-        self.readers().with(|c| {
-            query(
-                c,
-                "SELECT kind, at, policy_version, evidence FROM subject_events WHERE subject_id = ?1 ORDER BY id",
-                [&id.as_bytes()[..]],
-                event,
-            )
-        })
+        self.readers()
+            .with(|c| query(c, &BY_SUBJECT, [&id.as_bytes()[..]], |r| decode::subject_event(&Sql(r))))
     }
 
     async fn count_policy_acknowledgements(&self, policy_version: &str) -> StoreResult<PolicyAcknowledgements> {
@@ -62,7 +56,15 @@ impl SubjectEventStore for SqliteStore {
     }
 }
 
-pub(crate) fn insert(conn: &Connection, rows: &[(SubjectId, &SubjectEventRecord)]) -> Result<()> {
+// ---------------------------------------------------------------------------------------------
+// Writes
+
+/// Nothing to read: the subjects' rows are read by [`crate::subjects::snapshot`].
+pub(crate) fn snapshot(_: &Connection, _: &Keys, _: &mut Snap) -> Result<()> {
+    Ok(())
+}
+
+pub(crate) fn insert(conn: &Connection, rows: &Inserts<'_>) -> Result<()> {
     for (id, e) in rows {
         exec(
             conn,
@@ -77,6 +79,10 @@ pub(crate) fn insert(conn: &Connection, rows: &[(SubjectId, &SubjectEventRecord)
         )?;
     }
     Ok(())
+}
+
+pub(crate) fn apply(_: &Connection, step: &Step<'_>) -> Result<()> {
+    step.unreachable()
 }
 
 /// Part of erasure: the evidence may name people and documents.

@@ -1,52 +1,40 @@
 //! Website visitors' cookie consent records (`visitor_consents`, migration `0003_visitors`).
 
-use crate::rows::{col, corrupt, hash32, opt_subject_id, Result};
-use crate::{exec, query, SqliteStore};
+use crate::rows::{corrupt, exec, opt_subject_id, query, Result, Sql};
+use crate::SqliteStore;
 use async_trait::async_trait;
-use rusqlite::{params, Connection, Row};
-use ward_core::clock::{from_micros, to_micros};
-use ward_core::cookies::{parse_summary, summary};
+use rusqlite::{params, Connection};
+use std::sync::LazyLock;
+use ward_core::clock::to_micros;
+use ward_core::cookies::summary;
 use ward_core::SubjectId;
 use ward_crypto::Hash32;
-use ward_store::plan::{Snapshot, Touched};
-use ward_store::{StoreResult, VisitorConsent, VisitorConsentRecord, VisitorStore};
+use ward_store::write::visitors::{Inserts, Keys, Snap, Step};
+use ward_store::{decode, StoreResult, VisitorConsentRecord, VisitorStore};
 
 const T: &str = "visitor_consents";
 
-fn visitor_record(row: &Row<'_>) -> Result<VisitorConsentRecord> {
-    let choices = parse_summary(&col::<String>(row, T, "choices")?)
-        .ok_or_else(|| corrupt(T, "choices", "not a list of category=choice"))?;
-    Ok(VisitorConsentRecord {
-        consent: VisitorConsent {
-            visitor: hash32(&col::<Vec<u8>>(row, T, "visitor")?, T, "visitor")?,
-            banner_version: col(row, T, "banner_version")?,
-            choices,
-            gpc: col(row, T, "gpc")?,
-            gpc_overrode: col(row, T, "gpc_overrode")?,
-            at: from_micros(col(row, T, "at")?),
-        },
-        subject: opt_subject_id(row, T, "subject_id")?,
-    })
-}
+static BY_VISITOR: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM visitor_consents WHERE visitor = ?1 ORDER BY id",
+        decode::VISITOR_CONSENT.select
+    )
+});
 
 #[async_trait]
 impl VisitorStore for SqliteStore {
     async fn find_visitor_consents(&self, visitor: &Hash32) -> StoreResult<Vec<VisitorConsentRecord>> {
-        self.readers().with(|c| {
-            query(
-                c,
-                "SELECT visitor, banner_version, choices, gpc, gpc_overrode, at, subject_id \
-                 FROM visitor_consents WHERE visitor = ?1 ORDER BY id",
-                [&visitor[..]],
-                visitor_record,
-            )
-        })
+        self.readers()
+            .with(|c| query(c, &BY_VISITOR, [&visitor[..]], |r| decode::visitor_consent(&Sql(r))))
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Writes
+
 /// Reads which touched visitors have records, and their links, into the snapshot.
-pub(crate) fn snapshot(conn: &Connection, touched: &Touched, snap: &mut Snapshot) -> Result<()> {
-    for visitor in &touched.visitors {
+pub(crate) fn snapshot(conn: &Connection, keys: &Keys, snap: &mut Snap) -> Result<()> {
+    for visitor in keys {
         let subjects = query(
             conn,
             "SELECT DISTINCT subject_id FROM visitor_consents WHERE visitor = ?1",
@@ -56,7 +44,7 @@ pub(crate) fn snapshot(conn: &Connection, touched: &Touched, snap: &mut Snapshot
         if subjects.is_empty() {
             continue;
         }
-        let linked = snap.visitors.entry(*visitor).or_insert(None);
+        let linked = snap.entry(*visitor).or_insert(None);
         for subject in subjects {
             match (*linked, subject) {
                 (Some(a), Some(b)) if a != b => {
@@ -70,7 +58,7 @@ pub(crate) fn snapshot(conn: &Connection, touched: &Touched, snap: &mut Snapshot
     Ok(())
 }
 
-pub(crate) fn insert(conn: &Connection, rows: &[(&VisitorConsent, Option<SubjectId>)]) -> Result<()> {
+pub(crate) fn insert(conn: &Connection, rows: &Inserts<'_>) -> Result<()> {
     for (c, subject) in rows {
         exec(
             conn,
@@ -90,7 +78,13 @@ pub(crate) fn insert(conn: &Connection, rows: &[(&VisitorConsent, Option<Subject
     Ok(())
 }
 
-pub(crate) fn link(conn: &Connection, visitor: &Hash32, subject: SubjectId) -> Result<()> {
+pub(crate) fn apply(conn: &Connection, step: &Step<'_>) -> Result<()> {
+    match step {
+        Step::Link { visitor, subject } => link(conn, visitor, *subject),
+    }
+}
+
+fn link(conn: &Connection, visitor: &Hash32, subject: SubjectId) -> Result<()> {
     exec(
         conn,
         "UPDATE visitor_consents SET subject_id = ?1 WHERE visitor = ?2",

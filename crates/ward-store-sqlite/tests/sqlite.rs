@@ -29,7 +29,7 @@ fn journal_only(detail: &str) -> WriteOp {
 
 fn new_subject(id: SubjectId) -> WriteOp {
     WriteOp {
-        change: Change::CreateSubject(NewSubject {
+        change: Change::Subject(SubjectChange::Create(NewSubject {
             id,
             created_at: datetime!(2026-01-02 03:04:05 UTC),
             key: WrappedKey {
@@ -42,7 +42,7 @@ fn new_subject(id: SubjectId) -> WriteOp {
                 hash: 7,
             }],
             consents: vec![],
-        }),
+        })),
         journal: vec![draft().subject(id)],
     }
 }
@@ -158,7 +158,7 @@ async fn corrupt_rows_are_reported_not_panicked_on() {
     };
     t.store
         .write(vec![WriteOp {
-            change: Change::CreateApiKey(key),
+            change: Change::ApiKey(ApiKeyChange::Create(key)),
             journal: vec![],
         }])
         .await
@@ -184,10 +184,10 @@ async fn corrupt_rows_are_reported_not_panicked_on() {
     corrupt_mentions(t.store.find_subject(id).await, "subjects.state");
     corrupt_mentions(t.store.count_subjects().await, "subjects.state");
     let erase = WriteOp {
-        change: Change::EraseSubject {
+        change: Change::Subject(SubjectChange::Erase {
             id,
             at: datetime!(2026-02-01 00:00 UTC),
-        },
+        }),
         journal: vec![],
     };
     corrupt_mentions(t.store.write(vec![erase]).await, "subjects.state");
@@ -232,7 +232,7 @@ async fn unstorable_api_key_purposes_are_refused() {
     let r = t
         .store
         .write(vec![WriteOp {
-            change: Change::CreateApiKey(key),
+            change: Change::ApiKey(ApiKeyChange::Create(key)),
             journal: vec![],
         }])
         .await;
@@ -254,7 +254,7 @@ async fn api_key_purposes_are_stored_sorted() {
     };
     t.store
         .write(vec![WriteOp {
-            change: Change::CreateApiKey(key),
+            change: Change::ApiKey(ApiKeyChange::Create(key)),
             journal: vec![],
         }])
         .await

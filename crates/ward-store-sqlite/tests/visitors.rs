@@ -22,7 +22,7 @@ fn op(change: Change) -> WriteOp {
 }
 
 fn subject(id: SubjectId) -> WriteOp {
-    op(Change::CreateSubject(NewSubject {
+    op(Change::Subject(SubjectChange::Create(NewSubject {
         id,
         created_at: AT,
         key: WrappedKey {
@@ -32,7 +32,7 @@ fn subject(id: SubjectId) -> WriteOp {
         fields: vec![1, 2, 3],
         index: vec![],
         consents: vec![],
-    }))
+    })))
 }
 
 fn record(visitor: Hash32) -> WriteOp {
@@ -40,14 +40,14 @@ fn record(visitor: Hash32) -> WriteOp {
         .iter()
         .map(|c| (*c, CookieChoice::Granted))
         .collect();
-    op(Change::RecordVisitorConsent(VisitorConsent {
+    op(Change::Visitor(VisitorChange::Record(VisitorConsent {
         visitor,
         banner_version: "2026-05".into(),
         choices,
         gpc: false,
         gpc_overrode: false,
         at: AT,
-    }))
+    })))
 }
 
 #[tokio::test]
@@ -63,14 +63,14 @@ async fn a_restore_deletes_the_visitor_records_of_subjects_erased_after_the_back
             record(v_gone),
             record(v_kept),
             record(v_free),
-            op(Change::LinkVisitor {
+            op(Change::Visitor(VisitorChange::Link {
                 visitor: v_gone,
                 subject: gone,
-            }),
-            op(Change::LinkVisitor {
+            })),
+            op(Change::Visitor(VisitorChange::Link {
                 visitor: v_kept,
                 subject: kept,
-            }),
+            })),
         ])
         .await
         .expect("write");
@@ -81,7 +81,7 @@ async fn a_restore_deletes_the_visitor_records_of_subjects_erased_after_the_back
     live.store.backup_without_keys(&data).await.expect("data backup");
     // Erased after the data backup, before the key export.
     let erase = WriteOp {
-        change: Change::EraseSubject { id: gone, at: AT },
+        change: Change::Subject(SubjectChange::Erase { id: gone, at: AT }),
         journal: vec![JournalDraft::new(AT, &Actor::System, ProcessingAction::Destruction).subject(gone)],
     };
     assert_eq!(live.store.write(vec![erase]).await.expect("erase"), [OpOutcome::Done]);

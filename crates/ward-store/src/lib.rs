@@ -15,15 +15,16 @@ pub mod decode;
 mod error;
 mod lease;
 mod model;
-pub mod plan;
 mod subject_events;
 mod visitor;
+pub mod write;
 
 pub use error::StoreError;
 pub use lease::{Lease, LeaseGrant, LeaseStore};
 pub use model::*;
 pub use subject_events::SubjectEventStore;
 pub use visitor::{VisitorConsent, VisitorConsentRecord, VisitorStore};
+pub use write::changes::*;
 
 use async_trait::async_trait;
 use ward_core::SubjectId;

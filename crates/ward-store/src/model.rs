@@ -144,63 +144,8 @@ pub struct PolicyVersionRecord {
 /// A change and the journal entries that record it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteOp {
-    pub change: Change,
+    pub change: crate::Change,
     pub journal: Vec<JournalDraft>,
-}
-
-/// What a [`WriteOp`] changes, with its precondition.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    /// Nothing but the journal entries (e.g. a read). Always `Done`.
-    JournalOnly,
-    /// Precondition: no subject with this id. Else `AlreadyExists`.
-    CreateSubject(NewSubject),
-    /// Precondition: active, at `expected_revision`. Replaces the sealed fields; for each
-    /// `(field, hash)` in `reindex`, removes the subject's index entry for `field` and, when
-    /// `hash` is `Some`, inserts the new one. Increments the revision.
-    UpdateSubject {
-        id: SubjectId,
-        expected_revision: i64,
-        fields: Vec<u8>,
-        reindex: Vec<(String, Option<i64>)>,
-        at: OffsetDateTime,
-    },
-    /// Precondition: active. Appends the events.
-    AddConsentEvents {
-        id: SubjectId,
-        events: Vec<ConsentEventRecord>,
-    },
-    /// Precondition: active. Appends the life-cycle events.
-    AddSubjectEvents {
-        id: SubjectId,
-        events: Vec<SubjectEventRecord>,
-    },
-    /// Precondition: exists and active (else `NotFound` / `Erased`). Destroys the data key, the
-    /// sealed fields, the index entries, the consent and life-cycle events' evidence, and deletes the visitor
-    /// cookie consent records linked to the subject; keeps a tombstone with `erased_at` and
-    /// the consent events' metadata.
-    EraseSubject { id: SubjectId, at: OffsetDateTime },
-    /// For each record: if the subject is active and its key is still wrapped under
-    /// `old_kek_id`, replace the wrapped key. Always `Done`.
-    RewrapKeys {
-        old_kek_id: String,
-        keys: Vec<WrappedKeyRecord>,
-    },
-    /// Precondition: no key with this id. Else `AlreadyExists`.
-    CreateApiKey(ApiKeyRecord),
-    /// Precondition: exists and not revoked (else `NotFound` / `Revoked`).
-    RevokeApiKey { id: String, at: OffsetDateTime },
-    /// Appends a visitor's cookie choice. The record is linked to the subject the visitor is
-    /// linked to already, if any (see `LinkVisitor`). Always `Done`.
-    RecordVisitorConsent(crate::VisitorConsent),
-    /// Precondition: the subject exists and is active (else `NotFound` / `Erased`), and the
-    /// visitor is not linked to another subject (else `Conflict`). Links every record of the
-    /// visitor, and those recorded later, to the subject; erasing the subject deletes them.
-    /// `Done` also when the visitor has no records (then nothing changes but the journal).
-    LinkVisitor { visitor: Hash32, subject: SubjectId },
-    /// Records a policy version if its hash is new; `Done` either way, but the journal
-    /// entries are written only when it was new (else outcome `AlreadyExists`).
-    RecordPolicyVersion(PolicyVersionRecord),
 }
 
 /// What happened to one [`WriteOp`].

@@ -1,5 +1,5 @@
 //! Reads of subjects' life-cycle events (policy notices and acceptances, death). Writes go
-//! through `WriteStore` with `Change::AddSubjectEvents`.
+//! through `WriteStore` with `SubjectEventChange::Add`.
 
 use crate::{PolicyAcknowledgements, StoreResult, SubjectEventRecord};
 use async_trait::async_trait;

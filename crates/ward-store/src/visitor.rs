@@ -34,7 +34,7 @@ pub struct VisitorConsentRecord {
 }
 
 /// Reads of visitors' cookie consent records. Writes go through `WriteStore` with
-/// `Change::RecordVisitorConsent` and `Change::LinkVisitor`.
+/// `VisitorChange::Record` and `VisitorChange::Link`.
 #[async_trait]
 pub trait VisitorStore: Send + Sync {
     /// The visitor's records, oldest first (in the order they were recorded).

@@ -9,7 +9,7 @@ use ward_core::journal::AdminEvent;
 use ward_core::ProblemCode;
 use ward_core::{Actor, ApiKeyId, Caller, JournalDraft};
 use ward_crypto::ApiToken;
-use ward_store::{ApiKeyRecord, Change, OpOutcome};
+use ward_store::{ApiKeyChange, ApiKeyRecord, Change, OpOutcome};
 
 /// An API key as shown to administrators (no token, no hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,7 +153,10 @@ impl ApiKeys<'_> {
         };
         let entry = JournalDraft::new(now, op.actor(), AdminEvent::ApiKeyCreated)
             .detail(format!("key:{} role:{role}", record.id));
-        match v.commit(Change::CreateApiKey(record.clone()), vec![entry]).await? {
+        match v
+            .commit(Change::ApiKey(ApiKeyChange::Create(record.clone())), vec![entry])
+            .await?
+        {
             OpOutcome::Done => Ok((record.into(), token)),
             other => Err(VaultError::Internal(format!("creating an API key: {other:?}"))),
         }
@@ -183,10 +186,10 @@ impl ApiKeys<'_> {
         let entry = JournalDraft::new(now, op.actor(), AdminEvent::ApiKeyRevoked).detail(format!("key:{id}"));
         let outcome = v
             .commit(
-                Change::RevokeApiKey {
+                Change::ApiKey(ApiKeyChange::Revoke {
                     id: id.to_owned(),
                     at: now,
-                },
+                }),
                 vec![entry],
             )
             .await?;

@@ -10,7 +10,7 @@ use ward_core::journal::AdminEvent;
 use ward_core::standing::{destruction_due, orphaned, ConsentState, DestructionDue};
 use ward_core::ProblemCode;
 use ward_core::{Caller, JournalDraft, LegalBasis, SubjectId};
-use ward_store::{Change, ConsentEventRecord};
+use ward_store::{Change, ConsentChange, ConsentEventRecord};
 
 /// One row of a subject's consent overview.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,10 +93,10 @@ impl Consents<'_> {
             policy_version: op.hash().to_owned(),
             evidence,
         };
-        let change = Change::AddConsentEvents {
+        let change = Change::Consent(ConsentChange::Add {
             id,
             events: vec![record.clone()],
-        };
+        });
         v.commit_to_subject(change, vec![entry], "recording consent").await?;
         let mut events = loaded.events;
         events.push(record);

@@ -14,7 +14,7 @@ use ward_core::lifecycle::{SubjectEventEvidence, SubjectEventKind};
 use ward_core::violation::text_ok;
 use ward_core::ProblemCode;
 use ward_core::{Caller, JournalDraft, SubjectId};
-use ward_store::{Change, PolicyAcknowledgements, SubjectEventRecord};
+use ward_store::{Change, PolicyAcknowledgements, SubjectEventChange, SubjectEventRecord};
 
 /// Where a subject stands on one policy version.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,10 +88,10 @@ async fn add_subject_event(
     event: SubjectEventRecord,
     entry: JournalDraft,
 ) -> VaultResult<()> {
-    let change = Change::AddSubjectEvents {
+    let change = Change::SubjectEvent(SubjectEventChange::Add {
         id,
         events: vec![event],
-    };
+    });
     vault
         .commit_to_subject(change, vec![entry], "recording a subject event")
         .await

@@ -10,7 +10,7 @@ use ward_core::journal::AdminEvent;
 use ward_core::policy::{diff, PolicyChange};
 use ward_core::ProblemCode;
 use ward_core::{Actor, Caller, JournalDraft, Policy};
-use ward_store::{Change, OpOutcome, PolicyVersionRecord};
+use ward_store::{Change, OpOutcome, PolicyVersionChange, PolicyVersionRecord};
 
 /// A register and, optionally, its human-readable text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,7 +225,11 @@ impl Policies<'_> {
             policy.version,
             ward_core::clock::to_micros(effective_at)
         ));
-        match self.0.commit(Change::RecordPolicyVersion(record), vec![entry]).await? {
+        match self
+            .0
+            .commit(Change::Policy(PolicyVersionChange::Record(record)), vec![entry])
+            .await?
+        {
             OpOutcome::Done | OpOutcome::AlreadyExists => {}
             other => return Err(VaultError::Internal(format!("recording a policy version: {other:?}"))),
         }

@@ -6,7 +6,7 @@ use crate::keys::Keys;
 use std::collections::BTreeMap;
 use ward_core::journal::AdminEvent;
 use ward_core::{Caller, JournalDraft};
-use ward_store::{Change, WrappedKey, WrappedKeyRecord};
+use ward_store::{Change, KeyChange, WrappedKey, WrappedKeyRecord};
 
 const PAGE: u32 = 1_000;
 
@@ -50,7 +50,7 @@ impl Keys<'_> {
                 let n = keys.len() as u64;
                 let entry = JournalDraft::new(op.now, op.actor(), AdminEvent::KeyRotation)
                     .detail(format!("rewrapped {n} data keys from kek:{old} to kek:{active}"));
-                v.commit(Change::RewrapKeys { old_kek_id: old, keys }, vec![entry])
+                v.commit(Change::Key(KeyChange::Rewrap { old_kek_id: old, keys }), vec![entry])
                     .await?;
                 report.rewrapped += n;
             }

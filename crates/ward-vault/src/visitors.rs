@@ -15,7 +15,7 @@ use ward_core::journal::AdminEvent;
 use ward_core::ProblemCode;
 use ward_core::{Caller, JournalDraft, ProcessingAction, SubjectId};
 use ward_crypto::Hash32;
-use ward_store::{Change, OpOutcome, VisitorConsent, VisitorConsentRecord};
+use ward_store::{Change, OpOutcome, VisitorChange, VisitorConsent, VisitorConsentRecord};
 
 /// One recorded cookie choice, as the API shows it. Holds neither the visitor id nor the
 /// subject id.
@@ -121,7 +121,7 @@ impl Visitors<'_> {
             JournalDraft::new(consent.at, op.actor(), AdminEvent::CookieConsentRecorded).detail(detail(&consent));
         entry.subject = linked;
         match v
-            .commit(Change::RecordVisitorConsent(consent.clone()), vec![entry])
+            .commit(Change::Visitor(VisitorChange::Record(consent.clone())), vec![entry])
             .await?
         {
             OpOutcome::Done => Ok(VisitorConsentRecord {
@@ -184,7 +184,10 @@ impl Visitors<'_> {
             .subject(subject)
             .detail(format!("cookie_consents:{}", records.len()));
         match v
-            .commit(Change::LinkVisitor { visitor: hash, subject }, vec![entry])
+            .commit(
+                Change::Visitor(VisitorChange::Link { visitor: hash, subject }),
+                vec![entry],
+            )
             .await?
         {
             OpOutcome::Done => Ok(()),

@@ -36,7 +36,7 @@ fn lease(holder: &str, acquired: i64, expires: i64) -> Lease {
 
 /// A free lease is taken; while it is held, another holder is refused and told who holds it.
 /// Leases are not journaled.
-pub async fn lease_is_exclusive_while_held(store: Arc<dyn Store>) {
+pub(super) async fn lease_is_exclusive_while_held(store: Arc<dyn Store>) {
     assert_eq!(find(&store, JOB).await, None);
     assert_eq!(
         acquire(&store, JOB, A, 0, 60).await,
@@ -59,7 +59,7 @@ pub async fn lease_is_exclusive_while_held(store: Arc<dyn Store>) {
 
 /// The holder renews its lease (before or after it expired, if nobody took it meanwhile);
 /// a renewal keeps `acquired_at`.
-pub async fn lease_is_renewed_by_its_holder(store: Arc<dyn Store>) {
+pub(super) async fn lease_is_renewed_by_its_holder(store: Arc<dyn Store>) {
     assert!(acquire(&store, JOB, A, 0, 60).await.is_acquired());
     assert_eq!(
         acquire(&store, JOB, A, 30, 90).await,
@@ -79,7 +79,7 @@ pub async fn lease_is_renewed_by_its_holder(store: Arc<dyn Store>) {
 
 /// An expired lease is taken over by another holder at its `expires_at`, not a microsecond
 /// before; the old holder is then refused.
-pub async fn expired_lease_is_taken_over(store: Arc<dyn Store>) {
+pub(super) async fn expired_lease_is_taken_over(store: Arc<dyn Store>) {
     assert!(acquire(&store, JOB, A, 0, 60).await.is_acquired());
     let just_before = secs(60) - Duration::microseconds(1);
     assert_eq!(
@@ -101,7 +101,7 @@ pub async fn expired_lease_is_taken_over(store: Arc<dyn Store>) {
 }
 
 /// Releasing frees the lease at once; only its holder can release it.
-pub async fn released_lease_is_free(store: Arc<dyn Store>) {
+pub(super) async fn released_lease_is_free(store: Arc<dyn Store>) {
     assert!(!ok(store.release_lease(JOB, A).await, "release_lease"));
     assert!(acquire(&store, JOB, A, 0, 60).await.is_acquired());
     assert!(!ok(store.release_lease(JOB, B).await, "release_lease"));
@@ -117,7 +117,7 @@ pub async fn released_lease_is_free(store: Arc<dyn Store>) {
 }
 
 /// Of many holders trying at once for a free lease, exactly one gets it.
-pub async fn concurrent_acquirers_get_one_lease(store: Arc<dyn Store>) {
+pub(super) async fn concurrent_acquirers_get_one_lease(store: Arc<dyn Store>) {
     let holders: Vec<String> = (0..8).map(|i| format!("host/{i}/x")).collect();
     let tries = holders.iter().map(|h| {
         let store = store.clone();

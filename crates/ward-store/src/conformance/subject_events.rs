@@ -3,7 +3,7 @@
 
 use super::new_subject;
 use super::{admin_draft, at, create, erase, journal_len, ok, op, write, write_one};
-use crate::{Change, OpOutcome, PolicyAcknowledgements, Store, SubjectEventRecord, WriteOp};
+use crate::{Change, OpOutcome, PolicyAcknowledgements, Store, SubjectEventChange, SubjectEventRecord, WriteOp};
 use std::sync::Arc;
 use ward_core::journal::AdminEvent;
 use ward_core::lifecycle::SubjectEventKind;
@@ -20,14 +20,14 @@ fn event(kind: SubjectEventKind, minute: i64, version: Option<&str>, evidence: O
 
 fn add(id: SubjectId, events: Vec<SubjectEventRecord>) -> WriteOp {
     op(
-        Change::AddSubjectEvents { id, events },
+        Change::SubjectEvent(SubjectEventChange::Add { id, events }),
         vec![admin_draft(AdminEvent::PolicyNotified).subject(id)],
     )
 }
 
 /// Events are appended in order and returned oldest first, with their evidence; they do not
 /// change the subject's revision.
-pub async fn subject_events_append_in_order(store: Arc<dyn Store>) {
+pub(super) async fn subject_events_append_in_order(store: Arc<dyn Store>) {
     let sid = SubjectId::random();
     let other = SubjectId::random();
     create(&store, new_subject(sid, &[])).await;
@@ -69,7 +69,7 @@ pub async fn subject_events_append_in_order(store: Arc<dyn Store>) {
 
 /// Events on an unknown subject are `NotFound`, on an erased one `Erased`, and write no
 /// entry; erasure destroys the evidence and keeps the metadata.
-pub async fn subject_events_preconditions_and_erasure(store: Arc<dyn Store>) {
+pub(super) async fn subject_events_preconditions_and_erasure(store: Arc<dyn Store>) {
     let sid = SubjectId::random();
     create(&store, new_subject(sid, &[])).await;
     let ev = event(SubjectEventKind::Deceased, 3, None, Some(&[7; 16]));
@@ -86,7 +86,7 @@ pub async fn subject_events_preconditions_and_erasure(store: Arc<dyn Store>) {
 }
 
 /// Counts are of distinct subjects per version and kind.
-pub async fn policy_acknowledgements_count_distinct_subjects(store: Arc<dyn Store>) {
+pub(super) async fn policy_acknowledgements_count_distinct_subjects(store: Arc<dyn Store>) {
     assert_eq!(
         ok(store.count_policy_acknowledgements("v2").await, "count"),
         PolicyAcknowledgements::default()

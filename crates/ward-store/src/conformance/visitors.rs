@@ -5,7 +5,7 @@ use super::{
     admin_draft, all_entries, assert_valid_chain, at, create, create_op, erase, journal_len, ok, op, write, write_one,
 };
 use super::{new_subject, T0};
-use crate::{Change, OpOutcome, Store, VisitorConsent, VisitorConsentRecord, WriteOp};
+use crate::{Change, OpOutcome, Store, SubjectChange, VisitorChange, VisitorConsent, VisitorConsentRecord, WriteOp};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use ward_core::cookies::{CookieCategory, CookieChoice};
@@ -39,14 +39,14 @@ fn choice(v: Hash32, minute: i64, granted: &[CookieCategory], gpc: bool) -> Visi
 
 fn record(c: VisitorConsent) -> WriteOp {
     op(
-        Change::RecordVisitorConsent(c),
+        Change::Visitor(VisitorChange::Record(c)),
         vec![admin_draft(AdminEvent::CookieConsentRecorded)],
     )
 }
 
 fn link(v: Hash32, subject: SubjectId) -> WriteOp {
     op(
-        Change::LinkVisitor { visitor: v, subject },
+        Change::Visitor(VisitorChange::Link { visitor: v, subject }),
         vec![admin_draft(AdminEvent::VisitorLinked).subject(subject)],
     )
 }
@@ -71,7 +71,7 @@ fn unlinked(consents: &[VisitorConsent]) -> Vec<VisitorConsentRecord> {
 
 /// Cookie choices come back as recorded, timestamps to the microsecond, oldest first (in the
 /// order recorded, not by `at`), each visitor's apart from the others'.
-pub async fn visitor_consents_append_in_order(store: Arc<dyn Store>) {
+pub(super) async fn visitor_consents_append_in_order(store: Arc<dyn Store>) {
     assert!(consents(&store, visitor(1)).await.is_empty());
     let (a, b) = (visitor(1), visitor(2));
     use CookieCategory::*;
@@ -106,7 +106,7 @@ pub async fn visitor_consents_append_in_order(store: Arc<dyn Store>) {
 
 /// Linking links every record of the visitor, and the visitor's later records too; other
 /// visitors are untouched. Linking again to the same subject is harmless.
-pub async fn link_visitor_links_past_and_later_records(store: Arc<dyn Store>) {
+pub(super) async fn link_visitor_links_past_and_later_records(store: Arc<dyn Store>) {
     let sid = SubjectId::random();
     create(&store, new_subject(sid, &[])).await;
     let (v, other) = (visitor(7), visitor(8));
@@ -138,7 +138,7 @@ pub async fn link_visitor_links_past_and_later_records(store: Arc<dyn Store>) {
 
 /// Linking needs an active subject, and a visitor not linked to another one; a failed link
 /// changes nothing and writes no entry. A visitor without records links nothing.
-pub async fn link_visitor_preconditions(store: Arc<dyn Store>) {
+pub(super) async fn link_visitor_preconditions(store: Arc<dyn Store>) {
     let (sid, other, gone) = (SubjectId::random(), SubjectId::random(), SubjectId::random());
     for s in [sid, other, gone] {
         create(&store, new_subject(s, &[])).await;
@@ -179,7 +179,7 @@ pub async fn link_visitor_preconditions(store: Arc<dyn Store>) {
 /// Erasing a subject deletes the records of every visitor linked to it, and only those. The
 /// visitor's later records are not linked, and the visitor cannot be linked to the erased
 /// subject again.
-pub async fn erase_subject_deletes_linked_visitor_consents(store: Arc<dyn Store>) {
+pub(super) async fn erase_subject_deletes_linked_visitor_consents(store: Arc<dyn Store>) {
     let (sid, kept) = (SubjectId::random(), SubjectId::random());
     write(
         &store,
@@ -213,7 +213,7 @@ pub async fn erase_subject_deletes_linked_visitor_consents(store: Arc<dyn Store>
 }
 
 /// Within one batch, records, links and erasure see the earlier ops.
-pub async fn visitor_ops_in_one_batch_see_earlier_ops(store: Arc<dyn Store>) {
+pub(super) async fn visitor_ops_in_one_batch_see_earlier_ops(store: Arc<dyn Store>) {
     let sid = SubjectId::random();
     let (v, w) = (visitor(31), visitor(32));
     let last = choice(v, 7, &[CookieCategory::Analytics], false);
@@ -228,7 +228,7 @@ pub async fn visitor_ops_in_one_batch_see_earlier_ops(store: Arc<dyn Store>) {
         record(choice(v, 2, &[], false)),
         link(v, SubjectId::random()),
         op(
-            Change::EraseSubject { id: sid, at: at(3) },
+            Change::Subject(SubjectChange::Erase { id: sid, at: at(3) }),
             vec![admin_draft(AdminEvent::KeyRotation)],
         ),
         record(last.clone()),

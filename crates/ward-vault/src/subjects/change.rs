@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use ward_core::access::AccessRequest;
 use ward_core::ProblemCode;
 use ward_core::{Caller, FieldValue, JournalDraft, ProcessingAction, SubjectId};
-use ward_store::{Change, OpOutcome};
+use ward_store::{Change, OpOutcome, SubjectChange};
 
 impl Subjects<'_> {
     /// Rectifies fields for `purpose`: `Some(v)` sets, `None` removes. Retries on concurrent
@@ -85,13 +85,13 @@ impl Subjects<'_> {
                     }
                 }
             }
-            let change = Change::UpdateSubject {
+            let change = Change::Subject(SubjectChange::Update {
                 id,
                 expected_revision: loaded.record.revision,
                 fields: sealed::encode(&sealed_fields),
                 reindex,
                 at: op.now,
-            };
+            });
             let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Rectification)
                 .subject(id)
                 .purpose(purpose)
@@ -133,7 +133,7 @@ impl Subjects<'_> {
             .fields(names)
             .detail("crypto-shredding: data key destroyed");
         v.commit_to_subject(
-            Change::EraseSubject { id, at: op.now },
+            Change::Subject(SubjectChange::Erase { id, at: op.now }),
             vec![entry],
             "erasing a subject",
         )

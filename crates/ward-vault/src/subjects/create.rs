@@ -14,7 +14,7 @@ use ward_core::journal::AdminEvent;
 use ward_core::ProblemCode;
 use ward_core::{AccessRefusal, Caller, FieldValue, JournalDraft, ProcessingAction, SubjectId};
 use ward_crypto::DataKey;
-use ward_store::{Change, ConsentEventRecord, IndexEntry, NewSubject, OpOutcome};
+use ward_store::{Change, ConsentEventRecord, IndexEntry, NewSubject, OpOutcome, SubjectChange};
 
 /// Parses every field, reporting all problems at once.
 pub(super) fn parse_fields(op: &Op<'_>, raw: &BTreeMap<String, String>) -> VaultResult<BTreeMap<String, FieldValue>> {
@@ -161,7 +161,7 @@ impl Subjects<'_> {
             index,
             consents: consent_events,
         };
-        match v.commit(Change::CreateSubject(new), journal).await? {
+        match v.commit(Change::Subject(SubjectChange::Create(new)), journal).await? {
             OpOutcome::Done => Ok(id),
             other => Err(VaultError::Internal(format!("creating a subject: {other:?}"))),
         }
