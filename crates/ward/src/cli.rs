@@ -76,7 +76,7 @@ pub enum Command {
     /// Measure throughput and latency against raw baselines in the same run (BENCHMARKS.md).
     /// Starts its own servers in a temporary directory; with --database-url, uses fresh
     /// databases on that PostgreSQL server.
-    Bench(ward_bench::BenchArgs),
+    Bench(crate::cmd::bench::BenchArgs),
     /// The bare-HTTP server `ward bench` measures reads against.
     #[command(hide = true)]
     BenchEcho {
