@@ -121,7 +121,10 @@ mod tests {
     #[cfg(feature = "bench")]
     #[test]
     fn passwords_are_not_recorded() {
-        assert_eq!(super::built::redact("postgres://u:pw@h:5432/db"), "postgres://u@h:5432/db");
+        assert_eq!(
+            super::built::redact("postgres://u:pw@h:5432/db"),
+            "postgres://u@h:5432/db"
+        );
         assert_eq!(super::built::redact("postgres://h/db"), "postgres://h/db");
     }
 
