@@ -13,6 +13,10 @@
 //! Every workload reports throughput, latency percentiles (p50, p99, p99.9), the server's
 //! peak RSS, its baseline and the ratio. The results go to a JSON file ([`report::Report`])
 //! and a Markdown table (printed), which BENCHMARKS.md quotes.
+//!
+//! The workloads have one function each, called in the run's fixed order (`workloads/`); the
+//! raw baselines' SQL is per backend (`baseline/sqlite.rs`, `baseline/postgres.rs`). The
+//! `ward` binary links this crate only when built with its `bench` feature.
 
 pub mod baseline;
 pub mod data;
