@@ -75,8 +75,9 @@ pub enum Command {
     Import(crate::cmd::import::ImportArgs),
     /// Measure throughput and latency against raw baselines in the same run (BENCHMARKS.md).
     /// Starts its own servers in a temporary directory; with --database-url, uses fresh
-    /// databases on that PostgreSQL server.
-    Bench(ward_bench::BenchArgs),
+    /// databases on that PostgreSQL server. Needs a build with the benchmarks:
+    /// `cargo run --release --features bench -- bench`.
+    Bench(crate::cmd::bench::BenchArgs),
     /// The bare-HTTP server `ward bench` measures reads against.
     #[command(hide = true)]
     BenchEcho {

@@ -1,6 +1,10 @@
 //! `ward bench` at the tiny scale, end to end: the harness starts its servers, runs every
 //! workload and its baseline, and writes its results. No timing is asserted: this keeps the
 //! harness from rotting; BENCHMARKS.md holds the figures.
+//!
+//! The benchmarks are only in a build with the `bench` feature; test builds have it (the
+//! package's dev-dependency on itself, crates/ward/Cargo.toml), so `cargo test --workspace`
+//! runs this.
 
 mod common;
 

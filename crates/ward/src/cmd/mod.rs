@@ -1,7 +1,7 @@
 //! Subcommands.
 
 mod backup;
-mod bench;
+pub(crate) mod bench;
 pub(crate) mod import;
 mod journal;
 mod keys;
