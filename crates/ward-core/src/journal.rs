@@ -33,6 +33,8 @@ string_enum! {
         ConsentGiven => "consent.given",
         ConsentWithdrawn => "consent.withdrawn",
         KeyRotation => "key.rotation",
+        /// Ward recorded which keys the store is bound to (its key files' fingerprints).
+        KeyBinding => "key.binding",
         ApiKeyCreated => "api_key.created",
         ApiKeyRevoked => "api_key.revoked",
         PolicyActivated => "policy.activated",

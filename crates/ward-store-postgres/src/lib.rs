@@ -19,6 +19,7 @@
 //! `subject_events`, `keys`, `api_keys`, `policies`, `visitors`); `write` runs a batch
 //! through them, and `journal` appends its entries.
 
+mod binding;
 mod journal;
 mod lease;
 mod migrate;

@@ -237,6 +237,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0007_subject_numbers.sql"),
     ),
     (8, "0008_job_leases", include_str!("../migrations/0008_job_leases.sql")),
+    (
+        9,
+        "0009_key_binding",
+        include_str!("../migrations/0009_key_binding.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {

@@ -16,6 +16,7 @@
 //! through them, and `journal` appends its entries.
 
 mod backup;
+mod binding;
 mod checkpoint;
 mod conn;
 mod journal;

@@ -8,6 +8,7 @@
 //! Architecture Invariant: nothing below this crate sees plaintext personal data: field values,
 //! consent evidence and data keys arrive sealed or wrapped.
 
+mod binding;
 pub mod chain;
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -19,6 +20,7 @@ mod subject_events;
 mod visitor;
 pub mod write;
 
+pub use binding::{BoundKey, KeyBindingStore};
 pub use error::StoreError;
 pub use lease::{Lease, LeaseGrant, LeaseStore};
 pub use model::*;
