@@ -1,5 +1,6 @@
 //! Wiring: from a [`Config`] to an open store and vault.
 
+use crate::binding::{self, NewKeks};
 use crate::config::{self, Config};
 use crate::keyfiles;
 use anyhow::{Context, Result};
@@ -14,21 +15,10 @@ use ward_vault::{PolicySource, Vault, VaultConfig};
 
 pub const ADMIN_TOKEN_FILE: &str = "admin-token";
 
-/// Opens the configured store (and applies migrations).
+/// Opens the configured store (and applies migrations), refusing it unless the configured
+/// keys are the store's (`binding`).
 pub async fn open_store(cfg: &Config) -> Result<Arc<dyn Store>> {
-    let store: Arc<dyn Store> = match &cfg.database_url {
-        None => Arc::new(
-            ward_store_sqlite::SqliteStore::open(&cfg.sqlite_path())
-                .await
-                .with_context(|| format!("opening {}", cfg.database_description()))?,
-        ),
-        Some(url) => Arc::new(
-            ward_store_postgres::PgStore::connect(url)
-                .await
-                .with_context(|| format!("connecting to {}", cfg.database_description()))?,
-        ),
-    };
-    Ok(store)
+    Ok(binding::open(cfg, NewKeks::Refuse).await?.1)
 }
 
 /// Reads a policy register and, when it names one, its text file (relative to it).
@@ -59,9 +49,13 @@ pub fn load_policy(path: &Path) -> Result<(Policy, String)> {
 
 /// Opens the vault: keys, policy, store.
 pub async fn open_vault(cfg: &Config) -> Result<Vault> {
-    let keys = keyfiles::load(&cfg.keys_dir, cfg.blind_index_bits)?;
+    open_vault_with(cfg, NewKeks::Refuse).await
+}
+
+/// [`open_vault`], saying what to do with a KEK the store's binding does not know.
+pub async fn open_vault_with(cfg: &Config, new_keks: NewKeks) -> Result<Vault> {
     let (policy, source) = load_policy_source(&cfg.policy_path)?;
-    let store = open_store(cfg).await?;
+    let (keys, store) = binding::open(cfg, new_keks).await?;
     let vault_cfg = VaultConfig {
         max_batch: cfg.max_batch,
         ..VaultConfig::default()
@@ -78,19 +72,19 @@ pub struct InitReport {
 /// Initialises a data directory: configuration, key files, default policy, database, and a
 /// first admin key. Does nothing to what already exists.
 pub async fn init(data_dir: &Path, over: &config::Overrides) -> Result<InitReport> {
+    binding::refuse_keys_for_existing_store(&Config::load(data_dir, over)?).await?;
     fs::create_dir_all(data_dir).with_context(|| format!("creating data directory {}", data_dir.display()))?;
     fs::set_permissions(data_dir, fs::Permissions::from_mode(0o700))
         .with_context(|| format!("restricting {}", data_dir.display()))?;
     let cfg_path = data_dir.join(config::CONFIG_FILE);
     let mut created = false;
     if !cfg_path.exists() {
-        fs::write(&cfg_path, config::default_file()).with_context(|| format!("writing {}", cfg_path.display()))?;
+        keyfiles::write_secret(&cfg_path, config::default_file().as_bytes())?;
         created = true;
     }
     let cfg = Config::load(data_dir, over)?;
     if !cfg.policy_path.exists() {
-        fs::write(&cfg.policy_path, ward_core::policy::DEFAULT_POLICY)
-            .with_context(|| format!("writing {}", cfg.policy_path.display()))?;
+        keyfiles::write_secret(&cfg.policy_path, ward_core::policy::DEFAULT_POLICY.as_bytes())?;
         created = true;
     }
     created |= keyfiles::create_all(&cfg.keys_dir)?;

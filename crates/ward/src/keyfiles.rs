@@ -1,5 +1,10 @@
 //! Key files: one secret per file, hex-encoded, mode 0600, in a 0700 directory.
 //! The active key-encryption key is the highest-numbered `kek-N.key`.
+//!
+//! Loading refuses a key directory or key file that group or others may read: a secret
+//! anyone on the machine can copy protects nothing. Each key also has a fingerprint (a
+//! SHA-256 of the key under a label naming it; the public key for the journal signing key),
+//! which the store records so that Ward refuses keys that are not the store's (`binding`).
 
 use anyhow::{bail, Context, Result};
 use std::fs;
@@ -12,6 +17,12 @@ use ward_vault::KeyMaterial;
 const BLIND: &str = "blind-index.key";
 const TOKEN: &str = "token.key";
 const SIGNING: &str = "journal-signing.key";
+
+/// Makes every file and directory this process creates from now on unreadable to group and
+/// others (umask 077), whoever creates it: SQLite its database, WAL and backups too.
+pub fn owner_only_umask() {
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
+}
 
 /// Writes a new secret file that only the owner can read. Refuses to overwrite.
 pub fn write_secret(path: &Path, contents: &[u8]) -> Result<()> {
@@ -32,8 +43,14 @@ fn write_key(path: &Path, key: &[u8; 32]) -> Result<()> {
 
 fn read_key(path: &Path) -> Result<[u8; 32]> {
     let meta = fs::metadata(path).with_context(|| format!("key file {} is missing", path.display()))?;
-    if meta.permissions().mode() & 0o077 != 0 {
-        tracing::warn!(file = %path.display(), "key file is readable by group or others; run chmod 600");
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        bail!(
+            "key file {} has mode {mode:04o}: group or others may read it; run `chmod 600 {}` (and \
+             consider the key exposed if others could read it)",
+            path.display(),
+            path.display()
+        );
     }
     let text = fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let bytes = hex::decode(text.trim()).map_err(|_| anyhow::anyhow!("{} is not a hex-encoded key", path.display()))?;
@@ -44,6 +61,47 @@ fn read_key(path: &Path) -> Result<[u8; 32]> {
 
 fn kek_path(dir: &Path, id: u32) -> PathBuf {
     dir.join(format!("kek-{id}.key"))
+}
+
+/// Refuses a missing key directory, or one that group or others may read or enter.
+fn check_dir(dir: &Path) -> Result<()> {
+    let meta = match fs::metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => bail!(
+            "key directory {} does not exist (a mistyped --keys-dir or WARD_KEYS_DIR, or a deleted \
+             keys/?); Ward creates keys only together with a new store (`ward init`)",
+            dir.display()
+        ),
+        Err(e) => return Err(e).with_context(|| format!("reading key directory {}", dir.display())),
+    };
+    if !meta.is_dir() {
+        bail!("key directory {} is not a directory", dir.display());
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        bail!(
+            "key directory {} has mode {mode:04o}: group or others may list or read it; run `chmod 700 {}`",
+            dir.display(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// Whether `dir` holds any key file (a `*.key`): a key set exists there, whole or not.
+pub fn any_present(dir: &Path) -> Result<bool> {
+    match fs::read_dir(dir) {
+        Ok(entries) => {
+            for entry in entries {
+                if entry?.file_name().to_string_lossy().ends_with(".key") {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("reading key directory {}", dir.display())),
+    }
 }
 
 /// Ids of the KEK files present, ascending.
@@ -64,9 +122,11 @@ pub fn kek_ids(dir: &Path) -> Result<Vec<u32>> {
     Ok(ids)
 }
 
-/// Creates the key directory with a first KEK and the other secrets. Returns whether it did.
+/// Creates the key directory with a first KEK and the other secrets. Returns whether it did:
+/// it does nothing where any key file exists (a partial set is refused when it is loaded).
+/// Only for a new store: `app::init` asks `binding` first.
 pub fn create_all(dir: &Path) -> Result<bool> {
-    if dir.join(SIGNING).exists() {
+    if any_present(dir)? {
         return Ok(false);
     }
     fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -85,8 +145,40 @@ pub fn add_kek(dir: &Path) -> Result<u32> {
     Ok(next)
 }
 
+/// The name a key has in the store's binding.
+pub fn kek_binding_name(id: &str) -> String {
+    format!("kek:{id}")
+}
+pub const TOKEN_BINDING: &str = "token";
+pub const BLIND_BINDING: &str = "blind-index";
+pub const SIGNING_BINDING: &str = "journal-signing";
+
+/// A fingerprint of a secret key: SHA-256 over a domain-separated label and the key. The key
+/// is 256 random bits, so the hash reveals nothing of it.
+fn fingerprint(name: &str, key: &[u8; 32]) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(b"ward.key-fingerprint.v1\0");
+    h.update(name.as_bytes());
+    h.update(b"\0");
+    h.update(key);
+    hex::encode(h.finalize())
+}
+
+/// Every secret, and each key's (binding name, fingerprint), KEKs in id order first.
+pub struct Loaded {
+    pub material: KeyMaterial,
+    pub fingerprints: Vec<(String, String)>,
+}
+
 /// Loads every secret.
 pub fn load(dir: &Path, blind_index_bits: u8) -> Result<KeyMaterial> {
+    Ok(load_with_fingerprints(dir, blind_index_bits)?.material)
+}
+
+/// Loads every secret with its fingerprint.
+pub fn load_with_fingerprints(dir: &Path, blind_index_bits: u8) -> Result<Loaded> {
+    check_dir(dir)?;
     let ids = kek_ids(dir)?;
     let Some(active) = ids.last() else {
         bail!(
@@ -94,15 +186,28 @@ pub fn load(dir: &Path, blind_index_bits: u8) -> Result<KeyMaterial> {
             dir.display()
         );
     };
-    let keks = ids
-        .iter()
-        .map(|id| Ok(Kek::new(id.to_string(), read_key(&kek_path(dir, *id))?)))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(KeyMaterial {
-        keyring: KeyRing::new(keks, &active.to_string())?,
-        blind_index: BlindIndex::new(read_key(&dir.join(BLIND))?, blind_index_bits),
-        tokens: TokenHasher::new(read_key(&dir.join(TOKEN))?),
-        signer: CheckpointSigner::from_seed(read_key(&dir.join(SIGNING))?),
+    let mut fingerprints = Vec::new();
+    let mut keks = Vec::new();
+    for id in &ids {
+        let key = read_key(&kek_path(dir, *id))?;
+        let name = kek_binding_name(&id.to_string());
+        fingerprints.push((name.clone(), fingerprint(&name, &key)));
+        keks.push(Kek::new(id.to_string(), key));
+    }
+    let blind = read_key(&dir.join(BLIND))?;
+    let token = read_key(&dir.join(TOKEN))?;
+    let signer = CheckpointSigner::from_seed(read_key(&dir.join(SIGNING))?);
+    fingerprints.push((TOKEN_BINDING.into(), fingerprint(TOKEN_BINDING, &token)));
+    fingerprints.push((BLIND_BINDING.into(), fingerprint(BLIND_BINDING, &blind)));
+    fingerprints.push((SIGNING_BINDING.into(), hex::encode(signer.public_key())));
+    Ok(Loaded {
+        material: KeyMaterial {
+            keyring: KeyRing::new(keks, &active.to_string())?,
+            blind_index: BlindIndex::new(blind, blind_index_bits),
+            tokens: TokenHasher::new(token),
+            signer,
+        },
+        fingerprints,
     })
 }
 
@@ -128,6 +233,7 @@ mod tests {
     #[test]
     fn bad_key_files_are_explained() {
         let d = tempfile::tempdir().unwrap();
+        fs::set_permissions(d.path(), fs::Permissions::from_mode(0o700)).unwrap();
         assert!(load(d.path(), 24).unwrap_err().to_string().contains("run `ward init`"));
         write_secret(&d.path().join("kek-1.key"), b"nothex").unwrap();
         assert!(load(d.path(), 24)

@@ -1,6 +1,7 @@
 //! `ward`: the server and the command line.
 
 mod app;
+mod binding;
 mod cli;
 mod cmd;
 mod config;
@@ -18,6 +19,9 @@ use tracing_subscriber::EnvFilter;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // Everything Ward creates (database and WAL files, backups, key exports, configuration,
+    // policy) is for the owner alone.
+    keyfiles::owner_only_umask();
     let cli = cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_env("WARD_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))

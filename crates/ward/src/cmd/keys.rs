@@ -1,4 +1,5 @@
 use super::{report, with_vault};
+use crate::binding::NewKeks;
 use crate::cli::{KeysCommand, RoleArg};
 use crate::config::Config;
 use anyhow::Result;
@@ -77,28 +78,31 @@ pub async fn run(c: KeysCommand, cfg: &Config) -> Result<ExitCode> {
                     .copied()
                     .ok_or_else(|| anyhow::anyhow!("no key-encryption key; run `ward init`"))?
             } else {
+                // The keys must be the store's before a new one is written beside them.
+                drop(crate::app::open_store(cfg).await?);
                 let id = crate::keyfiles::add_kek(&cfg.keys_dir)?;
                 eprintln!("new key-encryption key kek-{id} written to {}", cfg.keys_dir.display());
                 id
             };
-            with_vault(cfg, |v| async move {
-                match v.keys().rewrap_all(&cli).await {
-                    Ok(r) => {
-                        println!(
-                            "re-wrapped {} subject data keys under kek-{new_id} ({} were already under it)",
-                            r.rewrapped, r.already_current
-                        );
-                        println!(
-                            "once every running Ward has loaded kek-{new_id} (within its checkpoint interval), run \
-                             `ward keys rotate --resume` to re-wrap anything they wrote meanwhile; then older \
-                             kek-N.key files are unused and may be removed"
-                        );
-                        Ok(ExitCode::SUCCESS)
-                    }
-                    Err(e) => Ok(report(&e)),
+            // Opening records the new KEK in the store's key binding.
+            let v = crate::app::open_vault_with(cfg, NewKeks::Record).await?;
+            let code = match v.keys().rewrap_all(&cli).await {
+                Ok(r) => {
+                    println!(
+                        "re-wrapped {} subject data keys under kek-{new_id} ({} were already under it)",
+                        r.rewrapped, r.already_current
+                    );
+                    println!(
+                        "once every running Ward has loaded kek-{new_id} (within its checkpoint interval), run \
+                         `ward keys rotate --resume` to re-wrap anything they wrote meanwhile; then older \
+                         kek-N.key files are unused and may be removed"
+                    );
+                    ExitCode::SUCCESS
                 }
-            })
-            .await
+                Err(e) => report(&e),
+            };
+            v.shutdown().await?;
+            Ok(code)
         }
     }
 }

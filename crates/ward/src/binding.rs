@@ -1,0 +1,248 @@
+//! Keys bound to their store. The store records the keys it was made with (each key's
+//! fingerprint, `keyfiles`), and Ward opens a store only with those keys: a missing, mistyped
+//! or wrong key directory is refused with the mismatch named, before anything is written.
+//!
+//! - A new store (an empty journal) is bound to the keys it is first opened with: `ward init`
+//!   (or the first `serve` of an empty data directory) made them a moment before.
+//! - A store of an earlier build, with a journal but no binding, is bound on first open only if
+//!   the keys prove they are its own: the newest checkpoint verifies under the signing key, a
+//!   data key unwraps under the KEK ring, and the data directory's `admin-token` (if present)
+//!   matches its stored hash under the token key. Otherwise it is refused.
+//! - A KEK file the binding does not know is accepted only by `ward keys rotate`, which
+//!   records it in the same step as it re-wraps under it.
+//! - Keys are created only for a new store: [`refuse_keys_for_existing_store`].
+//!
+//! Each recording is journaled (`key.binding`, a journal-only write).
+
+use crate::config::Config;
+use crate::keyfiles::{self, Loaded};
+use anyhow::{bail, Context, Result};
+use std::sync::Arc;
+use time::OffsetDateTime;
+use ward_core::journal::AdminEvent;
+use ward_core::{Actor, JournalDraft};
+use ward_store::{BoundKey, Change, JournalStore, KeyBindingStore, Store, WriteOp};
+use ward_store_postgres::PgStore;
+use ward_store_sqlite::SqliteStore;
+use ward_vault::KeyMaterial;
+
+/// What to do with a KEK file the binding does not record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewKeks {
+    /// Refuse to open (every command but `ward keys rotate`).
+    Refuse,
+    /// Record it: `ward keys rotate` made it.
+    Record,
+}
+
+/// Loads the configured keys and opens the configured store (applying migrations), refusing
+/// keys that are not the store's.
+pub async fn open(cfg: &Config, new_keks: NewKeks) -> Result<(KeyMaterial, Arc<dyn Store>)> {
+    let loaded = keyfiles::load_with_fingerprints(&cfg.keys_dir, cfg.blind_index_bits)?;
+    let store: Arc<dyn Store> = match &cfg.database_url {
+        None => {
+            let s = SqliteStore::open(&cfg.sqlite_path())
+                .await
+                .with_context(|| format!("opening {}", cfg.database_description()))?;
+            enforce(&s, &loaded, cfg, new_keks).await?;
+            Arc::new(s)
+        }
+        Some(url) => {
+            let s = PgStore::connect(url)
+                .await
+                .with_context(|| format!("connecting to {}", cfg.database_description()))?;
+            enforce(&s, &loaded, cfg, new_keks).await?;
+            Arc::new(s)
+        }
+    };
+    Ok((loaded.material, store))
+}
+
+/// Before `init` creates keys: refuses when the key directory has none but the store exists,
+/// since keys made now could never open it. Creates nothing.
+pub async fn refuse_keys_for_existing_store(cfg: &Config) -> Result<()> {
+    if keyfiles::any_present(&cfg.keys_dir)? {
+        return Ok(());
+    }
+    let exists = match &cfg.database_url {
+        None => std::fs::metadata(cfg.sqlite_path()).is_ok_and(|m| m.len() > 0),
+        Some(url) => {
+            let s = PgStore::connect(url)
+                .await
+                .with_context(|| format!("connecting to {}", cfg.database_description()))?;
+            !s.find_key_binding().await?.is_empty() || s.find_journal_head().await?.is_some()
+        }
+    };
+    if exists {
+        bail!(
+            "{} exists, but the key directory {} has no keys (a mistyped --keys-dir or \
+             WARD_KEYS_DIR, or a deleted keys/?). Keys made now could never open that store, so \
+             Ward makes none: point --keys-dir at the store's key files",
+            cfg.database_description(),
+            cfg.keys_dir.display()
+        );
+    }
+    Ok(())
+}
+
+async fn enforce<S: Store + KeyBindingStore>(s: &S, loaded: &Loaded, cfg: &Config, new_keks: NewKeks) -> Result<()> {
+    let recorded = s.find_key_binding().await.context("reading the store's key binding")?;
+    let (to_record, why) = if recorded.is_empty() {
+        if s.find_journal_head().await?.is_some() {
+            let proofs = prove_legacy(s, &loaded.material, cfg).await?;
+            (
+                loaded.fingerprints.clone(),
+                format!("a store of an earlier build, bound after proof ({proofs})"),
+            )
+        } else {
+            (loaded.fingerprints.clone(), "a new store".to_owned())
+        }
+    } else {
+        let new = compare(&recorded, loaded, cfg, new_keks)?;
+        (new, "a new key-encryption key from `ward keys rotate`".to_owned())
+    };
+    if to_record.is_empty() {
+        return Ok(());
+    }
+    let now = OffsetDateTime::now_utc();
+    let rows: Vec<BoundKey> = to_record
+        .iter()
+        .map(|(name, fingerprint)| BoundKey {
+            name: name.clone(),
+            fingerprint: fingerprint.clone(),
+            recorded_at: now,
+        })
+        .collect();
+    s.record_key_binding(&rows).await.context("recording the key binding")?;
+    let listed: Vec<String> = to_record.iter().map(|(n, f)| format!("{n} {}", prefix(f))).collect();
+    let entry = JournalDraft::new(now, &Actor::System, AdminEvent::KeyBinding)
+        .detail(format!("key binding recorded for {why}: {}", listed.join(", ")));
+    s.write(vec![WriteOp {
+        change: Change::JournalOnly,
+        journal: vec![entry],
+    }])
+    .await
+    .context("journaling the key binding")?;
+    tracing::info!(keys = %listed.join(", "), "key binding recorded for {why}");
+    Ok(())
+}
+
+fn prefix(fingerprint: &str) -> &str {
+    fingerprint.get(..12).unwrap_or(fingerprint)
+}
+
+/// Compares the keys found with the binding; returns the KEKs to record (only with
+/// [`NewKeks::Record`]). Every mismatch is named.
+fn compare(recorded: &[BoundKey], loaded: &Loaded, cfg: &Config, new_keks: NewKeks) -> Result<Vec<(String, String)>> {
+    let mut problems = Vec::new();
+    let mut new = Vec::new();
+    for (name, found) in &loaded.fingerprints {
+        match recorded.iter().find(|r| &r.name == name) {
+            Some(r) if &r.fingerprint == found => {}
+            Some(r) => problems.push(format!(
+                "{} is not the store's: fingerprint {}…, the store recorded {}…",
+                file_of(name),
+                prefix(found),
+                prefix(&r.fingerprint)
+            )),
+            None if name.starts_with("kek:") && new_keks == NewKeks::Record => new.push((name.clone(), found.clone())),
+            None if name.starts_with("kek:") => problems.push(format!(
+                "{} (fingerprint {}…) is not one of the store's key-encryption keys (if an interrupted \
+                 `ward keys rotate` wrote it, run `ward keys rotate --resume`)",
+                file_of(name),
+                prefix(found)
+            )),
+            // A key this build has that the binding predates: nothing to compare.
+            None => {}
+        }
+    }
+    for r in recorded {
+        let found = loaded.fingerprints.iter().any(|(n, _)| n == &r.name);
+        // Old KEKs may be removed once rotation re-wrapped everything under a newer one.
+        if !found && !r.name.starts_with("kek:") {
+            problems.push(format!(
+                "{} is missing (the store recorded {}…)",
+                file_of(&r.name),
+                prefix(&r.fingerprint)
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        bail!(
+            "the keys in {} are not the keys of {}:\n  {}\nCheck --keys-dir, WARD_KEYS_DIR and keys_dir in ward.toml; \
+             Ward never opens a store with other keys",
+            cfg.keys_dir.display(),
+            cfg.database_description(),
+            problems.join("\n  ")
+        );
+    }
+    Ok(new)
+}
+
+fn file_of(name: &str) -> String {
+    match name.strip_prefix("kek:") {
+        Some(id) => format!("kek-{id}.key"),
+        None if name == keyfiles::SIGNING_BINDING => "journal-signing.key".into(),
+        None if name == keyfiles::TOKEN_BINDING => "token.key".into(),
+        None if name == keyfiles::BLIND_BINDING => "blind-index.key".into(),
+        None => name.to_owned(),
+    }
+}
+
+/// For a store without a binding that has a journal: checks that the keys open it. Returns what
+/// was proven; refuses when anything fails or nothing could be checked.
+async fn prove_legacy<S: Store>(s: &S, keys: &KeyMaterial, cfg: &Config) -> Result<String> {
+    let refuse = |what: String| -> anyhow::Error {
+        anyhow::anyhow!(
+            "the keys in {} do not open {}: {what}. This store has no key binding yet (an earlier \
+             build made it); Ward binds it only to keys that open it. Check --keys-dir, \
+             WARD_KEYS_DIR and keys_dir in ward.toml",
+            cfg.keys_dir.display(),
+            cfg.database_description()
+        )
+    };
+    let mut proofs = Vec::new();
+    if let Some(cp) = s.find_checkpoints().await?.last() {
+        if keys.signer.verify(cp).is_err() {
+            return Err(refuse(format!(
+                "journal-signing.key did not sign the newest checkpoint (entry {})",
+                cp.seq
+            )));
+        }
+        proofs.push("the newest checkpoint verifies");
+    }
+    if let Some(r) = s.find_wrapped_keys(None, 1).await?.first() {
+        if keys
+            .keyring
+            .unwrap(r.subject.as_bytes(), &r.key.kek_id, &r.key.wrapped)
+            .is_err()
+        {
+            return Err(refuse(format!(
+                "a data key wrapped under kek:{} does not unwrap with kek-{}.key",
+                r.key.kek_id, r.key.kek_id
+            )));
+        }
+        proofs.push("a data key unwraps");
+    }
+    let token_path = cfg.data_dir.join(crate::app::ADMIN_TOKEN_FILE);
+    if let Some(token) = std::fs::read_to_string(&token_path)
+        .ok()
+        .and_then(|t| ward_crypto::ApiToken::parse(t.trim()))
+    {
+        if let Some(rec) = s.find_api_key(token.id()).await? {
+            if !keys.tokens.verify(&token, &rec.token_hash) {
+                return Err(refuse(format!(
+                    "token.key does not hash {} to its stored hash",
+                    token_path.display()
+                )));
+            }
+            proofs.push("the admin token matches");
+        }
+    }
+    if proofs.is_empty() {
+        return Err(refuse(
+            "nothing in it (no checkpoint, data key or admin token) shows that they do".into(),
+        ));
+    }
+    Ok(proofs.join(", "))
+}
