@@ -168,6 +168,20 @@ fn a_mistyped_or_deleted_key_directory_is_refused_and_no_keys_are_made() {
         assert_eq!(v.all(), before, "`ward {}` created something", args.join(" "));
     }
 
+    // A backup and a key export with keys that are not the store's are not written.
+    let out = ward()
+        .args(["backup", "--out"])
+        .arg(v.path("backup.db"))
+        .arg("--keys-out")
+        .arg(v.path("export.db"))
+        .arg("--data-dir")
+        .arg(&data)
+        .env("WARD_KEYS_DIR", &typo)
+        .output()
+        .unwrap();
+    assert_refused(&out, &["key directory", "does not exist"]);
+    assert_eq!(v.all(), before);
+
     // `ward init` against the existing store with the wrong directory makes no keys either.
     let out = ward()
         .args(["init", "--keys-dir"])

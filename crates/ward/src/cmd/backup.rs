@@ -20,6 +20,8 @@ fn sqlite_only(cfg: &Config) -> Result<()> {
 
 pub async fn backup(cfg: &Config, out: Option<PathBuf>, keys_out: Option<PathBuf>) -> Result<ExitCode> {
     sqlite_only(cfg)?;
+    // A key export is readable only with the store's own KEKs: refuse other keys (`binding`).
+    drop(app::open_store(cfg).await?);
     let store = SqliteStore::open(&cfg.sqlite_path())
         .await
         .with_context(|| format!("opening {}", cfg.database_description()))?;
