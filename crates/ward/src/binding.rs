@@ -246,3 +246,80 @@ async fn prove_legacy<S: Store>(s: &S, keys: &KeyMaterial, cfg: &Config) -> Resu
     }
     Ok(proofs.join(", "))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn bound(name: &str, fingerprint: &str) -> BoundKey {
+        BoundKey {
+            name: name.into(),
+            fingerprint: fingerprint.into(),
+            recorded_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn found(keys: &[(&str, &str)]) -> Loaded {
+        Loaded {
+            material: KeyMaterial::generate(24),
+            fingerprints: keys.iter().map(|(n, f)| ((*n).into(), (*f).into())).collect(),
+        }
+    }
+
+    fn recorded() -> Vec<BoundKey> {
+        vec![
+            bound("kek:1", "11aa11aa11aa11aa"),
+            bound("kek:2", "22bb22bb22bb22bb"),
+            bound("token", "33cc33cc33cc33cc"),
+            bound("journal-signing", "44dd44dd44dd44dd"),
+        ]
+    }
+
+    #[test]
+    fn old_keks_may_go_but_nothing_else_may_differ_or_be_missing() {
+        let cfg = Config::load(Path::new("/nonexistent"), &Default::default()).unwrap();
+        let r = recorded();
+        // kek-1 removed after a rotation: fine.
+        let ok = found(&[
+            ("kek:2", "22bb22bb22bb22bb"),
+            ("token", "33cc33cc33cc33cc"),
+            ("journal-signing", "44dd44dd44dd44dd"),
+        ]);
+        assert!(compare(&r, &ok, &cfg, NewKeks::Refuse).unwrap().is_empty());
+
+        // A wrong token key and a missing signing key are both named.
+        let bad = found(&[("kek:2", "22bb22bb22bb22bb"), ("token", "99ee99ee99ee99ee")]);
+        let e = compare(&r, &bad, &cfg, NewKeks::Refuse).unwrap_err().to_string();
+        assert!(
+            e.contains("token.key is not the store's: fingerprint 99ee99ee99ee…, the store recorded 33cc33cc33cc…"),
+            "{e}"
+        );
+        assert!(e.contains("journal-signing.key is missing"), "{e}");
+
+        // An unknown KEK: refused, or recorded by rotation.
+        let new = found(&[
+            ("kek:2", "22bb22bb22bb22bb"),
+            ("kek:3", "55ff55ff55ff55ff"),
+            ("token", "33cc33cc33cc33cc"),
+            ("journal-signing", "44dd44dd44dd44dd"),
+        ]);
+        let e = compare(&r, &new, &cfg, NewKeks::Refuse).unwrap_err().to_string();
+        assert!(
+            e.contains("kek-3.key (fingerprint 55ff55ff55ff…) is not one of the store's"),
+            "{e}"
+        );
+        assert_eq!(
+            compare(&r, &new, &cfg, NewKeks::Record).unwrap(),
+            [("kek:3".to_owned(), "55ff55ff55ff55ff".to_owned())]
+        );
+        // Rotation does not turn a changed KEK into a new one.
+        let changed = found(&[
+            ("kek:2", "00000000deadbeef"),
+            ("token", "33cc33cc33cc33cc"),
+            ("journal-signing", "44dd44dd44dd44dd"),
+        ]);
+        let e = compare(&r, &changed, &cfg, NewKeks::Record).unwrap_err().to_string();
+        assert!(e.contains("kek-2.key is not the store's"), "{e}");
+    }
+}
