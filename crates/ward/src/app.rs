@@ -16,6 +16,7 @@ pub const ADMIN_TOKEN_FILE: &str = "admin-token";
 
 /// Opens the configured store (and applies migrations).
 pub async fn open_store(cfg: &Config) -> Result<Arc<dyn Store>> {
+    crate::startup::refuse_unusable_database(cfg)?;
     let store: Arc<dyn Store> = match &cfg.database_url {
         None => Arc::new(
             ward_store_sqlite::SqliteStore::open(&cfg.sqlite_path())
@@ -93,7 +94,11 @@ pub async fn init(data_dir: &Path, over: &config::Overrides) -> Result<InitRepor
             .with_context(|| format!("writing {}", cfg.policy_path.display()))?;
         created = true;
     }
-    created |= keyfiles::create_all(&cfg.keys_dir)?;
+    if keyfiles::create_all(&cfg.keys_dir)? {
+        // New keys, so a new store: the only place a database is made beside them.
+        crate::startup::create_database(&cfg).await?;
+        created = true;
+    }
     let token_path = data_dir.join(ADMIN_TOKEN_FILE);
     let mut admin_token_path = None;
     if !token_path.exists() {

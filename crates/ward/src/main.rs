@@ -7,6 +7,7 @@ mod config;
 mod jobs;
 mod keyfiles;
 mod serve;
+mod startup;
 
 use clap::Parser;
 use std::process::ExitCode;

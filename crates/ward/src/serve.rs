@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use ward_core::SystemClock;
 
 pub async fn serve(cfg: Config) -> Result<()> {
+    crate::startup::check_integrity(&cfg).await?;
     let vault = app::open_vault(&cfg).await?;
     let (keys_dir, bits) = (cfg.keys_dir.clone(), cfg.blind_index_bits);
     vault.keys().set_reloader(Box::new(move || {
