@@ -32,7 +32,7 @@ macro_rules! aggregate_modules {
 }
 ward_store::for_each_aggregate!(aggregate_modules);
 
-pub use backup::KeyImport;
+pub use backup::{vacuum_into, KeyImport};
 pub use conn::{migrate, open_reader, open_writer, quick_check, Writer};
 
 use conn::Readers;
