@@ -4,6 +4,7 @@ mod app;
 mod cli;
 mod cmd;
 mod config;
+mod http;
 mod jobs;
 mod keyfiles;
 mod serve;
