@@ -32,6 +32,8 @@ use ward_store::StoreError;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The writer's page cache, in KiB (a negative `cache_size` is KiB).
 const WRITER_CACHE_KIB: i64 = 32_768;
+/// How long a readiness probe waits for another process's write transaction.
+const PROBE_BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 /// Each reader's page cache, in KiB. Small on purpose: SQLite empties a reader's cache
 /// whenever another connection has committed since its last read, which under load is almost
 /// every read, so a large cache only holds memory.
@@ -77,6 +79,20 @@ pub fn open_writer(path: &Path) -> Result<Connection> {
     ))
     .map_err(unavailable)?;
     Ok(conn)
+}
+
+/// On the writer's connection: the file is still writable and the write lock can be taken
+/// (`BEGIN IMMEDIATE`, then rolled back: nothing is written).
+pub(crate) fn check_writable(conn: &mut Connection) -> Result<()> {
+    if conn.is_readonly(rusqlite::DatabaseName::Main).map_err(unavailable)? {
+        return Err(StoreError::Unavailable("the SQLite database is read-only".into()));
+    }
+    // Wait for another process's write only briefly: the probe must not hold up the writer's
+    // queue for the whole busy timeout.
+    conn.busy_timeout(PROBE_BUSY_TIMEOUT).map_err(unavailable)?;
+    let probe = conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;").map_err(unavailable);
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
+    probe
 }
 
 /// Runs `PRAGMA quick_check` on the database at `path` (opened as the writer is, so a

@@ -181,3 +181,47 @@ fn sqlite(db: &Path, sql: &str) -> String {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
+
+#[test]
+fn healthz_reports_a_store_that_cannot_take_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("data");
+    vault_with_a_subject(&dir);
+    let server = Server::start(&dir);
+    let get = |path: &str| {
+        let mut s = std::net::TcpStream::connect(server.url.trim_start_matches("http://")).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+        s.write_all(format!("GET {path} HTTP/1.1\r\nHost: ward\r\nConnection: close\r\n\r\n").as_bytes())
+            .unwrap();
+        let mut got = String::new();
+        std::io::Read::read_to_string(&mut s, &mut got).unwrap();
+        got
+    };
+    assert!(get("/healthz").starts_with("HTTP/1.1 200"));
+
+    // Another process holds the write lock: no write could commit now.
+    let mut holder = std::process::Command::new("sqlite3")
+        .arg(dir.join("ward.db"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the sqlite3 shell is installed");
+    let mut stdin = holder.stdin.take().unwrap();
+    stdin.write_all(b"BEGIN IMMEDIATE;\nSELECT 'locked';\n").unwrap();
+    stdin.flush().unwrap();
+    let mut out = BufReader::new(holder.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "locked");
+
+    let answer = get("/healthz");
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(answer.contains("\"code\":\"storage_unavailable\""), "{answer}");
+
+    // The lock is released: ready again.
+    stdin.write_all(b"ROLLBACK;\n.quit\n").unwrap();
+    drop(stdin);
+    assert!(holder.wait().unwrap().success());
+    assert!(get("/healthz").starts_with("HTTP/1.1 200"));
+}
