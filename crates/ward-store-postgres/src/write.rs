@@ -40,6 +40,20 @@ ward_store::for_each_aggregate!(dispatch);
 
 #[async_trait]
 impl WriteStore for PgStore {
+    async fn check_writable(&self) -> StoreResult<()> {
+        let (standby, read_only): (bool, String) =
+            sqlx::query_as("SELECT pg_is_in_recovery(), current_setting('transaction_read_only')")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(crate::rows::unavailable)?;
+        if standby || read_only == "on" {
+            return Err(StoreError::Unavailable(
+                "the PostgreSQL server takes no writes (a standby, or transactions are read-only)".into(),
+            ));
+        }
+        Ok(())
+    }
+
     async fn write(&self, ops: Vec<WriteOp>) -> StoreResult<Vec<OpOutcome>> {
         if ops.is_empty() {
             return Ok(Vec::new());

@@ -49,9 +49,30 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
         .map_err(|e| StoreError::Unavailable(format!("a backup step failed unexpectedly: {e}")))?
 }
 
+/// Writes a compact, self-contained copy of the database at `src` to `dest` (a new file, mode
+/// 0600): no WAL beside it and no free pages, so nothing erased lingers in it.
+pub fn vacuum_into(src: &Path, dest: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    // VACUUM INTO fills an empty file as it finds it, so the mode is set before any data.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(dest)
+        .map_err(|e| StoreError::Unavailable(format!("creating {}: {e}", dest.display())))?;
+    let conn = crate::conn::open_reader(src)?;
+    conn.execute("VACUUM INTO ?1", [path_str(dest)?]).map_err(unavailable)?;
+    drop(conn);
+    std::fs::File::open(dest)
+        .and_then(|f| f.sync_all())
+        .map_err(|e| StoreError::Unavailable(format!("syncing {}: {e}", dest.display())))
+}
+
 /// What [`SqliteStore::import_keys`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyImport {
+    /// Wrapped keys in the export.
+    pub exported: u64,
     /// Subjects whose data key was put back.
     pub restored: u64,
     /// Subjects live in the data backup whose key is not in the export (erased since): erased
@@ -123,11 +144,17 @@ impl SqliteStore {
         }
         let export = format!("file:{}?mode=ro", path_str(src)?);
         let actor = actor.to_owned();
+        let src = src.to_owned();
         self.writer()
             .run(move |conn| {
                 conn.execute("ATTACH DATABASE ?1 AS k", [&export])
-                    .map_err(unavailable)?;
-                let result = import_in_tx(conn, at, &actor);
+                    .map_err(|e| not_an_export(&src, &e))?;
+                // The export's one table, read before anything changes: a file that is not an
+                // export (another database, a data backup, garbage) is named as such.
+                let result = conn
+                    .query_row("SELECT count(*) FROM k.subject_keys", [], |r| r.get::<_, i64>(0))
+                    .map_err(|e| not_an_export(&src, &e))
+                    .and_then(|exported| import_in_tx(conn, exported, at, &actor));
                 conn.execute_batch("DETACH DATABASE k").map_err(unavailable)?;
                 result
             })
@@ -135,7 +162,14 @@ impl SqliteStore {
     }
 }
 
-fn import_in_tx(conn: &mut Connection, at: OffsetDateTime, actor: &str) -> Result<KeyImport> {
+fn not_an_export(src: &Path, e: &rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(format!(
+        "{} is not a Ward key export (`ward backup --keys-out`): {e}",
+        src.display()
+    ))
+}
+
+fn import_in_tx(conn: &mut Connection, exported: i64, at: OffsetDateTime, actor: &str) -> Result<KeyImport> {
     let tx = conn.transaction().map_err(unavailable)?;
     let restored = exec(
         &tx,
@@ -161,6 +195,7 @@ fn import_in_tx(conn: &mut Connection, at: OffsetDateTime, actor: &str) -> Resul
     crate::journal::append_drafts(&tx, drafts)?;
     tx.commit().map_err(unavailable)?;
     Ok(KeyImport {
+        exported: u64::try_from(exported).unwrap_or(0),
         restored: u64::try_from(restored).unwrap_or(0),
         erased,
     })

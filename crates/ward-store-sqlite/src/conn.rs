@@ -32,6 +32,8 @@ use ward_store::StoreError;
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// The writer's page cache, in KiB (a negative `cache_size` is KiB).
 const WRITER_CACHE_KIB: i64 = 32_768;
+/// How long a readiness probe waits for another process's write transaction.
+const PROBE_BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 /// Each reader's page cache, in KiB. Small on purpose: SQLite empties a reader's cache
 /// whenever another connection has committed since its last read, which under load is almost
 /// every read, so a large cache only holds memory.
@@ -48,6 +50,14 @@ pub fn open_writer(path: &Path) -> Result<Connection> {
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(path, flags).map_err(unavailable)?;
+    // SQLite opens a file it may not write read-only, silently: every write would then fail.
+    if conn.is_readonly(rusqlite::DatabaseName::Main).map_err(unavailable)? {
+        return Err(StoreError::Unavailable(format!(
+            "{} cannot be written by this process (read-only file, directory or file system): \
+             Ward journals every operation and needs write access",
+            path.display()
+        )));
+    }
     conn.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     let mode: String = conn
@@ -69,6 +79,40 @@ pub fn open_writer(path: &Path) -> Result<Connection> {
     ))
     .map_err(unavailable)?;
     Ok(conn)
+}
+
+/// On the writer's connection: the file is still writable and the write lock can be taken
+/// (`BEGIN IMMEDIATE`, then rolled back: nothing is written).
+pub(crate) fn check_writable(conn: &mut Connection) -> Result<()> {
+    if conn.is_readonly(rusqlite::DatabaseName::Main).map_err(unavailable)? {
+        return Err(StoreError::Unavailable("the SQLite database is read-only".into()));
+    }
+    // Wait for another process's write only briefly: the probe must not hold up the writer's
+    // queue for the whole busy timeout.
+    conn.busy_timeout(PROBE_BUSY_TIMEOUT).map_err(unavailable)?;
+    let probe = conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;").map_err(unavailable);
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(unavailable)?;
+    probe
+}
+
+/// Runs `PRAGMA quick_check` on the database at `path` (opened as the writer is, so a
+/// read-only file is refused too) and returns what it found wrong, if anything.
+pub fn quick_check(path: &Path) -> Result<()> {
+    let conn = open_writer(path)?;
+    let found = conn.prepare("PRAGMA quick_check(20)").and_then(|mut stmt| {
+        stmt.query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()
+    });
+    // A page too damaged to walk fails the pragma itself.
+    let problems = found.unwrap_or_else(|e| vec![e.to_string()]);
+    if problems.len() == 1 && problems[0] == "ok" {
+        return Ok(());
+    }
+    Err(StoreError::Unavailable(format!(
+        "{} is damaged: {}",
+        path.display(),
+        problems.join("; ")
+    )))
 }
 
 /// Opens a read-only connection to the database file, as Ward's readers are opened.
@@ -259,7 +303,7 @@ fn migration_error(e: rusqlite::Error) -> StoreError {
 ///
 /// Databases made by earlier Ward builds recorded their migrations in sqlx's
 /// `_sqlx_migrations` table; those are taken over as applied.
-pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+pub fn migrate(conn: &mut Connection) -> Result<()> {
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS _ward_migrations (
              version    INTEGER PRIMARY KEY,

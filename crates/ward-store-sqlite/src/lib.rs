@@ -33,8 +33,8 @@ macro_rules! aggregate_modules {
 }
 ward_store::for_each_aggregate!(aggregate_modules);
 
-pub use backup::KeyImport;
-pub use conn::{open_reader, open_writer, Writer};
+pub use backup::{vacuum_into, KeyImport};
+pub use conn::{migrate, open_reader, open_writer, quick_check, Writer};
 
 use conn::Readers;
 use rows::Result;

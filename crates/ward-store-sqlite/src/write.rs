@@ -41,6 +41,10 @@ ward_store::for_each_aggregate!(dispatch);
 
 #[async_trait]
 impl WriteStore for SqliteStore {
+    async fn check_writable(&self) -> StoreResult<()> {
+        self.writer().run(crate::conn::check_writable).await
+    }
+
     async fn write(&self, ops: Vec<WriteOp>) -> StoreResult<Vec<OpOutcome>> {
         if ops.is_empty() {
             return Ok(Vec::new());

@@ -141,6 +141,10 @@ pub trait WriteStore: Send + Sync {
     /// transaction. An op whose precondition fails changes nothing and writes no entry; the
     /// others still apply. Returns one outcome per op, in order. On `Err`, nothing was written.
     async fn write(&self, ops: Vec<WriteOp>) -> StoreResult<Vec<OpOutcome>>;
+
+    /// Whether a write could commit now: the store is reachable and accepts writes (not a
+    /// read-only file or a standby server). Changes nothing. Readiness checks call it.
+    async fn check_writable(&self) -> StoreResult<()>;
 }
 
 /// A complete backend.

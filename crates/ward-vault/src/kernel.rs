@@ -107,6 +107,17 @@ impl Vault {
         &self.inner.store
     }
 
+    /// Readiness: whether the store would take a write now (nothing is written), answered
+    /// within `within`.
+    pub async fn check_ready(&self, within: std::time::Duration) -> VaultResult<()> {
+        match tokio::time::timeout(within, self.inner.store.check_writable()).await {
+            Ok(ready) => Ok(ready?),
+            Err(_) => Err(VaultError::Unavailable(format!(
+                "the store did not answer within {within:?}"
+            ))),
+        }
+    }
+
     /// Registration, purpose-bound reads and lookups, rectification, erasure.
     pub fn subjects(&self) -> Subjects<'_> {
         Subjects(self)

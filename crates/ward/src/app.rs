@@ -87,7 +87,11 @@ pub async fn init(data_dir: &Path, over: &config::Overrides) -> Result<InitRepor
         keyfiles::write_secret(&cfg.policy_path, ward_core::policy::DEFAULT_POLICY.as_bytes())?;
         created = true;
     }
-    created |= keyfiles::create_all(&cfg.keys_dir)?;
+    if keyfiles::create_all(&cfg.keys_dir)? {
+        // New keys, so a new store: the only place a database is made beside them.
+        crate::startup::create_database(&cfg).await?;
+        created = true;
+    }
     let token_path = data_dir.join(ADMIN_TOKEN_FILE);
     let mut admin_token_path = None;
     if !token_path.exists() {

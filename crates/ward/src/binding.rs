@@ -38,6 +38,7 @@ pub enum NewKeks {
 /// Loads the configured keys and opens the configured store (applying migrations), refusing
 /// keys that are not the store's.
 pub async fn open(cfg: &Config, new_keks: NewKeks) -> Result<(KeyMaterial, Arc<dyn Store>)> {
+    crate::startup::refuse_unusable_database(cfg)?;
     let loaded = keyfiles::load_with_fingerprints(&cfg.keys_dir, cfg.blind_index_bits)?;
     let store: Arc<dyn Store> = match &cfg.database_url {
         None => {

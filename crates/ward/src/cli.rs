@@ -60,8 +60,12 @@ pub enum Command {
         #[arg(long)]
         keys_out: Option<PathBuf>,
     },
-    /// Restore a data backup into a data directory that has keys but no database yet, taking
-    /// data keys from a key export; subjects erased since the backup stay erased.
+    /// Restore a data backup into a data directory that has the original key files (keys/)
+    /// but no database yet, taking data keys from a key export; subjects erased since the
+    /// backup stay erased. Without a policy.toml there, the policy in force in the backup is
+    /// written. The restore is built and checked (integrity, every data key opens, the journal
+    /// verifies, counts add up) in a temporary directory and moved into place only on
+    /// success: a failed restore changes nothing and can be run again.
     Restore {
         /// The data backup (`ward backup --out`).
         #[arg(long)]

@@ -4,6 +4,7 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub const CONFIG_FILE: &str = "ward.toml";
 
@@ -18,6 +19,9 @@ pub struct FileConfig {
     pub blind_index_bits: Option<u8>,
     pub checkpoint_interval_secs: Option<u64>,
     pub max_batch: Option<usize>,
+    pub header_read_timeout_secs: Option<f64>,
+    pub body_read_timeout_secs: Option<f64>,
+    pub max_connections: Option<usize>,
 }
 
 /// Everything resolved.
@@ -32,6 +36,13 @@ pub struct Config {
     pub blind_index_bits: u8,
     pub checkpoint_interval_secs: u64,
     pub max_batch: usize,
+    /// How long a client may take to send a request's headers (also the idle time allowed
+    /// between requests on a kept-alive connection).
+    pub header_read_timeout: Duration,
+    /// How long a client may take to send a request's body.
+    pub body_read_timeout: Duration,
+    /// Most HTTP connections served at once; more wait in the listen queue.
+    pub max_connections: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -88,7 +99,21 @@ impl Config {
         if !(8..=64).contains(&bits) {
             bail!("blind_index_bits must be 8 to 64 (the default 24 suits up to ~10 million subjects)");
         }
+        let seconds = |name: &str, v: Option<f64>, default: f64| -> Result<Duration> {
+            let v = v.unwrap_or(default);
+            if !(v.is_finite() && (0.01..=3600.0).contains(&v)) {
+                bail!("{name} must be between 0.01 and 3600 seconds");
+            }
+            Ok(Duration::from_secs_f64(v))
+        };
+        let max_connections = file.max_connections.unwrap_or(1024);
+        if !(1..=1_000_000).contains(&max_connections) {
+            bail!("max_connections must be between 1 and 1000000");
+        }
         Ok(Config {
+            header_read_timeout: seconds("header_read_timeout_secs", file.header_read_timeout_secs, 10.0)?,
+            body_read_timeout: seconds("body_read_timeout_secs", file.body_read_timeout_secs, 30.0)?,
+            max_connections,
             data_dir: data_dir.to_path_buf(),
             listen,
             database_url,
@@ -129,5 +154,8 @@ keys_dir = "keys"                           # key files, mode 0600; keep them ou
 blind_index_bits = 24                       # width of lookup indexes: ~R/2^bits false candidates per lookup
 checkpoint_interval_secs = 60               # how often the journal head is signed
 max_batch = 512                             # most operations committed in one transaction
+header_read_timeout_secs = 10               # a client's time to send request headers (and to idle between requests)
+body_read_timeout_secs = 30                 # a client's time to send a request body
+max_connections = 1024                      # HTTP connections served at once; more wait to be accepted
 "#
 }

@@ -5,9 +5,11 @@ mod binding;
 mod cli;
 mod cmd;
 mod config;
+mod http;
 mod jobs;
 mod keyfiles;
 mod serve;
+mod startup;
 
 use clap::Parser;
 use std::process::ExitCode;

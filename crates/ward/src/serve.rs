@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use ward_core::SystemClock;
 
 pub async fn serve(cfg: Config) -> Result<()> {
+    crate::startup::check_integrity(&cfg).await?;
     let vault = app::open_vault(&cfg).await?;
     let (keys_dir, bits) = (cfg.keys_dir.clone(), cfg.blind_index_bits);
     vault.keys().set_reloader(Box::new(move || {
@@ -27,14 +28,16 @@ pub async fn serve(cfg: Config) -> Result<()> {
     let jobs = crate::jobs::runner(&cfg, &vault, Arc::new(SystemClock))?.spawn(crate::jobs::POLL);
 
     let router = ward_api::router(vault.clone(), ward_api::ApiConfig::default());
-    let served = axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let limits = crate::http::Limits {
+        header_read_timeout: cfg.header_read_timeout,
+        body_read_timeout: cfg.body_read_timeout,
+        max_connections: cfg.max_connections,
+    };
+    crate::http::serve(listener, router, limits, shutdown_signal()).await;
     // The job in progress, if any, ends first; the leases are released for other processes.
     jobs.stop().await;
     // Whatever happened to the listener, flush acknowledged work and sign the head.
     vault.shutdown().await?;
-    served.context("serving HTTP")?;
     println!("Ward stopped; journal checkpoint signed");
     Ok(())
 }

@@ -1,6 +1,6 @@
-//! Liveness and the OpenAPI document; neither needs a key.
+//! Readiness and the OpenAPI document; neither needs a key.
 
-use crate::AppState;
+use crate::{ApiError, AppState};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header;
@@ -10,9 +10,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use ward_core::ProblemCode;
 
-pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[("healthz", &[]), ("openapi_json", &[])];
+pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] =
+    &[("healthz", &[ProblemCode::StorageUnavailable]), ("openapi_json", &[])];
 
-/// The server is up.
+/// How long readiness waits for the store's answer: a store that takes longer is not ready.
+const READY_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The server is up and its store takes writes.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     /// Always `ok`.
@@ -20,12 +24,25 @@ pub struct Health {
     pub status: String,
 }
 
-/// Liveness: answers while the process serves requests. Does not touch storage.
-#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "The server is up", body = Health)))]
-pub(crate) async fn healthz() -> Json<Health> {
-    Json(Health {
-        status: "ok".to_owned(),
-    })
+/// Readiness: answers `200` while the server can do its work, which always includes writing
+/// (every read is journaled); `503 storage_unavailable` when its store is read-only,
+/// unreachable or does not answer within two seconds. The reason goes to the server log, not
+/// to the unauthenticated caller.
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "The server is up and its store takes writes", body = Health)))]
+pub(crate) async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    let reason = match state.vault.check_ready(READY_WITHIN).await {
+        Ok(()) => {
+            return Ok(Json(Health {
+                status: "ok".to_owned(),
+            }))
+        }
+        Err(e) => e.to_string(),
+    };
+    tracing::warn!(reason = %reason, "not ready: the store cannot take writes");
+    Err(ApiError::new(
+        ProblemCode::StorageUnavailable,
+        "the server's store cannot take writes now; the server log says why",
+    ))
 }
 
 /// This API's OpenAPI 3.1 document.

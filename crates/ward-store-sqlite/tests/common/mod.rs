@@ -117,6 +117,9 @@ impl WriteStore for TempStore {
     async fn write(&self, ops: Vec<WriteOp>) -> StoreResult<Vec<OpOutcome>> {
         self.store.write(ops).await
     }
+    async fn check_writable(&self) -> StoreResult<()> {
+        self.store.check_writable().await
+    }
 }
 
 impl Store for TempStore {

@@ -6,6 +6,7 @@ pub(crate) mod import;
 mod journal;
 mod keys;
 mod policy;
+mod restore;
 mod subject;
 
 use crate::app;
@@ -42,7 +43,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Journal(c) => journal::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Subject(c) => subject::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Backup { out, keys_out } => backup::backup(&Config::load(&g.data_dir, &over)?, out, keys_out).await,
-        Command::Restore { from, keys } => backup::restore(&Config::load(&g.data_dir, &over)?, &from, &keys).await,
+        Command::Restore { from, keys } => restore::restore(&Config::load(&g.data_dir, &over)?, &from, &keys).await,
         Command::Import(args) => import::run(args, &Config::load(&g.data_dir, &over)?).await,
         Command::Bench(args) => bench::run(args, g.database_url.clone()).await,
         Command::BenchEcho {
