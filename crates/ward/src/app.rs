@@ -62,8 +62,11 @@ pub async fn open_vault(cfg: &Config) -> Result<Vault> {
     let keys = keyfiles::load(&cfg.keys_dir, cfg.blind_index_bits)?;
     let (policy, source) = load_policy_source(&cfg.policy_path)?;
     let store = open_store(cfg).await?;
+    // The journal's end must be the one its head records, before anything is written.
+    crate::cmd::journal::check_at_start(&store, &keys.signer).await?;
     let vault_cfg = VaultConfig {
         max_batch: cfg.max_batch,
+        checkpoint_interval: crate::cmd::journal::interval(cfg),
         ..VaultConfig::default()
     };
     Ok(Vault::open(store, keys, policy, source, Arc::new(SystemClock), vault_cfg).await?)

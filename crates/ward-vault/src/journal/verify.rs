@@ -75,7 +75,7 @@ impl Default for VerifyOptions {
 /// two more intervals (a crashed process's checkpoint lease expires after two, and another
 /// process then signs) and a minute for scheduling. Longer: checkpoints were removed.
 pub fn unsigned_allowance(interval: Duration) -> Duration {
-    interval * 3 + Duration::seconds(60)
+    interval.saturating_mul(3).saturating_add(Duration::seconds(60))
 }
 
 pub use chain::VERIFY_RANGE;

@@ -3,7 +3,7 @@
 mod backup;
 pub(crate) mod bench;
 pub(crate) mod import;
-mod journal;
+pub(crate) mod journal;
 mod keys;
 mod policy;
 mod subject;
