@@ -27,6 +27,12 @@ async fn fixture_spaced(step: time::Duration) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("ward.db");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&db).await.unwrap());
+    let vault = populate(store, step).await;
+    Fixture { _dir: dir, db, vault }
+}
+
+/// Writes the fixture's 25 entries into `store`, and returns the (shut down) vault.
+async fn populate(store: Arc<dyn Store>, step: time::Duration) -> Vault {
     let clock = Arc::new(FakeClock::new(datetime!(2026-11-21 10:00 UTC)));
     let policy = Policy::parse(DEFAULT_POLICY).unwrap();
     let vault = Vault::open(
@@ -65,7 +71,7 @@ async fn fixture_spaced(step: time::Duration) -> Fixture {
         vault.subjects().read(&cli, *id, "registration", None).await.unwrap();
     }
     vault.shutdown().await.unwrap();
-    Fixture { _dir: dir, db, vault }
+    vault
 }
 
 impl Fixture {
@@ -505,4 +511,67 @@ async fn a_crash_s_unsigned_tail_is_signed_and_ward_writes_on() {
     assert_eq!(cp.seq, 25);
     let r = f.report(VerifyOptions::default()).await;
     assert_eq!((r.signed_upto, r.problem), (25, None));
+}
+
+/// A statement on the test's PostgreSQL schema, as an attacker with database access runs it.
+async fn pg_exec(schema: &str, sql: &str) {
+    use sqlx::{Connection, Executor};
+    let mut c = sqlx::PgConnection::connect(&ward_store_postgres::testing::url())
+        .await
+        .expect("raw connection");
+    c.execute(format!("SET search_path TO \"{schema}\"").as_str())
+        .await
+        .expect("search_path");
+    c.execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+#[tokio::test]
+async fn postgres_the_head_catches_an_appended_row_and_a_cut_end() {
+    let Some((store, schema)) = ward_store_postgres::testing::fresh_store().await else {
+        return;
+    };
+    let vault = populate(Arc::new(store), time::Duration::seconds(1)).await;
+    let (store, signer) = (vault.store(), &vault.keys().material().signer);
+    let problem = || async {
+        let whole = ward_vault::verify_journal_store(store, signer).await.unwrap();
+        let ranged = ward_vault::verify_journal_store_in_ranges(store, signer, 4)
+            .await
+            .unwrap();
+        assert_eq!(ranged, whole);
+        let end = ward_vault::check_journal_end(store, signer).await.unwrap();
+        (whole.problem, end)
+    };
+    assert_eq!(problem().await, (None, None));
+
+    let last = store.find_journal_entries(24, 1).await.unwrap().remove(0);
+    let mut forged = JournalEntry {
+        seq: 26,
+        purpose: Some("forged".into()),
+        prev_hash: last.hash,
+        ..last
+    };
+    forged.hash = ward_store::chain::content(&forged).hash_after(&forged.prev_hash);
+    pg_exec(
+        &schema,
+        &format!(
+            "INSERT INTO journal (seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash) \
+             SELECT 26, at, actor, action, subject, 'forged', fields, detail, '\\x{}', '\\x{}' FROM journal WHERE seq = 25",
+            hex::encode(forged.prev_hash),
+            hex::encode(forged.hash)
+        ),
+    )
+    .await;
+    let beyond = Tamper::BeyondHead { seq: 26, head_seq: 25 };
+    assert_eq!(problem().await, (Some(beyond.clone()), Some(beyond)));
+
+    pg_exec(&schema, "DELETE FROM journal WHERE seq = 26").await;
+    assert_eq!(problem().await, (None, None));
+    pg_exec(&schema, "DELETE FROM journal_checkpoints WHERE seq = 25").await;
+    pg_exec(&schema, "DELETE FROM journal WHERE seq > 22").await;
+    let cut = Tamper::EndRemoved {
+        last_seq: 22,
+        head_seq: 25,
+    };
+    assert_eq!(problem().await, (Some(cut.clone()), Some(cut)));
+    ward_store_postgres::testing::drop_schema(&schema).await;
 }
