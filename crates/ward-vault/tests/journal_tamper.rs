@@ -575,3 +575,50 @@ async fn postgres_the_head_catches_an_appended_row_and_a_cut_end() {
     assert_eq!(problem().await, (Some(cut.clone()), Some(cut)));
     ward_store_postgres::testing::drop_schema(&schema).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_start_up_check_is_not_fooled_by_writes_of_another_process() {
+    // Another Ward on the same store commits while this one starts: an entry that appears
+    // past the head read a moment ago is a write, not a forgery.
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("ward.db")).await.unwrap());
+    let clock = Arc::new(FakeClock::new(datetime!(2026-11-21 10:00 UTC)));
+    let policy = Policy::parse(DEFAULT_POLICY).unwrap();
+    let keys = KeyMaterial::generate(24);
+    let signer = ward_crypto::CheckpointSigner::from_seed([5; 32]);
+    let vault = Vault::open(
+        store.clone(),
+        keys,
+        policy,
+        DEFAULT_POLICY,
+        clock,
+        VaultConfig::default(),
+    )
+    .await
+    .unwrap();
+    let writing = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let writer = {
+        let (vault, writing) = (vault.clone(), writing.clone());
+        tokio::spawn(async move {
+            let mut n = 0u32;
+            while writing.load(std::sync::atomic::Ordering::Relaxed) {
+                let input = NewSubjectInput {
+                    age_band: None,
+                    purpose: "registration".into(),
+                    fields: BTreeMap::from([("email".to_owned(), format!("race{n}@example.org"))]),
+                    consents: vec![],
+                    evidence: None,
+                };
+                vault.subjects().create(&Caller::cli(), input).await.unwrap();
+                n += 1;
+            }
+            n
+        })
+    };
+    for _ in 0..5000 {
+        assert_eq!(ward_vault::check_journal_end(&store, &signer).await.unwrap(), None);
+    }
+    writing.store(false, std::sync::atomic::Ordering::Relaxed);
+    assert!(writer.await.unwrap() > 0);
+    vault.shutdown().await.unwrap();
+}

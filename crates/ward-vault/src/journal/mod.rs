@@ -78,37 +78,52 @@ async fn latest(store: &dyn Store) -> ward_store::StoreResult<Option<Checkpoint>
 /// appended past it, not rewritten), and the newest signed checkpoint verifies and vouches for
 /// an entry that is still there. A journal that fails would fail every write (an entry
 /// appended past the head takes the next position) or hide a removal; `ward journal verify`
-/// checks the rest.
+/// checks the rest. Safe while other processes write: the checkpoint is read before the head
+/// (it was signed on a head already committed), and an entry past the head counts only if the
+/// head, read again, has not moved up to it.
 pub async fn check_end(store: &Arc<dyn Store>, signer: &CheckpointSigner) -> VaultResult<Option<Tamper>> {
     let store = store.as_ref();
-    let head = store.find_journal_head().await?;
-    let head_seq = head.map_or(0, |h| h.seq);
-    let at_end = store.find_journal_entries((head_seq - 1).max(0), 2).await?;
-    let problem = match (head, at_end.as_slice()) {
-        (None, [first, ..]) => Some(Tamper::BeyondHead {
-            seq: first.seq,
-            head_seq: 0,
-        }),
-        (None, []) => None,
-        (Some(h), [e, ..]) if e.seq == h.seq && e.hash != h.hash => Some(Tamper::HeadMismatch { seq: h.seq }),
-        (Some(h), [e, next, ..]) if e.seq == h.seq => Some(Tamper::BeyondHead {
-            seq: next.seq,
-            head_seq: h.seq,
-        }),
-        (Some(h), [e]) if e.seq == h.seq => None,
-        (Some(h), [e, ..]) => Some(Tamper::BeyondHead {
-            seq: e.seq,
-            head_seq: h.seq,
-        }),
-        (Some(h), []) => Some(Tamper::EndRemoved {
-            last_seq: last_seq(store, h.seq).await?,
-            head_seq: h.seq,
-        }),
+    let newest = latest(store).await?;
+    let mut tries = 0;
+    let head_seq = loop {
+        let head = store.find_journal_head().await?;
+        let head_seq = head.map_or(0, |h| h.seq);
+        let at_end = store.find_journal_entries((head_seq - 1).max(0), 2).await?;
+        let problem = match (head, at_end.as_slice()) {
+            (None, [first, ..]) => Some(Tamper::BeyondHead {
+                seq: first.seq,
+                head_seq: 0,
+            }),
+            (None, []) => None,
+            (Some(h), [e, ..]) if e.seq == h.seq && e.hash != h.hash => Some(Tamper::HeadMismatch { seq: h.seq }),
+            (Some(h), [e, next, ..]) if e.seq == h.seq => Some(Tamper::BeyondHead {
+                seq: next.seq,
+                head_seq: h.seq,
+            }),
+            (Some(h), [e]) if e.seq == h.seq => None,
+            (Some(h), [e, ..]) => Some(Tamper::BeyondHead {
+                seq: e.seq,
+                head_seq: h.seq,
+            }),
+            (Some(h), []) => Some(Tamper::EndRemoved {
+                last_seq: last_seq(store, h.seq).await?,
+                head_seq: h.seq,
+            }),
+        };
+        match problem {
+            None => break head_seq,
+            Some(Tamper::BeyondHead { seq, .. }) if tries < 100 => {
+                // Another process may have committed since the head was read.
+                let now = store.find_journal_head().await?.map_or(0, |h| h.seq);
+                if now < seq {
+                    return Ok(problem);
+                }
+                tries += 1;
+            }
+            Some(_) => return Ok(problem),
+        }
     };
-    if problem.is_some() {
-        return Ok(problem);
-    }
-    let Some(cp) = latest(store).await? else {
+    let Some(cp) = newest else {
         return Ok(None);
     };
     if signer.verify(&cp).is_err() {
