@@ -59,6 +59,10 @@ async fn populate(store: Arc<dyn Store>, step: time::Duration) -> Vault {
             }),
         };
         ids.push(vault.subjects().create(&cli, input).await.unwrap());
+        if step >= time::Duration::minutes(1) {
+            // A running Ward signs every interval.
+            vault.journal().checkpoint().await.unwrap();
+        }
         clock.advance(step);
     }
     // 1 policy entry + 8 × (collection + consent) = 17 entries; three reads make 20.
@@ -621,4 +625,42 @@ async fn the_start_up_check_is_not_fooled_by_writes_of_another_process() {
     writing.store(false, std::sync::atomic::Ordering::Relaxed);
     assert!(writer.await.unwrap() > 0);
     vault.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn checkpoints_removed_and_the_head_signed_again_are_caught() {
+    // Signed every minute. The forger rewrites from entry 7, fixes the head, removes the
+    // checkpoints that no longer match (7 onwards), and lets Ward sign the head again (as it
+    // does at start and every interval): the new checkpoint covers entries 6..=25, which
+    // span 6 minutes.
+    let f = fixture_spaced(time::Duration::minutes(1)).await;
+    let seqs: Vec<i64> = f
+        .vault
+        .store()
+        .find_checkpoints()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.seq)
+        .collect();
+    assert_eq!(seqs, [3, 5, 7, 9, 11, 13, 15, 17, 20, 25]);
+    let mut sql = f.rewrite(7, |e| e.purpose = Some("analytics".into())).await;
+    sql.push("DELETE FROM journal_checkpoints WHERE seq >= 7".into());
+    f.tamper(&refs(&sql)).await;
+    let at = datetime!(2026-11-21 10:09 UTC);
+    let cp = ward_vault::sign_journal_head(f.vault.store().as_ref(), f.signer(), at)
+        .await
+        .unwrap()
+        .expect("signed");
+    assert_eq!(cp.seq, 25);
+    assert_eq!(f.end().await, None, "the end is consistent");
+    assert_eq!(
+        f.problem().await,
+        Some(Tamper::Unsigned {
+            from_seq: 6,
+            upto_seq: 25,
+            span_secs: 360,
+            allowed_secs: 240
+        })
+    );
 }

@@ -185,15 +185,49 @@ pub async fn verify_with(
                 head_seq: h.seq,
             }),
             Some(h) if walk.prev != h.hash => Some(Tamper::HeadMismatch { seq: h.seq }),
-            Some(_) => overdue(store.as_ref(), signed_upto, entries, opts.checkpoint_interval).await?,
+            Some(_) => {
+                let mut signed: Vec<&Checkpoint> = checkpoints.iter().chain(witness).collect();
+                signed.sort_by_key(|c| (c.seq, c.at_micros));
+                unsigned_stretch(store.as_ref(), &signed, entries, opts.checkpoint_interval).await?
+            }
         }
     };
     walk.report.problem = problem;
     Ok(walk.into_report(witness))
 }
 
-/// The unsigned entries after `signed_upto` (up to `last`), if they span more time than a
-/// running Ward leaves unsigned ([`unsigned_allowance`]).
+/// The first stretch of entries that went unsigned longer than a running Ward leaves them:
+/// between two consecutive checkpoints (`signed`, in `seq` order), before the first, or after
+/// the last up to `last`. A stretch whose checkpoints were signed within the allowance of each
+/// other needs no read (its entries were written between the two signings); any other costs
+/// two point reads. This is what catches checkpoints removed and the head signed again (as
+/// Ward does at start and every interval): the stretch under the new checkpoint spans the time
+/// the removed ones covered.
+async fn unsigned_stretch(
+    store: &dyn Store,
+    signed: &[&Checkpoint],
+    last: i64,
+    interval: Duration,
+) -> VaultResult<Option<Tamper>> {
+    let allowed_micros = unsigned_allowance(interval).whole_microseconds();
+    let mut after: Option<&Checkpoint> = None;
+    for cp in signed {
+        let from = after.map_or(0, |a| a.seq);
+        if cp.seq > from {
+            let close = after.is_some_and(|a| i128::from(cp.at_micros) - i128::from(a.at_micros) <= allowed_micros);
+            if !close {
+                if let Some(t) = overdue(store, from, cp.seq, interval).await? {
+                    return Ok(Some(t));
+                }
+            }
+            after = Some(cp);
+        }
+    }
+    overdue(store, after.map_or(0, |a| a.seq), last, interval).await
+}
+
+/// The entries after `signed_upto` (up to `last`), if they span more time than a running
+/// Ward leaves unsigned ([`unsigned_allowance`]).
 pub(super) async fn overdue(
     store: &dyn Store,
     signed_upto: i64,

@@ -132,6 +132,24 @@ pub(crate) async fn check_at_start(store: &Arc<dyn Store>, signer: &CheckpointSi
     Ok(())
 }
 
+/// Signs the journal head every checkpoint interval while a command runs (at most daily), as
+/// the server does: a long command killed midway (an import) then leaves no more than an
+/// interval of entries unsigned, and verification's unsigned-stretch rule holds for it.
+pub(crate) fn sign_while_running(vault: &ward_vault::Vault, cfg: &Config) -> tokio::task::JoinHandle<()> {
+    let every = std::time::Duration::from_secs(cfg.checkpoint_interval_secs.clamp(1, 86_400));
+    let vault = vault.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = vault.journal().checkpoint().await {
+                tracing::warn!(error = %e, "could not sign a journal checkpoint");
+            }
+        }
+    })
+}
+
 /// A signed checkpoint kept apart from the store, as JSON: the statement, its signature and
 /// the public key that verifies it, each in hex.
 #[derive(Debug, Serialize, Deserialize)]

@@ -94,7 +94,9 @@ where
     Fut: std::future::Future<Output = Result<ExitCode>>,
 {
     let vault = app::open_vault(cfg).await?;
+    let signing = journal::sign_while_running(&vault, cfg);
     let result = f(vault.clone()).await;
+    signing.abort();
     vault.shutdown().await?;
     result
 }
