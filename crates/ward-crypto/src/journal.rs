@@ -177,6 +177,13 @@ pub fn verify_checkpoint(public: &VerifyingKey, cp: &Checkpoint) -> Result<(), C
         .map_err(|_| CryptoError::BadSignature)
 }
 
+/// Verifies a checkpoint's signature with a public key given as bytes (a checkpoint kept apart
+/// names the key it was signed with).
+pub fn verify_checkpoint_with_key(public: &[u8; 32], cp: &Checkpoint) -> Result<(), CryptoError> {
+    let key = VerifyingKey::from_bytes(public).map_err(|_| CryptoError::BadSignature)?;
+    verify_checkpoint(&key, cp)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -30,6 +30,8 @@ pub struct VaultConfig {
     /// How long a verified API key is trusted without asking the store again. Revocation in
     /// this process takes effect at once; in another process after at most this long.
     pub api_key_cache_ttl: Duration,
+    /// How often Ward signs a journal checkpoint; verification judges unsigned entries by it.
+    pub checkpoint_interval: Duration,
 }
 
 impl Default for VaultConfig {
@@ -37,6 +39,7 @@ impl Default for VaultConfig {
         Self {
             max_batch: 512,
             api_key_cache_ttl: Duration::seconds(5),
+            checkpoint_interval: Duration::seconds(60),
         }
     }
 }

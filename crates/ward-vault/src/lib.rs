@@ -38,8 +38,9 @@ pub use consents::{ConsentStatus, Consents, Withdrawal};
 pub use contact::{Contact, ContactDecision, NoticeClass};
 pub use error::{FieldProblem, VaultError, VaultResult};
 pub use journal::{
-    verify as verify_journal_store, verify_in_ranges as verify_journal_store_in_ranges, Journal, Tamper, VerifyReport,
-    VERIFY_RANGE,
+    check_end as check_journal_end, sign_head as sign_journal_head, unsigned_allowance, verify as verify_journal_store,
+    verify_in_ranges as verify_journal_store_in_ranges, verify_with as verify_journal_store_with, Journal, Tamper,
+    VerifyOptions, VerifyReport, Witness, VERIFY_RANGE,
 };
 pub use kernel::{policy_hash, KeyReloader, Vault, VaultConfig};
 pub use keys::{KeyMaterial, Keys};

@@ -56,8 +56,11 @@ pub async fn open_vault(cfg: &Config) -> Result<Vault> {
 pub async fn open_vault_with(cfg: &Config, new_keks: NewKeks) -> Result<Vault> {
     let (policy, source) = load_policy_source(&cfg.policy_path)?;
     let (keys, store) = binding::open(cfg, new_keks).await?;
+    // The journal's end must be the one its head records, before anything is written.
+    crate::cmd::journal::check_at_start(&store, &keys.signer).await?;
     let vault_cfg = VaultConfig {
         max_batch: cfg.max_batch,
+        checkpoint_interval: crate::cmd::journal::interval(cfg),
         ..VaultConfig::default()
     };
     Ok(Vault::open(store, keys, policy, source, Arc::new(SystemClock), vault_cfg).await?)

@@ -130,10 +130,21 @@ pub enum KeysCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum JournalCommand {
-    /// Check the whole hash chain and every signed checkpoint; name the first tampered entry.
-    Verify,
+    /// Check the whole hash chain, every signed checkpoint and the head; name the first
+    /// tampered entry, and count the entries no checkpoint covers yet.
+    Verify {
+        /// Also check the chain against a checkpoint kept apart (written by
+        /// `ward journal checkpoint --export`).
+        #[arg(long, value_name = "FILE")]
+        against: Option<PathBuf>,
+    },
     /// Sign a checkpoint of the current head now.
-    Checkpoint,
+    Checkpoint {
+        /// Also write the newest signed checkpoint to FILE (a new file, mode 0600), with the
+        /// public key that verifies it, to send to a witness kept apart from this store.
+        #[arg(long, value_name = "FILE")]
+        export: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

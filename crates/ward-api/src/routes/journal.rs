@@ -23,7 +23,11 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
 #[derive(Debug, Serialize, ToSchema)]
 pub struct TamperBody {
     /// `modified`, `removed`, `inserted`, `reordered`, `checkpoint_mismatch`,
-    /// `bad_checkpoint` or `truncated`.
+    /// `bad_checkpoint`, `truncated`, `end_removed` (entries after the last were removed: the
+    /// head records more), `beyond_head` (an entry appended outside Ward), `head_mismatch` (the
+    /// end of the chain rewritten), `unsigned` (entries left unsigned longer than a running
+    /// Ward leaves them: checkpoints removed), or, against a checkpoint kept apart,
+    /// `witness_mismatch`, `witness_truncated` or `witness_key`.
     pub kind: String,
     /// The position of the problem.
     pub seq: i64,
@@ -50,6 +54,9 @@ pub struct VerifyBody {
     pub entries: i64,
     /// Signed checkpoints found.
     pub checkpoints: usize,
+    /// Entries after the newest signed checkpoint: only the hash chain and the head vouch
+    /// for them.
+    pub unsigned: i64,
     /// Hex hash of the last verified entry; `null` for an empty journal.
     pub head: Option<String>,
     /// The first problem found; `null` if none.
@@ -62,6 +69,7 @@ impl From<VerifyReport> for VerifyBody {
             valid: r.is_valid(),
             entries: r.entries,
             checkpoints: r.checkpoints,
+            unsigned: r.unsigned(),
             head: r.head.map(hex::encode),
             problem: r.problem.as_ref().map(Into::into),
         }

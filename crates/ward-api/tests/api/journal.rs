@@ -18,6 +18,7 @@ async fn the_journal_verifies_and_checkpoints_only_when_it_moved(s: Server) {
     let entries = report["entries"].as_i64().unwrap();
     // Policy activation, the bootstrap key, the collection, the consent at collection, the read.
     assert!(entries >= 5, "{report}");
+    assert_eq!(report["unsigned"], entries, "no checkpoint yet: {report}");
     let head = report["head"].as_str().unwrap().to_owned();
     assert_eq!(head.len(), 64);
     assert!(head.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -41,4 +42,5 @@ async fn the_journal_verifies_and_checkpoints_only_when_it_moved(s: Server) {
     let report = r.json_with(200);
     assert_eq!(report["valid"], true);
     assert_eq!(report["checkpoints"], 1);
+    assert_eq!(report["unsigned"], 0);
 }

@@ -3,7 +3,7 @@
 mod backup;
 pub(crate) mod bench;
 pub(crate) mod import;
-mod journal;
+pub(crate) mod journal;
 mod keys;
 mod policy;
 mod restore;
@@ -95,7 +95,9 @@ where
     Fut: std::future::Future<Output = Result<ExitCode>>,
 {
     let vault = app::open_vault(cfg).await?;
+    let signing = journal::sign_while_running(&vault, cfg);
     let result = f(vault.clone()).await;
+    signing.abort();
     vault.shutdown().await?;
     result
 }
