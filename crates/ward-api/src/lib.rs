@@ -110,7 +110,7 @@ fn request_span(req: &Request<Body>) -> tracing::Span {
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map_or("<unmatched>", MatchedPath::as_str);
+        .map_or(metrics::UNMATCHED, MatchedPath::as_str);
     tracing::info_span!("request", method = %req.method(), route = %route)
 }
 

@@ -10,7 +10,7 @@
 //!
 //! Architecture Invariant: no label carries personal data. Requests are labelled by their
 //! method (the eight standard ones, or `other`), the matched route *template* (`/v1/subjects/{id}`,
-//! never the raw path or the query string, which carry ids and values) or `unmatched`, and the
+//! never the raw path or the query string, which carry ids and values) or `<unmatched>`, and the
 //! status code; jobs by the names Ward's code gives them. The set of series is bounded by
 //! Ward's code, whatever clients send.
 
@@ -37,8 +37,8 @@ pub const KEY_EPOCH_ACTIVE: &str = "ward_key_epoch_active";
 /// stay decryptable until the keys up to theirs are destroyed.
 pub const KEY_EPOCH_OLDEST: &str = "ward_key_epoch_oldest";
 
-/// The route label of a request that matched no route.
-pub const UNMATCHED: &str = "unmatched";
+/// The route label (and the log span's route) of a request that matched no route.
+pub(crate) const UNMATCHED: &str = "<unmatched>";
 
 /// Buckets of every `*_seconds` histogram: 0.5 ms to 10 s.
 const SECONDS_BUCKETS: &[f64] = &[

@@ -119,7 +119,7 @@ async fn requests_batches_the_journal_and_keys_are_measured(s: Server) {
     let moved = |name: &str, labels: &[(&str, &str)]| value(&after, name, labels) - value(&before, name, labels);
     let created = [("method", "POST"), ("route", "/v1/subjects"), ("status", "201")];
     let read = [("method", "GET"), ("route", "/v1/subjects/{id}"), ("status", "200")];
-    let unmatched = [("method", "GET"), ("route", "unmatched"), ("status", "404")];
+    let unmatched = [("method", "GET"), ("route", "<unmatched>"), ("status", "404")];
     let odd = [("method", "other"), ("route", "/v1/subjects"), ("status", "405")];
     for labels in [&created[..], &read, &unmatched, &odd] {
         assert!(moved("ward_http_requests_total", labels) >= 1.0, "{labels:?}:\n{text}");
@@ -168,7 +168,7 @@ async fn requests_batches_the_journal_and_keys_are_measured(s: Server) {
     let templates = s.spec["paths"].as_object().expect("paths");
     for sample in &after {
         if let Some(route) = sample.labels.get("route") {
-            assert!(route == "unmatched" || templates.contains_key(route), "{sample:?}");
+            assert!(route == "<unmatched>" || templates.contains_key(route), "{sample:?}");
         }
         if let Some(method) = sample.labels.get("method") {
             assert!(
