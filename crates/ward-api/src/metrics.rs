@@ -48,6 +48,8 @@ const SECONDS_BUCKETS: &[f64] = &[
 const BATCH_BUCKETS: &[f64] = &[
     1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0, 2048.0, 4096.0,
 ];
+/// How long a scrape waits for the store.
+const STORE_WAIT: Duration = Duration::from_secs(1);
 /// How often histogram samples are folded into their buckets when no one scrapes.
 const UPKEEP: Duration = Duration::from_secs(5);
 
@@ -166,12 +168,14 @@ fn method_label(method: &str) -> &'static str {
 
 /// Sets the gauges read at scrape time: the journal head (from the store, so that with
 /// several processes on one PostgreSQL each reports the shared journal) and the key ring in
-/// force. A store that cannot answer leaves the journal gauge as it was, and is logged.
+/// force. A store that cannot answer within [`STORE_WAIT`] leaves the journal gauge as it
+/// was, and is logged: a scrape must not hang on a store that is down.
 pub(crate) async fn observe(vault: &Vault) {
-    match vault.store().find_journal_head().await {
+    match tokio::time::timeout(STORE_WAIT, vault.store().find_journal_head()).await {
         #[allow(clippy::cast_precision_loss)] // exact below 2^53 entries
-        Ok(head) => metrics::gauge!(JOURNAL_HEAD).set(head.map_or(0, |h| h.seq) as f64),
-        Err(e) => tracing::warn!(error = %e, "reading the journal head for /metrics"),
+        Ok(Ok(head)) => metrics::gauge!(JOURNAL_HEAD).set(head.map_or(0, |h| h.seq) as f64),
+        Ok(Err(e)) => tracing::warn!(error = %e, "reading the journal head for /metrics"),
+        Err(_) => tracing::warn!("the store did not give the journal head for /metrics within a second"),
     }
     let ring = vault.keys().ring();
     let epochs: Vec<u64> = ring.ids().filter_map(|id| id.parse().ok()).collect();
