@@ -15,8 +15,14 @@ pub const COMMIT_BATCH_FAILURES: &str = "ward_commit_batch_failures_total";
 /// Gauge: operations queued for the committer and not yet taken into a batch.
 pub const COMMIT_QUEUE_DEPTH: &str = "ward_commit_queue_depth";
 
-/// Gives the recorder installed now the help text and unit of each of these metrics.
+/// Gives the recorder installed now the help text and unit of each of these metrics, and
+/// shows its series (at zero) before the first batch (a counter that
+/// appears only on its first failure defeats `increase()` in an alert).
 pub fn describe() {
+    metrics::counter!(COMMIT_BATCH_FAILURES).increment(0);
+    metrics::gauge!(COMMIT_QUEUE_DEPTH).increment(0.0);
+    let _ = metrics::histogram!(COMMIT_BATCH_SIZE);
+    let _ = metrics::histogram!(COMMIT_BATCH_SECONDS);
     describe_histogram!(
         COMMIT_BATCH_SIZE,
         Unit::Count,

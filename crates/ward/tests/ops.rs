@@ -57,6 +57,9 @@ async fn json_logs_are_one_object_per_line_and_metrics_show_the_jobs() {
         "{metrics}"
     );
     assert!(metrics.contains("ward_key_epoch_active 1"), "{metrics}");
+    // Series an alert compares over time are there from the start, at zero.
+    assert!(metrics.contains("\nward_commit_batch_failures_total 0\n"), "{metrics}");
+    assert!(metrics.contains("\nward_commit_queue_depth "), "{metrics}");
     assert!(!metrics.contains(SECRET), "{metrics}");
     assert!(server.stop().success());
 
