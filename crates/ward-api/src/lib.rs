@@ -13,6 +13,7 @@
 
 mod error;
 mod extract;
+mod metrics;
 mod routes;
 mod spec;
 
@@ -60,8 +61,10 @@ pub(crate) struct AppState {
 }
 
 /// The API's router: every route, the problem+json fallbacks for unknown routes and methods,
-/// the body limit, panic catching and request tracing.
+/// the body limit, panic catching, request metrics and request tracing. The first router of
+/// the process installs its metrics recorder (see `/metrics`).
 pub fn router(vault: Vault, config: ApiConfig) -> Router {
+    metrics::recorder();
     let (router, spec) = routes::api().split_for_parts();
     let spec = spec::finish(spec, routes::problem_codes());
     let spec = match serde_json::to_vec(&spec) {
@@ -76,6 +79,7 @@ pub fn router(vault: Vault, config: ApiConfig) -> Router {
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(CatchPanicLayer::custom(panic_response))
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
@@ -106,7 +110,7 @@ fn request_span(req: &Request<Body>) -> tracing::Span {
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map_or("<unmatched>", MatchedPath::as_str);
+        .map_or(metrics::UNMATCHED, MatchedPath::as_str);
     tracing::info_span!("request", method = %req.method(), route = %route)
 }
 

@@ -51,7 +51,7 @@ pub const ROUTER_CODES: &[ProblemCode] = &[ProblemCode::NotFound, ProblemCode::M
         (name = "policy", description = "The policy in force"),
         (name = "keys", description = "API keys (admin only)"),
         (name = "journal", description = "The processing journal (admin only)"),
-        (name = "meta", description = "Liveness and this document"),
+        (name = "meta", description = "Liveness, metrics and this document"),
     ),
 )]
 struct BaseDoc;

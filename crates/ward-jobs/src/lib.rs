@@ -17,11 +17,14 @@
 //! computed from the clock at each operation. Jobs do the work that must happen even when no
 //! one calls: signing checkpoints, and (to come) acting on destruction deadlines, retention
 //! and the outbox.
+//!
+//! The runner records every turn for the operator's metrics ([`metrics`]).
 
 mod driver;
 mod holder;
 mod job;
 mod leases;
+pub mod metrics;
 mod runner;
 mod schedule;
 

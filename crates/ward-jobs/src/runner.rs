@@ -8,6 +8,7 @@ use crate::{Holder, Schedule};
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 use ward_core::Clock;
 use ward_store::{Lease, LeaseGrant, LeaseStore};
@@ -147,7 +148,7 @@ impl Runner {
             if self.slots[i].next > now {
                 continue;
             }
-            let outcome = self.turn(i, now).await;
+            let (outcome, took) = self.turn(i, now).await;
             let slot = &mut self.slots[i];
             slot.next = slot.schedule.next_after(slot.anchor, now);
             let ran = Ran {
@@ -156,13 +157,15 @@ impl Runner {
                 outcome,
             };
             log(&ran, slot.next);
+            crate::metrics::record(&ran, took);
             slot.last = Some(ran.clone());
             turns.push(ran);
         }
         turns
     }
 
-    async fn turn(&self, i: usize, now: OffsetDateTime) -> Outcome {
+    /// Takes the job's lease if it needs one and runs it; how long it ran, if it did.
+    async fn turn(&self, i: usize, now: OffsetDateTime) -> (Outcome, Option<Duration>) {
         let slot = &self.slots[i];
         if let Scope::OneProcess { lease } = slot.scope {
             let until = later(now, lease);
@@ -172,15 +175,17 @@ impl Runner {
                 .await
             {
                 Ok(LeaseGrant::Acquired(_)) => {}
-                Ok(LeaseGrant::Held(held)) => return Outcome::HeldElsewhere(held),
-                Err(e) => return Outcome::LeaseFailed(e.to_string()),
+                Ok(LeaseGrant::Held(held)) => return (Outcome::HeldElsewhere(held), None),
+                Err(e) => return (Outcome::LeaseFailed(e.to_string()), None),
             }
         }
-        match AssertUnwindSafe(slot.job.run(now)).catch_unwind().await {
+        let started = Instant::now();
+        let outcome = match AssertUnwindSafe(slot.job.run(now)).catch_unwind().await {
             Ok(Ok(note)) => Outcome::Done(note),
             Ok(Err(e)) => Outcome::Failed(e.to_string()),
             Err(panic) => Outcome::Failed(format!("the job panicked: {}", panic_message(&*panic))),
-        }
+        };
+        (outcome, Some(started.elapsed()))
     }
 
     /// Each job's schedule, next time and last turn.

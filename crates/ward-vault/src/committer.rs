@@ -2,8 +2,12 @@
 //! task takes whatever has queued up (up to `max_batch`), writes it in ONE transaction, and
 //! answers each caller once that transaction is durable. Under load, one fsync serves many
 //! requests; with one caller, the latency is one transaction.
+//!
+//! It records each batch's size and time and the queue's depth (see [`crate::metrics`]).
 
+use crate::metrics::{COMMIT_BATCH_FAILURES, COMMIT_BATCH_SECONDS, COMMIT_BATCH_SIZE, COMMIT_QUEUE_DEPTH};
 use std::sync::Arc;
+use std::time::Instant;
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 use ward_store::{OpOutcome, Store, StoreError, StoreResult, WriteOp};
@@ -36,10 +40,15 @@ impl Committer {
     /// Queues `op` and waits until it is durable (or failed as a whole).
     pub(crate) async fn submit(&self, op: WriteOp) -> StoreResult<OpOutcome> {
         let (done, rx) = oneshot::channel();
-        self.tx
-            .send(Job { op, done })
+        let permit = self
+            .tx
+            .reserve()
             .await
             .map_err(|_| StoreError::Unavailable(SHUT.into()))?;
+        // Counted in before it can be taken (no await in between, so no cancellation either):
+        // the batch that takes it counts it out after, and the gauge never goes below zero.
+        metrics::gauge!(COMMIT_QUEUE_DEPTH).increment(1.0);
+        permit.send(Job { op, done });
         rx.await.map_err(|_| StoreError::Unavailable(SHUT.into()))?
     }
 
@@ -84,7 +93,17 @@ async fn run(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>, max_batch: usiz
 async fn write_batch(store: &dyn Store, jobs: &mut Vec<Job>) {
     let (ops, waiters): (Vec<WriteOp>, Vec<_>) = jobs.drain(..).map(|j| (j.op, j.done)).unzip();
     let n = ops.len();
-    match store.write(ops).await {
+    #[allow(clippy::cast_precision_loss)] // a batch holds at most `max_batch` operations
+    let size = n as f64;
+    metrics::gauge!(COMMIT_QUEUE_DEPTH).decrement(size);
+    metrics::histogram!(COMMIT_BATCH_SIZE).record(size);
+    let started = Instant::now();
+    let written = store.write(ops).await;
+    metrics::histogram!(COMMIT_BATCH_SECONDS).record(started.elapsed().as_secs_f64());
+    if !matches!(&written, Ok(outcomes) if outcomes.len() == n) {
+        metrics::counter!(COMMIT_BATCH_FAILURES).increment(1);
+    }
+    match written {
         Ok(outcomes) if outcomes.len() == n => {
             for (w, o) in waiters.into_iter().zip(outcomes) {
                 let _ = w.send(Ok(o));

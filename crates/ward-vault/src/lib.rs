@@ -26,6 +26,7 @@ mod journal;
 mod kernel;
 mod keys;
 mod lifecycle;
+pub mod metrics;
 mod policies;
 mod receipts;
 mod rotation;

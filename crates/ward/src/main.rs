@@ -8,12 +8,12 @@ mod config;
 mod http;
 mod jobs;
 mod keyfiles;
+mod logging;
 mod serve;
 mod startup;
 
 use clap::Parser;
 use std::process::ExitCode;
-use tracing_subscriber::EnvFilter;
 
 /// mimalloc for Rust's allocations; with its `override` feature it also serves C's `malloc`,
 /// which SQLite's page cache calls on every read (BENCHMARKS.md).
@@ -25,10 +25,10 @@ fn main() -> ExitCode {
     // policy) is for the owner alone.
     keyfiles::owner_only_umask();
     let cli = cli::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_env("WARD_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")))
-        .with_writer(std::io::stderr)
-        .init();
+    if let Err(e) = logging::init() {
+        eprintln!("error: {e}");
+        return ExitCode::FAILURE;
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

@@ -43,9 +43,15 @@ pub struct Server {
 
 impl Server {
     pub fn start(dir: &Path) -> Server {
+        Self::start_with_env(dir, &[])
+    }
+
+    /// [`Server::start`] with these environment variables set too.
+    pub fn start_with_env(dir: &Path, env: &[(&str, &str)]) -> Server {
         let log = dir.with_extension("server.log");
         let log_file = std::fs::File::create(&log).expect("log file");
         let mut child = ward()
+            .envs(env.iter().copied())
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(dir)
             .stdout(Stdio::piped())

@@ -8,6 +8,7 @@ pub(crate) mod health;
 pub(crate) mod journal;
 pub(crate) mod keys;
 pub(crate) mod lifecycle;
+pub(crate) mod metrics;
 pub(crate) mod policy;
 pub(crate) mod policy_versions;
 pub(crate) mod receipts;
@@ -26,6 +27,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(crate::spec::base())
         .routes(routes!(health::healthz))
         .routes(routes!(health::openapi_json))
+        .routes(routes!(metrics::metrics))
         .routes(routes!(subjects::create_subject))
         .routes(routes!(subjects::lookup_subjects))
         .merge(
@@ -68,6 +70,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
 pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [ProblemCode])> {
     [
         health::PROBLEM_CODES,
+        metrics::PROBLEM_CODES,
         subjects::PROBLEM_CODES,
         batch::PROBLEM_CODES,
         consents::PROBLEM_CODES,

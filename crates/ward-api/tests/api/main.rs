@@ -14,6 +14,7 @@ mod journal;
 mod keys;
 mod lifecycle;
 mod logs;
+mod metrics;
 mod policy;
 mod policy_versions;
 mod receipts;

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/openapi.json"),
+    ("GET", "/metrics"),
     ("POST", "/v1/subjects"),
     ("GET", "/v1/subjects/{id}"),
     ("PATCH", "/v1/subjects/{id}"),
