@@ -25,6 +25,22 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
         .expect("ward runs")
 }
 
+/// Registers one subject (`email=a@example.org`, for `registration`) with the CLI; it must succeed.
+pub fn create_subject(dir: &Path) {
+    let out = run(
+        dir,
+        &[
+            "subject",
+            "create",
+            "--purpose",
+            "registration",
+            "--field",
+            "email=a@example.org",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }

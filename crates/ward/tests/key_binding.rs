@@ -316,18 +316,7 @@ fn what_ward_writes_is_readable_by_its_owner_alone() {
     let v = Vaults::new();
     let data = v.path("data");
     init(&data);
-    let out = run(
-        &data,
-        &[
-            "subject",
-            "create",
-            "--purpose",
-            "registration",
-            "--field",
-            "email=a@example.org",
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    create_subject(&data);
     let (backup, export) = (v.path("backup.db"), v.path("keys-export.db"));
     let out = run(
         &data,
@@ -426,18 +415,7 @@ fn a_store_of_an_earlier_build_is_bound_only_to_keys_that_open_it() {
     let other = v.path("other");
     init(&data);
     init(&other);
-    let out = run(
-        &data,
-        &[
-            "subject",
-            "create",
-            "--purpose",
-            "registration",
-            "--field",
-            "email=a@example.org",
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    create_subject(&data);
     let db = data.join("ward.db");
     // An earlier build recorded no binding.
     sqlite(&db, "DELETE FROM key_binding");

@@ -48,18 +48,7 @@ fn serve_refused(dir: &Path) -> Result<String, String> {
 /// A data directory with a subject in it and no server running.
 fn vault_with_a_subject(dir: &Path) {
     assert!(run(dir, &["init"]).status.success());
-    let out = run(
-        dir,
-        &[
-            "subject",
-            "create",
-            "--purpose",
-            "registration",
-            "--field",
-            "email=a@example.org",
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
+    create_subject(dir);
 }
 
 fn sqlite_files(dir: &Path) -> Vec<String> {
