@@ -149,6 +149,22 @@ impl SubjectStore for PgStore {
         rows.iter().map(|r| decode::wrapped_key(&Pg(r))).collect()
     }
 
+    async fn count_wrapped_keys_by_kek(&self) -> StoreResult<std::collections::BTreeMap<String, u64>> {
+        let rows = sqlx::query(
+            "SELECT kek_id, COUNT(*) AS n FROM subjects WHERE wrapped_key IS NOT NULL GROUP BY kek_id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(unavailable)?;
+        let mut counts = std::collections::BTreeMap::new();
+        for r in &rows {
+            let kek: Option<String> = col(r, "subjects", "kek_id")?;
+            let n = u64::try_from(col::<_, i64>(r, "subjects", "n")?).unwrap_or(0);
+            counts.insert(kek.unwrap_or_default(), n);
+        }
+        Ok(counts)
+    }
+
     async fn count_subjects(&self) -> StoreResult<SubjectCounts> {
         let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM subjects GROUP BY state")
             .fetch_all(&self.pool)

@@ -126,6 +126,25 @@ impl SubjectStore for SqliteStore {
             .await
     }
 
+    async fn count_wrapped_keys_by_kek(&self) -> StoreResult<std::collections::BTreeMap<String, u64>> {
+        let rows = self
+            .readers()
+            .scan(|c| {
+                query(
+                    c,
+                    "SELECT kek_id, COUNT(*) AS n FROM subjects WHERE wrapped_key IS NOT NULL GROUP BY kek_id",
+                    [],
+                    |r| {
+                        let kek: Option<String> = col(r, "subjects", "kek_id")?;
+                        let n = u64::try_from(col::<i64>(r, "subjects", "n")?).unwrap_or(0);
+                        Ok((kek.unwrap_or_default(), n))
+                    },
+                )
+            })
+            .await?;
+        Ok(rows.into_iter().collect())
+    }
+
     async fn count_subjects(&self) -> StoreResult<SubjectCounts> {
         let rows = self
             .readers()

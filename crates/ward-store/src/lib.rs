@@ -65,6 +65,10 @@ pub trait SubjectStore: Send + Sync {
     /// key rotation.
     async fn find_wrapped_keys(&self, after: Option<SubjectId>, limit: u32) -> StoreResult<Vec<WrappedKeyRecord>>;
 
+    /// How many stored data keys are wrapped under each KEK id (ids with none are left out):
+    /// before an old KEK is destroyed, nothing may still be wrapped under it.
+    async fn count_wrapped_keys_by_kek(&self) -> StoreResult<std::collections::BTreeMap<String, u64>>;
+
     /// How many subjects there are, by state.
     async fn count_subjects(&self) -> StoreResult<SubjectCounts>;
 }
@@ -156,6 +160,7 @@ pub trait Store:
     + PolicyStore
     + VisitorStore
     + LeaseStore
+    + KeyBindingStore
     + WriteStore
     + Send
     + Sync

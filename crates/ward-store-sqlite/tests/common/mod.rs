@@ -66,8 +66,21 @@ impl SubjectStore for TempStore {
     async fn find_wrapped_keys(&self, after: Option<SubjectId>, limit: u32) -> StoreResult<Vec<WrappedKeyRecord>> {
         self.store.find_wrapped_keys(after, limit).await
     }
+    async fn count_wrapped_keys_by_kek(&self) -> StoreResult<std::collections::BTreeMap<String, u64>> {
+        self.store.count_wrapped_keys_by_kek().await
+    }
     async fn count_subjects(&self) -> StoreResult<SubjectCounts> {
         self.store.count_subjects().await
+    }
+}
+
+#[async_trait]
+impl KeyBindingStore for TempStore {
+    async fn find_key_binding(&self) -> StoreResult<Vec<BoundKey>> {
+        self.store.find_key_binding().await
+    }
+    async fn record_key_binding(&self, keys: &[BoundKey]) -> StoreResult<()> {
+        self.store.record_key_binding(keys).await
     }
 }
 

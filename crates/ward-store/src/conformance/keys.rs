@@ -126,3 +126,47 @@ pub(super) async fn rewrap_keys_only_touches_active_rows_under_old_kek(store: Ar
     assert_eq!(subject(&store, a).await.key, Some(new_key(1)));
     assert_eq!(journal_len(&store).await, 4 + 1 + 2);
 }
+
+/// Wrapped keys are counted by KEK, erased subjects' (gone) keys left out, and a rewrap moves
+/// the count: what decides whether an old KEK may be destroyed.
+pub(super) async fn wrapped_keys_are_counted_by_kek(store: Arc<dyn Store>) {
+    assert!(ok(store.count_wrapped_keys_by_kek().await, "count_wrapped_keys_by_kek").is_empty());
+    let ids: Vec<SubjectId> = (1..=5).map(|n| id(n * 10)).collect();
+    let mut ops: Vec<WriteOp> = ids.iter().map(|s| create_op(new_subject(*s, &[]))).collect();
+    let mut under_k2 = new_subject(id(60), &[]);
+    under_k2.key = key("k2", 60);
+    ops.push(create_op(under_k2));
+    write(&store, ops).await;
+    assert_eq!(erase(&store, ids[0], at(1)).await, OpOutcome::Done);
+    let counts = |pairs: &[(&str, u64)]| -> BTreeMap<String, u64> {
+        pairs.iter().map(|(k, n)| ((*k).to_owned(), *n)).collect()
+    };
+    assert_eq!(
+        ok(store.count_wrapped_keys_by_kek().await, "count_wrapped_keys_by_kek"),
+        counts(&[("k1", 4), ("k2", 1)])
+    );
+
+    let rewrapped = ids[1..]
+        .iter()
+        .map(|s| WrappedKeyRecord {
+            subject: *s,
+            key: key("k2", 1),
+        })
+        .collect();
+    let out = write_one(
+        &store,
+        op(
+            Change::Key(KeyChange::Rewrap {
+                old_kek_id: "k1".to_owned(),
+                keys: rewrapped,
+            }),
+            vec![admin_draft(AdminEvent::KeyRotation)],
+        ),
+    )
+    .await;
+    assert_eq!(out, OpOutcome::Done);
+    assert_eq!(
+        ok(store.count_wrapped_keys_by_kek().await, "count_wrapped_keys_by_kek"),
+        counts(&[("k2", 5)])
+    );
+}

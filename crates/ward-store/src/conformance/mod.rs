@@ -41,7 +41,7 @@ use crate::{
     KeyChange, NewSubject, OpOutcome, PolicyVersionChange, PolicyVersionRecord, Store, StoreResult, SubjectChange,
     SubjectCounts, SubjectRecord, WrappedKey, WrappedKeyRecord, WriteOp,
 };
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -83,6 +83,7 @@ macro_rules! conformance_list {
             keys: [
                 wrapped_keys_page_in_id_order_without_erased,
                 rewrap_keys_only_touches_active_rows_under_old_kek,
+                wrapped_keys_are_counted_by_kek,
             ],
             api_keys: [api_keys_lifecycle],
             policies: [policy_versions_are_recorded_once],
