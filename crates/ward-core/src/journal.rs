@@ -33,6 +33,9 @@ string_enum! {
         ConsentGiven => "consent.given",
         ConsentWithdrawn => "consent.withdrawn",
         KeyRotation => "key.rotation",
+        /// Key-encryption keys were destroyed at the end of their epoch (nothing was still
+        /// wrapped under them): every copy of a data key wrapped under them is now unreadable.
+        KeyDestroyed => "key.destroyed",
         /// Ward recorded which keys the store is bound to (its key files' fingerprints).
         KeyBinding => "key.binding",
         ApiKeyCreated => "api_key.created",

@@ -74,6 +74,25 @@ impl KeyRing {
         self.keks.keys().map(String::as_str)
     }
 
+    /// Whether the ring holds the KEK `id`.
+    pub fn has(&self, id: &str) -> bool {
+        self.keks.contains_key(id)
+    }
+
+    /// This ring with the KEKs of `other` that it lacks, for unwrapping only: the active KEK
+    /// stays this ring's.
+    #[must_use]
+    pub fn adding_for_unwrap(&self, other: &KeyRing) -> KeyRing {
+        let mut keks = self.keks.clone();
+        for (id, kek) in &other.keks {
+            keks.entry(id.clone()).or_insert_with(|| kek.clone());
+        }
+        KeyRing {
+            keks,
+            active: self.active.clone(),
+        }
+    }
+
     /// Wraps a subject's data key under the active KEK, bound to the subject's id.
     /// Returns the KEK id and the wrapped key.
     pub fn wrap(&self, subject: &[u8], dek: &DataKey) -> (String, Vec<u8>) {
@@ -128,6 +147,20 @@ mod tests {
             ring2.unwrap(b"subject", "9", &wrapped2).unwrap_err(),
             CryptoError::UnknownKek("9".into())
         );
+    }
+
+    #[test]
+    fn keys_added_for_unwrap_do_not_become_active() {
+        let (k1, k2) = (Kek::generate("1"), Kek::generate("2"));
+        let old = KeyRing::new([k1.clone()], "1").unwrap();
+        let files = KeyRing::new([k1, k2], "2").unwrap();
+        let (id, wrapped) = files.wrap(b"s", &DataKey::generate());
+        assert_eq!(id, "2");
+        assert!(old.unwrap(b"s", "2", &wrapped).is_err());
+        let both = old.adding_for_unwrap(&files);
+        assert!(both.has("2") && both.unwrap(b"s", "2", &wrapped).is_ok());
+        assert_eq!(both.active_id(), "1");
+        assert_eq!(both.wrap(b"s", &DataKey::generate()).0, "1");
     }
 
     #[test]

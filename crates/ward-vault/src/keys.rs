@@ -1,5 +1,5 @@
-//! The secrets the vault uses, and the keys service: the key ring in force, reloading it,
-//! and rotation (`rotation.rs`).
+//! The secrets the vault uses, and the keys service: the key ring in force, putting a new
+//! one in force or loading a KEK another process rotated to, and rotation (`rotation.rs`).
 
 use crate::error::{VaultError, VaultResult};
 use crate::kernel::KeyReloader;
@@ -48,19 +48,16 @@ impl<'v> Keys<'v> {
             .clone()
     }
 
-    /// Sets how [`Keys::reload`] loads the key ring. Only the first call counts.
+    /// Sets how [`Keys::reload`] loads the key files. Only the first call counts.
     pub fn set_reloader(&self, reloader: KeyReloader) {
         let _ = self.0.inner.key_reloader.set(reloader);
     }
 
-    /// Reloads the key ring, so a process that was running during `ward keys rotate` starts
-    /// wrapping new data keys under the new KEK and can unwrap keys re-wrapped under it.
-    /// Returns whether anything changed.
-    pub fn reload(&self) -> VaultResult<bool> {
-        let Some(reload) = self.0.inner.key_reloader.get() else {
-            return Ok(false);
-        };
-        let ring = reload().map_err(VaultError::Unavailable)?;
+    /// Puts `ring` in force in place of the current ring: its active KEK wraps every new data
+    /// key from now on, and KEKs it lacks (destroyed at the end of their epoch) are dropped
+    /// from this process's memory. The caller has checked every KEK in it against the store's
+    /// key binding (the binary's `epochs::reload`). Returns whether anything changed.
+    pub fn install(&self, ring: KeyRing) -> bool {
         let mut current = self
             .0
             .inner
@@ -69,9 +66,43 @@ impl<'v> Keys<'v> {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let same = current.active_id() == ring.active_id() && current.ids().eq(ring.ids());
         if !same {
-            tracing::info!(active = ring.active_id(), "key-encryption keys reloaded");
+            tracing::info!(
+                active = ring.active_id(),
+                keks = %ring.ids().collect::<Vec<_>>().join(","),
+                "key-encryption keys in force changed"
+            );
             *current = Arc::new(ring);
         }
-        Ok(!same)
+        !same
+    }
+
+    /// Meets a data key wrapped under a KEK this process has not loaded (another process
+    /// rotated): loads the key files and adds the KEKs the ring lacks, **for unwrapping
+    /// only**. The active KEK does not change here, since these files have not been checked
+    /// against the store's key binding (a stray or planted `kek-N.key` must never wrap data
+    /// keys): [`Keys::install`] does that, from the binary's key reload job, within a
+    /// checkpoint interval. A wrong file unwraps nothing (the wrapping is authenticated).
+    /// Returns whether a KEK was added.
+    pub fn reload(&self) -> VaultResult<bool> {
+        let Some(reload) = self.0.inner.key_reloader.get() else {
+            return Ok(false);
+        };
+        let files = reload().map_err(VaultError::Unavailable)?;
+        let mut current = self
+            .0
+            .inner
+            .keyring
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let more = current.adding_for_unwrap(&files);
+        let added = !current.ids().eq(more.ids());
+        if added {
+            tracing::info!(
+                keks = %more.ids().collect::<Vec<_>>().join(","),
+                "key-encryption keys loaded for unwrapping; the active key changes at the next checked reload"
+            );
+            *current = Arc::new(more);
+        }
+        Ok(added)
     }
 }

@@ -58,3 +58,18 @@ impl Keys<'_> {
         Ok(report)
     }
 }
+
+impl Keys<'_> {
+    /// Journals the destruction of old KEKs (`key.destroyed`), before their files are
+    /// destroyed: a crash in between leaves the files, and the next run journals again.
+    pub async fn journal_destroyed(&self, caller: &Caller, detail: String) -> VaultResult<()> {
+        if !caller.is_admin() {
+            return Err(VaultError::admin_only());
+        }
+        let v = self.0;
+        let op = v.op(caller);
+        let entry = JournalDraft::new(op.now, op.actor(), AdminEvent::KeyDestroyed).detail(detail);
+        v.commit(Change::JournalOnly, vec![entry]).await?;
+        Ok(())
+    }
+}

@@ -46,6 +46,7 @@ async fn a_running_vault_loads_a_kek_rotated_elsewhere() {
 
     let running = open(&db, KeyRing::new([k1.clone()], "1").unwrap()).await;
     let (r1, r2) = (k1.clone(), k2.clone());
+    let (k1_again, k2_again) = (k1.clone(), k2.clone());
     running.keys().set_reloader(Box::new(move || {
         KeyRing::new([r1.clone(), r2.clone()], "2").map_err(|e| e.to_string())
     }));
@@ -60,12 +61,19 @@ async fn a_running_vault_loads_a_kek_rotated_elsewhere() {
     assert_eq!(rotator.keys().rewrap_all(&cli).await.unwrap().rewrapped, 1);
     rotator.shutdown().await.unwrap();
 
-    // The running vault meets a key under kek 2, reloads, and reads on.
+    // The running vault meets a key under kek 2, loads it for unwrapping, and reads on; an
+    // unchecked key file never becomes the active KEK.
     let view = running.subjects().read(&cli, id, "registration", None).await.unwrap();
     assert_eq!(view.fields["email"], "before@example.org");
-    assert_eq!(running.keys().ring().active_id(), "2");
+    assert_eq!(running.keys().ring().active_id(), "1");
+    assert!(running.keys().ring().has("2"));
+    assert!(!running.keys().reload().unwrap(), "nothing to add since");
 
-    // New subjects are now wrapped under kek 2.
+    // The checked reload (the binary's key reload job) puts kek 2 in force: new subjects are
+    // now wrapped under it.
+    assert!(running
+        .keys()
+        .install(KeyRing::new([k1_again.clone(), k2_again.clone()], "2").unwrap()));
     let id2 = running
         .subjects()
         .create(&cli, subject("after@example.org"))
@@ -73,6 +81,14 @@ async fn a_running_vault_loads_a_kek_rotated_elsewhere() {
         .unwrap();
     let rec = running.store().find_subject(id2).await.unwrap().unwrap();
     assert_eq!(rec.key.unwrap().kek_id, "2");
-    assert!(!running.keys().reload().unwrap(), "nothing changed since");
+    assert!(!running
+        .keys()
+        .install(KeyRing::new([k1_again, k2_again.clone()], "2").unwrap()));
+
+    // Once kek 1 is destroyed, installing the ring without it drops it from memory.
+    assert!(running.keys().install(KeyRing::new([k2_again], "2").unwrap()));
+    assert!(!running.keys().ring().has("1"));
+    let view = running.subjects().read(&cli, id, "registration", None).await.unwrap();
+    assert_eq!(view.fields["email"], "before@example.org");
     running.shutdown().await.unwrap();
 }
