@@ -86,7 +86,7 @@ pub async fn refuse_keys_for_existing_store(cfg: &Config) -> Result<()> {
     Ok(())
 }
 
-async fn enforce<S: Store + KeyBindingStore>(s: &S, loaded: &Loaded, cfg: &Config, new_keks: NewKeks) -> Result<()> {
+async fn enforce<S: Store>(s: &S, loaded: &Loaded, cfg: &Config, new_keks: NewKeks) -> Result<()> {
     let recorded = s.find_key_binding().await.context("reading the store's key binding")?;
     let (to_record, why) = if recorded.is_empty() {
         if s.find_journal_head().await?.is_some() {
@@ -102,11 +102,16 @@ async fn enforce<S: Store + KeyBindingStore>(s: &S, loaded: &Loaded, cfg: &Confi
         let new = compare(&recorded, loaded, cfg, new_keks)?;
         (new, "a new key-encryption key from `ward keys rotate`".to_owned())
     };
-    if to_record.is_empty() {
+    record(s, &to_record, OffsetDateTime::now_utc(), &why).await
+}
+
+/// Records keys (binding name, fingerprint) in the store's key binding at `now`, and journals
+/// it (`key.binding`, a journal-only write). Names already recorded keep their first record.
+pub async fn record<S: Store + ?Sized>(s: &S, keys: &[(String, String)], now: OffsetDateTime, why: &str) -> Result<()> {
+    if keys.is_empty() {
         return Ok(());
     }
-    let now = OffsetDateTime::now_utc();
-    let rows: Vec<BoundKey> = to_record
+    let rows: Vec<BoundKey> = keys
         .iter()
         .map(|(name, fingerprint)| BoundKey {
             name: name.clone(),
@@ -115,7 +120,7 @@ async fn enforce<S: Store + KeyBindingStore>(s: &S, loaded: &Loaded, cfg: &Confi
         })
         .collect();
     s.record_key_binding(&rows).await.context("recording the key binding")?;
-    let listed: Vec<String> = to_record.iter().map(|(n, f)| format!("{n} {}", prefix(f))).collect();
+    let listed: Vec<String> = keys.iter().map(|(n, f)| format!("{n} {}", prefix(f))).collect();
     let entry = JournalDraft::new(now, &Actor::System, AdminEvent::KeyBinding)
         .detail(format!("key binding recorded for {why}: {}", listed.join(", ")));
     s.write(vec![WriteOp {
@@ -134,7 +139,12 @@ fn prefix(fingerprint: &str) -> &str {
 
 /// Compares the keys found with the binding; returns the KEKs to record (only with
 /// [`NewKeks::Record`]). Every mismatch is named.
-fn compare(recorded: &[BoundKey], loaded: &Loaded, cfg: &Config, new_keks: NewKeks) -> Result<Vec<(String, String)>> {
+pub fn compare(
+    recorded: &[BoundKey],
+    loaded: &Loaded,
+    cfg: &Config,
+    new_keks: NewKeks,
+) -> Result<Vec<(String, String)>> {
     let mut problems = Vec::new();
     let mut new = Vec::new();
     for (name, found) in &loaded.fingerprints {

@@ -117,14 +117,21 @@ pub enum KeysCommand {
     List,
     /// Revoke an API key by id.
     Revoke { id: String },
-    /// Make a new key-encryption key and re-wrap every subject's data key under it, without
-    /// decrypting any field data. The old key keeps working until you delete its file.
-    /// Running servers load the new key within a checkpoint interval.
+    /// Start a new key epoch: destroy the key-encryption keys (KEKs) of earlier epochs whose
+    /// grace period is over (2 checkpoint intervals + 60 s after the next KEK was recorded,
+    /// and only if no data key is still wrapped under them), then make a new KEK and re-wrap
+    /// every subject's data key under it, without decrypting any field data. Running servers
+    /// load the new key within a checkpoint interval. `ward serve` does this itself every
+    /// `kek_rotation_interval_secs`; without a server, run this from cron as often.
     Rotate {
         /// Do not make a new key: re-wrap what is still under older keys (after an
         /// interrupted rotation, or once every server has loaded the new key).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "destroy_old")]
         resume: bool,
+        /// Do not make a new key: only destroy the KEKs of earlier epochs (refused within
+        /// their grace period, or while a data key is still wrapped under them).
+        #[arg(long)]
+        destroy_old: bool,
     },
 }
 

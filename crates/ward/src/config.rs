@@ -18,6 +18,7 @@ pub struct FileConfig {
     pub keys_dir: Option<PathBuf>,
     pub blind_index_bits: Option<u8>,
     pub checkpoint_interval_secs: Option<u64>,
+    pub kek_rotation_interval_secs: Option<u64>,
     pub max_batch: Option<usize>,
     pub header_read_timeout_secs: Option<f64>,
     pub body_read_timeout_secs: Option<f64>,
@@ -35,6 +36,9 @@ pub struct Config {
     pub keys_dir: PathBuf,
     pub blind_index_bits: u8,
     pub checkpoint_interval_secs: u64,
+    /// How long a key epoch lasts: the KEK is rotated this long after it was recorded, and the
+    /// old one destroyed a grace period ([`Config::kek_grace_secs`]) later.
+    pub kek_rotation_interval_secs: u64,
     pub max_batch: usize,
     /// How long a client may take to send a request's headers (also the idle time allowed
     /// between requests on a kept-alive connection).
@@ -106,6 +110,16 @@ impl Config {
             }
             Ok(Duration::from_secs_f64(v))
         };
+        let checkpoint_interval_secs = file.checkpoint_interval_secs.unwrap_or(60).max(1);
+        let kek_rotation_interval_secs = file.kek_rotation_interval_secs.unwrap_or(86_400);
+        let least = kek_grace_secs(checkpoint_interval_secs);
+        if kek_rotation_interval_secs < least {
+            bail!(
+                "kek_rotation_interval_secs = {kek_rotation_interval_secs} is too short: it must be at least \
+                 2 × checkpoint_interval_secs + 60 = {least} seconds, the time every running Ward takes to \
+                 load a new key-encryption key before the old one is destroyed"
+            );
+        }
         let max_connections = file.max_connections.unwrap_or(1024);
         if !(1..=1_000_000).contains(&max_connections) {
             bail!("max_connections must be between 1 and 1000000");
@@ -123,9 +137,15 @@ impl Config {
                 .clone()
                 .map_or_else(|| rel(file.keys_dir.unwrap_or_else(|| "keys".into())), rel),
             blind_index_bits: bits,
-            checkpoint_interval_secs: file.checkpoint_interval_secs.unwrap_or(60).max(1),
+            checkpoint_interval_secs,
+            kek_rotation_interval_secs,
             max_batch: file.max_batch.unwrap_or(512).clamp(1, 10_000),
         })
+    }
+
+    /// How long after a KEK rotation the old KEK may be destroyed: [`kek_grace_secs`].
+    pub fn kek_grace_secs(&self) -> u64 {
+        kek_grace_secs(self.checkpoint_interval_secs)
     }
 
     pub fn sqlite_path(&self) -> PathBuf {
@@ -144,6 +164,13 @@ impl Config {
     }
 }
 
+/// Two checkpoint intervals and a minute: every Ward process reloads its key files each
+/// checkpoint interval, so by then each has put a new KEK in force (one interval, and one more
+/// for a process whose reload fell just before the rotation), with a minute for scheduling.
+pub fn kek_grace_secs(checkpoint_interval_secs: u64) -> u64 {
+    checkpoint_interval_secs.saturating_mul(2).saturating_add(60)
+}
+
 /// The file `ward init` writes.
 pub fn default_file() -> &'static str {
     r#"# Ward configuration. Precedence: this file < environment (WARD_*) < command-line flags.
@@ -153,9 +180,46 @@ policy = "policy.toml"                      # the policy in force (validate with
 keys_dir = "keys"                           # key files, mode 0600; keep them out of backups of the database
 blind_index_bits = 24                       # width of lookup indexes: ~R/2^bits false candidates per lookup
 checkpoint_interval_secs = 60               # how often the journal head is signed
+kek_rotation_interval_secs = 86400          # key epoch: rotate the KEK daily, destroy the old one 2 checkpoint intervals + 60 s later
 max_batch = 512                             # most operations committed in one transaction
 header_read_timeout_secs = 10               # a client's time to send request headers (and to idle between requests)
 body_read_timeout_secs = 30                 # a client's time to send a request body
 max_connections = 1024                      # HTTP connections served at once; more wait to be accepted
 "#
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_file(text: &str) -> Result<Config> {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join(CONFIG_FILE), text).unwrap();
+        Config::load(d.path(), &Overrides::default())
+    }
+
+    #[test]
+    fn the_kek_rotation_interval_outlasts_the_grace_period() {
+        let cfg = with_file("").unwrap();
+        assert_eq!((cfg.kek_rotation_interval_secs, cfg.kek_grace_secs()), (86_400, 180));
+        let cfg = with_file("checkpoint_interval_secs = 10\nkek_rotation_interval_secs = 80\n").unwrap();
+        assert_eq!((cfg.kek_rotation_interval_secs, cfg.kek_grace_secs()), (80, 80));
+        let e = with_file("kek_rotation_interval_secs = 179\n").unwrap_err().to_string();
+        assert!(
+            e.contains("kek_rotation_interval_secs = 179 is too short")
+                && e.contains("2 × checkpoint_interval_secs + 60 = 180 seconds"),
+            "{e}"
+        );
+        // The default interval with a long checkpoint interval is refused too, by name.
+        let e = with_file("checkpoint_interval_secs = 50000\n").unwrap_err().to_string();
+        assert!(
+            e.contains("at least 2 × checkpoint_interval_secs + 60 = 100060 seconds"),
+            "{e}"
+        );
+        assert!(config_file_parses());
+    }
+
+    fn config_file_parses() -> bool {
+        toml::from_str::<FileConfig>(default_file()).is_ok_and(|f| f.kek_rotation_interval_secs == Some(86_400))
+    }
 }

@@ -1,7 +1,10 @@
 //! The server's background jobs, on the job runner (`ward-jobs`): every checkpoint interval,
-//! each process reloads its key files, and one process at a time signs a journal checkpoint.
+//! each process reloads its key files (checked against the store's key binding), one process
+//! at a time signs a journal checkpoint, and one process at a time takes the key epochs a step
+//! (`epochs`: rotates the KEK when it is due, destroys the old one after the grace period).
 
 use crate::config::Config;
+use crate::epochs::Epochs;
 use anyhow::Result;
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -16,6 +19,7 @@ pub const POLL: std::time::Duration = std::time::Duration::from_secs(1);
 /// The server's runner: its jobs, taking leases in the vault's store as this process.
 pub fn runner(cfg: &Config, vault: &Vault, clock: Arc<dyn Clock>) -> Result<Runner> {
     let every = Schedule::every_secs(cfg.checkpoint_interval_secs)?;
+    let epochs = Epochs::new(cfg, vault);
     let mut runner = Runner::new(
         clock,
         StoreLeases::of(vault.store().clone()),
@@ -23,20 +27,23 @@ pub fn runner(cfg: &Config, vault: &Vault, clock: Arc<dyn Clock>) -> Result<Runn
     );
     runner
         .add(Arc::new(ReloadKeys {
-            vault: vault.clone(),
+            epochs: epochs.clone(),
             every,
         }))?
         .add(Arc::new(Checkpoint {
             vault: vault.clone(),
             every,
-        }))?;
+        }))?
+        .add(Arc::new(KekRotation { epochs, every }))?;
     Ok(runner)
 }
 
-/// Reloads this process's key files, so that a server running during `ward keys rotate`
-/// picks up the new key within an interval. In every process: each has its own key ring.
+/// Reloads this process's key files, so that a server running during a KEK rotation (by
+/// another process, or `ward keys rotate`) puts the new KEK in force, and drops destroyed ones,
+/// within an interval. Refuses (logs an error and keeps the ring in force) key files that are
+/// not the store's. In every process: each has its own key ring.
 struct ReloadKeys {
-    vault: Vault,
+    epochs: Epochs,
     every: Schedule,
 }
 
@@ -55,10 +62,51 @@ impl Job for ReloadKeys {
     }
 
     async fn run(&self, _now: OffsetDateTime) -> Result<String, JobError> {
-        match self.vault.keys().reload() {
+        match self.epochs.reload().await {
             Ok(true) => Ok("key files reloaded: the key ring changed".into()),
             Ok(false) => Ok(String::new()),
-            Err(e) => Err(JobError::msg(format!("could not reload the key files: {e}"))),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "key files not reloaded; the keys in force stay");
+                Err(JobError::msg(format!("could not reload the key files: {e:#}")))
+            }
+        }
+    }
+}
+
+/// Takes the key epochs a step (`Epochs::step`): checked every checkpoint interval, it rotates
+/// the KEK when `kek_rotation_interval_secs` have passed and destroys the old one after the
+/// grace period. In one process at a time, under a lease that outlasts a re-wrap of a large
+/// vault (an hour at least).
+struct KekRotation {
+    epochs: Epochs,
+    every: Schedule,
+}
+
+#[async_trait]
+impl Job for KekRotation {
+    fn name(&self) -> &str {
+        "kek-rotation"
+    }
+
+    fn schedule(&self) -> Schedule {
+        self.every
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::OneProcess {
+            lease: self.every.period().saturating_mul(2).max(time::Duration::hours(1)),
+        }
+    }
+
+    async fn run(&self, now: OffsetDateTime) -> Result<String, JobError> {
+        match self.epochs.step(now).await {
+            Ok(note) => {
+                if !note.is_empty() {
+                    tracing::info!(note = %note, "key epochs");
+                }
+                Ok(note)
+            }
+            Err(e) => Err(JobError::msg(format!("key rotation: {e:#}"))),
         }
     }
 }
@@ -142,7 +190,7 @@ mod tests {
         clock.advance(Duration::seconds(1));
         let turns = runner.run_due().await;
         let names: Vec<&str> = turns.iter().map(|t| t.job.as_str()).collect();
-        assert_eq!(names, ["reload-keys", "journal-checkpoint"]);
+        assert_eq!(names, ["reload-keys", "journal-checkpoint", "kek-rotation"]);
         assert_eq!(turns[0].outcome, Outcome::Done(String::new()));
         assert!(
             matches!(&turns[1].outcome, Outcome::Done(note) if note.starts_with("signed at entry")),

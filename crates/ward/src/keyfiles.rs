@@ -59,6 +59,12 @@ fn read_key(path: &Path) -> Result<[u8; 32]> {
         .map_err(|_| anyhow::anyhow!("{} does not hold a 32-byte key", path.display()))
 }
 
+/// The raw key of `kek-<id>.key` (tests try it against copies of wrapped keys).
+#[cfg(test)]
+pub fn read_kek(dir: &Path, id: u32) -> Result<[u8; 32]> {
+    read_key(&kek_path(dir, id))
+}
+
 fn kek_path(dir: &Path, id: u32) -> PathBuf {
     dir.join(format!("kek-{id}.key"))
 }
@@ -138,11 +144,75 @@ pub fn create_all(dir: &Path) -> Result<bool> {
     Ok(true)
 }
 
-/// Adds the next KEK; it becomes the active one. Returns its id.
-pub fn add_kek(dir: &Path) -> Result<u32> {
-    let next = kek_ids(dir)?.last().copied().unwrap_or(0) + 1;
-    write_key(&kek_path(dir, next), &ward_crypto::random_key())?;
-    Ok(next)
+/// A new random KEK with its binding name and fingerprint, to record before its file is
+/// written (`epochs::begin`).
+pub struct NewKek {
+    pub id: u32,
+    pub key: [u8; 32],
+    pub name: String,
+    pub fingerprint: String,
+}
+
+impl NewKek {
+    pub fn generate(id: u32) -> Self {
+        let key = ward_crypto::random_key();
+        let name = kek_binding_name(&id.to_string());
+        let fingerprint = fingerprint(&name, &key);
+        Self {
+            id,
+            key,
+            name,
+            fingerprint,
+        }
+    }
+}
+
+/// Writes `kek-<id>.key` whole or not at all: into a temporary file (mode 0600) that is
+/// synced, then renamed into place, then the directory synced. Refuses an existing file.
+pub fn install_kek(dir: &Path, kek: &NewKek) -> Result<()> {
+    let path = kek_path(dir, kek.id);
+    if path.exists() {
+        bail!("{} exists already", path.display());
+    }
+    let tmp = dir.join(format!(".kek-{}.key.tmp", kek.id));
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)
+        .with_context(|| format!("creating {}", tmp.display()))?;
+    f.write_all(format!("{}\n", hex::encode(kek.key)).as_bytes())
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    drop(f);
+    fs::rename(&tmp, &path).with_context(|| format!("moving {} into place", path.display()))?;
+    sync_dir(dir)
+}
+
+/// Destroys `kek-<id>.key`: overwrites its bytes with zeros and syncs them, unlinks it, and
+/// syncs the directory. (A copy-on-write or journaling filesystem, or the SSD's firmware, may
+/// still hold the old blocks: keep key files on storage that is not snapshotted or backed up.)
+pub fn destroy_kek(dir: &Path, id: u32) -> Result<()> {
+    let path = kek_path(dir, id);
+    let mut f = match fs::OpenOptions::new().write(true).open(&path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("opening {} to destroy it", path.display())),
+    };
+    let len = usize::try_from(f.metadata()?.len()).unwrap_or(0);
+    f.write_all(&vec![0u8; len])
+        .and_then(|()| f.sync_all())
+        .with_context(|| format!("overwriting {}", path.display()))?;
+    drop(f);
+    fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+    sync_dir(dir)
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("syncing the directory {}", dir.display()))
 }
 
 /// The name a key has in the store's binding.
@@ -224,10 +294,24 @@ mod tests {
         let mode = fs::metadata(keys.join("kek-1.key")).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         assert_eq!(load(&keys, 24).unwrap().keyring.active_id(), "1");
-        assert_eq!(add_kek(&keys).unwrap(), 2);
-        let k = load(&keys, 24).unwrap();
-        assert_eq!(k.keyring.active_id(), "2");
-        assert_eq!(k.keyring.ids().collect::<Vec<_>>(), ["1", "2"]);
+        let kek = NewKek::generate(2);
+        install_kek(&keys, &kek).unwrap();
+        assert!(install_kek(&keys, &kek)
+            .unwrap_err()
+            .to_string()
+            .contains("exists already"));
+        let mode = fs::metadata(keys.join("kek-2.key")).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let k = load_with_fingerprints(&keys, 24).unwrap();
+        assert_eq!(k.material.keyring.active_id(), "2");
+        assert_eq!(k.material.keyring.ids().collect::<Vec<_>>(), ["1", "2"]);
+        assert!(k.fingerprints.contains(&(kek.name.clone(), kek.fingerprint.clone())));
+        assert_eq!(kek_ids(&keys).unwrap(), [1, 2], "no temporary file is left");
+
+        destroy_kek(&keys, 1).unwrap();
+        destroy_kek(&keys, 1).unwrap();
+        assert_eq!(kek_ids(&keys).unwrap(), [2]);
+        assert_eq!(load(&keys, 24).unwrap().keyring.ids().collect::<Vec<_>>(), ["2"]);
     }
 
     #[test]

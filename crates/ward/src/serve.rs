@@ -12,6 +12,7 @@ pub async fn serve(cfg: Config) -> Result<()> {
     crate::startup::check_integrity(&cfg).await?;
     let vault = app::open_vault(&cfg).await?;
     let (keys_dir, bits) = (cfg.keys_dir.clone(), cfg.blind_index_bits);
+    // Loads a KEK another process rotated to when a data key needs it (for unwrapping only).
     vault.keys().set_reloader(Box::new(move || {
         crate::keyfiles::load(&keys_dir, bits)
             .map(|k| k.keyring)
@@ -28,6 +29,10 @@ pub async fn serve(cfg: Config) -> Result<()> {
     let jobs = crate::jobs::runner(&cfg, &vault, Arc::new(SystemClock))?.spawn(crate::jobs::POLL);
 
     let router = ward_api::router(vault.clone(), ward_api::ApiConfig::default());
+    // The key epoch's start, in the metrics from the start (the reload job keeps it current).
+    if let Err(e) = crate::epochs::Epochs::new(&cfg, &vault).reload().await {
+        tracing::error!(error = %format!("{e:#}"), "key files not reloaded; the keys in force stay");
+    }
     let limits = crate::http::Limits {
         header_read_timeout: cfg.header_read_timeout,
         body_read_timeout: cfg.body_read_timeout,

@@ -2,9 +2,11 @@ use super::{report, with_vault};
 use crate::binding::NewKeks;
 use crate::cli::{KeysCommand, RoleArg};
 use crate::config::Config;
+use crate::epochs::{Epochs, Finish};
 use anyhow::Result;
 use std::process::ExitCode;
 use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 use ward_core::access::Role;
 use ward_core::Caller;
 
@@ -71,38 +73,81 @@ pub async fn run(c: KeysCommand, cfg: &Config) -> Result<ExitCode> {
             })
             .await
         }
-        KeysCommand::Rotate { resume } => {
-            let new_id = if resume {
-                let ids = crate::keyfiles::kek_ids(&cfg.keys_dir)?;
-                ids.last()
-                    .copied()
-                    .ok_or_else(|| anyhow::anyhow!("no key-encryption key; run `ward init`"))?
-            } else {
-                // The keys must be the store's before a new one is written beside them.
-                drop(crate::app::open_store(cfg).await?);
-                let id = crate::keyfiles::add_kek(&cfg.keys_dir)?;
-                eprintln!("new key-encryption key kek-{id} written to {}", cfg.keys_dir.display());
-                id
-            };
-            // Opening records the new KEK in the store's key binding.
-            let v = crate::app::open_vault_with(cfg, NewKeks::Record).await?;
-            let code = match v.keys().rewrap_all(&cli).await {
-                Ok(r) => {
-                    println!(
-                        "re-wrapped {} subject data keys under kek-{new_id} ({} were already under it)",
-                        r.rewrapped, r.already_current
-                    );
-                    println!(
-                        "once every running Ward has loaded kek-{new_id} (within its checkpoint interval), run \
-                         `ward keys rotate --resume` to re-wrap anything they wrote meanwhile; then older \
-                         kek-N.key files are unused and may be removed"
-                    );
-                    ExitCode::SUCCESS
-                }
-                Err(e) => report(&e),
-            };
-            v.shutdown().await?;
-            Ok(code)
+        KeysCommand::Rotate { resume, destroy_old } => rotate(cfg, resume, destroy_old).await,
+    }
+}
+
+/// `ward keys rotate`: the key epochs' steps (`epochs`), as the server's rotation job takes
+/// them, on the operator's word instead of the schedule.
+async fn rotate(cfg: &Config, resume: bool, destroy_old: bool) -> Result<ExitCode> {
+    // `--resume` records a KEK file that an interrupted rotation of an earlier build wrote.
+    let new_keks = if resume { NewKeks::Record } else { NewKeks::Refuse };
+    let v = crate::app::open_vault_with(cfg, new_keks).await?;
+    let epochs = Epochs::new(cfg, &v).by(Caller::cli());
+    let result = rotate_with(&epochs, resume, destroy_old).await;
+    v.shutdown().await?;
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Ok(ExitCode::FAILURE)
         }
     }
+}
+
+async fn rotate_with(epochs: &Epochs, resume: bool, destroy_old: bool) -> Result<()> {
+    let now = OffsetDateTime::now_utc();
+    if resume {
+        epochs.reload().await?;
+        let r = epochs.rewrap().await?;
+        println!(
+            "re-wrapped {} subject data keys under the active key ({} were already under it)",
+            r.rewrapped, r.already_current
+        );
+        return Ok(());
+    }
+    match epochs.finish(now).await? {
+        Finish::Nothing if destroy_old => println!("no key-encryption key older than the active one"),
+        Finish::Nothing => {}
+        Finish::NotYet { old, due } if destroy_old => {
+            anyhow::bail!(
+                "{} may be destroyed from {} (2 checkpoint intervals + 60 s after the next key was \
+                 recorded, so that every running Ward has loaded it)",
+                names(&old),
+                due.format(&Rfc3339).unwrap_or_default()
+            )
+        }
+        Finish::NotYet { old, due } => println!(
+            "{} kept until {} (the grace period after the key that followed it)",
+            names(&old),
+            due.format(&Rfc3339).unwrap_or_default()
+        ),
+        Finish::Destroyed { old, rewrapped } => println!(
+            "destroyed {} ({rewrapped} data keys re-wrapped first); take a fresh key export \
+             (`ward backup --keys-out`): older ones no longer open",
+            names(&old)
+        ),
+    }
+    if destroy_old {
+        return Ok(());
+    }
+    let id = epochs.begin(now).await?;
+    eprintln!("new key-encryption key kek-{id} recorded and in force");
+    let r = epochs.rewrap().await?;
+    println!(
+        "re-wrapped {} subject data keys under kek-{id} ({} were already under it)",
+        r.rewrapped, r.already_current
+    );
+    println!(
+        "older key files are destroyed by the next `ward keys rotate` or `ward keys rotate --destroy-old` \
+         from 2 checkpoint intervals + 60 s on (a running `ward serve` does it itself)"
+    );
+    Ok(())
+}
+
+fn names(ids: &[u32]) -> String {
+    ids.iter()
+        .map(|id| format!("kek-{id}.key"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
