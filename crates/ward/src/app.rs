@@ -63,7 +63,16 @@ pub async fn open_vault_with(cfg: &Config, new_keks: NewKeks) -> Result<Vault> {
         checkpoint_interval: crate::cmd::journal::interval(cfg),
         ..VaultConfig::default()
     };
-    Ok(Vault::open(store, keys, policy, source, Arc::new(SystemClock), vault_cfg).await?)
+    let vault = Vault::open(store, keys, policy, source, Arc::new(SystemClock), vault_cfg).await?;
+    // Loads a KEK another process rotated to when a data key needs it (for unwrapping only;
+    // the checked reload, `epochs::Epochs::reload`, puts a new KEK in force).
+    let (keys_dir, bits) = (cfg.keys_dir.clone(), cfg.blind_index_bits);
+    vault.keys().set_reloader(Box::new(move || {
+        keyfiles::load(&keys_dir, bits)
+            .map(|k| k.keyring)
+            .map_err(|e| format!("{e:#}"))
+    }));
+    Ok(vault)
 }
 
 /// What `init` did, for the operator.

@@ -1,5 +1,5 @@
-//! `ward serve`: the HTTP server, its background jobs (periodic checkpoints), graceful
-//! shutdown.
+//! `ward serve`: the HTTP server, its background jobs (key reloads, checkpoints, key
+//! epochs), graceful shutdown.
 
 use crate::app;
 use crate::config::Config;
@@ -11,13 +11,6 @@ use ward_core::SystemClock;
 pub async fn serve(cfg: Config) -> Result<()> {
     crate::startup::check_integrity(&cfg).await?;
     let vault = app::open_vault(&cfg).await?;
-    let (keys_dir, bits) = (cfg.keys_dir.clone(), cfg.blind_index_bits);
-    // Loads a KEK another process rotated to when a data key needs it (for unwrapping only).
-    vault.keys().set_reloader(Box::new(move || {
-        crate::keyfiles::load(&keys_dir, bits)
-            .map(|k| k.keyring)
-            .map_err(|e| format!("{e:#}"))
-    }));
     let listener = TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
@@ -25,7 +18,7 @@ pub async fn serve(cfg: Config) -> Result<()> {
     println!("Ward listening on http://{addr} ({})", cfg.database_description());
     tracing::info!(url = %format!("http://{addr}"), database = %cfg.database_description(), "Ward is listening");
 
-    // Background jobs: key reloads and periodic checkpoints (see `jobs`).
+    // Background jobs: key reloads, periodic checkpoints, key epochs (see `jobs`).
     let jobs = crate::jobs::runner(&cfg, &vault, Arc::new(SystemClock))?.spawn(crate::jobs::POLL);
 
     let router = ward_api::router(vault.clone(), ward_api::ApiConfig::default());

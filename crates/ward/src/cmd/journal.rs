@@ -134,10 +134,14 @@ pub(crate) async fn check_at_start(store: &Arc<dyn Store>, signer: &CheckpointSi
 
 /// Signs the journal head every checkpoint interval while a command runs (at most daily), as
 /// the server does: a long command killed midway (an import) then leaves no more than an
-/// interval of entries unsigned, and verification's unsigned-stretch rule holds for it.
+/// interval of entries unsigned, and verification's unsigned-stretch rule holds for it. Also
+/// reloads the key files each interval as the server does (checked against the store's key
+/// binding), so a long command wraps new data keys under a rotated KEK within the grace period
+/// that key epochs count on (`epochs`).
 pub(crate) fn sign_while_running(vault: &ward_vault::Vault, cfg: &Config) -> tokio::task::JoinHandle<()> {
     let every = std::time::Duration::from_secs(cfg.checkpoint_interval_secs.clamp(1, 86_400));
     let vault = vault.clone();
+    let epochs = crate::epochs::Epochs::new(cfg, &vault);
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.tick().await;
@@ -145,6 +149,9 @@ pub(crate) fn sign_while_running(vault: &ward_vault::Vault, cfg: &Config) -> tok
             tick.tick().await;
             if let Err(e) = vault.journal().checkpoint().await {
                 tracing::warn!(error = %e, "could not sign a journal checkpoint");
+            }
+            if let Err(e) = epochs.reload().await {
+                tracing::error!(error = %format!("{e:#}"), "key files not reloaded; the keys in force stay");
             }
         }
     })
