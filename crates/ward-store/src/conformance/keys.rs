@@ -170,3 +170,30 @@ pub(super) async fn wrapped_keys_are_counted_by_kek(store: Arc<dyn Store>) {
         counts(&[("k2", 5)])
     );
 }
+
+/// The key binding: keys are recorded once each, in one call, and a name keeps its first
+/// fingerprint and time (a rotation adds a KEK; nothing rewrites one).
+pub(super) async fn key_binding_records_each_key_once(store: Arc<dyn Store>) {
+    assert!(ok(store.find_key_binding().await, "find_key_binding").is_empty());
+    let bound = |name: &str, fingerprint: &str, when: OffsetDateTime| BoundKey {
+        name: name.to_owned(),
+        fingerprint: fingerprint.to_owned(),
+        recorded_at: when,
+    };
+    let first = vec![bound("kek:1", "aa11", at(1)), bound("token", "bb22", at(1))];
+    ok(store.record_key_binding(&first).await, "record_key_binding");
+    ok(
+        store
+            .record_key_binding(&[bound("kek:1", "ffff", at(5)), bound("kek:2", "cc33", at(5))])
+            .await,
+        "record_key_binding",
+    );
+    assert_eq!(
+        ok(store.find_key_binding().await, "find_key_binding"),
+        [
+            bound("kek:1", "aa11", at(1)),
+            bound("kek:2", "cc33", at(5)),
+            bound("token", "bb22", at(1)),
+        ]
+    );
+}

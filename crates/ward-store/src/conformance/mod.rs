@@ -37,9 +37,9 @@
 
 use crate::chain;
 use crate::{
-    ApiKeyChange, ApiKeyRecord, Change, ConsentChange, ConsentEventRecord, IndexEntry, JournalEntry, JournalHead,
-    KeyChange, NewSubject, OpOutcome, PolicyVersionChange, PolicyVersionRecord, Store, StoreResult, SubjectChange,
-    SubjectCounts, SubjectRecord, WrappedKey, WrappedKeyRecord, WriteOp,
+    ApiKeyChange, ApiKeyRecord, BoundKey, Change, ConsentChange, ConsentEventRecord, IndexEntry, JournalEntry,
+    JournalHead, KeyChange, NewSubject, OpOutcome, PolicyVersionChange, PolicyVersionRecord, Store, StoreResult,
+    SubjectChange, SubjectCounts, SubjectRecord, WrappedKey, WrappedKeyRecord, WriteOp,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -84,6 +84,7 @@ macro_rules! conformance_list {
                 wrapped_keys_page_in_id_order_without_erased,
                 rewrap_keys_only_touches_active_rows_under_old_kek,
                 wrapped_keys_are_counted_by_kek,
+                key_binding_records_each_key_once,
             ],
             api_keys: [api_keys_lifecycle],
             policies: [policy_versions_are_recorded_once],
