@@ -52,6 +52,29 @@ pub struct PolicyVersion {
     pub recorded_at: OffsetDateTime,
 }
 
+impl PolicyVersion {
+    /// What the operator has left to fill in, when anything: the register's `FILL IN` values
+    /// (which `ward policy validate` lists with their lines) and the text's, counted.
+    pub fn placeholder_warning(&self) -> Option<String> {
+        let register = self
+            .policy
+            .warnings
+            .iter()
+            .filter(|w| w.message.contains("placeholder"))
+            .count();
+        let text = self.source.text.as_deref().map_or(0, |t| t.matches("FILL IN").count());
+        if register + text == 0 {
+            return None;
+        }
+        Some(format!(
+            "the policy in force ({}@{}) still has `FILL IN` placeholders: {register} in its register \
+             and {text} in its text; fill them in (`ward policy validate` lists the register's) and \
+             publish the result with `ward policy publish`",
+            self.policy.id, self.policy.version
+        ))
+    }
+}
+
 /// What publishing did.
 #[derive(Debug, Clone)]
 pub struct Published {
