@@ -115,6 +115,59 @@ fn in_force_among(list: &[Arc<PolicyVersion>], at: OffsetDateTime) -> Option<Arc
         .cloned()
 }
 
+/// Publishing content that is already a version (`existing`): the same request again
+/// (no time, or the version's own time, while it is the version in force or scheduled for that
+/// time) changes nothing; anything else would need the version to take effect at another
+/// time, which a published version never does, and is refused with what stands.
+fn republished(
+    existing: Arc<PolicyVersion>,
+    in_force: Option<&PolicyVersion>,
+    effective_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> VaultResult<Published> {
+    let is_in_force = in_force.is_some_and(|v| v.hash == existing.hash);
+    let same = match effective_at {
+        Some(at) => at == existing.effective_at,
+        None => is_in_force,
+    };
+    if same {
+        return Ok(Published {
+            version: existing,
+            new: false,
+            changes: Vec::new(),
+        });
+    }
+    let at = |t: OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    let short = existing.hash.get(..12).unwrap_or(&existing.hash);
+    if existing.effective_at <= now {
+        let standing = if is_in_force {
+            "it is the version in force".to_owned()
+        } else {
+            let by = in_force.map_or_else(String::new, |v| format!(" by {}", v.hash.get(..12).unwrap_or(&v.hash)));
+            format!("it has been superseded{by}")
+        };
+        return Err(VaultError::invalid(
+            ProblemCode::PolicyVersionInForce,
+            format!(
+                "this content is version {short}, in force since {}; {standing}. Versions are \
+                 immutable: to bring it back or move its date, publish it with a new `version` label",
+                at(existing.effective_at)
+            ),
+        ));
+    }
+    Err(VaultError::invalid(
+        ProblemCode::PolicyVersionScheduled,
+        format!(
+            "this content is version {short}, published to take effect at {}; it was not rescheduled. \
+             Versions are immutable: to take effect at another time, publish it with a new `version` label",
+            at(existing.effective_at)
+        ),
+    ))
+}
+
 /// The policies service, reached by [`Vault::policies`].
 #[derive(Clone, Copy)]
 pub struct Policies<'v>(pub(crate) &'v Vault);
@@ -179,8 +232,11 @@ impl Policies<'_> {
         Ok(diff(&a.policy, &b.policy))
     }
 
-    /// Publishes a version, in force from `effective_at` (default: now). Immutable: publishing
-    /// the same content again changes nothing.
+    /// Publishes a version, in force from `effective_at` (default: now). Versions are
+    /// immutable: publishing the same content again changes nothing when it asks for what
+    /// stands, and is refused (`policy_version_in_force`, `policy_version_scheduled`) when it
+    /// asks for another effective time. A policy with another `id` is refused
+    /// (`policy_id_changed`).
     pub async fn publish(
         &self,
         caller: &Caller,
@@ -222,11 +278,20 @@ impl Policies<'_> {
             _ => clock_now,
         };
         if let Some(existing) = existing {
-            return Ok(Published {
-                version: existing,
-                new: false,
-                changes: Vec::new(),
-            });
+            return republished(existing, in_force.as_deref(), effective_at, clock_now);
+        }
+        if let Some(current) = &in_force {
+            if current.policy.id != policy.id {
+                return Err(VaultError::invalid(
+                    ProblemCode::PolicyIdChanged,
+                    format!(
+                        "the policy's id is `{}`, but the version in force is policy `{}`: a version \
+                         changes a policy, it does not replace it with another (keep `id = \"{}\"` \
+                         under [policy]; another operator's policy needs its own data directory)",
+                        policy.id, current.policy.id, current.policy.id
+                    ),
+                ));
+            }
         }
         let effective_at = effective_at.unwrap_or(clock_now);
         let changes = match &in_force {
