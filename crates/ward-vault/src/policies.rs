@@ -345,26 +345,38 @@ impl Policies<'_> {
         })
     }
 
-    /// Re-reads the versions from the store (another process may have published one).
-    pub async fn reload(&self) -> VaultResult<()> {
-        let mut list = self
-            .0
-            .store()
-            .find_policy_versions()
-            .await?
+    /// Re-reads the versions from the store, where another process may have published one;
+    /// returns the versions that are new to this vault. A version never changes and is never
+    /// removed, so only new ones are parsed and added.
+    pub async fn reload(&self) -> VaultResult<Vec<Arc<PolicyVersion>>> {
+        let records = self.0.store().find_policy_versions().await?;
+        let fresh: Vec<PolicyVersionRecord> = {
+            let list = self.versions_read();
+            records
+                .into_iter()
+                .filter(|r| !list.iter().any(|v| v.hash == r.hash))
+                .collect()
+        };
+        let parsed = fresh
             .into_iter()
             .map(|r| parse_record(r).map(Arc::new))
             .collect::<VaultResult<Vec<_>>>()?;
-        if list.is_empty() {
-            return Ok(());
-        }
-        sort(&mut list);
-        *self
+        let mut added = Vec::new();
+        let mut list = self
             .0
             .inner
             .versions
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = list;
-        Ok(())
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for v in parsed {
+            if !list.iter().any(|l| l.hash == v.hash) {
+                list.push(v.clone());
+                added.push(v);
+            }
+        }
+        if !added.is_empty() {
+            sort(&mut list);
+        }
+        Ok(added)
     }
 }

@@ -24,8 +24,11 @@ pub async fn serve(cfg: Config) -> Result<()> {
     println!("Ward listening on http://{addr} ({})", cfg.database_description());
     tracing::info!(url = %format!("http://{addr}"), database = %cfg.database_description(), "Ward is listening");
 
-    // Background jobs: key reloads and periodic checkpoints (see `jobs`).
-    let jobs = crate::jobs::runner(&cfg, &vault, Arc::new(SystemClock))?.spawn(crate::jobs::POLL);
+    // Background jobs: key reloads and periodic checkpoints (see `jobs`), and the policy
+    // versions published by other processes (`policy_reload`).
+    let mut runner = crate::jobs::runner(&cfg, &vault, Arc::new(SystemClock))?;
+    crate::policy_reload::add(&mut runner, &vault)?;
+    let jobs = runner.spawn(crate::jobs::POLL);
 
     let router = ward_api::router(vault.clone(), ward_api::ApiConfig::default());
     let limits = crate::http::Limits {
