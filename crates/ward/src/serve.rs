@@ -11,6 +11,10 @@ use ward_core::SystemClock;
 pub async fn serve(cfg: Config) -> Result<()> {
     crate::startup::check_integrity(&cfg).await?;
     let vault = app::open_vault(&cfg).await?;
+    app::note_policy_file(&vault, &cfg);
+    if let Some(warning) = vault.policies().in_force().placeholder_warning() {
+        tracing::warn!("{warning}");
+    }
     let (keys_dir, bits) = (cfg.keys_dir.clone(), cfg.blind_index_bits);
     vault.keys().set_reloader(Box::new(move || {
         crate::keyfiles::load(&keys_dir, bits)
