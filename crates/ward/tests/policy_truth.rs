@@ -1,7 +1,9 @@
 //! One source of truth for the policy: the versions in the store. The data directory's
 //! policy.toml seeds the first version at `init`; after that only `ward policy publish`
 //! publishes, and a command that finds the file changed says so once and uses the version in
-//! force. `ward policy show` prints the version in force (`--file`, the file).
+//! force. `ward policy show` prints the version in force (`--file`, the file). A running
+//! server takes up a version published from the CLI (SQLite, and PostgreSQL unless it is
+//! unreachable and not required).
 
 mod common;
 
@@ -118,4 +120,73 @@ async fn serve_warns_of_fill_in_placeholders_at_start() {
     );
     let status = server.stop();
     assert!(status.success(), "{status:?}: {}", server.log());
+}
+
+/// `ward policy publish` while a server runs on the same store: the server has the version in
+/// force within its reload interval (5 s), waited for with a bounded poll of `GET /v1/policy`.
+async fn a_running_server_takes_up_a_version_published_from_the_cli(dir: &Path) {
+    let token = std::fs::read_to_string(dir.join("admin-token")).unwrap();
+    let mut server = Server::start(dir);
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let version = || {
+        let req = client
+            .get(format!("{}/v1/policy", server.url))
+            .bearer_auth(token.trim());
+        async move {
+            let body: serde_json::Value = req.send().await.unwrap().json().await.unwrap();
+            body["version"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    assert_eq!(version().await, "1");
+    let next = dir.join("next.toml");
+    std::fs::write(&next, with_profiling(dir)).unwrap();
+    let out = run(dir, &["policy", "publish", next.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while version().await != "2" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not take up version 2 in 30 s: {}",
+            server.log()
+        );
+        tokio::task::yield_now().await;
+    }
+    assert!(server.log().contains("policy version published elsewhere loaded"));
+    let status = server.stop();
+    assert!(status.success(), "{status:?}: {}", server.log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_server_takes_up_a_version_published_from_the_cli_on_sqlite() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(run(&dir, &["init"]).status.success());
+    a_running_server_takes_up_a_version_published_from_the_cli(&dir).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_server_takes_up_a_version_published_from_the_cli_on_postgresql() {
+    use sqlx::Executor;
+    use ward_store_postgres::testing;
+    let Some(mut conn) = testing::connect_raw().await else {
+        return;
+    };
+    let schema = testing::new_schema();
+    conn.execute(format!("CREATE SCHEMA \"{schema}\"").as_str())
+        .await
+        .unwrap();
+    let base = testing::url();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    // The URL is saved in ward.toml: the server and the CLI below take no flag.
+    let out = ward()
+        .args(["init", "--database-url", &url, "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    a_running_server_takes_up_a_version_published_from_the_cli(&dir).await;
+    testing::drop_schema(&schema).await;
 }
