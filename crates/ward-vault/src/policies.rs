@@ -262,9 +262,13 @@ impl Policies<'_> {
                 format!("the policy has problems: {}", list.join("; ")),
             )
         })?;
+        // Versions other processes published since this vault last looked: the checks below
+        // compare with every version recorded, not just the ones this process knows.
+        self.reload().await?;
         // Publication order must be total even when the clock stands still (tests, clock skew).
         let hash = source.hash();
         let clock_now = self.0.now();
+        let requested = effective_at;
         let (latest, existing, in_force) = {
             let list = self.versions_read();
             (
@@ -318,7 +322,18 @@ impl Policies<'_> {
             .commit(Change::Policy(PolicyVersionChange::Record(record)), vec![entry])
             .await?
         {
-            OpOutcome::Done | OpOutcome::AlreadyExists => {}
+            OpOutcome::Done => {}
+            OpOutcome::AlreadyExists => {
+                // Another process recorded the same content meanwhile: answer as if it had been
+                // seen above, with the version as recorded (its time, not this request's).
+                self.reload().await?;
+                let list = self.versions_read();
+                let existing = list.iter().find(|v| v.hash == hash).cloned().ok_or_else(|| {
+                    VaultError::Internal(format!("policy version {hash} exists but was not read back"))
+                })?;
+                let in_force = in_force_among(&list, clock_now);
+                return republished(existing, in_force.as_deref(), requested, clock_now);
+            }
             other => return Err(VaultError::Internal(format!("recording a policy version: {other:?}"))),
         }
         let version = Arc::new(PolicyVersion {

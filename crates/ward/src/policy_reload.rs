@@ -79,7 +79,7 @@ mod tests {
     use time::macros::datetime;
     use time::Duration;
     use ward_core::policy::DEFAULT_POLICY;
-    use ward_core::{Caller, Clock, FakeClock, Policy};
+    use ward_core::{Caller, Clock, FakeClock, Policy, ProblemCode};
     use ward_jobs::{Holder, Outcome, StoreLeases};
     use ward_store::Store;
     use ward_vault::{KeyMaterial, PolicySource, VaultConfig};
@@ -147,6 +147,36 @@ mod tests {
         clock.advance(Duration::seconds(EVERY as i64));
         let turns = runner.run_due().await;
         assert_eq!(turns[0].outcome, Outcome::Done(String::new()));
+
+        // Publishing sees what other processes published, job or no job: the same content as
+        // a version `b` scheduled is that version, not a new one at another time.
+        let third = next.replace("version = \"2\"", "version = \"3\"");
+        let later = clock.now() + Duration::days(1);
+        assert!(
+            b.policies()
+                .publish(&Caller::cli(), PolicySource::from(third.as_str()), Some(later))
+                .await
+                .expect("publish version 3 elsewhere")
+                .new
+        );
+        let again = a
+            .policies()
+            .publish(
+                &Caller::cli(),
+                PolicySource::from(third.as_str()),
+                Some(later + Duration::hours(1)),
+            )
+            .await;
+        assert!(
+            matches!(&again, Err(e) if e.code() == ProblemCode::PolicyVersionScheduled),
+            "{again:?}"
+        );
+        let same = a
+            .policies()
+            .publish(&Caller::cli(), PolicySource::from(third.as_str()), Some(later))
+            .await
+            .expect("the same request");
+        assert!(!same.new && same.version.effective_at == later);
         b.shutdown().await.expect("shut down b");
         a.shutdown().await.expect("shut down a");
     }
