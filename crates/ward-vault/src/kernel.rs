@@ -73,8 +73,11 @@ pub fn policy_hash(source: &str) -> String {
 }
 
 impl Vault {
-    /// Opens the vault on `store` with `policy` (parsed from `policy_source`), records the
-    /// policy version if it is new, and starts the group committer. Needs a Tokio runtime.
+    /// Opens the vault on `store` and starts the group committer. On a store with no policy
+    /// version yet, `policy` (parsed from `policy_source`) is recorded as the first version,
+    /// in force from now (`ward init` seeds it from the data directory's file); on any other
+    /// store it is not published: the versions recorded there are the truth. Needs a Tokio
+    /// runtime.
     pub async fn open(
         store: Arc<dyn Store>,
         keys: KeyMaterial,
@@ -98,11 +101,15 @@ impl Vault {
                 key_cache: RwLock::new(HashMap::new()),
             }),
         };
-        // The versions published so far, then the one given (if new), in force from now.
+        // The versions published so far. The policy given seeds the first version of a new
+        // store, in force from now; on a store that has versions it is only compared (by the
+        // caller, `Policies::in_force`): nothing but `Policies::publish` publishes.
         vault.policies().reload().await?;
         let source = policy_source.into();
         drop(policy);
-        vault.policies().record(&Actor::System, source, None).await?;
+        if vault.policies().versions().is_empty() {
+            vault.policies().record(&Actor::System, source, None).await?;
+        }
         Ok(vault)
     }
 

@@ -52,6 +52,29 @@ pub struct PolicyVersion {
     pub recorded_at: OffsetDateTime,
 }
 
+impl PolicyVersion {
+    /// What the operator has left to fill in, when anything: the register's `FILL IN` values
+    /// (which `ward policy validate` lists with their lines) and the text's, counted.
+    pub fn placeholder_warning(&self) -> Option<String> {
+        let register = self
+            .policy
+            .warnings
+            .iter()
+            .filter(|w| w.message.contains("placeholder"))
+            .count();
+        let text = self.source.text.as_deref().map_or(0, |t| t.matches("FILL IN").count());
+        if register + text == 0 {
+            return None;
+        }
+        Some(format!(
+            "the policy in force ({}@{}) still has `FILL IN` placeholders: {register} in its register \
+             and {text} in its text; fill them in (`ward policy validate` lists the register's) and \
+             publish the result with `ward policy publish`",
+            self.policy.id, self.policy.version
+        ))
+    }
+}
+
 /// What publishing did.
 #[derive(Debug, Clone)]
 pub struct Published {
@@ -90,6 +113,59 @@ fn in_force_among(list: &[Arc<PolicyVersion>], at: OffsetDateTime) -> Option<Arc
         .find(|v| v.effective_at <= at)
         .or_else(|| list.first())
         .cloned()
+}
+
+/// Publishing content that is already a version (`existing`): the same request again
+/// (no time, or the version's own time, while it is the version in force or scheduled for that
+/// time) changes nothing; anything else would need the version to take effect at another
+/// time, which a published version never does, and is refused with what stands.
+fn republished(
+    existing: Arc<PolicyVersion>,
+    in_force: Option<&PolicyVersion>,
+    effective_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> VaultResult<Published> {
+    let is_in_force = in_force.is_some_and(|v| v.hash == existing.hash);
+    let same = match effective_at {
+        Some(at) => at == existing.effective_at,
+        None => is_in_force,
+    };
+    if same {
+        return Ok(Published {
+            version: existing,
+            new: false,
+            changes: Vec::new(),
+        });
+    }
+    let at = |t: OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default()
+    };
+    let short = existing.hash.get(..12).unwrap_or(&existing.hash);
+    if existing.effective_at <= now {
+        let standing = if is_in_force {
+            "it is the version in force".to_owned()
+        } else {
+            let by = in_force.map_or_else(String::new, |v| format!(" by {}", v.hash.get(..12).unwrap_or(&v.hash)));
+            format!("it has been superseded{by}")
+        };
+        return Err(VaultError::invalid(
+            ProblemCode::PolicyVersionInForce,
+            format!(
+                "this content is version {short}, in force since {}; {standing}. Versions are \
+                 immutable: to bring it back or move its date, publish it with a new `version` label",
+                at(existing.effective_at)
+            ),
+        ));
+    }
+    Err(VaultError::invalid(
+        ProblemCode::PolicyVersionScheduled,
+        format!(
+            "this content is version {short}, published to take effect at {}; it was not rescheduled. \
+             Versions are immutable: to take effect at another time, publish it with a new `version` label",
+            at(existing.effective_at)
+        ),
+    ))
 }
 
 /// The policies service, reached by [`Vault::policies`].
@@ -156,8 +232,11 @@ impl Policies<'_> {
         Ok(diff(&a.policy, &b.policy))
     }
 
-    /// Publishes a version, in force from `effective_at` (default: now). Immutable: publishing
-    /// the same content again changes nothing.
+    /// Publishes a version, in force from `effective_at` (default: now). Versions are
+    /// immutable: publishing the same content again changes nothing when it asks for what
+    /// stands, and is refused (`policy_version_in_force`, `policy_version_scheduled`) when it
+    /// asks for another effective time. A policy with another `id` is refused
+    /// (`policy_id_changed`).
     pub async fn publish(
         &self,
         caller: &Caller,
@@ -183,9 +262,13 @@ impl Policies<'_> {
                 format!("the policy has problems: {}", list.join("; ")),
             )
         })?;
+        // Versions other processes published since this vault last looked: the checks below
+        // compare with every version recorded, not just the ones this process knows.
+        self.reload().await?;
         // Publication order must be total even when the clock stands still (tests, clock skew).
         let hash = source.hash();
         let clock_now = self.0.now();
+        let requested = effective_at;
         let (latest, existing, in_force) = {
             let list = self.versions_read();
             (
@@ -199,11 +282,20 @@ impl Policies<'_> {
             _ => clock_now,
         };
         if let Some(existing) = existing {
-            return Ok(Published {
-                version: existing,
-                new: false,
-                changes: Vec::new(),
-            });
+            return republished(existing, in_force.as_deref(), effective_at, clock_now);
+        }
+        if let Some(current) = &in_force {
+            if current.policy.id != policy.id {
+                return Err(VaultError::invalid(
+                    ProblemCode::PolicyIdChanged,
+                    format!(
+                        "the policy's id is `{}`, but the version in force is policy `{}`: a version \
+                         changes a policy, it does not replace it with another (keep `id = \"{}\"` \
+                         under [policy]; another operator's policy needs its own data directory)",
+                        policy.id, current.policy.id, current.policy.id
+                    ),
+                ));
+            }
         }
         let effective_at = effective_at.unwrap_or(clock_now);
         let changes = match &in_force {
@@ -230,7 +322,18 @@ impl Policies<'_> {
             .commit(Change::Policy(PolicyVersionChange::Record(record)), vec![entry])
             .await?
         {
-            OpOutcome::Done | OpOutcome::AlreadyExists => {}
+            OpOutcome::Done => {}
+            OpOutcome::AlreadyExists => {
+                // Another process recorded the same content meanwhile: answer as if it had been
+                // seen above, with the version as recorded (its time, not this request's).
+                self.reload().await?;
+                let list = self.versions_read();
+                let existing = list.iter().find(|v| v.hash == hash).cloned().ok_or_else(|| {
+                    VaultError::Internal(format!("policy version {hash} exists but was not read back"))
+                })?;
+                let in_force = in_force_among(&list, clock_now);
+                return republished(existing, in_force.as_deref(), requested, clock_now);
+            }
             other => return Err(VaultError::Internal(format!("recording a policy version: {other:?}"))),
         }
         let version = Arc::new(PolicyVersion {
@@ -257,26 +360,38 @@ impl Policies<'_> {
         })
     }
 
-    /// Re-reads the versions from the store (another process may have published one).
-    pub async fn reload(&self) -> VaultResult<()> {
-        let mut list = self
-            .0
-            .store()
-            .find_policy_versions()
-            .await?
+    /// Re-reads the versions from the store, where another process may have published one;
+    /// returns the versions that are new to this vault. A version never changes and is never
+    /// removed, so only new ones are parsed and added.
+    pub async fn reload(&self) -> VaultResult<Vec<Arc<PolicyVersion>>> {
+        let records = self.0.store().find_policy_versions().await?;
+        let fresh: Vec<PolicyVersionRecord> = {
+            let list = self.versions_read();
+            records
+                .into_iter()
+                .filter(|r| !list.iter().any(|v| v.hash == r.hash))
+                .collect()
+        };
+        let parsed = fresh
             .into_iter()
             .map(|r| parse_record(r).map(Arc::new))
             .collect::<VaultResult<Vec<_>>>()?;
-        if list.is_empty() {
-            return Ok(());
-        }
-        sort(&mut list);
-        *self
+        let mut added = Vec::new();
+        let mut list = self
             .0
             .inner
             .versions
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = list;
-        Ok(())
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for v in parsed {
+            if !list.iter().any(|l| l.hash == v.hash) {
+                list.push(v.clone());
+                added.push(v);
+            }
+        }
+        if !added.is_empty() {
+            sort(&mut list);
+        }
+        Ok(added)
     }
 }

@@ -35,9 +35,30 @@ pub enum NewKeks {
     Record,
 }
 
+/// Whether an empty store may be bound to the keys found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum EmptyStore {
+    /// `init` has just made the keys for this store.
+    Bind,
+    /// Any other command. A SQLite database is in the data directory beside its keys (and
+    /// `startup` refuses a missing or empty one); an empty PostgreSQL database beside existing
+    /// keys is another store than theirs (a mistyped URL, or a URL given to a SQLite data
+    /// directory), and is refused.
+    RefusePostgres,
+}
+
 /// Loads the configured keys and opens the configured store (applying migrations), refusing
 /// keys that are not the store's.
 pub async fn open(cfg: &Config, new_keks: NewKeks) -> Result<(KeyMaterial, Arc<dyn Store>)> {
+    open_with(cfg, new_keks, EmptyStore::RefusePostgres).await
+}
+
+/// Binds a new store to the keys `init` has just made for it.
+pub async fn bind_new_store(cfg: &Config) -> Result<()> {
+    open_with(cfg, NewKeks::Refuse, EmptyStore::Bind).await.map(drop)
+}
+
+async fn open_with(cfg: &Config, new_keks: NewKeks, empty: EmptyStore) -> Result<(KeyMaterial, Arc<dyn Store>)> {
     crate::startup::refuse_unusable_database(cfg)?;
     let loaded = keyfiles::load_with_fingerprints(&cfg.keys_dir, cfg.blind_index_bits)?;
     let store: Arc<dyn Store> = match &cfg.database_url {
@@ -45,14 +66,14 @@ pub async fn open(cfg: &Config, new_keks: NewKeks) -> Result<(KeyMaterial, Arc<d
             let s = SqliteStore::open(&cfg.sqlite_path())
                 .await
                 .with_context(|| format!("opening {}", cfg.database_description()))?;
-            enforce(&s, &loaded, cfg, new_keks).await?;
+            enforce(&s, &loaded, cfg, new_keks, empty).await?;
             Arc::new(s)
         }
         Some(url) => {
             let s = PgStore::connect(url)
                 .await
                 .with_context(|| format!("connecting to {}", cfg.database_description()))?;
-            enforce(&s, &loaded, cfg, new_keks).await?;
+            enforce(&s, &loaded, cfg, new_keks, empty).await?;
             Arc::new(s)
         }
     };
@@ -86,10 +107,14 @@ pub async fn refuse_keys_for_existing_store(cfg: &Config) -> Result<()> {
     Ok(())
 }
 
-async fn enforce<S: Store>(s: &S, loaded: &Loaded, cfg: &Config, new_keks: NewKeks) -> Result<()> {
+async fn enforce<S: Store>(s: &S, loaded: &Loaded, cfg: &Config, new_keks: NewKeks, empty: EmptyStore) -> Result<()> {
     let recorded = s.find_key_binding().await.context("reading the store's key binding")?;
     let (to_record, why) = if recorded.is_empty() {
-        if s.find_journal_head().await?.is_some() {
+        let head = s.find_journal_head().await?;
+        if head.is_none() && cfg.database_url.is_some() && empty == EmptyStore::RefusePostgres {
+            refuse_empty_postgres(cfg)?;
+        }
+        if head.is_some() {
             let proofs = prove_legacy(s, &loaded.material, cfg).await?;
             (
                 loaded.fingerprints.clone(),
@@ -131,6 +156,28 @@ pub async fn record<S: Store + ?Sized>(s: &S, keys: &[(String, String)], now: Of
     .context("journaling the key binding")?;
     tracing::info!(keys = %listed.join(", "), "key binding recorded for {why}");
     Ok(())
+}
+
+/// An empty PostgreSQL database beside keys made for another store.
+fn refuse_empty_postgres(cfg: &Config) -> Result<()> {
+    let sqlite = if cfg.sqlite_path().exists() {
+        format!(
+            " This data directory's store is the SQLite database {}: leave the database URL unset to \
+             open it.",
+            cfg.sqlite_path().display()
+        )
+    } else {
+        String::new()
+    };
+    bail!(
+        "{} holds no Ward data, but the key directory {} has keys, made for another store: Ward binds \
+         keys only to the store `ward init` made them with, and does not start a second, empty vault \
+         beside it.{sqlite} Check the URL (--database-url, WARD_DATABASE_URL, database_url in {}); \
+         for a new vault on this database, run `ward init` with a new --data-dir",
+        cfg.database_description(),
+        cfg.keys_dir.display(),
+        cfg.data_dir.join(crate::config::CONFIG_FILE).display()
+    )
 }
 
 fn prefix(fingerprint: &str) -> &str {

@@ -158,10 +158,17 @@ pub enum JournalCommand {
 pub enum PolicyCommand {
     /// Check a policy file and explain every problem (line, what is wrong, what would be right).
     Validate { file: PathBuf },
-    /// Print the policy in force.
-    Show,
+    /// Print the policy version in force (its register), from the store.
+    Show {
+        /// Print the data directory's policy file instead (which is not in force until it is
+        /// published).
+        #[arg(long)]
+        file: bool,
+    },
     /// Publish a policy version (register and, if it names one, its text file). Versions are
-    /// immutable; publishing the same content again changes nothing.
+    /// immutable: the same content again changes nothing, and is refused if asked to take
+    /// effect at another time; a policy with another `id` is refused. Only this command (or
+    /// the API) publishes: other commands use the version in force, whatever the file says.
     Publish {
         file: PathBuf,
         /// When it comes into force (RFC 3339, e.g. 2026-12-01T00:00:00Z); default now.

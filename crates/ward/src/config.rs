@@ -171,6 +171,41 @@ pub fn kek_grace_secs(checkpoint_interval_secs: u64) -> u64 {
     checkpoint_interval_secs.saturating_mul(2).saturating_add(60)
 }
 
+/// Records the database URL given to `ward init` (flag or environment) in the data directory's
+/// `ward.toml`, when the file names none and the directory has no SQLite database of its own:
+/// the store a data directory was made for stays its store. A file that names a database, or
+/// a directory whose store is its `ward.db`, is left as it is (the flag still overrides it for
+/// that one command, and the key binding refuses an empty store beside existing keys).
+pub fn save_database_url(data_dir: &Path, over: &Overrides) -> Result<()> {
+    let Some(url) = over.database_url.as_deref().filter(|u| !u.is_empty()) else {
+        return Ok(());
+    };
+    let path = data_dir.join(CONFIG_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let file: FileConfig =
+        toml::from_str(&text).with_context(|| format!("{} is not a valid Ward configuration", path.display()))?;
+    if file.database_url.is_some_and(|u| !u.is_empty()) || data_dir.join("ward.db").exists() {
+        return Ok(());
+    }
+    let line = format!(
+        "database_url = {}   # saved by `ward init`\n",
+        toml::Value::String(url.to_owned())
+    );
+    let updated = match text.find("# database_url = ") {
+        // In place of the commented example, so the file reads as before.
+        Some(at) => {
+            let end = text[at..].find('\n').map_or(text.len(), |n| at + n + 1);
+            format!("{}{line}{}", &text[..at], &text[end..])
+        }
+        None => format!("{text}{line}"),
+    };
+    // Written beside and renamed over, so the file is never half written.
+    let tmp = data_dir.join(format!("{CONFIG_FILE}.new"));
+    let _ = std::fs::remove_file(&tmp);
+    crate::keyfiles::write_secret(&tmp, updated.as_bytes())?;
+    std::fs::rename(&tmp, &path).with_context(|| format!("replacing {}", path.display()))
+}
+
 /// The file `ward init` writes.
 pub fn default_file() -> &'static str {
     r#"# Ward configuration. Precedence: this file < environment (WARD_*) < command-line flags.

@@ -10,6 +10,7 @@ mod http;
 mod jobs;
 mod keyfiles;
 mod logging;
+mod policy_reload;
 mod serve;
 mod startup;
 

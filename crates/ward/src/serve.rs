@@ -11,6 +11,10 @@ use ward_core::SystemClock;
 pub async fn serve(cfg: Config) -> Result<()> {
     crate::startup::check_integrity(&cfg).await?;
     let vault = app::open_vault(&cfg).await?;
+    app::note_policy_file(&vault, &cfg);
+    if let Some(warning) = vault.policies().in_force().placeholder_warning() {
+        tracing::warn!("{warning}");
+    }
     let listener = TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
@@ -18,8 +22,11 @@ pub async fn serve(cfg: Config) -> Result<()> {
     println!("Ward listening on http://{addr} ({})", cfg.database_description());
     tracing::info!(url = %format!("http://{addr}"), database = %cfg.database_description(), "Ward is listening");
 
-    // Background jobs: key reloads, periodic checkpoints, key epochs (see `jobs`).
-    let jobs = crate::jobs::runner(&cfg, &vault, Arc::new(SystemClock))?.spawn(crate::jobs::POLL);
+    // Background jobs: key reloads, periodic checkpoints, key epochs (see `jobs`), and the
+    // policy versions published by other processes (`policy_reload`).
+    let mut runner = crate::jobs::runner(&cfg, &vault, Arc::new(SystemClock))?;
+    crate::policy_reload::add(&mut runner, &vault)?;
+    let jobs = runner.spawn(crate::jobs::POLL);
 
     let router = ward_api::router(vault.clone(), ward_api::ApiConfig::default());
     // The key epoch's start, in the metrics from the start (the reload job keeps it current).

@@ -32,8 +32,10 @@ pub fn refuse_unusable_database(cfg: &Config) -> Result<()> {
             if keys_exist {
                 bail!(
                     "the database {} is missing, but key files exist in {}: keys are made together with their \
-                     database, so this data directory has lost its database; {restore_hint}. Ward does not start \
-                     a new empty vault beside existing keys",
+                     database, so this data directory has lost its database; {restore_hint}. If its store is \
+                     PostgreSQL, give the URL (--database-url, WARD_DATABASE_URL, or database_url in ward.toml, \
+                     where `ward init --database-url` saves it). Ward does not start a new empty vault beside \
+                     existing keys",
                     db.display(),
                     cfg.keys_dir.display()
                 );

@@ -372,6 +372,9 @@ fn policy_validate_explains_problems() {
     let tmp = tempfile::tempdir().unwrap();
     let good = tmp.path().join("good.toml");
     std::fs::write(&good, ward_core::policy::DEFAULT_POLICY).unwrap();
+    // The default policy names its text, which must be beside it.
+    let text = tmp.path().join(ward_core::policy::DEFAULT_POLICY_TEXT_FILE);
+    std::fs::write(&text, ward_core::policy::DEFAULT_POLICY_TEXT).unwrap();
     let out = run(tmp.path(), &["policy", "validate", good.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("valid"), "{}", stdout(&out));

@@ -22,19 +22,27 @@ pub struct Health {
     /// Always `ok`.
     #[schema(example = "ok")]
     pub status: String,
+    /// What the operator should see to, without making the server unready: today, `FILL IN`
+    /// placeholders left in the policy in force. Absent when there is nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// Readiness: answers `200` while the server can do its work, which always includes writing
-/// (every read is journaled); `503 storage_unavailable` when its store is read-only,
+/// (every read is journaled), with `warnings` the operator should see to (`FILL IN`
+/// placeholders left in the policy in force), which do not make it unready;
+/// `503 storage_unavailable` when its store is read-only,
 /// unreachable or does not answer within two seconds. The reason goes to the server log, not
 /// to the unauthenticated caller.
 #[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, description = "The server is up and its store takes writes", body = Health)))]
 pub(crate) async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     let reason = match state.vault.check_ready(READY_WITHIN).await {
         Ok(()) => {
+            let warnings = state.vault.policies().in_force().placeholder_warning();
             return Ok(Json(Health {
                 status: "ok".to_owned(),
-            }))
+                warnings: warnings.into_iter().collect(),
+            }));
         }
         Err(e) => e.to_string(),
     };

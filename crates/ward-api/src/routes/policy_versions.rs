@@ -19,7 +19,13 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
     ("list_policy_versions", &[]),
     (
         "publish_policy_version",
-        &[ProblemCode::Forbidden, ProblemCode::InvalidPolicy],
+        &[
+            ProblemCode::Forbidden,
+            ProblemCode::InvalidPolicy,
+            ProblemCode::PolicyIdChanged,
+            ProblemCode::PolicyVersionInForce,
+            ProblemCode::PolicyVersionScheduled,
+        ],
     ),
     (
         "get_policy_version",
@@ -117,7 +123,8 @@ pub struct PublishRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublishedBody {
     pub version: VersionSummary,
-    /// `false` when the same content was published before (nothing changed).
+    /// `false` when the same content was published before with the same effective time
+    /// (nothing changed).
     pub new: bool,
     /// Changes from the version in force when it was published.
     pub changes: Vec<ChangeBody>,
@@ -174,7 +181,11 @@ pub(crate) async fn list_policy_versions(
     })
 }
 
-/// Publishes a version (admin only). Publishing the same content again changes nothing.
+/// Publishes a version (admin only). Versions are immutable: the same content again, asking
+/// for what stands (no `effective_at`, or the version's own), changes nothing (`200`);
+/// asking for another effective time is refused (`409 policy_version_in_force` once the
+/// version has taken effect, `409 policy_version_scheduled` before). A register whose
+/// `[policy] id` differs from the version in force is refused (`422 policy_id_changed`).
 #[utoipa::path(
     post,
     path = "/v1/policy/versions",
@@ -182,7 +193,7 @@ pub(crate) async fn list_policy_versions(
     request_body(content = PublishRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "Published", body = PublishedBody),
-        (status = 200, description = "The same content was published before", body = PublishedBody),
+        (status = 200, description = "The same content was published before, with the same effective time: nothing changed", body = PublishedBody),
     ),
 )]
 pub(crate) async fn publish_policy_version(

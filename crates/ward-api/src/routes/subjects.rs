@@ -65,8 +65,8 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
             ProblemCode::ActionNotCovered,
             ProblemCode::UnknownField,
             ProblemCode::FieldNotSearchable,
+            ProblemCode::CategoryNotAllowed,
             ProblemCode::InvalidFields,
-            ProblemCode::ConsentMissing,
         ],
     ),
     (
@@ -329,7 +329,10 @@ pub(crate) async fn read_subject(
     Ok(Json(view.into()))
 }
 
-/// Finds subjects by a lookup field's value, for a purpose.
+/// Finds subjects by a lookup field's value, for a purpose. The field's category must be one
+/// the purpose may use (`403 category_not_allowed`, whatever the data holds). Each match
+/// carries only the fields the purpose may see; a subject the purpose may not see (no
+/// consent, for instance) is answered exactly as no match, `200` with no subjects.
 #[utoipa::path(
     post,
     path = "/v1/subjects/lookup",

@@ -101,3 +101,56 @@ async fn publish_list_show_and_diff_over_http(s: Server) {
     let r = s.get("/v1/policy/diff?from=abc", &svc).await;
     s.problem(&r, 400, "invalid_query");
 }
+
+both_backends!(publishing_never_silently_keeps_another_date_or_another_policy);
+async fn publishing_never_silently_keeps_another_date_or_another_policy(s: Server) {
+    let s = &s;
+    let publish = move |body: serde_json::Value| async move { s.post("/v1/policy/versions", &s.admin, body).await };
+    let later = DEFAULT_POLICY.replace("version = \"1\"", "version = \"later\"");
+    let p = publish(json!({"register": later, "effective_at": "2030-01-01T00:00:00Z"}))
+        .await
+        .json_with(201);
+    let hash = p["version"]["hash"].as_str().unwrap().to_owned();
+
+    // The same request again: nothing changed, and the answer says when it takes effect.
+    let r = publish(json!({"register": later, "effective_at": "2030-01-01T00:00:00Z"})).await;
+    let same = r.json_with(200);
+    assert_eq!(
+        (&same["new"], &same["version"]["effective_at"]),
+        (&json!(false), &json!("2030-01-01T00:00:00Z"))
+    );
+    // Another date (or now): refused, saying what stands.
+    for body in [
+        json!({"register": later, "effective_at": "2031-06-01T00:00:00Z"}),
+        json!({"register": later}),
+    ] {
+        let r = publish(body).await;
+        let problem = s.problem(&r, 409, "policy_version_scheduled");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&hash[..12]) && detail.contains("2030-01-01T00:00:00Z"),
+            "{detail}"
+        );
+    }
+
+    // The version in force, asked for a later date: refused as in force.
+    let r = publish(json!({"register": DEFAULT_POLICY})).await;
+    assert_eq!(r.json_with(200)["new"], false, "the version in force, asked for now");
+    let r = publish(json!({"register": DEFAULT_POLICY, "effective_at": "2029-01-01T00:00:00Z"})).await;
+    let problem = s.problem(&r, 409, "policy_version_in_force");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("it is the version in force"),
+        "{problem}"
+    );
+
+    // Another policy is not a version of this one.
+    let other = DEFAULT_POLICY.replace("id = \"website\"", "id = \"shop\"");
+    let r = publish(json!({"register": other})).await;
+    let problem = s.problem(&r, 422, "policy_id_changed");
+    assert!(problem["detail"].as_str().unwrap().contains("`shop`"), "{problem}");
+    let list = s.get("/v1/policy/versions", &s.admin).await.json_with(200);
+    assert_eq!(list["versions"].as_array().map(Vec::len), Some(2), "{list}");
+}

@@ -9,7 +9,26 @@ const SEED_001: &str = include_str!("../../../../examples/policies/seed-001-flat
 const SEED_003: &str = include_str!("../../../../examples/policies/seed-003-software.toml");
 const SEED_004: &str = include_str!("../../../../examples/policies/seed-004-soft-ok.toml");
 
+/// Publishes a seed's register as the next version of the test server's policy (`website`):
+/// a version keeps its policy's id (`policy_id_changed` otherwise), so the seed's own `id` line
+/// is the one thing changed.
 async fn publish(s: &Server, register: &str, text: Option<&str>) -> Value {
+    let (line, _) = register
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.starts_with("id = "))
+        .expect("the seed's [policy] id");
+    let register: String = register
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i == line {
+                "id = \"website\"\n".to_owned()
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
     s.post(
         "/v1/policy/versions",
         &s.admin,

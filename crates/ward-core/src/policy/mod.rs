@@ -161,3 +161,9 @@ impl Purpose {
 /// The policy a fresh data directory starts with: a website with registration, account,
 /// payment, accounting, marketing and analytics.
 pub const DEFAULT_POLICY: &str = include_str!("../../policies/default.toml");
+
+/// The default policy's human-readable text: its `text_file`, `policy.md` beside it.
+pub const DEFAULT_POLICY_TEXT: &str = include_str!("../../policies/default.md");
+
+/// The name the default policy gives its text (`text_file`).
+pub const DEFAULT_POLICY_TEXT_FILE: &str = "policy.md";

@@ -162,6 +162,15 @@ fn the_default_register_has_recipients_retention_and_documents() {
 }
 
 #[test]
+fn the_default_policy_names_its_text_and_both_leave_placeholders_to_fill_in() {
+    let p = Policy::parse(DEFAULT_POLICY).unwrap();
+    assert_eq!(p.text_file.as_deref(), Some(DEFAULT_POLICY_TEXT_FILE));
+    assert!(DEFAULT_POLICY_TEXT.starts_with("# Privacy policy"));
+    assert_eq!(p.warnings.len(), 5, "{:?}", p.warnings);
+    assert!(DEFAULT_POLICY_TEXT.contains("FILL IN"));
+}
+
+#[test]
 fn a_policy_without_documents_gets_one_per_consent_purpose() {
     let p = Policy::parse(MINIMAL).unwrap();
     let d = &p.consent_documents["marketing"];

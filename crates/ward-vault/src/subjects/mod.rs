@@ -80,8 +80,14 @@ impl Subjects<'_> {
     }
 
     /// Finds subjects by a lookup field's value through the blind index, for `purpose`.
-    /// Returns the matches the caller may see for that purpose; if there are matches but
-    /// every one is refused, returns the first refusal.
+    ///
+    /// A lookup by a field whose category `purpose` may not use is refused
+    /// (`category_not_allowed`) before anything is read, whatever the data holds. The answer
+    /// holds the matches the caller may see for that purpose, each with only the fields the
+    /// purpose may see; a match the purpose may not see (no consent, a consent that does not
+    /// cover the field looked up by, a subject not active) is left out exactly as a value no
+    /// one has, and nothing is journaled for it: a lookup never tells whether a value is
+    /// registered beyond what the purpose may see.
     pub async fn find(
         &self,
         caller: &Caller,
@@ -92,10 +98,18 @@ impl Subjects<'_> {
         let v = self.0;
         let op = v.op(caller);
         let policy = op.policy();
-        AccessRequest::check_purpose(policy, caller, purpose, ProcessingAction::Retrieval)?;
+        let purpose_def = AccessRequest::check_purpose(policy, caller, purpose, ProcessingAction::Retrieval)?;
         let def = policy
             .field(field)
             .ok_or_else(|| AccessRefusal::UnknownField(field.to_owned()))?;
+        if !purpose_def.categories.contains(&def.category) {
+            return Err(AccessRefusal::CategoryNotAllowed {
+                field: field.to_owned(),
+                category: def.category.clone(),
+                purpose: purpose.to_owned(),
+            }
+            .into());
+        }
         if !def.lookup {
             return Err(VaultError::invalid(
                 ProblemCode::FieldNotSearchable,
@@ -111,7 +125,6 @@ impl Subjects<'_> {
         let hash = v.inner.keys.blind_index.compute(field, wanted.as_str());
         let candidates = v.store().find_subjects_by_index_with_consents(field, hash).await?;
         let mut found = Vec::new();
-        let mut refusal = None;
         for (record, events) in candidates {
             if record.state != SubjectState::Active {
                 continue;
@@ -125,21 +138,18 @@ impl Subjects<'_> {
                 continue; // a false candidate of the truncated index
             }
             match v.open_allowed(&op, &loaded, purpose, ProcessingAction::Retrieval, None) {
-                Ok(fields) => found.push(SubjectView {
+                // Found by a field the purpose may see for this subject: a match.
+                Ok(fields) if fields.contains_key(field) => found.push(SubjectView {
                     id,
                     purpose: purpose.to_owned(),
                     fields,
                 }),
-                Err(VaultError::Refused(r)) => {
-                    refusal.get_or_insert(r);
-                }
+                // Not for this purpose: answered as no match.
+                Ok(_) | Err(VaultError::Refused(_)) => {}
                 Err(e) => return Err(e),
             }
         }
         if found.is_empty() {
-            if let Some(r) = refusal {
-                return Err(r.into());
-            }
             return Ok(found);
         }
         let entries = found

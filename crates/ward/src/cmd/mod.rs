@@ -88,13 +88,27 @@ pub(crate) fn report(e: &VaultError) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Runs an operation on an open vault, then shuts it down cleanly (flush + checkpoint).
+/// Runs an operation on an open vault, then shuts it down cleanly (flush + checkpoint). Says
+/// first when the policy file is not the version in force (`app::note_policy_file`).
 pub(crate) async fn with_vault<F, Fut>(cfg: &Config, f: F) -> Result<ExitCode>
 where
     F: FnOnce(ward_vault::Vault) -> Fut,
     Fut: std::future::Future<Output = Result<ExitCode>>,
 {
+    with_vault_noting(cfg, true, f).await
+}
+
+/// [`with_vault`], saying nothing of the policy file when `note` is false (`ward policy
+/// publish`, which is what the note would suggest).
+pub(crate) async fn with_vault_noting<F, Fut>(cfg: &Config, note: bool, f: F) -> Result<ExitCode>
+where
+    F: FnOnce(ward_vault::Vault) -> Fut,
+    Fut: std::future::Future<Output = Result<ExitCode>>,
+{
     let vault = app::open_vault(cfg).await?;
+    if note {
+        app::note_policy_file(&vault, cfg);
+    }
     let signing = journal::sign_while_running(&vault, cfg);
     let result = f(vault.clone()).await;
     signing.abort();

@@ -1,4 +1,4 @@
-use super::{report, with_vault};
+use super::{report, with_vault, with_vault_noting};
 use crate::cli::PolicyCommand;
 use crate::config::{Config, Overrides};
 use anyhow::{Context, Result};
@@ -45,18 +45,37 @@ pub async fn run(c: PolicyCommand, data_dir: &Path, over: &Overrides) -> Result<
                 }
             }
         }
-        PolicyCommand::Show => {
+        PolicyCommand::Show { file: true } => {
             let cfg = Config::load(data_dir, over)?;
-            let (policy, source) = crate::app::load_policy(&cfg.policy_path)?;
+            let (policy, source) = crate::app::load_policy_source(&cfg.policy_path)?;
             println!(
-                "# {} — policy `{}` version {} (sha256 {})",
+                "# {} (the file; `ward policy show` prints the version in force) — policy `{}` version {} (sha256 {})",
                 cfg.policy_path.display(),
                 policy.id,
                 policy.version,
-                ward_vault::policy_hash(&source)
+                source.hash()
             );
-            print!("{source}");
+            print!("{}", source.register);
             Ok(ExitCode::SUCCESS)
+        }
+        PolicyCommand::Show { file: false } => {
+            let cfg = Config::load(data_dir, over)?;
+            with_vault(&cfg, |v| async move {
+                let ver = v.policies().in_force();
+                let when = ver.effective_at.format(&Rfc3339).unwrap_or_default();
+                let text = if ver.source.text.is_some() {
+                    "with a text"
+                } else {
+                    "without a text"
+                };
+                println!(
+                    "# the version in force — policy `{}` version {} (sha256 {}), in force from {when}, {text}",
+                    ver.policy.id, ver.policy.version, ver.hash
+                );
+                print!("{}", ver.source.register);
+                Ok(ExitCode::SUCCESS)
+            })
+            .await
         }
         PolicyCommand::Publish { file, effective_at } => {
             let cfg = Config::load(data_dir, over)?;
@@ -66,9 +85,15 @@ pub async fn run(c: PolicyCommand, data_dir: &Path, over: &Overrides) -> Result<
                 })
                 .transpose()?;
             let (_, source) = crate::app::load_policy_source(&file)?;
-            with_vault(&cfg, |v| async move {
+            with_vault_noting(&cfg, false, |v| async move {
                 match v.policies().publish(&Caller::cli(), source, effective_at).await {
-                    Ok(p) if !p.new => println!("version {} was published before; nothing changed", p.version.hash),
+                    Ok(p) if !p.new => {
+                        let when = p.version.effective_at.format(&Rfc3339).unwrap_or_default();
+                        println!(
+                            "version {} was published before, in force from {when}; nothing changed",
+                            p.version.hash
+                        );
+                    }
                     Ok(p) => {
                         let when = p.version.effective_at.format(&Rfc3339).unwrap_or_default();
                         println!(
