@@ -1,7 +1,7 @@
 //! Key-encryption key rotation: re-wrap every live subject's data key under the active KEK,
 //! without decrypting any field.
 
-use crate::error::{VaultError, VaultResult};
+use crate::error::VaultResult;
 use crate::keys::Keys;
 use std::collections::BTreeMap;
 use ward_core::journal::AdminEvent;
@@ -21,11 +21,8 @@ impl Keys<'_> {
     /// Re-wraps every live subject's data key under the key ring's active KEK. Safe to run
     /// again after an interruption: keys already under the active KEK are skipped.
     pub async fn rewrap_all(&self, caller: &Caller) -> VaultResult<RotationReport> {
-        if !caller.is_admin() {
-            return Err(VaultError::admin_only());
-        }
         let v = self.0;
-        let op = v.op(caller);
+        let op = v.op(caller, ward_core::authz::Operation::KekRotate)?;
         let ring = self.ring();
         let active = ring.active_id().to_owned();
         let mut report = RotationReport::default();

@@ -297,7 +297,9 @@ async fn rectification_sets_and_removes_fields(s: Server) {
 both_backends!(erasure_answers_204_and_then_410_everywhere);
 async fn erasure_answers_204_and_then_410_everywhere(s: Server) {
     let id = s.anna().await;
-    let r = s.delete(&format!("/v1/subjects/{id}"), &s.admin).await;
+    let r = s
+        .delete(&format!("/v1/subjects/{id}?reason=subject_request"), &s.admin)
+        .await;
     assert_eq!(r.status, 204, "{}", r.text);
 
     let path = format!("/v1/subjects/{id}");
