@@ -305,7 +305,7 @@ async fn erasure_answers_204_and_then_410_everywhere(s: Server) {
     let path = format!("/v1/subjects/{id}");
     let r = s.get(&format!("{path}?purpose=registration"), &s.admin).await;
     s.problem(&r, 410, "subject_erased");
-    let r = s.delete(&path, &s.admin).await;
+    let r = s.delete(&format!("{path}?reason=subject_request"), &s.admin).await;
     s.problem(&r, 410, "subject_erased");
     let r = s
         .patch(
@@ -340,7 +340,7 @@ async fn erasure_answers_204_and_then_410_everywhere(s: Server) {
     let r = s
         .call(
             Method::DELETE,
-            &format!("/v1/subjects/{}", uuid::Uuid::new_v4()),
+            &format!("/v1/subjects/{}?reason=subject_request", uuid::Uuid::new_v4()),
             Some(&s.admin),
             None,
         )
