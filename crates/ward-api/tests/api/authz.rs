@@ -258,6 +258,14 @@ async fn every_route_answers_every_role_as_the_table_says(s: Server) {
                 json!(roles),
                 "{id}: the document's roles are the table's"
             );
+            let bound: Vec<&str> = Role::ALL
+                .iter()
+                .filter(|r| allowance(**r, operation) == Allowance::OwnPurposes)
+                .map(|r| r.as_str())
+                .collect();
+            assert_eq!(op["x-ward-purpose-bound"], json!(bound), "{id}");
+            let description = op["description"].as_str().unwrap_or_default();
+            assert!(description.contains("Roles allowed: "), "{id}: {description}");
 
             let unauthenticated = [None, Some(wrong.as_str())]
                 .into_iter()
