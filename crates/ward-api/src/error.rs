@@ -197,10 +197,6 @@ impl ApiError {
         Self::new(ProblemCode::InvalidFields, "some fields are invalid; see `errors`").with_errors(errors)
     }
 
-    pub(crate) fn admin_only() -> Self {
-        VaultError::Forbidden("this operation needs an admin key".into()).into()
-    }
-
     /// The problem document this error is sent as.
     pub(crate) fn body(&self) -> Problem {
         Problem {

@@ -66,7 +66,7 @@ pub(crate) struct AppState {
 pub fn router(vault: Vault, config: ApiConfig) -> Router {
     metrics::recorder();
     let (router, spec) = routes::api().split_for_parts();
-    let spec = spec::finish(spec, routes::problem_codes());
+    let spec = spec::finish(spec, routes::problem_codes(), routes::VAULT_OPERATIONS.iter().copied());
     let spec = match serde_json::to_vec(&spec) {
         Ok(json) => Bytes::from(json),
         Err(e) => {
@@ -101,7 +101,11 @@ pub fn router(vault: Vault, config: ApiConfig) -> Router {
 /// The OpenAPI 3.1 document of [`router`]: every route, schema, problem code and the bearer
 /// security scheme.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    spec::finish(routes::api().into_openapi(), routes::problem_codes())
+    spec::finish(
+        routes::api().into_openapi(),
+        routes::problem_codes(),
+        routes::VAULT_OPERATIONS.iter().copied(),
+    )
 }
 
 /// The span of one request: its method and route template. Not the raw path or query

@@ -13,6 +13,8 @@ use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, OpenApi, Ref, ResponseBuilder, Type};
+use ward_core::access::Role;
+use ward_core::authz::{self, Allowance, Operation as VaultOperation};
 use ward_core::ProblemCode;
 
 /// The name of the bearer security scheme.
@@ -38,7 +40,9 @@ pub const ROUTER_CODES: &[ProblemCode] = &[ProblemCode::NotFound, ProblemCode::M
     info(
         title = "Ward",
         description = "A personal-data vault that keeps a privacy policy's promises (152-FZ, GDPR). \
-            Every `/v1` operation needs `Authorization: Bearer <token>`. Errors are RFC 9457 \
+            Every `/v1` operation needs `Authorization: Bearer <token>`, of a key whose role the \
+            operation allows: each states its roles (`x-ward-roles`; `x-ward-purpose-bound` names the \
+            roles allowed only for the purposes on their key). Errors are RFC 9457 \
             `application/problem+json` documents with a stable `code`; each operation lists the codes \
             it can return. Any path may also answer `404 not_found` (no such route) or \
             `405 method_not_allowed` (the route does not take the method).",
@@ -50,7 +54,7 @@ pub const ROUTER_CODES: &[ProblemCode] = &[ProblemCode::NotFound, ProblemCode::M
         (name = "visitors", description = "Website visitors' cookie and tracking consent, with Global Privacy Control"),
         (name = "policy", description = "The policy in force"),
         (name = "keys", description = "API keys (admin only)"),
-        (name = "journal", description = "The processing journal (admin only)"),
+        (name = "journal", description = "The processing journal (admin and officer)"),
         (name = "meta", description = "Liveness, metrics and this document"),
     ),
 )]
@@ -64,7 +68,16 @@ pub(crate) fn base() -> OpenApi {
 /// Adds the security scheme and every operation's security and problem responses. `codes`
 /// gives, per operation id, the codes its handler itself can return; the codes of its
 /// extractors (authentication, a JSON body) and [`ALWAYS_CODES`] are added here.
-pub(crate) fn finish<'a>(mut spec: OpenApi, codes: impl IntoIterator<Item = (&'a str, &'a [ProblemCode])>) -> OpenApi {
+///
+/// `operations` gives, per operation id, the vault operation it calls: its row of the
+/// authorization table is written into the operation as `x-ward-operation`, `x-ward-roles`
+/// (the roles allowed) and `x-ward-purpose-bound` (the roles allowed only for the purposes on
+/// their key), and said in its description; a role it refuses adds `forbidden`.
+pub(crate) fn finish<'a>(
+    mut spec: OpenApi,
+    codes: impl IntoIterator<Item = (&'a str, &'a [ProblemCode])>,
+    operations: impl IntoIterator<Item = (&'a str, VaultOperation)>,
+) -> OpenApi {
     let components = spec.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         SECURITY_SCHEME,
@@ -79,6 +92,7 @@ pub(crate) fn finish<'a>(mut spec: OpenApi, codes: impl IntoIterator<Item = (&'a
         ),
     );
     let table: HashMap<&str, &[ProblemCode]> = codes.into_iter().collect();
+    let vault_ops: HashMap<&str, VaultOperation> = operations.into_iter().collect();
     for (path, item) in &mut spec.paths.paths {
         let authenticated = path.starts_with("/v1/");
         for op in operations_mut(item) {
@@ -91,6 +105,10 @@ pub(crate) fn finish<'a>(mut spec: OpenApi, codes: impl IntoIterator<Item = (&'a
             if authenticated {
                 codes.extend(AUTHENTICATED_CODES);
                 op.security = Some(vec![SecurityRequirement::new(SECURITY_SCHEME, Vec::<String>::new())]);
+                let vault_op = op.operation_id.as_deref().and_then(|id| vault_ops.get(id).copied());
+                if vault_op.is_some_and(|o| add_roles(op, o)) {
+                    codes.push(ProblemCode::Forbidden);
+                }
             }
             if op.request_body.is_some() {
                 codes.extend(BODY_CODES);
@@ -115,6 +133,40 @@ fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     ]
     .into_iter()
     .filter_map(Option::as_mut)
+}
+
+/// Writes `vault_op`'s row of the authorization table into `op`; whether a role is refused.
+fn add_roles(op: &mut Operation, vault_op: VaultOperation) -> bool {
+    let allowed = authz::roles_for(vault_op);
+    let bound: Vec<Role> = allowed
+        .iter()
+        .copied()
+        .filter(|r| authz::allowance(*r, vault_op) == Allowance::OwnPurposes)
+        .collect();
+    let names = |roles: &[Role]| roles.iter().map(|r| r.as_str()).collect::<Vec<_>>();
+    let said: Vec<String> = allowed
+        .iter()
+        .map(|r| {
+            if bound.contains(r) {
+                format!("`{r}` (for the purposes on its key)")
+            } else {
+                format!("`{r}`")
+            }
+        })
+        .collect();
+    let line = format!("Roles allowed: {}.", said.join(", "));
+    op.description = Some(match op.description.take() {
+        Some(d) if !d.is_empty() => format!("{d}\n\n{line}"),
+        _ => line,
+    });
+    op.extensions.get_or_insert_with(Default::default).merge(
+        ExtensionsBuilder::new()
+            .add("x-ward-operation", vault_op.as_str())
+            .add("x-ward-roles", names(&allowed))
+            .add("x-ward-purpose-bound", names(&bound))
+            .build(),
+    );
+    allowed.len() < Role::ALL.len()
 }
 
 fn add_problem_responses(op: &mut Operation, codes: Vec<ProblemCode>) {

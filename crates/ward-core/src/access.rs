@@ -8,12 +8,17 @@ use crate::problem::ProblemCode;
 use std::collections::{BTreeMap, BTreeSet};
 
 string_enum! {
-    /// What an API key may do.
+    /// What an API key may do: which operations is the authorization table's (`authz`).
     Role {
-        /// Everything, including key management and journal verification.
+        /// The operator's administrator: keys, policy, configuration, and everything else.
         Admin => "admin",
-        /// Subject operations, for the purposes listed on the key only.
+        /// The privacy officer: requests, registers, journal, destruction; reads through a
+        /// purpose it names.
+        Officer => "officer",
+        /// The website: subject operations, for the purposes listed on the key only.
         Service => "service",
+        /// A data subject, for the portal to come: allowed nothing yet.
+        Subject => "subject",
     }
 }
 
@@ -22,12 +27,14 @@ string_enum! {
 pub struct Caller {
     pub actor: Actor,
     pub role: Role,
-    /// For service keys: the purposes this key may use. Ignored for admins.
+    /// For service keys: the purposes this key may use. Admins and officers list none: they
+    /// name the purpose in each call (see [`Caller::may_use`]).
     pub purposes: BTreeSet<String>,
 }
 
 impl Caller {
-    /// The operator at the command line: an administrator.
+    /// The operator at the command line: an administrator. The CLI's commands go through
+    /// the authorization table like any key's calls (`authz::authorize`).
     pub fn cli() -> Self {
         Self {
             actor: Actor::Cli,
@@ -36,8 +43,14 @@ impl Caller {
         }
     }
 
+    /// Whether the caller may name `purpose`: admins and officers any purpose (the table
+    /// decides which operations they reach), service keys the ones they list, subjects none.
     pub fn may_use(&self, purpose: &str) -> bool {
-        self.role == Role::Admin || self.purposes.contains(purpose)
+        match self.role {
+            Role::Admin | Role::Officer => true,
+            Role::Service => self.purposes.contains(purpose),
+            Role::Subject => false,
+        }
     }
 
     pub fn is_admin(&self) -> bool {

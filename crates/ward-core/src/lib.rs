@@ -6,9 +6,11 @@
 pub mod access;
 pub mod action;
 pub mod age;
+pub mod authz;
 pub mod clock;
 pub mod consent;
 pub mod cookies;
+pub mod destruction;
 pub mod evidence;
 pub mod ids;
 pub mod journal;

@@ -5,6 +5,7 @@ use crate::Vault;
 use std::collections::BTreeSet;
 use time::OffsetDateTime;
 use ward_core::access::Role;
+use ward_core::authz::Operation;
 use ward_core::journal::AdminEvent;
 use ward_core::ProblemCode;
 use ward_core::{Actor, ApiKeyId, Caller, JournalDraft};
@@ -107,9 +108,8 @@ impl ApiKeys<'_> {
         role: Role,
         purposes: &[String],
     ) -> VaultResult<(ApiKeyView, ApiToken)> {
-        if !caller.is_admin() {
-            return Err(VaultError::admin_only());
-        }
+        let v = self.0;
+        let op = v.op(caller, Operation::KeyCreate)?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
             return Err(VaultError::invalid(
@@ -117,8 +117,6 @@ impl ApiKeys<'_> {
                 "a key name is 1 to 100 characters",
             ));
         }
-        let v = self.0;
-        let op = v.op(caller);
         let purposes: BTreeSet<String> = purposes.iter().cloned().collect();
         for p in &purposes {
             if op.policy().purpose(p).is_none() {
@@ -132,10 +130,15 @@ impl ApiKeys<'_> {
                     "a service key needs at least one purpose",
                 ));
             }
-            Role::Admin if !purposes.is_empty() => {
+            Role::Admin | Role::Officer if !purposes.is_empty() => {
                 return Err(VaultError::invalid(
                     ProblemCode::PurposesNotApplicable,
-                    "an admin key may use every purpose; list none",
+                    format!("an {role} key names the purpose in each call; list none"),
+                ));
+            }
+            Role::Subject => {
+                return Err(VaultError::Forbidden(
+                    "keys for data subjects come with the portal; none is issued yet".into(),
                 ));
             }
             _ => {}
@@ -163,9 +166,7 @@ impl ApiKeys<'_> {
     }
 
     pub async fn list(&self, caller: &Caller) -> VaultResult<Vec<ApiKeyView>> {
-        if !caller.is_admin() {
-            return Err(VaultError::admin_only());
-        }
+        self.0.op(caller, Operation::KeyList)?;
         Ok(self
             .0
             .store()
@@ -177,11 +178,8 @@ impl ApiKeys<'_> {
     }
 
     pub async fn revoke(&self, caller: &Caller, id: &str) -> VaultResult<()> {
-        if !caller.is_admin() {
-            return Err(VaultError::admin_only());
-        }
         let v = self.0;
-        let op = v.op(caller);
+        let op = v.op(caller, Operation::KeyRevoke)?;
         let now = op.now;
         let entry = JournalDraft::new(now, op.actor(), AdminEvent::ApiKeyRevoked).detail(format!("key:{id}"));
         let outcome = v

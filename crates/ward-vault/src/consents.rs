@@ -5,6 +5,7 @@ use crate::error::{VaultError, VaultResult};
 use crate::forms;
 use crate::Vault;
 use time::OffsetDateTime;
+use ward_core::authz::Operation;
 use ward_core::consent::{ConsentEventKind, Evidence};
 use ward_core::journal::AdminEvent;
 use ward_core::standing::{destruction_due, orphaned, ConsentState, DestructionDue};
@@ -105,7 +106,7 @@ impl Consents<'_> {
 
     /// Records the subject's consent to a consent-based purpose.
     pub async fn give(&self, caller: &Caller, id: SubjectId, purpose: &str, evidence: Evidence) -> VaultResult<()> {
-        let op = self.0.op(caller);
+        let op = self.0.op(caller, Operation::ConsentGive)?;
         self.event(&op, id, purpose, ConsentEventKind::Given, Some(evidence))
             .await
             .map(drop)
@@ -116,7 +117,7 @@ impl Consents<'_> {
     /// destruction within 30 days (152-FZ Art. 21 p. 5), recorded in the journal entry.
     pub async fn withdraw(&self, caller: &Caller, id: SubjectId, purpose: &str) -> VaultResult<Withdrawal> {
         let v = self.0;
-        let op = v.op(caller);
+        let op = v.op(caller, Operation::ConsentWithdraw)?;
         let events = self.event(&op, id, purpose, ConsentEventKind::Withdrawn, None).await?;
         let standing = v.consent_standing(&op, &events);
         let (continuing, orphaned) = orphaned(op.policy(), purpose, &standing);
@@ -129,9 +130,9 @@ impl Consents<'_> {
     }
 
     /// The subject's standing on every purpose of the policy. Contains no personal data.
-    pub async fn overview(&self, id: SubjectId) -> VaultResult<Vec<ConsentStatus>> {
+    pub async fn overview(&self, caller: &Caller, id: SubjectId) -> VaultResult<Vec<ConsentStatus>> {
         let v = self.0;
-        let op = v.op_unattributed();
+        let op = v.op(caller, Operation::ConsentOverview)?;
         v.active_subject(id).await?;
         let events = v.store().find_consent_events(id).await?;
         let standing = v.consent_standing(&op, &events);

@@ -4,6 +4,7 @@
 
 use crate::error::VaultResult;
 use crate::Vault;
+use ward_core::authz::Operation;
 use ward_core::policy::register::{ConsentKind, MarketingChannel};
 use ward_core::standing::ConsentState;
 use ward_core::{Caller, SubjectId};
@@ -39,7 +40,7 @@ impl Contact<'_> {
         channel: MarketingChannel,
     ) -> VaultResult<ContactDecision> {
         let v = self.0;
-        let op = v.op(caller);
+        let op = v.op(caller, Operation::MayContact)?;
         let loaded = v.load_active(&op, id).await?;
         let policy = op.policy();
         let standing = v.consent_standing(&op, &loaded.events);

@@ -60,10 +60,6 @@ impl VaultError {
             message: message.into(),
         }
     }
-
-    pub(crate) fn admin_only() -> Self {
-        VaultError::Forbidden("this operation needs an admin key".into())
-    }
 }
 
 impl From<StoreError> for VaultError {

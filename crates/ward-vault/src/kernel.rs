@@ -18,6 +18,7 @@ use crate::visitors::Visitors;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 use time::{Duration, OffsetDateTime};
+use ward_core::authz::{self, Operation};
 use ward_core::{Actor, Caller, Clock, JournalDraft, Policy};
 use ward_crypto::KeyRing;
 use ward_store::{Change, OpOutcome, Store, WriteOp};
@@ -191,16 +192,22 @@ impl Vault {
         self.inner.clock.now()
     }
 
-    /// Opens a call's operation context: `caller`, now, and the policy version in force now.
-    pub(crate) fn op<'c>(&self, caller: &'c Caller) -> Op<'c> {
+    /// Opens a call's operation context: `caller`, now, and the policy version in force now,
+    /// once the authorization table allows `caller` the `operation` (else `forbidden`). Every
+    /// vault entry that acts for a caller starts here.
+    pub(crate) fn op<'c>(&self, caller: &'c Caller, operation: Operation) -> VaultResult<Op<'c>> {
+        self.authorize(caller, operation)?;
         let now = self.now();
-        Op::new(caller, now, self.policies().in_force_at(now))
+        Ok(Op::new(caller, now, self.policies().in_force_at(now)))
     }
 
-    /// [`Vault::op`] for a call without a caller.
-    pub(crate) fn op_unattributed(&self) -> Op<'static> {
-        let now = self.now();
-        Op::unattributed(now, self.policies().in_force_at(now))
+    /// Asks the authorization table (`ward_core::authz`) whether `caller` may call
+    /// `operation`. The vault's entries ask it through [`Vault::op`]; the API asks it directly
+    /// only for the policy reads, whose accessors Ward also uses without a caller.
+    pub fn authorize(&self, caller: &Caller, operation: Operation) -> VaultResult<()> {
+        authz::authorize(caller, operation)
+            .map(drop)
+            .map_err(|refused| VaultError::Forbidden(refused.to_string()))
     }
 
     /// Writes one change with its journal entries, through the group committer.

@@ -9,6 +9,7 @@ use crate::error::{VaultError, VaultResult};
 use crate::sealed;
 use crate::Vault;
 use time::OffsetDateTime;
+use ward_core::authz::Operation;
 use ward_core::journal::AdminEvent;
 use ward_core::lifecycle::{SubjectEventEvidence, SubjectEventKind};
 use ward_core::violation::text_ok;
@@ -98,14 +99,12 @@ async fn add_subject_event(
 }
 
 impl Lifecycle<'_> {
-    /// Records that the subject was told of a policy version, or accepted it. Admin only:
-    /// the operator's systems report what they sent and what the subject did.
+    /// Records that the subject was told of a policy version, or accepted it: the website
+    /// (its service key), the officer or an admin report what was sent and what the subject
+    /// did (see the authorization table).
     pub async fn record_policy_notice(&self, caller: &Caller, id: SubjectId, notice: PolicyNotice) -> VaultResult<()> {
-        if !caller.is_admin() {
-            return Err(VaultError::admin_only());
-        }
         let v = self.0;
-        let op = v.op(caller);
+        let op = v.op(caller, Operation::PolicyNoticeRecord)?;
         let (event, kind) = match notice.kind {
             SubjectEventKind::PolicyNotified => (AdminEvent::PolicyNotified, notice.kind),
             SubjectEventKind::PolicyAccepted => (AdminEvent::PolicyAccepted, notice.kind),
@@ -153,9 +152,9 @@ impl Lifecycle<'_> {
     }
 
     /// The subject's standing on every published version: told when, accepted when.
-    pub async fn policy_standing(&self, id: SubjectId) -> VaultResult<Vec<PolicyStanding>> {
+    pub async fn policy_standing(&self, caller: &Caller, id: SubjectId) -> VaultResult<Vec<PolicyStanding>> {
         let v = self.0;
-        let op = v.op_unattributed();
+        let op = v.op(caller, Operation::PolicyNoticeList)?;
         let record = v.active_subject(id).await?;
         let key = v.data_key(&record)?;
         let events = v.store().find_subject_events(id).await?;
@@ -188,12 +187,10 @@ impl Lifecycle<'_> {
         Ok(out)
     }
 
-    /// How many subjects were told of a version and accepted it. Admin only.
+    /// How many subjects were told of a version and accepted it (admin, officer).
     pub async fn policy_acknowledgements(&self, caller: &Caller, hash: &str) -> VaultResult<AcknowledgementSummary> {
-        if !caller.is_admin() {
-            return Err(VaultError::admin_only());
-        }
         let v = self.0;
+        v.op(caller, Operation::PolicyAcknowledgements)?;
         let version = v.policies().find(hash)?;
         let counts = v.store().count_policy_acknowledgements(&version.hash).await?;
         let active_subjects = v.store().count_subjects().await?.active;
@@ -203,7 +200,7 @@ impl Lifecycle<'_> {
         })
     }
 
-    /// Records the subject's death, with the document that shows it. Admin only. From then
+    /// Records the subject's death, with the document that shows it (admin, officer). From then
     /// on, a new consent must be given by an heir (152-FZ Art. 9 p. 7); consents the subject
     /// gave in life stand.
     pub async fn record_death(
@@ -213,11 +210,8 @@ impl Lifecycle<'_> {
         date_of_death: &str,
         document: &str,
     ) -> VaultResult<Death> {
-        if !caller.is_admin() {
-            return Err(VaultError::admin_only());
-        }
         let v = self.0;
-        let op = v.op(caller);
+        let op = v.op(caller, Operation::DeathRecord)?;
         let format = time::macros::format_description!("[year]-[month]-[day]");
         let date = time::Date::parse(date_of_death, &format).map_err(|_| {
             VaultError::invalid(
@@ -265,7 +259,8 @@ impl Lifecycle<'_> {
     }
 
     /// The subject's recorded death, if any.
-    pub async fn death(&self, id: SubjectId) -> VaultResult<Option<Death>> {
+    pub async fn death(&self, caller: &Caller, id: SubjectId) -> VaultResult<Option<Death>> {
+        self.0.op(caller, Operation::DeathRead)?;
         let record = self.0.active_subject(id).await?;
         self.0.death(id, &record).await
     }

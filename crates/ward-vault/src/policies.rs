@@ -243,9 +243,7 @@ impl Policies<'_> {
         source: PolicySource,
         effective_at: Option<OffsetDateTime>,
     ) -> VaultResult<Published> {
-        if !caller.is_admin() {
-            return Err(VaultError::admin_only());
-        }
+        self.0.op(caller, ward_core::authz::Operation::PolicyPublish)?;
         self.record(&caller.actor, source, effective_at).await
     }
 

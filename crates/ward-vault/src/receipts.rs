@@ -7,6 +7,7 @@ use crate::forms::{self, consent_purpose};
 use crate::Vault;
 use std::fmt::Write as _;
 use time::OffsetDateTime;
+use ward_core::authz::Operation;
 use ward_core::consent::{ConsentEventKind, Evidence};
 use ward_core::policy::{ConsentDocument, Policy};
 use ward_core::standing::ConsentState;
@@ -73,7 +74,7 @@ impl Receipts<'_> {
         id: SubjectId,
         name: &str,
     ) -> VaultResult<ConsentDocumentRecord> {
-        let op = self.0.op(caller);
+        let op = self.0.op(caller, Operation::ConsentDocumentRecord)?;
         let policy = op.policy();
         let document = policy.consent_documents.get(name).cloned().ok_or_else(|| {
             VaultError::NotFound(
@@ -109,7 +110,8 @@ impl Receipts<'_> {
     /// The receipt of `purpose`'s consent, with its evidence (decrypted: it is the subject's
     /// own). Reading it is journaled.
     pub async fn receipt(&self, caller: &Caller, id: SubjectId, purpose: &str) -> VaultResult<ConsentReceipt> {
-        self.receipt_in(&self.0.op(caller), id, purpose).await
+        self.receipt_in(&self.0.op(caller, Operation::ConsentReceipt)?, id, purpose)
+            .await
     }
 
     /// [`Receipts::receipt`] within the call `op`.
@@ -212,7 +214,7 @@ impl Receipts<'_> {
     /// address, so it is journaled as a retrieval for that purpose.
     pub async fn written_consent(&self, caller: &Caller, id: SubjectId, purpose: &str) -> VaultResult<String> {
         let v = self.0;
-        let op = v.op(caller);
+        let op = v.op(caller, Operation::WrittenConsent)?;
         let policy = op.policy();
         let p = consent_purpose(policy, caller, purpose)?.clone();
         let loaded = v.load_active(&op, id).await?;

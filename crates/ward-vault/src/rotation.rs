@@ -1,7 +1,7 @@
 //! Key-encryption key rotation: re-wrap every live subject's data key under the active KEK,
 //! without decrypting any field.
 
-use crate::error::{VaultError, VaultResult};
+use crate::error::VaultResult;
 use crate::keys::Keys;
 use std::collections::BTreeMap;
 use ward_core::journal::AdminEvent;
@@ -21,11 +21,8 @@ impl Keys<'_> {
     /// Re-wraps every live subject's data key under the key ring's active KEK. Safe to run
     /// again after an interruption: keys already under the active KEK are skipped.
     pub async fn rewrap_all(&self, caller: &Caller) -> VaultResult<RotationReport> {
-        if !caller.is_admin() {
-            return Err(VaultError::admin_only());
-        }
         let v = self.0;
-        let op = v.op(caller);
+        let op = v.op(caller, ward_core::authz::Operation::KekRotate)?;
         let ring = self.ring();
         let active = ring.active_id().to_owned();
         let mut report = RotationReport::default();
@@ -63,11 +60,8 @@ impl Keys<'_> {
     /// Journals the destruction of old KEKs (`key.destroyed`), before their files are
     /// destroyed: a crash in between leaves the files, and the next run journals again.
     pub async fn journal_destroyed(&self, caller: &Caller, detail: String) -> VaultResult<()> {
-        if !caller.is_admin() {
-            return Err(VaultError::admin_only());
-        }
         let v = self.0;
-        let op = v.op(caller);
+        let op = v.op(caller, ward_core::authz::Operation::KekRotate)?;
         let entry = JournalDraft::new(op.now, op.actor(), AdminEvent::KeyDestroyed).detail(detail);
         v.commit(Change::JournalOnly, vec![entry]).await?;
         Ok(())

@@ -10,6 +10,7 @@ use crate::error::{VaultError, VaultResult};
 use crate::Vault;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
+use ward_core::authz::Operation;
 use ward_core::cookies::{self, CookieCategory, CookieChoice, VisitorId};
 use ward_core::journal::AdminEvent;
 use ward_core::ProblemCode;
@@ -90,6 +91,8 @@ impl Visitors<'_> {
         choices: &BTreeMap<String, String>,
         gpc: bool,
     ) -> VaultResult<CookieConsentView> {
+        let v = self.0;
+        let op = v.op(caller, Operation::VisitorConsentRecord)?;
         if !cookies::is_banner_version(banner_version) {
             return Err(VaultError::invalid(
                 ProblemCode::InvalidBannerVersion,
@@ -98,8 +101,6 @@ impl Visitors<'_> {
         }
         let decision = cookies::decide(choices.iter().map(|(k, v)| (k.as_str(), v.as_str())), gpc)
             .map_err(|e| VaultError::invalid(e.code(), e.to_string()))?;
-        let v = self.0;
-        let op = v.op(caller);
         let hash = self.visitor_hash(visitor);
         // The journal entry names the subject the visitor is linked to; the store links the
         // record itself, inside the write transaction.
@@ -138,7 +139,7 @@ impl Visitors<'_> {
     /// to read.
     pub async fn consents(&self, caller: &Caller, visitor: &VisitorId) -> VaultResult<CookieConsentHistory> {
         let v = self.0;
-        let op = v.op(caller);
+        let op = v.op(caller, Operation::VisitorConsentList)?;
         let records = v.store().find_visitor_consents(&self.visitor_hash(visitor)).await?;
         if let Some(last) = records.last() {
             let mut entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Retrieval)
@@ -159,7 +160,7 @@ impl Visitors<'_> {
     /// Allowed to admins, and to service keys with a purpose that covers collection.
     pub async fn link(&self, caller: &Caller, visitor: &VisitorId, subject: SubjectId) -> VaultResult<()> {
         let v = self.0;
-        let op = v.op(caller);
+        let op = v.op(caller, Operation::VisitorLink)?;
         let policy = op.policy();
         let may_collect = caller.is_admin()
             || caller

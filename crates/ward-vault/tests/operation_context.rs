@@ -101,7 +101,7 @@ async fn publish_version_two(v: &Vault) -> (String, String, OffsetDateTime) {
 }
 
 async fn marketing_version(v: &Vault, id: SubjectId) -> String {
-    let overview = v.consents().overview(id).await.unwrap();
+    let overview = v.consents().overview(&Caller::cli(), id).await.unwrap();
     let marketing = overview.iter().find(|s| s.purpose == "marketing").unwrap();
     assert_eq!(marketing.state, ConsentState::Given);
     marketing.policy_version.clone().unwrap()

@@ -239,7 +239,7 @@ async fn withdrawal_sets_a_destruction_deadline_and_terms_expire_by_themselves()
     let id = subject(&v, &["marketing", "analytics"]).await;
 
     // Analytics consent (the `analytics_cookies` document) has a term of one year.
-    let overview = v.consents().overview(id).await.unwrap();
+    let overview = v.consents().overview(&Caller::cli(), id).await.unwrap();
     let analytics = overview.iter().find(|c| c.purpose == "analytics").unwrap();
     assert_eq!(analytics.expires_at, Some(datetime!(2027-11-21 10:00 UTC)));
     clock.advance(Duration::days(366));
@@ -247,7 +247,7 @@ async fn withdrawal_sets_a_destruction_deadline_and_terms_expire_by_themselves()
         v.subjects().read(&cli, id, "analytics", None).await.unwrap_err().code(),
         "consent_missing"
     );
-    let overview = v.consents().overview(id).await.unwrap();
+    let overview = v.consents().overview(&Caller::cli(), id).await.unwrap();
     let analytics = overview.iter().find(|c| c.purpose == "analytics").unwrap();
     assert_eq!(analytics.state, ward_vault::ConsentState::Expired);
     let due = analytics.destruction.clone().unwrap();

@@ -96,7 +96,11 @@ pub enum Command {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum RoleArg {
+    /// Keys, policy, configuration, and everything else.
     Admin,
+    /// The privacy officer: requests, registers, journal, destruction (no purposes).
+    Officer,
+    /// The website: subject operations for the key's purposes only.
     Service,
 }
 
@@ -260,8 +264,28 @@ pub enum SubjectCommand {
         #[arg(long)]
         document: String,
     },
-    /// Erase a subject by destroying its data key (crypto-shredding).
-    Erase { id: String },
+    /// Erase a subject by destroying its data key (crypto-shredding), for a reason.
+    Erase {
+        id: String,
+        /// Why: subject_request, consent_withdrawn, purpose_achieved, retention_expired,
+        /// unlawful_processing or authority_order (journaled as it is).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Destroy categories (or fields) of a subject who stays, for a reason: the fields leave
+    /// the sealed record and the lookup index together, journaled as destruction.
+    Destroy {
+        id: String,
+        /// A category of the policy (e.g. technical); comma-separated or repeated.
+        #[arg(long = "categories", value_delimiter = ',')]
+        categories: Vec<String>,
+        /// A single field; comma-separated or repeated.
+        #[arg(long = "fields", value_delimiter = ',')]
+        fields: Vec<String>,
+        /// Why, as for `erase`.
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {

@@ -58,7 +58,11 @@ fn a_backup_taken_before_an_erasure_cannot_be_read_for_that_subject() {
     assert_no_plaintext(tmp.path(), &["erased-later@example.org", "kept@example.org"], &[]);
 
     // Erase, then export the keys of the live subjects.
-    assert!(run(&live, &["subject", "erase", &erased]).status.success());
+    assert!(
+        run(&live, &["subject", "erase", &erased, "--reason", "subject_request"])
+            .status
+            .success()
+    );
     let keys = tmp.path().join("keys.db");
     let out = run(&live, &["backup", "--keys-out", keys.to_str().unwrap()]);
     assert!(stdout(&out).contains("1 wrapped data keys"), "{}", stdout(&out));

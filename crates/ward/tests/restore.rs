@@ -93,7 +93,9 @@ fn live_vault(root: &Path, name: &str) -> Live {
     let data = root.join(format!("{name}-data.db"));
     let out = run(&dir, &["backup", "--out", data.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(run(&dir, &["subject", "erase", &erased]).status.success());
+    assert!(run(&dir, &["subject", "erase", &erased, "--reason", "subject_request"])
+        .status
+        .success());
     let keys = root.join(format!("{name}-keys.db"));
     let out = run(&dir, &["backup", "--keys-out", keys.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -161,7 +161,7 @@ async fn the_vault_scenario_over_http() {
     );
 
     // Erase: reads return "erased".
-    let (s, _) = site.delete(&format!("/v1/subjects/{id}")).await;
+    let (s, _) = site.delete(&format!("/v1/subjects/{id}?reason=subject_request")).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (s, gone) = site.get(&format!("/v1/subjects/{id}?purpose=registration")).await;
     assert_eq!((s, gone["code"].as_str()), (StatusCode::GONE, Some("subject_erased")));
@@ -250,7 +250,7 @@ fn cli_subjects_survive_key_rotation() {
         assert!(out.status.success(), "{}", stderr(&out));
         ids.push((stdout(&out).trim().to_owned(), email));
     }
-    let out = run(&dir, &["subject", "erase", &ids[4].0]);
+    let out = run(&dir, &["subject", "erase", &ids[4].0, "--reason", "subject_request"]);
     assert!(out.status.success(), "{}", stderr(&out));
 
     let out = run(&dir, &["keys", "rotate"]);

@@ -369,12 +369,12 @@ pub(crate) struct ConsentPath {
     responses((status = 200, description = "The consent overview", body = ConsentList)),
 )]
 pub(crate) async fn list_consents(
-    AuthCaller(_caller): AuthCaller,
+    AuthCaller(caller): AuthCaller,
     State(state): State<AppState>,
     ApiPath(path): ApiPath<SubjectPath>,
 ) -> Result<Json<ConsentList>, ApiError> {
     let id = subject_id(&path.id)?;
-    let consents = state.vault.consents().overview(id).await?;
+    let consents = state.vault.consents().overview(&caller, id).await?;
     Ok(Json(ConsentList {
         consents: consents.into_iter().map(Into::into).collect(),
     }))

@@ -1,4 +1,4 @@
-//! The processing journal (admin only): verification and signed checkpoints.
+//! The processing journal (admin and officer): verification and signed checkpoints.
 
 use crate::error::ApiError;
 use crate::extract::AuthCaller;
@@ -101,7 +101,7 @@ impl From<Checkpoint> for CheckpointBody {
     }
 }
 
-/// Verifies the whole journal and names the first problem (admin only).
+/// Verifies the whole journal and names the first problem (admin, officer).
 #[utoipa::path(get, path = "/v1/journal/verify", tag = "journal", responses((status = 200, description = "The verification report", body = VerifyBody)))]
 pub(crate) async fn verify_journal(
     AuthCaller(caller): AuthCaller,
@@ -111,7 +111,7 @@ pub(crate) async fn verify_journal(
     Ok(Json(report.into()))
 }
 
-/// Signs a checkpoint of the journal's head if it moved since the last one (admin only).
+/// Signs a checkpoint of the journal's head if it moved since the last one (admin, officer).
 #[utoipa::path(
     post,
     path = "/v1/journal/checkpoints",
@@ -125,10 +125,7 @@ pub(crate) async fn create_checkpoint(
     AuthCaller(caller): AuthCaller,
     State(state): State<AppState>,
 ) -> Result<Response, ApiError> {
-    if !caller.is_admin() {
-        return Err(ApiError::admin_only());
-    }
-    Ok(match state.vault.journal().checkpoint().await? {
+    Ok(match state.vault.journal().checkpoint_for(&caller).await? {
         Some(cp) => (StatusCode::CREATED, Json(CheckpointBody::from(cp))).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     })

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use ward_core::access::Role;
+use ward_core::authz::Operation;
 use ward_core::ApiKeyId;
 use ward_core::ProblemCode;
 use ward_vault::ApiKeyView;
@@ -41,9 +42,12 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyRole {
-    /// Everything, including key management and journal verification.
+    /// The operator's administrator: keys, policy, configuration, and everything else.
     Admin,
-    /// Subject operations, for the key's purposes only.
+    /// The privacy officer: requests, registers, journal, destruction; reads through a
+    /// purpose named in each call.
+    Officer,
+    /// The website: subject operations, for the key's purposes only.
     Service,
 }
 
@@ -51,16 +55,20 @@ impl From<KeyRole> for Role {
     fn from(r: KeyRole) -> Self {
         match r {
             KeyRole::Admin => Role::Admin,
+            KeyRole::Officer => Role::Officer,
             KeyRole::Service => Role::Service,
         }
     }
 }
 
 impl From<Role> for KeyRole {
+    /// A subject key cannot be created, so none is listed; were one stored, it would show as
+    /// a service key, the role with the fewest rights that exists on the wire.
     fn from(r: Role) -> Self {
         match r {
             Role::Admin => KeyRole::Admin,
-            Role::Service => KeyRole::Service,
+            Role::Officer => KeyRole::Officer,
+            Role::Service | Role::Subject => KeyRole::Service,
         }
     }
 }
@@ -73,7 +81,8 @@ pub struct CreateKeyRequest {
     #[schema(example = "shop backend")]
     pub name: String,
     pub role: KeyRole,
-    /// For service keys: the purposes the key may use (at least one). Admin keys take none.
+    /// For service keys: the purposes the key may use (at least one). Admin and officer keys
+    /// take none.
     #[serde(default)]
     pub purposes: Vec<String>,
 }
@@ -196,9 +205,7 @@ pub(crate) async fn revoke_key(
     State(state): State<AppState>,
     ApiPath(path): ApiPath<KeyPath>,
 ) -> Result<StatusCode, ApiError> {
-    if !caller.is_admin() {
-        return Err(ApiError::admin_only());
-    }
+    state.vault.authorize(&caller, Operation::KeyRevoke)?;
     let id = ApiKeyId::parse(&path.id).ok_or_else(|| {
         ApiError::from(ward_vault::VaultError::NotFound(
             ProblemCode::ApiKeyNotFound,

@@ -156,19 +156,19 @@ pub struct PolicyNoticeList {
     responses((status = 200, description = "Every version, with notice and acceptance", body = PolicyNoticeList)),
 )]
 pub(crate) async fn list_policy_notices(
-    AuthCaller(_caller): AuthCaller,
+    AuthCaller(caller): AuthCaller,
     State(state): State<AppState>,
     ApiPath(path): ApiPath<SubjectPath>,
 ) -> Result<Json<PolicyNoticeList>, ApiError> {
     let id = subject_id(&path.id)?;
-    let versions = state.vault.lifecycle().policy_standing(id).await?;
+    let versions = state.vault.lifecycle().policy_standing(&caller, id).await?;
     Ok(Json(PolicyNoticeList {
         versions: versions.into_iter().map(Into::into).collect(),
     }))
 }
 
-/// Records that the subject was told of a policy version, or accepted it (admin). Never
-/// consent: see `POST /v1/subjects/{id}/consents` for that.
+/// Records that the subject was told of a policy version, or accepted it (the website's
+/// service key, the officer or an admin). Never consent: see `POST /v1/subjects/{id}/consents` for that.
 #[utoipa::path(
     post,
     path = "/v1/subjects/{id}/policy-notices",
@@ -213,7 +213,7 @@ pub struct AcknowledgementsBody {
     pub active_subjects: u64,
 }
 
-/// Who was told of a version and who accepted it (admin).
+/// Who was told of a version and who accepted it (admin, officer).
 #[utoipa::path(
     get,
     path = "/v1/policy/versions/{hash}/acknowledgements",
@@ -270,7 +270,7 @@ impl From<Death> for DeathBody {
     }
 }
 
-/// Records the subject's death (admin). Consents given in life stand; new ones must come
+/// Records the subject's death (admin, officer). Consents given in life stand; new ones must come
 /// from heirs (152-FZ Art. 9 p. 7).
 #[utoipa::path(
     post,
@@ -295,7 +295,7 @@ pub(crate) async fn record_death(
     Ok((StatusCode::CREATED, Json(death.into())))
 }
 
-/// The subject's recorded death (admin).
+/// The subject's recorded death (admin, officer).
 #[utoipa::path(
     get,
     path = "/v1/subjects/{id}/death",
@@ -308,11 +308,8 @@ pub(crate) async fn get_death(
     State(state): State<AppState>,
     ApiPath(path): ApiPath<SubjectPath>,
 ) -> Result<Json<DeathBody>, ApiError> {
-    if !caller.is_admin() {
-        return Err(ApiError::admin_only());
-    }
     let id = subject_id(&path.id)?;
-    match state.vault.lifecycle().death(id).await? {
+    match state.vault.lifecycle().death(&caller, id).await? {
         Some(d) => Ok(Json(d.into())),
         None => Err(ApiError::new(
             ProblemCode::DeathNotRecorded,

@@ -1,5 +1,6 @@
 //! The policy in force, as JSON: what is collected, why, and on what legal basis.
 
+use crate::error::ApiError;
 use crate::extract::AuthCaller;
 use crate::AppState;
 use axum::extract::State;
@@ -7,6 +8,7 @@ use axum::Json;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
+use ward_core::authz::Operation;
 use ward_core::policy::{Category, FieldDef, Operator, Purpose};
 use ward_core::ProblemCode;
 use ward_core::{FieldType, Policy};
@@ -153,9 +155,13 @@ impl From<&Purpose> for PurposeBody {
 
 /// The policy in force: categories, fields, purposes with their legal bases and actions.
 #[utoipa::path(get, path = "/v1/policy", tag = "policy", responses((status = 200, description = "The policy in force", body = PolicyBody)))]
-pub(crate) async fn get_policy(AuthCaller(_caller): AuthCaller, State(state): State<AppState>) -> Json<PolicyBody> {
-    Json(PolicyBody::new(
+pub(crate) async fn get_policy(
+    AuthCaller(caller): AuthCaller,
+    State(state): State<AppState>,
+) -> Result<Json<PolicyBody>, ApiError> {
+    state.vault.authorize(&caller, Operation::PolicyRead)?;
+    Ok(Json(PolicyBody::new(
         &state.vault.policies().current(),
         &state.vault.policies().current_hash(),
-    ))
+    )))
 }

@@ -11,6 +11,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
+use ward_core::authz::Operation;
 use ward_core::policy::PolicyChange;
 use ward_core::ProblemCode;
 use ward_vault::{PolicySource, PolicyVersion};
@@ -166,11 +167,12 @@ pub struct VersionPath {
 /// Every published version.
 #[utoipa::path(get, path = "/v1/policy/versions", tag = "policy", responses((status = 200, description = "The versions", body = VersionList)))]
 pub(crate) async fn list_policy_versions(
-    AuthCaller(_caller): AuthCaller,
+    AuthCaller(caller): AuthCaller,
     State(state): State<AppState>,
-) -> Json<VersionList> {
+) -> Result<Json<VersionList>, ApiError> {
+    state.vault.authorize(&caller, Operation::PolicyRead)?;
     let in_force = state.vault.policies().current_hash();
-    Json(VersionList {
+    Ok(Json(VersionList {
         versions: state
             .vault
             .policies()
@@ -178,7 +180,7 @@ pub(crate) async fn list_policy_versions(
             .iter()
             .map(|v| summary(v, &in_force))
             .collect(),
-    })
+    }))
 }
 
 /// Publishes a version (admin only). Versions are immutable: the same content again, asking
@@ -231,10 +233,11 @@ pub(crate) async fn publish_policy_version(
     responses((status = 200, description = "The version", body = VersionBody)),
 )]
 pub(crate) async fn get_policy_version(
-    AuthCaller(_caller): AuthCaller,
+    AuthCaller(caller): AuthCaller,
     State(state): State<AppState>,
     ApiPath(path): ApiPath<VersionPath>,
 ) -> Result<Json<VersionBody>, ApiError> {
+    state.vault.authorize(&caller, Operation::PolicyRead)?;
     let v = state.vault.policies().find(&path.hash)?;
     let in_force = state.vault.policies().current_hash();
     Ok(Json(VersionBody {
@@ -248,10 +251,11 @@ pub(crate) async fn get_policy_version(
 /// What changed between two versions, each change with what it requires.
 #[utoipa::path(get, path = "/v1/policy/diff", tag = "policy", params(DiffQuery), responses((status = 200, description = "The changes", body = DiffBody)))]
 pub(crate) async fn diff_policy_versions(
-    AuthCaller(_caller): AuthCaller,
+    AuthCaller(caller): AuthCaller,
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> Result<Json<DiffBody>, ApiError> {
+    state.vault.authorize(&caller, Operation::PolicyRead)?;
     let changes = state.vault.policies().diff(&q.from, &q.to)?;
     Ok(Json(DiffBody {
         from: q.from,

@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use ward_core::ProblemCode;
 use ward_core::ValueError;
-use ward_vault::{NewSubjectInput, SubjectView};
+use ward_vault::{destruction_reason, DestructionRequest, NewSubjectInput, SubjectView};
 
 pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
     (
@@ -94,9 +94,29 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
         &[
             ProblemCode::InvalidSubjectId,
             ProblemCode::InvalidPath,
+            ProblemCode::InvalidQuery,
+            ProblemCode::ReasonRequired,
+            ProblemCode::UnknownReason,
             ProblemCode::Forbidden,
             ProblemCode::SubjectNotFound,
             ProblemCode::SubjectErased,
+            ProblemCode::Conflict,
+        ],
+    ),
+    (
+        "destroy_subject_data",
+        &[
+            ProblemCode::InvalidSubjectId,
+            ProblemCode::InvalidPath,
+            ProblemCode::ReasonRequired,
+            ProblemCode::UnknownReason,
+            ProblemCode::EmptyChange,
+            ProblemCode::UnknownCategory,
+            ProblemCode::UnknownField,
+            ProblemCode::Forbidden,
+            ProblemCode::SubjectNotFound,
+            ProblemCode::SubjectErased,
+            ProblemCode::Conflict,
         ],
     ),
 ];
@@ -378,21 +398,93 @@ pub(crate) async fn rectify_subject(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The query of an erasure.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EraseQuery {
+    /// Why the subject is erased (required): `subject_request`, `consent_withdrawn`,
+    /// `purpose_achieved`, `retention_expired`, `unlawful_processing` or `authority_order`.
+    /// Journaled as it is: the reason is a name, never free text.
+    #[param(required = true, example = "subject_request")]
+    pub reason: Option<String>,
+}
+
 /// Erases the subject by crypto-shredding: its data key is destroyed with its ciphertexts,
-/// index entries and consent evidence. Later requests for it get `410 subject_erased`.
+/// index entries and consent evidence, and the journal records the reason. Later requests
+/// for it get `410 subject_erased`. Allowed to admins and the officer, and to service keys
+/// whose purposes together cover destruction of every category the subject's record holds.
 #[utoipa::path(
     delete,
     path = "/v1/subjects/{id}",
     tag = "subjects",
-    params(("id" = Uuid, Path, description = "The subject's id")),
+    params(("id" = Uuid, Path, description = "The subject's id"), EraseQuery),
     responses((status = 204, description = "The subject is erased")),
 )]
 pub(crate) async fn erase_subject(
     AuthCaller(caller): AuthCaller,
     State(state): State<AppState>,
     ApiPath(path): ApiPath<SubjectPath>,
+    ApiQuery(query): ApiQuery<EraseQuery>,
 ) -> Result<StatusCode, ApiError> {
     let id = subject_id(&path.id)?;
-    state.vault.subjects().erase(&caller, id).await?;
+    let reason = destruction_reason(query.reason.as_deref())?;
+    state.vault.subjects().erase(&caller, id, reason).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1/subjects/{id}/destruction`: destroys categories (or fields) of a subject.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DestructionBody {
+    /// Categories of the policy: every field of each is destroyed.
+    #[serde(default)]
+    #[schema(example = json!(["technical"]))]
+    pub categories: Vec<String>,
+    /// Single fields to destroy besides the categories' fields.
+    #[serde(default)]
+    pub fields: Vec<String>,
+    /// Why (required): one of the erasure's reasons, e.g. `consent_withdrawn`.
+    #[schema(example = "consent_withdrawn")]
+    pub reason: Option<String>,
+}
+
+/// What was destroyed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DestroyedBody {
+    /// The fields the subject had that are gone now.
+    pub fields: Vec<String>,
+    /// The categories concerned.
+    pub categories: Vec<String>,
+}
+
+/// Destroys named categories (or fields) of a subject who stays: the fields leave the sealed
+/// record and their lookup index in one transaction with the journal entry (action
+/// `destruction`, with the categories and the reason). Allowed to admins and the officer, and
+/// to service keys whose purposes cover destruction of every category named.
+#[utoipa::path(
+    post,
+    path = "/v1/subjects/{id}/destruction",
+    tag = "subjects",
+    params(("id" = Uuid, Path, description = "The subject's id")),
+    request_body(content = DestructionBody, content_type = "application/json"),
+    responses((status = 200, description = "Destroyed", body = DestroyedBody)),
+)]
+pub(crate) async fn destroy_subject_data(
+    AuthCaller(caller): AuthCaller,
+    State(state): State<AppState>,
+    ApiPath(path): ApiPath<SubjectPath>,
+    JsonBody(body): JsonBody<DestructionBody>,
+) -> Result<Json<DestroyedBody>, ApiError> {
+    let id = subject_id(&path.id)?;
+    let request = DestructionRequest {
+        categories: body.categories,
+        fields: body.fields,
+        reason: destruction_reason(body.reason.as_deref())?,
+    };
+    let done = state.vault.subjects().destroy(&caller, id, &request).await?;
+    Ok(Json(DestroyedBody {
+        fields: done.fields,
+        categories: done.categories,
+    }))
 }

@@ -134,6 +134,7 @@ fn well_formed_body(op: &Op) -> Option<Value> {
         ("PATCH", "/v1/subjects/{id}") => json!({"fields": {}}),
         ("POST", "/v1/subjects/{id}/consents") => json!({"purpose": "marketing", "evidence": {"channel": "web_form"}}),
         ("POST", "/v1/subjects/{id}/policy-notices") => json!({"kind": "notified", "channel": "email"}),
+        ("POST", "/v1/subjects/{id}/destruction") => json!({"categories": ["contact"], "reason": "subject_request"}),
         ("POST", "/v1/subjects/{id}/death") => json!({"date_of_death": "2026-01-01", "document": "certificate"}),
         ("POST", "/v1/visitors/{visitor_id}/consents") => json!({"banner_version": "v1", "choices": {}}),
         ("POST", "/v1/visitors/{visitor_id}/link") => json!({"subject_id": uuid::Uuid::new_v4().to_string()}),
@@ -259,6 +260,8 @@ async fn codes_the_handlers_return_past_their_extractors_are_declared(s: Server)
     s.problem(&r, 403, "consent_scope_exceeded");
 
     let publisher = s.service_key(&["publication"]).await;
-    let r = s.delete(&format!("/v1/subjects/{anna}"), &publisher).await;
+    let r = s
+        .delete(&format!("/v1/subjects/{anna}?reason=subject_request"), &publisher)
+        .await;
     s.problem(&r, 403, "forbidden");
 }

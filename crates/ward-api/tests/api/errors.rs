@@ -432,6 +432,8 @@ async fn a_stopped_writer_is_503_storage_unavailable(s: Server) {
     let r = s.post("/v1/subjects", &s.admin, anna_body()).await;
     let p = s.problem(&r, 503, "storage_unavailable");
     assert!(p["detail"].as_str().unwrap().contains("nothing was changed"), "{p}");
-    let r = s.delete(&format!("/v1/subjects/{id}"), &s.admin).await;
+    let r = s
+        .delete(&format!("/v1/subjects/{id}?reason=subject_request"), &s.admin)
+        .await;
     s.problem(&r, 503, "storage_unavailable");
 }

@@ -113,12 +113,23 @@ async fn acceptance_is_recorded_per_subject_and_is_never_consent(s: Server) {
         json!({"hash": v2, "notified": 1, "accepted": 1, "active_subjects": 1})
     );
 
-    // Only the operator records notices; bad input is refused with a clear code.
+    // The website records notices with its own service key (issue 17); the tally sees it.
     let svc = s.service_key(&["marketing"]).await;
     let r = s
-        .post(&notices, &svc, json!({"kind": "accepted", "channel": "banner"}))
+        .post(&notices, &svc, json!({"kind": "notified", "channel": "banner"}))
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let tally = s
+        .get(&format!("/v1/policy/versions/{}/acknowledgements", &v2[..12]), &s.admin)
+        .await
+        .json_with(200);
+    assert_eq!(tally["notified"], 1, "the same subject, told twice: {tally}");
+    // The tally is the officer's register, not the website's.
+    let r = s
+        .get(&format!("/v1/policy/versions/{}/acknowledgements", &v2[..12]), &svc)
         .await;
     s.problem(&r, 403, "forbidden");
+    // Bad input is refused with a clear code.
     let r = s
         .post(&notices, &s.admin, json!({"kind": "accepted", "channel": ""}))
         .await;
@@ -431,7 +442,9 @@ async fn after_death_only_heirs_consent(s: Server) {
     assert_eq!(r.status, 204, "{}", r.text);
 
     // Erasure destroys the death record's evidence too.
-    let r = s.delete(&format!("/v1/subjects/{anna}"), &s.admin).await;
+    let r = s
+        .delete(&format!("/v1/subjects/{anna}?reason=subject_request"), &s.admin)
+        .await;
     assert!(r.status == 200 || r.status == 204, "{}", r.text);
     let r = s.get(&death, &s.admin).await;
     s.problem(&r, 410, "subject_erased");

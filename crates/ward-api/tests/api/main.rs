@@ -6,9 +6,11 @@
 
 mod age;
 mod auth;
+mod authz;
 mod batch;
 mod codes;
 mod consents;
+mod destruction;
 mod errors;
 mod health;
 mod journal;

@@ -297,13 +297,15 @@ async fn rectification_sets_and_removes_fields(s: Server) {
 both_backends!(erasure_answers_204_and_then_410_everywhere);
 async fn erasure_answers_204_and_then_410_everywhere(s: Server) {
     let id = s.anna().await;
-    let r = s.delete(&format!("/v1/subjects/{id}"), &s.admin).await;
+    let r = s
+        .delete(&format!("/v1/subjects/{id}?reason=subject_request"), &s.admin)
+        .await;
     assert_eq!(r.status, 204, "{}", r.text);
 
     let path = format!("/v1/subjects/{id}");
     let r = s.get(&format!("{path}?purpose=registration"), &s.admin).await;
     s.problem(&r, 410, "subject_erased");
-    let r = s.delete(&path, &s.admin).await;
+    let r = s.delete(&format!("{path}?reason=subject_request"), &s.admin).await;
     s.problem(&r, 410, "subject_erased");
     let r = s
         .patch(
@@ -338,7 +340,7 @@ async fn erasure_answers_204_and_then_410_everywhere(s: Server) {
     let r = s
         .call(
             Method::DELETE,
-            &format!("/v1/subjects/{}", uuid::Uuid::new_v4()),
+            &format!("/v1/subjects/{}?reason=subject_request", uuid::Uuid::new_v4()),
             Some(&s.admin),
             None,
         )

@@ -319,7 +319,9 @@ async fn a_linked_visitors_records_are_erased_with_the_subject(s: Server) {
         .unwrap();
     assert_eq!(last.subject.map(|x| x.to_string()), Some(anna.clone()));
 
-    let r = s.delete(&format!("/v1/subjects/{anna}"), &s.admin).await;
+    let r = s
+        .delete(&format!("/v1/subjects/{anna}?reason=subject_request"), &s.admin)
+        .await;
     assert_eq!(r.status, 204, "{}", r.text);
     let r = send(&s, Method::GET, &consents(VISITOR), &site, None, None).await;
     assert_eq!(r.json_with(200), json!({"current": null, "history": []}));

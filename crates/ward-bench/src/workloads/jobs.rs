@@ -51,7 +51,7 @@ pub(super) fn erase_job(ids: Arc<Vec<Uuid>>) -> Arc<load::JobFn> {
         let id = ids[i as usize];
         vec![
             Req::delete(format!("/v1/subjects/{id}/consents/marketing"), 200),
-            Req::delete(format!("/v1/subjects/{id}"), 204),
+            Req::delete(format!("/v1/subjects/{id}?reason=subject_request"), 204),
         ]
     })
 }

@@ -76,6 +76,7 @@ macro_rules! conformance_list {
                 erase_subject_destroys_key_fields_index_and_evidence,
                 count_subjects_by_state,
             ],
+            destruction: [destruction_drops_fields_and_their_index_entries_together],
             consents: [
                 consent_events_append_in_order,
                 consent_events_on_erased_or_unknown_subject,

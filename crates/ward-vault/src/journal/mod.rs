@@ -9,10 +9,11 @@ pub use verify::{
     unsigned_allowance, verify, verify_in_ranges, verify_with, VerifyOptions, VerifyReport, Witness, VERIFY_RANGE,
 };
 
-use crate::error::{VaultError, VaultResult};
+use crate::error::VaultResult;
 use crate::Vault;
 use std::sync::Arc;
 use time::OffsetDateTime;
+use ward_core::authz::Operation;
 use ward_core::clock::to_micros;
 use ward_core::Caller;
 use ward_crypto::{Checkpoint, CheckpointSigner};
@@ -26,9 +27,7 @@ impl Journal<'_> {
     /// Verifies every entry's hash and link, every checkpoint, the head and how long entries
     /// have gone unsigned; names the first problem.
     pub async fn verify(&self, caller: &Caller) -> VaultResult<VerifyReport> {
-        if !caller.is_admin() {
-            return Err(VaultError::admin_only());
-        }
+        self.0.op(caller, Operation::JournalVerify)?;
         let opts = VerifyOptions {
             checkpoint_interval: self.0.inner.config.checkpoint_interval,
             ..VerifyOptions::default()
@@ -36,7 +35,14 @@ impl Journal<'_> {
         verify_with(self.0.store(), &self.0.inner.keys.signer, &opts).await
     }
 
-    /// Signs a checkpoint of the current head if it moved since the last one.
+    /// [`Journal::checkpoint`], asked for by `caller` (the API's `POST /v1/journal/checkpoints`).
+    pub async fn checkpoint_for(&self, caller: &Caller) -> VaultResult<Option<Checkpoint>> {
+        self.0.op(caller, Operation::JournalCheckpoint)?;
+        self.checkpoint().await
+    }
+
+    /// Signs a checkpoint of the current head if it moved since the last one. Ward's own
+    /// work (the checkpoint job, shutdown), for no caller.
     pub async fn checkpoint(&self) -> VaultResult<Option<Checkpoint>> {
         sign_head(self.0.store().as_ref(), &self.0.inner.keys.signer, self.0.now()).await
     }

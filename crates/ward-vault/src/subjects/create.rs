@@ -9,6 +9,7 @@ use crate::Vault;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use ward_core::access::AccessRequest;
+use ward_core::authz::Operation;
 use ward_core::consent::{ConsentEventKind, Evidence};
 use ward_core::journal::AdminEvent;
 use ward_core::ProblemCode;
@@ -51,7 +52,7 @@ impl Subjects<'_> {
     /// bound to that version.
     pub async fn create(&self, caller: &Caller, input: NewSubjectInput) -> VaultResult<SubjectId> {
         let v = self.0;
-        let op = v.op(caller);
+        let op = v.op(caller, Operation::SubjectCreate)?;
         let policy = op.policy();
         let purpose = AccessRequest::check_purpose(policy, caller, &input.purpose, ProcessingAction::Collection)?;
         let mut evidence = match input.evidence {
@@ -181,6 +182,8 @@ impl Subjects<'_> {
         caller: &Caller,
         inputs: Vec<NewSubjectInput>,
     ) -> VaultResult<Vec<VaultResult<SubjectId>>> {
+        // A caller the table refuses is refused once, for the whole batch.
+        self.0.authorize(caller, Operation::SubjectCreate)?;
         let caller = Arc::new(caller.clone());
         let handles: Vec<_> = inputs
             .into_iter()

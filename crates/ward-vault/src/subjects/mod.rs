@@ -2,13 +2,17 @@
 
 mod change;
 mod create;
+mod destroy;
 mod load;
+
+pub use destroy::{destruction_reason, Destroyed, DestructionRequest};
 
 use crate::error::{FieldProblem, VaultError, VaultResult};
 use crate::sealed;
 use crate::Vault;
 use std::collections::BTreeMap;
 use ward_core::access::{AccessRequest, SubjectState};
+use ward_core::authz::Operation;
 use ward_core::consent::Evidence;
 use ward_core::ProblemCode;
 use ward_core::{AccessRefusal, Caller, JournalDraft, ProcessingAction, SubjectId};
@@ -63,7 +67,7 @@ impl Subjects<'_> {
         requested: Option<&[String]>,
     ) -> VaultResult<SubjectView> {
         let v = self.0;
-        let op = v.op(caller);
+        let op = v.op(caller, Operation::SubjectRead)?;
         AccessRequest::check_purpose(op.policy(), caller, purpose, ProcessingAction::Retrieval)?;
         let loaded = v.load(&op, id).await?;
         let fields = v.open_allowed(&op, &loaded, purpose, ProcessingAction::Retrieval, requested)?;
@@ -96,7 +100,7 @@ impl Subjects<'_> {
         purpose: &str,
     ) -> VaultResult<Vec<SubjectView>> {
         let v = self.0;
-        let op = v.op(caller);
+        let op = v.op(caller, Operation::SubjectLookup)?;
         let policy = op.policy();
         let purpose_def = AccessRequest::check_purpose(policy, caller, purpose, ProcessingAction::Retrieval)?;
         let def = policy

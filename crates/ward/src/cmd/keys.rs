@@ -16,6 +16,7 @@ pub async fn run(c: KeysCommand, cfg: &Config) -> Result<ExitCode> {
         KeysCommand::Create { name, role, purposes } => {
             let role = match role {
                 RoleArg::Admin => Role::Admin,
+                RoleArg::Officer => Role::Officer,
                 RoleArg::Service => Role::Service,
             };
             with_vault(cfg, |v| async move {

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use ward_core::consent::Evidence;
 use ward_core::lifecycle::SubjectEventKind;
 use ward_core::{Caller, SubjectId};
-use ward_vault::{NewSubjectInput, PolicyNotice, SubjectView};
+use ward_vault::{destruction_reason, DestructionRequest, NewSubjectInput, PolicyNotice, SubjectView};
 
 fn rfc3339(t: Option<time::OffsetDateTime>) -> String {
     t.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
@@ -99,7 +99,7 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
         SubjectCommand::Consents { id } => {
             let id = parse_id(&id)?;
             with_vault(cfg, |v| async move {
-                match v.consents().overview(id).await {
+                match v.consents().overview(&cli, id).await {
                     Ok(rows) => {
                         println!(
                             "{:<16} {:<22} {:<13} {:<21} {:<21} destroy by",
@@ -184,7 +184,7 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
         SubjectCommand::PolicyNotices { id } => {
             let id = parse_id(&id)?;
             with_vault(cfg, |v| async move {
-                match v.lifecycle().policy_standing(id).await {
+                match v.lifecycle().policy_standing(&cli, id).await {
                     Ok(rows) => {
                         println!(
                             "{:<10} {:<10} {:<8} {:<32} accepted",
@@ -225,12 +225,51 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
             })
             .await
         }
-        SubjectCommand::Erase { id } => {
+        SubjectCommand::Erase { id, reason } => {
             let id = parse_id(&id)?;
+            let reason = match destruction_reason(Some(reason.as_str())) {
+                Ok(r) => r,
+                Err(e) => return Ok(report(&e)),
+            };
             with_vault(cfg, |v| async move {
-                match v.subjects().erase(&cli, id).await {
+                match v.subjects().erase(&cli, id, reason).await {
                     Ok(()) => {
-                        println!("erased {id}: its data key is destroyed");
+                        println!("erased {id} ({reason}): its data key is destroyed");
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(e) => Ok(report(&e)),
+                }
+            })
+            .await
+        }
+        SubjectCommand::Destroy {
+            id,
+            categories,
+            fields,
+            reason,
+        } => {
+            let id = parse_id(&id)?;
+            let request = match destruction_reason(Some(reason.as_str())) {
+                Ok(reason) => DestructionRequest {
+                    categories,
+                    fields,
+                    reason,
+                },
+                Err(e) => return Ok(report(&e)),
+            };
+            with_vault(cfg, |v| async move {
+                match v.subjects().destroy(&cli, id, &request).await {
+                    Ok(done) => {
+                        println!(
+                            "destroyed of {id} ({}): categories {}; fields {}",
+                            request.reason,
+                            done.categories.join(", "),
+                            if done.fields.is_empty() {
+                                "none held".to_owned()
+                            } else {
+                                done.fields.join(", ")
+                            }
+                        );
                         Ok(ExitCode::SUCCESS)
                     }
                     Err(e) => Ok(report(&e)),

@@ -36,7 +36,11 @@ async fn create_and_erase(env: &Env, n: usize, erase: usize, before_erasure: imp
     }
     before_erasure();
     for e in &erased {
-        env.vault.subjects().erase(&Caller::cli(), e.id).await.expect("erase");
+        env.vault
+            .subjects()
+            .erase(&Caller::cli(), e.id, ward_vault::DestructionReason::SubjectRequest)
+            .await
+            .expect("erase");
     }
     erased
 }

@@ -1,0 +1,239 @@
+//! The authorization table: which role may call which vault operation. One table, one
+//! question (`authorize`), asked once at the top of every vault entry (through the
+//! operation context) and written into the OpenAPI document for every route.
+//!
+//! The roles:
+//! - **admin**: the operator's administrator (keys, policy, configuration). It may also act
+//!   on subjects for any purpose it names, and every such act is journaled under its key.
+//!   The command line is the operator at the console and is an admin (`Caller::cli`).
+//! - **officer**: the privacy officer: requests, registers, journal, destruction. It reads,
+//!   rectifies and withdraws only through a purpose it names (any purpose of the policy,
+//!   journaled with it); it does not collect data, manage keys or publish the policy.
+//! - **service**: the website: subject operations for the purposes listed on its key only.
+//! - **subject**: a data subject, for the portal to come. No route serves subjects yet, so
+//!   the table allows them nothing, and no key can be issued with this role.
+//!
+//! Pure: the decision is a function of the role and the operation.
+
+use crate::access::{Caller, Role};
+use crate::action::string_enum;
+
+string_enum! {
+    /// Every vault entry that acts for a caller.
+    Operation {
+        SubjectCreate => "subject.create",
+        SubjectRead => "subject.read",
+        SubjectLookup => "subject.lookup",
+        SubjectRectify => "subject.rectify",
+        SubjectErase => "subject.erase",
+        /// Destruction of named categories (or fields) of a subject that stays.
+        SubjectDestroy => "subject.destroy",
+        ConsentGive => "consent.give",
+        ConsentWithdraw => "consent.withdraw",
+        ConsentOverview => "consent.overview",
+        ConsentReceipt => "consent.receipt",
+        ConsentDocumentRecord => "consent.document_record",
+        WrittenConsent => "consent.written_form",
+        MayContact => "contact.check",
+        VisitorConsentRecord => "visitor.record_consent",
+        VisitorConsentList => "visitor.list_consents",
+        VisitorLink => "visitor.link",
+        PolicyRead => "policy.read",
+        PolicyPublish => "policy.publish",
+        PolicyNoticeRecord => "policy_notice.record",
+        PolicyNoticeList => "policy_notice.list",
+        PolicyAcknowledgements => "policy.acknowledgements",
+        DeathRecord => "death.record",
+        DeathRead => "death.read",
+        KeyCreate => "key.create",
+        KeyList => "key.list",
+        KeyRevoke => "key.revoke",
+        KekRotate => "kek.rotate",
+        JournalVerify => "journal.verify",
+        JournalCheckpoint => "journal.checkpoint",
+    }
+}
+
+/// What the table says of a role and an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Allowance {
+    /// Allowed, whatever purposes the key lists.
+    Allowed,
+    /// Allowed for the purposes on the caller's key only: the operation names a purpose (or
+    /// acts on categories) and the vault refuses one the key does not list
+    /// (`purpose_not_allowed_for_key`, or `forbidden` for destruction not covered).
+    OwnPurposes,
+    /// Refused (`forbidden`).
+    Refused,
+}
+
+impl Allowance {
+    pub fn allows(self) -> bool {
+        !matches!(self, Allowance::Refused)
+    }
+}
+
+/// The table. Rows are operations; columns admin, officer, service, subject.
+pub fn allowance(role: Role, operation: Operation) -> Allowance {
+    use Allowance::{Allowed as A, OwnPurposes as P, Refused as R};
+    use Operation::*;
+    let row: [Allowance; 4] = match operation {
+        //                            admin officer service subject
+        SubjectCreate => [A, R, P, R],
+        SubjectRead => [A, A, P, R],
+        SubjectLookup => [A, A, P, R],
+        SubjectRectify => [A, A, P, R],
+        SubjectErase => [A, A, P, R],
+        SubjectDestroy => [A, A, P, R],
+        ConsentGive => [A, A, P, R],
+        ConsentWithdraw => [A, A, P, R],
+        ConsentOverview => [A, A, A, R],
+        ConsentReceipt => [A, A, P, R],
+        ConsentDocumentRecord => [A, A, P, R],
+        WrittenConsent => [A, A, P, R],
+        MayContact => [A, R, A, R],
+        VisitorConsentRecord => [A, R, A, R],
+        VisitorConsentList => [A, A, A, R],
+        VisitorLink => [A, R, P, R],
+        PolicyRead => [A, A, A, R],
+        PolicyPublish => [A, R, R, R],
+        PolicyNoticeRecord => [A, A, A, R],
+        PolicyNoticeList => [A, A, A, R],
+        PolicyAcknowledgements => [A, A, R, R],
+        DeathRecord => [A, A, R, R],
+        DeathRead => [A, A, R, R],
+        KeyCreate => [A, R, R, R],
+        KeyList => [A, R, R, R],
+        KeyRevoke => [A, R, R, R],
+        KekRotate => [A, R, R, R],
+        JournalVerify => [A, A, R, R],
+        JournalCheckpoint => [A, A, R, R],
+    };
+    row[match role {
+        Role::Admin => 0,
+        Role::Officer => 1,
+        Role::Service => 2,
+        Role::Subject => 3,
+    }]
+}
+
+/// The roles the table allows `operation` to, in [`Role::ALL`] order.
+pub fn roles_for(operation: Operation) -> Vec<Role> {
+    Role::ALL
+        .iter()
+        .copied()
+        .filter(|r| allowance(*r, operation).allows())
+        .collect()
+}
+
+/// A refusal by the table. Its message names the role and the operation, nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("role `{role}` may not call `{operation}` (allowed to: {allowed})")]
+pub struct Refused {
+    pub role: Role,
+    pub operation: Operation,
+    allowed: String,
+}
+
+/// Asks the table whether `caller` may call `operation`.
+pub fn authorize(caller: &Caller, operation: Operation) -> Result<Allowance, Refused> {
+    match allowance(caller.role, operation) {
+        Allowance::Refused => Err(Refused {
+            role: caller.role,
+            operation,
+            allowed: roles_for(operation)
+                .iter()
+                .map(|r| r.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+        a => Ok(a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Actor;
+    use std::collections::BTreeSet;
+
+    fn caller(role: Role) -> Caller {
+        Caller {
+            actor: Actor::Cli,
+            role,
+            purposes: BTreeSet::new(),
+        }
+    }
+
+    #[test]
+    fn the_subject_role_is_allowed_nothing_until_the_portal_serves_it() {
+        for op in Operation::ALL {
+            assert_eq!(allowance(Role::Subject, *op), Allowance::Refused, "{op}");
+        }
+    }
+
+    #[test]
+    fn keys_policy_publication_and_rotation_are_the_admins_alone() {
+        for op in [
+            Operation::KeyCreate,
+            Operation::KeyList,
+            Operation::KeyRevoke,
+            Operation::KekRotate,
+            Operation::PolicyPublish,
+        ] {
+            assert_eq!(roles_for(op), [Role::Admin], "{op}");
+        }
+    }
+
+    #[test]
+    fn the_officer_handles_requests_registers_journal_and_destruction_but_collects_nothing() {
+        let officer = caller(Role::Officer);
+        for op in [
+            Operation::SubjectErase,
+            Operation::SubjectDestroy,
+            Operation::ConsentWithdraw,
+            Operation::ConsentOverview,
+            Operation::DeathRecord,
+            Operation::PolicyAcknowledgements,
+            Operation::JournalVerify,
+            Operation::SubjectRead,
+        ] {
+            assert!(authorize(&officer, op).is_ok(), "{op}");
+        }
+        for op in [Operation::SubjectCreate, Operation::KeyCreate, Operation::MayContact] {
+            let e = authorize(&officer, op).unwrap_err();
+            assert_eq!(e.operation, op);
+            assert!(
+                e.to_string()
+                    .starts_with(&format!("role `officer` may not call `{op}`")),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn service_keys_act_on_subjects_through_their_own_purposes() {
+        assert_eq!(
+            allowance(Role::Service, Operation::SubjectErase),
+            Allowance::OwnPurposes
+        );
+        assert_eq!(
+            allowance(Role::Service, Operation::SubjectDestroy),
+            Allowance::OwnPurposes
+        );
+        assert_eq!(
+            allowance(Role::Service, Operation::PolicyNoticeRecord),
+            Allowance::Allowed
+        );
+        assert!(authorize(&caller(Role::Service), Operation::JournalVerify).is_err());
+    }
+
+    #[test]
+    fn the_cli_is_an_admin_and_goes_through_the_table() {
+        let cli = Caller::cli();
+        assert_eq!(cli.role, Role::Admin);
+        for op in Operation::ALL {
+            assert!(authorize(&cli, *op).is_ok(), "{op}");
+        }
+    }
+}
