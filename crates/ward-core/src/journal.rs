@@ -32,6 +32,15 @@ string_enum! {
     AdminEvent {
         ConsentGiven => "consent.given",
         ConsentWithdrawn => "consent.withdrawn",
+        /// A legal basis other than consent was established for the subject (a contract
+        /// concluded, an obligation triggered, ...); the detail names the legal basis.
+        BasisEstablished => "basis.established",
+        /// It ended (a contract ended, ...).
+        BasisEnded => "basis.ended",
+        /// The subject objected to processing on a legitimate interest.
+        BasisObjected => "basis.objected",
+        /// The officer recorded overriding grounds after the subject's objection.
+        BasisOverridden => "basis.overridden",
         KeyRotation => "key.rotation",
         /// Ward recorded which keys the store is bound to (its key files' fingerprints).
         KeyBinding => "key.binding",

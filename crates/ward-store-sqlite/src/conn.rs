@@ -286,6 +286,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0009_key_binding",
         include_str!("../migrations/0009_key_binding.sql"),
     ),
+    (
+        10,
+        "0010_basis_events",
+        include_str!("../migrations/0010_basis_events.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {

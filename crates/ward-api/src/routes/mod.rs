@@ -1,6 +1,7 @@
 //! The routes, one module per resource. Each module holds its wire types, its handlers and
 //! the problem codes each handler can return (see [`crate::spec`]).
 
+pub(crate) mod bases;
 pub(crate) mod batch;
 pub(crate) mod consents;
 pub(crate) mod contact;
@@ -43,6 +44,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(consents::list_consents, consents::give_consent))
         .routes(routes!(consents::withdraw_consent))
+        .routes(routes!(bases::list_bases, bases::record_basis))
         .routes(routes!(receipts::consent_receipt))
         .routes(routes!(receipts::consent_document_record))
         .routes(routes!(contact::may_contact))
@@ -74,6 +76,7 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [P
         subjects::PROBLEM_CODES,
         batch::PROBLEM_CODES,
         consents::PROBLEM_CODES,
+        bases::PROBLEM_CODES,
         receipts::PROBLEM_CODES,
         contact::PROBLEM_CODES,
         visitors::PROBLEM_CODES,

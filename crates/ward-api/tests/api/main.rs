@@ -6,6 +6,7 @@
 
 mod age;
 mod auth;
+mod bases;
 mod batch;
 mod codes;
 mod consents;
