@@ -74,6 +74,35 @@ async fn a_newsletter_only_subject_is_not_read_for_registration_and_falls_due(s:
         .find(|c| c["purpose"] == "marketing")
         .unwrap();
     assert_eq!(marketing["destruction"]["categories"], json!(["contact", "identity"]));
+
+    // Nina signs up after all: setting fields under registration is collection under it, and
+    // establishes it in the same transaction; her identity and contact data are needed again.
+    let r = s
+        .patch(
+            &format!("/v1/subjects/{id}?purpose=registration"),
+            &website,
+            json!({"fields": {"username": "nina"}}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = s
+        .get(&format!("/v1/subjects/{id}?purpose=registration"), &website)
+        .await;
+    assert_eq!(r.json_with(200)["fields"]["username"], "nina");
+    let overview = bases(&s, &id).await;
+    assert_eq!(basis(&overview, "registration")["state"], "established");
+    assert_eq!(basis(&overview, "registration")["since"], "2026-04-01T10:00:00Z");
+    let overview = s
+        .get(&format!("/v1/subjects/{id}/consents"), &website)
+        .await
+        .json_with(200);
+    let marketing = overview["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["purpose"] == "marketing")
+        .unwrap();
+    assert_eq!(marketing["destruction"], Value::Null);
 }
 
 both_backends!(a_paying_subject_keeps_accounting_for_its_retention_then_falls_due);

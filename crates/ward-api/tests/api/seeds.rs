@@ -92,13 +92,13 @@ async fn seed_001_registration_covers_the_payment_processor_abroad(s: Server) {
     let r = s.get(&format!("/v1/subjects/{id}?purpose=payment"), &s.admin).await;
     s.problem(&r, 403, "basis_not_established");
     let r = s
-        .patch(
-            &format!("/v1/subjects/{id}?purpose=payment"),
+        .post(
+            &format!("/v1/subjects/{id}/bases"),
             &s.admin,
-            json!({"fields": {"payment_details": "card ending 4242"}}),
+            json!({"purpose": "payment", "kind": "established", "evidence": {"reference": "LiqPay order 42"}}),
         )
         .await;
-    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(r.json_with(201)["state"], "established");
     let r = s.get(&format!("/v1/subjects/{id}?purpose=payment"), &s.admin).await;
     assert_eq!(r.json_with(200)["fields"]["full_name"], "Olga");
     let v = s
