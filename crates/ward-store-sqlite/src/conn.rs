@@ -478,7 +478,8 @@ mod tests {
             .unwrap();
         }
         migrate(&mut conn).unwrap();
-        let rows: Vec<(i64, String, String, i64, i64, String, Option<Vec<u8>>)> = conn
+        type Row = (i64, String, String, i64, i64, String, Option<Vec<u8>>);
+        let rows: Vec<Row> = conn
             .prepare("SELECT subject_n, purpose, kind, at, start, policy_version, evidence FROM basis_events")
             .unwrap()
             .query_map([], |r| {
