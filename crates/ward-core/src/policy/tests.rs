@@ -296,6 +296,9 @@ fn what_establishes_a_purpose_is_checked() {
     assert!(errors("legal_basis = \"consent\"\nestablished_by = \"collection\"\n").contains("rests on consent"));
     assert!(errors("legal_basis = \"contract\"\nestablished_by = \"magic\"\n").contains("unknown established_by"));
     assert!(errors("legal_basis = \"contract\"\nassessment = \"LIA\"\n").contains("only a legitimate interest"));
+    assert!(
+        errors("legal_basis = \"contract\"\nestablished_by = \"collection\"\n").contains("nothing could establish it")
+    );
     assert!(errors("legal_basis = \"contract\"\nbasis_of = \"nope\"\n").contains("not declared"));
     assert!(errors("legal_basis = \"contract\"\nbasis_of = \"accounting\"\n").contains("rests on `legal_obligation`"));
     assert!(errors("legal_basis = \"contract\"\nbasis_of = \"extra\"\n").contains("itself"));

@@ -90,6 +90,19 @@ fn purpose(
     let purpose_recipients = c.references(&owner, "recipient", &p.recipients, recipients);
     check_transfers(c, &owner, &p, &actions, &cats, &purpose_recipients, recipients);
     let (established_by, assessment) = establishment(c, &owner, &p, legal_basis);
+    if established_by == EstablishedBy::Collection
+        && !legal_basis.needs_consent()
+        && !actions.contains(&ProcessingAction::Collection)
+        && !actions.contains(&ProcessingAction::Rectification)
+    {
+        if let Some(e) = &p.established_by {
+            c.report(
+                e.span(),
+                format!("{owner} is established by collection but covers neither `collection` nor `rectification`: nothing could establish it"),
+                Some("add the action, or use established_by = \"event\"".into()),
+            );
+        }
+    }
     Purpose {
         title: p.title,
         description: p.description,
