@@ -124,7 +124,9 @@ fn refusal_names(r: &AccessRefusal) -> Vec<&str> {
         AccessRefusal::UnknownPurpose(p)
         | AccessRefusal::PurposeNotAllowedForKey(p)
         | AccessRefusal::ConsentMissing(p) => vec![p],
-        AccessRefusal::ActionNotCovered { purpose, .. } => vec![purpose],
+        AccessRefusal::ActionNotCovered { purpose, .. } | AccessRefusal::BasisNotEstablished { purpose, .. } => {
+            vec![purpose]
+        }
         AccessRefusal::CategoryNotAllowed {
             field,
             category,

@@ -51,6 +51,7 @@ pub const ROUTER_CODES: &[ProblemCode] = &[ProblemCode::NotFound, ProblemCode::M
     tags(
         (name = "subjects", description = "Data subjects: collection, purpose-bound reads, lookups, rectification, erasure"),
         (name = "consents", description = "Consent given and withdrawn"),
+        (name = "bases", description = "Legal bases other than consent, established per subject: contracts, obligations, legitimate interests"),
         (name = "visitors", description = "Website visitors' cookie and tracking consent, with Global Privacy Control"),
         (name = "policy", description = "The policy in force"),
         (name = "keys", description = "API keys (admin only)"),

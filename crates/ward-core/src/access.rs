@@ -1,7 +1,7 @@
 //! The access decision: may this caller, for this purpose, see these fields of this subject?
 //! Pure: everything it needs is passed in.
 
-use crate::action::{string_enum, ProcessingAction};
+use crate::action::{string_enum, LegalBasis, ProcessingAction};
 use crate::journal::Actor;
 use crate::policy::{Policy, Purpose};
 use crate::problem::ProblemCode;
@@ -79,6 +79,8 @@ pub enum AccessRefusal {
     ActionNotCovered { purpose: String, action: ProcessingAction },
     #[error("the subject has not consented to purpose `{0}`, whose legal basis is consent")]
     ConsentMissing(String),
+    #[error("purpose `{purpose}` rests on `{basis}`, which is not established for the subject (record it at /v1/subjects/{{id}}/bases, or it has ended)")]
+    BasisNotEstablished { purpose: String, basis: LegalBasis },
     #[error("field `{field}` is in category `{category}`, which purpose `{purpose}` may not use")]
     CategoryNotAllowed {
         field: String,
@@ -104,6 +106,7 @@ impl AccessRefusal {
             AccessRefusal::SubjectErased => ProblemCode::SubjectErased,
             AccessRefusal::ActionNotCovered { .. } => ProblemCode::ActionNotCovered,
             AccessRefusal::ConsentMissing(_) => ProblemCode::ConsentMissing,
+            AccessRefusal::BasisNotEstablished { .. } => ProblemCode::BasisNotEstablished,
             AccessRefusal::CategoryNotAllowed { .. } => ProblemCode::CategoryNotAllowed,
             AccessRefusal::UnknownField(_) => ProblemCode::UnknownField,
             AccessRefusal::ConsentScopeExceeded { .. } => ProblemCode::ConsentScopeExceeded,
@@ -122,6 +125,9 @@ pub struct AccessRequest<'a> {
     /// Purposes the subject consents to now, each with the categories the consent covers
     /// (the purpose's categories in the policy version it was given under).
     pub consents: &'a BTreeMap<String, BTreeSet<String>>,
+    /// Purposes on other legal bases established for the subject now (see
+    /// [`crate::standing::established`]).
+    pub established: &'a BTreeSet<String>,
     /// The fields asked for; `None` means "all that the purpose allows".
     pub requested: Option<&'a [String]>,
 }
@@ -161,6 +167,11 @@ impl AccessRequest<'_> {
                     .get(self.purpose)
                     .ok_or_else(|| AccessRefusal::ConsentMissing(self.purpose.to_owned()))?,
             )
+        } else if !self.established.contains(self.purpose) {
+            return Err(AccessRefusal::BasisNotEstablished {
+                purpose: self.purpose.to_owned(),
+                basis: purpose.legal_basis,
+            });
         } else {
             None
         };
@@ -232,7 +243,26 @@ mod tests {
         consents: &[&str],
         requested: Option<&[String]>,
     ) -> Result<Vec<String>, AccessRefusal> {
+        decide_with(
+            caller,
+            purpose,
+            state,
+            consents,
+            &["registration", "payment"],
+            requested,
+        )
+    }
+
+    fn decide_with(
+        caller: &Caller,
+        purpose: &str,
+        state: SubjectState,
+        consents: &[&str],
+        established: &[&str],
+        requested: Option<&[String]>,
+    ) -> Result<Vec<String>, AccessRefusal> {
         let policy = Policy::parse(DEFAULT_POLICY).unwrap();
+        let established: BTreeSet<String> = established.iter().map(|p| (*p).to_owned()).collect();
         let consents: BTreeMap<String, BTreeSet<String>> = consents
             .iter()
             .map(|p| {
@@ -249,9 +279,20 @@ mod tests {
             action: ProcessingAction::Retrieval,
             state,
             consents: &consents,
+            established: &established,
             requested,
         }
         .decide()
+    }
+
+    #[test]
+    fn another_basis_must_be_established_for_the_subject() {
+        let c = service(&["registration", "accounting"]);
+        let err = decide_with(&c, "registration", SubjectState::Active, &["marketing"], &[], None).unwrap_err();
+        assert_eq!(err.code(), "basis_not_established");
+        assert!(err.to_string().contains("`contract`"), "{err}");
+        let got = decide_with(&c, "accounting", SubjectState::Active, &[], &["accounting"], None).unwrap();
+        assert_eq!(got, ["billing_address", "birth_date", "full_name"]);
     }
 
     #[test]
@@ -333,6 +374,7 @@ mod scope_tests {
         let caller = Caller::cli();
         // Consent given when marketing used only contact data.
         let consents = BTreeMap::from([("marketing".to_owned(), BTreeSet::from(["contact".to_owned()]))]);
+        let none = BTreeSet::new();
         let req = |requested: Option<&'static [String]>| AccessRequest {
             policy: &policy,
             caller: &caller,
@@ -340,6 +382,7 @@ mod scope_tests {
             action: ProcessingAction::Retrieval,
             state: SubjectState::Active,
             consents: &consents,
+            established: &none,
             requested,
         };
         assert_eq!(req(None).decide().unwrap(), ["email", "phone", "postal_address"]);

@@ -28,6 +28,9 @@ string_enum! {
         SubjectErase => "subject.erase",
         /// Destruction of named categories (or fields) of a subject that stays.
         SubjectDestroy => "subject.destroy",
+        /// A basis event (contract concluded or ended, obligation triggered, objection, …).
+        BasisRecord => "basis.record",
+        BasisOverview => "basis.overview",
         ConsentGive => "consent.give",
         ConsentWithdraw => "consent.withdraw",
         ConsentOverview => "consent.overview",
@@ -85,6 +88,8 @@ pub fn allowance(role: Role, operation: Operation) -> Allowance {
         SubjectRectify => [A, A, P, R],
         SubjectErase => [A, A, P, R],
         SubjectDestroy => [A, A, P, R],
+        BasisRecord => [A, A, P, R],
+        BasisOverview => [A, A, A, R],
         ConsentGive => [A, A, P, R],
         ConsentWithdraw => [A, A, P, R],
         ConsentOverview => [A, A, A, R],

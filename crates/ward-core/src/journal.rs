@@ -32,6 +32,15 @@ string_enum! {
     AdminEvent {
         ConsentGiven => "consent.given",
         ConsentWithdrawn => "consent.withdrawn",
+        /// A legal basis other than consent was established for the subject (a contract
+        /// concluded, an obligation triggered, ...); the detail names the legal basis.
+        BasisEstablished => "basis.established",
+        /// It ended (a contract ended, ...).
+        BasisEnded => "basis.ended",
+        /// The subject objected to processing on a legitimate interest.
+        BasisObjected => "basis.objected",
+        /// The officer recorded overriding grounds after the subject's objection.
+        BasisOverridden => "basis.overridden",
         KeyRotation => "key.rotation",
         /// Key-encryption keys were destroyed at the end of their epoch (nothing was still
         /// wrapped under them): every copy of a data key wrapped under them is now unreadable.

@@ -7,6 +7,7 @@ pub mod access;
 pub mod action;
 pub mod age;
 pub mod authz;
+pub mod basis;
 pub mod clock;
 pub mod consent;
 pub mod cookies;

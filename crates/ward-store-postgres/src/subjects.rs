@@ -287,7 +287,9 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &Step<'_>) -> Result<()
                  blind_index AS (DELETE FROM subject_index WHERE subject_id = $2), \
                  visitor_records AS (DELETE FROM visitor_consents WHERE subject_id = $2), \
                  life_cycle_evidence AS (\
-                     UPDATE subject_events SET evidence = NULL WHERE subject_id = $2 AND evidence IS NOT NULL) \
+                     UPDATE subject_events SET evidence = NULL WHERE subject_id = $2 AND evidence IS NOT NULL), \
+                 basis_evidence AS (\
+                     UPDATE basis_events SET evidence = NULL WHERE subject_id = $2 AND evidence IS NOT NULL) \
                  UPDATE consent_events SET evidence = NULL WHERE subject_id = $2 AND evidence IS NOT NULL",
             )
             .bind(to_micros(*at))

@@ -41,6 +41,7 @@ fn new_subject(id: SubjectId) -> WriteOp {
                 hash: 7,
             }],
             consents: vec![],
+            bases: Vec::new(),
         })),
         journal: vec![draft().subject(id)],
     }

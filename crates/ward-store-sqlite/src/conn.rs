@@ -286,6 +286,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0009_key_binding",
         include_str!("../migrations/0009_key_binding.sql"),
     ),
+    (
+        10,
+        "0010_basis_events",
+        include_str!("../migrations/0010_basis_events.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {
@@ -423,4 +428,85 @@ fn adopt_sqlx_history(conn: &mut Connection) -> Result<()> {
         .map_err(migration_error)?;
     }
     tx.commit().map_err(migration_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 0010 records, for each live subject of an older database, the basis that its
+    /// collection established, from the journal's `collection` entries; an erased subject and
+    /// other entries add nothing.
+    #[test]
+    fn basis_events_are_backfilled_from_the_journals_collections() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        // As the migrator runs them (migration 0007 rebuilds referenced tables).
+        conn.execute_batch("PRAGMA foreign_keys = OFF").unwrap();
+        conn.execute_batch(
+            "CREATE TABLE _ward_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, \
+             checksum BLOB NOT NULL, applied_at INTEGER NOT NULL) STRICT",
+        )
+        .unwrap();
+        for (version, name, sql) in MIGRATIONS.iter().filter(|(v, ..)| *v < 10) {
+            conn.execute_batch(sql).unwrap();
+            conn.execute(
+                "INSERT INTO _ward_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, 0)",
+                rusqlite::params![version, name, checksum(sql)],
+            )
+            .unwrap();
+        }
+        let (live, erased) = ([1u8; 16], [2u8; 16]);
+        for (n, id, state) in [(1, live, "active"), (2, erased, "erased")] {
+            conn.execute(
+                "INSERT INTO subjects (n, id, state, revision, created_at, updated_at) VALUES (?1, ?2, ?3, 1, 5, 5)",
+                rusqlite::params![n, &id[..], state],
+            )
+            .unwrap();
+        }
+        let entries = [
+            (1, live, "collection", "registration"),
+            (2, live, "consent.given", "marketing"),
+            (3, live, "retrieval", "registration"),
+            (4, erased, "collection", "registration"),
+        ];
+        for (seq, id, action, purpose) in entries {
+            conn.execute(
+                "INSERT INTO journal (seq, at, actor, action, subject, purpose, fields, detail, prev_hash, hash) \
+                 VALUES (?1, ?2, 'cli', ?3, ?4, ?5, '', NULL, x'00', x'00')",
+                rusqlite::params![seq, seq * 1000, action, &id[..], purpose],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        type Row = (i64, String, String, i64, i64, String, Option<Vec<u8>>);
+        let rows: Vec<Row> = conn
+            .prepare("SELECT subject_n, purpose, kind, at, start, policy_version, evidence FROM basis_events")
+            .unwrap()
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ))
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [(
+                1,
+                "registration".to_owned(),
+                "established".to_owned(),
+                1000,
+                1000,
+                "migration:0010".to_owned(),
+                None
+            )]
+        );
+    }
 }

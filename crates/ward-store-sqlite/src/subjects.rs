@@ -270,5 +270,6 @@ pub(crate) fn erase(conn: &Connection, id: SubjectId, at: time::OffsetDateTime) 
     )?;
     crate::visitors::delete_for_subject(conn, id)?;
     crate::subject_events::erase_evidence(conn, id)?;
+    crate::bases::erase_evidence(conn, id)?;
     consents::erase_evidence(conn, id)
 }

@@ -32,6 +32,7 @@ fn subject(id: SubjectId) -> WriteOp {
         fields: vec![1, 2, 3],
         index: vec![],
         consents: vec![],
+        bases: Vec::new(),
     })))
 }
 

@@ -6,8 +6,8 @@
 
 use crate::write::split_names;
 use crate::{
-    ApiKeyRecord, ConsentEventRecord, JournalEntry, PolicyVersionRecord, StoreError, SubjectEventRecord, SubjectRecord,
-    VisitorConsent, VisitorConsentRecord, WrappedKey, WrappedKeyRecord,
+    ApiKeyRecord, BasisEventRecord, ConsentEventRecord, JournalEntry, PolicyVersionRecord, StoreError,
+    SubjectEventRecord, SubjectRecord, VisitorConsent, VisitorConsentRecord, WrappedKey, WrappedKeyRecord,
 };
 use std::str::FromStr;
 use ward_core::access::SubjectState;
@@ -227,6 +227,25 @@ pub fn consent_event(row: &(impl Row + ?Sized), base: usize) -> Result<ConsentEv
 /// join that found none).
 pub fn has_consent_event(row: &(impl Row + ?Sized), base: usize) -> Result<bool> {
     Ok(Cols::new(row, base, &CONSENT_EVENT).opt_text(0)?.is_some())
+}
+
+pub static BASIS_EVENT: Columns = Columns {
+    table: "basis_events",
+    select: "purpose, kind, at, start, policy_version, evidence",
+    names: &["purpose", "kind", "at", "start", "policy_version", "evidence"],
+};
+
+/// A basis event from the [`BASIS_EVENT`] columns.
+pub fn basis_event(row: &(impl Row + ?Sized)) -> Result<BasisEventRecord> {
+    let c = Cols::new(row, 0, &BASIS_EVENT);
+    Ok(BasisEventRecord {
+        purpose: c.text(0)?,
+        kind: c.parse(1)?,
+        at: from_micros(c.int(2)?),
+        start: from_micros(c.int(3)?),
+        policy_version: c.text(4)?,
+        evidence: c.opt_bytes(5)?,
+    })
 }
 
 pub static SUBJECT_EVENT: Columns = Columns {

@@ -8,6 +8,7 @@
 //! Architecture Invariant: nothing below this crate sees plaintext personal data: field values,
 //! consent evidence and data keys arrive sealed or wrapped.
 
+mod bases;
 mod binding;
 pub mod chain;
 #[cfg(feature = "conformance")]
@@ -20,6 +21,7 @@ mod subject_events;
 mod visitor;
 pub mod write;
 
+pub use bases::BasisStore;
 pub use binding::{BoundKey, KeyBindingStore};
 pub use error::StoreError;
 pub use lease::{Lease, LeaseGrant, LeaseStore};
@@ -155,6 +157,7 @@ pub trait WriteStore: Send + Sync {
 pub trait Store:
     SubjectStore
     + SubjectEventStore
+    + BasisStore
     + JournalStore
     + ApiKeyStore
     + PolicyStore

@@ -38,6 +38,8 @@ pub struct NewSubject {
     pub fields: Vec<u8>,
     pub index: Vec<IndexEntry>,
     pub consents: Vec<ConsentEventRecord>,
+    /// Bases its collection established (see `ward_core::basis`).
+    pub bases: Vec<BasisEventRecord>,
 }
 
 /// One blind-index entry of a subject.
@@ -53,6 +55,21 @@ pub struct ConsentEventRecord {
     pub purpose: String,
     pub kind: ConsentEventKind,
     pub at: OffsetDateTime,
+    pub policy_version: String,
+    pub evidence: Option<Vec<u8>>,
+}
+
+/// One basis event (a legal basis other than consent established, ended, objected to or
+/// upheld). `evidence` is sealed with the subject's data key and destroyed by erasure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BasisEventRecord {
+    pub purpose: String,
+    pub kind: ward_core::basis::BasisEventKind,
+    /// When it was recorded.
+    pub at: OffsetDateTime,
+    /// When the basis began (an obligation's retention runs from it); `at` for other kinds.
+    pub start: OffsetDateTime,
+    /// The content hash of the policy version it was recorded under.
     pub policy_version: String,
     pub evidence: Option<Vec<u8>>,
 }

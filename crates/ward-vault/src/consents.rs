@@ -4,11 +4,12 @@ use crate::context::Op;
 use crate::error::{VaultError, VaultResult};
 use crate::forms;
 use crate::Vault;
+use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use ward_core::authz::Operation;
 use ward_core::consent::{ConsentEventKind, Evidence};
 use ward_core::journal::AdminEvent;
-use ward_core::standing::{destruction_due, orphaned, ConsentState, DestructionDue};
+use ward_core::standing::{destruction_due, orphaned, ConsentState, DestructionDue, PurposeBasis};
 use ward_core::ProblemCode;
 use ward_core::{Caller, JournalDraft, LegalBasis, SubjectId};
 use ward_store::{Change, ConsentChange, ConsentEventRecord};
@@ -54,7 +55,7 @@ impl Consents<'_> {
         purpose: &str,
         kind: ConsentEventKind,
         evidence: Option<Evidence>,
-    ) -> VaultResult<Vec<ConsentEventRecord>> {
+    ) -> VaultResult<(Vec<ConsentEventRecord>, BTreeMap<String, PurposeBasis>)> {
         let v = self.0;
         forms::consent_purpose(op.policy(), op.caller, purpose)?;
         let loaded = v.load_active(op, id).await?;
@@ -101,7 +102,7 @@ impl Consents<'_> {
         v.commit_to_subject(change, vec![entry], "recording consent").await?;
         let mut events = loaded.events;
         events.push(record);
-        Ok(events)
+        Ok((events, loaded.bases))
     }
 
     /// Records the subject's consent to a consent-based purpose.
@@ -113,14 +114,14 @@ impl Consents<'_> {
     }
 
     /// Withdraws consent. Takes effect on the very next read: reads decide from the store.
-    /// Purposes on other legal bases go on; data no remaining purpose needs is due for
+    /// Purposes on other legal bases established for the subject go on; data no remaining purpose needs is due for
     /// destruction within 30 days (152-FZ Art. 21 p. 5), recorded in the journal entry.
     pub async fn withdraw(&self, caller: &Caller, id: SubjectId, purpose: &str) -> VaultResult<Withdrawal> {
         let v = self.0;
         let op = v.op(caller, Operation::ConsentWithdraw)?;
-        let events = self.event(&op, id, purpose, ConsentEventKind::Withdrawn, None).await?;
+        let (events, bases) = self.event(&op, id, purpose, ConsentEventKind::Withdrawn, None).await?;
         let standing = v.consent_standing(&op, &events);
-        let (continuing, orphaned) = orphaned(op.policy(), purpose, &standing);
+        let (continuing, orphaned) = orphaned(op.policy(), purpose, &standing, &bases);
         let at = standing.get(purpose).map_or(op.now, |c| c.since);
         Ok(Withdrawal {
             purpose: purpose.to_owned(),
@@ -136,6 +137,7 @@ impl Consents<'_> {
         v.active_subject(id).await?;
         let events = v.store().find_consent_events(id).await?;
         let standing = v.consent_standing(&op, &events);
+        let bases = Vault::basis_standing(&op, &v.store().find_basis_events(id).await?);
         let policy = op.policy();
         let out = policy
             .purposes
@@ -149,7 +151,7 @@ impl Consents<'_> {
                 };
                 let destruction = match state {
                     ConsentState::Withdrawn | ConsentState::Expired => {
-                        let (_, orphaned) = orphaned(policy, name, &standing);
+                        let (_, orphaned) = orphaned(policy, name, &standing, &bases);
                         destruction_due(c.map_or(op.now, |c| c.since), orphaned)
                     }
                     _ => None,

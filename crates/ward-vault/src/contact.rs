@@ -46,7 +46,11 @@ impl Contact<'_> {
         let standing = v.consent_standing(&op, &loaded.events);
         let holds = |purpose: &str| {
             policy.purpose(purpose).is_some_and(|p| {
-                !p.legal_basis.needs_consent() || standing.get(purpose).is_some_and(|c| c.state == ConsentState::Given)
+                if p.legal_basis.needs_consent() {
+                    standing.get(purpose).is_some_and(|c| c.state == ConsentState::Given)
+                } else {
+                    loaded.established.contains(purpose)
+                }
             })
         };
         let found = match class {

@@ -3,6 +3,7 @@
 //! grows the kernel.
 
 use crate::apikeys::{ApiKeys, CachedKey};
+use crate::bases::Bases;
 use crate::committer::Committer;
 use crate::consents::Consents;
 use crate::contact::Contact;
@@ -137,6 +138,11 @@ impl Vault {
     /// Consent given and withdrawn after collection, and the overview of where it stands.
     pub fn consents(&self) -> Consents<'_> {
         Consents(self)
+    }
+
+    /// Legal bases other than consent, established per subject.
+    pub fn bases(&self) -> Bases<'_> {
+        Bases(self)
     }
 
     /// Consent receipts, consent document records and the pre-filled written consent.

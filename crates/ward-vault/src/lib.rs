@@ -1,6 +1,6 @@
 //! Ward's application layer. [`Vault`] is what the HTTP API and the CLI call: a small kernel
 //! (store, keys, clock, group committer, policy versions) from which one service per
-//! capability is reached — [`Vault::subjects`], [`Vault::consents`], [`Vault::receipts`],
+//! capability is reached — [`Vault::subjects`], [`Vault::consents`], [`Vault::bases`], [`Vault::receipts`],
 //! [`Vault::contact`], [`Vault::lifecycle`], [`Vault::policies`], [`Vault::visitors`],
 //! [`Vault::api_keys`], [`Vault::journal`], [`Vault::keys`]. Every service checks its
 //! operations against the policy, seals and opens personal data with per-subject keys, and
@@ -16,6 +16,7 @@
 //! its methods opening an operation context, and one accessor in `kernel.rs`.
 
 mod apikeys;
+mod bases;
 mod committer;
 mod consents;
 mod contact;
@@ -35,6 +36,7 @@ mod subjects;
 mod visitors;
 
 pub use apikeys::{ApiKeyView, ApiKeys};
+pub use bases::{Bases, BasisEventView, BasisInput, BasisStatus};
 pub use consents::{ConsentStatus, Consents, Withdrawal};
 pub use contact::{Contact, ContactDecision, NoticeClass};
 pub use error::{FieldProblem, VaultError, VaultResult};
@@ -52,4 +54,4 @@ pub use rotation::RotationReport;
 pub use subjects::{destruction_reason, Destroyed, DestructionRequest, NewSubjectInput, SubjectView, Subjects};
 pub use visitors::{CookieConsentHistory, CookieConsentView, Visitors};
 pub use ward_core::destruction::DestructionReason;
-pub use ward_core::standing::{ConsentState, DestructionDue, DESTRUCTION_DAYS};
+pub use ward_core::standing::{BasisState, ConsentState, DestructionDue, DESTRUCTION_DAYS};

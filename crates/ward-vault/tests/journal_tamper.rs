@@ -48,9 +48,11 @@ async fn populate(store: Arc<dyn Store>, step: time::Duration) -> Vault {
     let cli = Caller::cli();
     let mut ids = Vec::new();
     for i in 0..8 {
+        // Newsletter subscribers: collection under marketing with its consent, two entries
+        // each (registration would add a third, the contract it establishes).
         let input = NewSubjectInput {
             age_band: None,
-            purpose: "registration".into(),
+            purpose: "marketing".into(),
             fields: BTreeMap::from([("email".to_owned(), format!("user{i}@example.org"))]),
             consents: vec!["marketing".into()],
             evidence: Some(Evidence {
@@ -72,7 +74,7 @@ async fn populate(store: Arc<dyn Store>, step: time::Duration) -> Vault {
     let cp = vault.journal().checkpoint().await.unwrap().expect("a checkpoint");
     assert_eq!(cp.seq, 20);
     for id in &ids[3..] {
-        vault.subjects().read(&cli, *id, "registration", None).await.unwrap();
+        vault.subjects().read(&cli, *id, "marketing", None).await.unwrap();
     }
     vault.shutdown().await.unwrap();
     vault

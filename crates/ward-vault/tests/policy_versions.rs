@@ -256,17 +256,11 @@ async fn withdrawal_sets_a_destruction_deadline_and_terms_expire_by_themselves()
         (datetime!(2027-12-21 10:00 UTC), vec!["technical".to_owned()])
     );
 
-    // Withdrawing marketing: contract and legal-obligation purposes go on with the same data.
+    // Withdrawing marketing: registration, the contract her registration established, goes on
+    // with the same data; payment and accounting were never established for her.
     let w = v.consents().withdraw(&cli, id, "marketing").await.unwrap();
     let continuing: Vec<_> = w.continuing.iter().map(|(p, b)| (p.as_str(), b.as_str())).collect();
-    assert_eq!(
-        continuing,
-        [
-            ("accounting", "legal_obligation"),
-            ("payment", "contract"),
-            ("registration", "contract")
-        ]
-    );
+    assert_eq!(continuing, [("registration", "contract")]);
     assert_eq!(w.destruction, None);
     assert_eq!(
         v.subjects().read(&cli, id, "marketing", None).await.unwrap_err().code(),

@@ -236,6 +236,30 @@ pub enum SubjectCommand {
         #[arg(long)]
         purpose: String,
     },
+    /// Record a legal basis other than consent for a subject: a contract concluded or ended,
+    /// an obligation triggered (retention runs from --start), an objection to a legitimate
+    /// interest, or the officer's overriding grounds.
+    Basis {
+        id: String,
+        /// A purpose whose legal basis is not consent.
+        #[arg(long)]
+        purpose: String,
+        /// `established`, `ended`, `objected` or `overridden`.
+        #[arg(long, value_parser = ["established", "ended", "objected", "overridden"])]
+        kind: String,
+        /// For `established`: when it began, RFC 3339 (default now).
+        #[arg(long)]
+        start: Option<String>,
+        /// What shows it: a contract or order number, a transaction id.
+        #[arg(long)]
+        reference: String,
+        /// Free text: what ended it, the overriding grounds.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Show where a subject stands on each purpose not resting on consent (no personal
+    /// data), with what an ended basis leaves due for destruction.
+    Bases { id: String },
     /// Record that a subject was told of a policy version, or accepted it (never consent).
     PolicyNotice {
         id: String,

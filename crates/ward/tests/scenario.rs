@@ -495,3 +495,96 @@ fn cli_withdraws_consent_and_records_notices_and_death() {
     assert!(stdout(&out).contains("heirs"), "{}", stdout(&out));
     assert!(run(&dir, &["journal", "verify"]).status.success());
 }
+
+#[test]
+fn cli_records_and_shows_legal_bases() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(run(&dir, &["init"]).status.success());
+    let out = run(
+        &dir,
+        &[
+            "subject",
+            "create",
+            "--purpose",
+            "registration",
+            "--field",
+            "email=cli.basis@example.org",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id = stdout(&out).trim().to_owned();
+    let row = |text: &str, purpose: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{purpose} ")))
+            .unwrap_or_else(|| panic!("no {purpose} in {text}"))
+            .to_owned()
+    };
+
+    let out = run(&dir, &["subject", "bases", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(row(&text, "registration").contains("established"), "{text}");
+    assert!(row(&text, "accounting").contains("not_established"), "{text}");
+
+    let out = run(
+        &dir,
+        &[
+            "subject",
+            "basis",
+            &id,
+            "--purpose",
+            "accounting",
+            "--kind",
+            "established",
+            "--start",
+            "2026-01-15T00:00:00Z",
+            "--reference",
+            "order 77",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let accounting = row(&stdout(&out), "accounting");
+    assert!(
+        accounting.contains("established") && accounting.contains("2031-01-15T00:00:00Z"),
+        "{accounting}"
+    );
+
+    // Bad input is a message and a non-zero exit, never a panic.
+    let out = run(
+        &dir,
+        &[
+            "subject",
+            "basis",
+            &id,
+            "--purpose",
+            "accounting",
+            "--kind",
+            "established",
+            "--start",
+            "soon",
+            "--reference",
+            "x",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("RFC 3339"), "{}", stderr(&out));
+    let out = run(
+        &dir,
+        &[
+            "subject",
+            "basis",
+            &id,
+            "--purpose",
+            "marketing",
+            "--kind",
+            "established",
+            "--reference",
+            "x",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("rests on consent"), "{}", stderr(&out));
+    // The reference is evidence: sealed, never in the database in clear.
+    assert_no_plaintext(&dir, &["order 77"], &[]);
+}

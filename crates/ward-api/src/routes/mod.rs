@@ -1,6 +1,7 @@
 //! The routes, one module per resource. Each module holds its wire types, its handlers and
 //! the problem codes each handler can return (see [`crate::spec`]).
 
+pub(crate) mod bases;
 pub(crate) mod batch;
 pub(crate) mod consents;
 pub(crate) mod contact;
@@ -45,6 +46,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(subjects::destroy_subject_data))
         .routes(routes!(consents::list_consents, consents::give_consent))
         .routes(routes!(consents::withdraw_consent))
+        .routes(routes!(bases::list_bases, bases::record_basis))
         .routes(routes!(receipts::consent_receipt))
         .routes(routes!(receipts::consent_document_record))
         .routes(routes!(contact::may_contact))
@@ -76,6 +78,7 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [P
         subjects::PROBLEM_CODES,
         batch::PROBLEM_CODES,
         consents::PROBLEM_CODES,
+        bases::PROBLEM_CODES,
         receipts::PROBLEM_CODES,
         contact::PROBLEM_CODES,
         visitors::PROBLEM_CODES,
@@ -101,6 +104,8 @@ pub(crate) const VAULT_OPERATIONS: &[(&str, Operation)] = &[
     ("rectify_subject", Operation::SubjectRectify),
     ("erase_subject", Operation::SubjectErase),
     ("destroy_subject_data", Operation::SubjectDestroy),
+    ("list_bases", Operation::BasisOverview),
+    ("record_basis", Operation::BasisRecord),
     ("list_consents", Operation::ConsentOverview),
     ("give_consent", Operation::ConsentGive),
     ("withdraw_consent", Operation::ConsentWithdraw),

@@ -7,6 +7,7 @@
 mod age;
 mod auth;
 mod authz;
+mod bases;
 mod batch;
 mod codes;
 mod consents;

@@ -106,7 +106,18 @@ async fn seed_001_registration_covers_the_payment_processor_abroad(s: Server) {
         .as_str()
         .unwrap()
         .to_owned();
-    // Payment rests on the contract the registration made: no separate consent is needed.
+    // Payment is a contract of its own: it holds for Olga only once she pays, and then needs
+    // no separate consent.
+    let r = s.get(&format!("/v1/subjects/{id}?purpose=payment"), &s.admin).await;
+    s.problem(&r, 403, "basis_not_established");
+    let r = s
+        .post(
+            &format!("/v1/subjects/{id}/bases"),
+            &s.admin,
+            json!({"purpose": "payment", "kind": "established", "evidence": {"reference": "LiqPay order 42"}}),
+        )
+        .await;
+    assert_eq!(r.json_with(201)["state"], "established");
     let r = s.get(&format!("/v1/subjects/{id}?purpose=payment"), &s.admin).await;
     assert_eq!(r.json_with(200)["fields"]["full_name"], "Olga");
     let v = s

@@ -17,6 +17,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/subjects/batch"),
     ("GET", "/v1/subjects/{id}/consents"),
     ("POST", "/v1/subjects/{id}/consents"),
+    ("GET", "/v1/subjects/{id}/bases"),
+    ("POST", "/v1/subjects/{id}/bases"),
     ("DELETE", "/v1/subjects/{id}/consents/{purpose}"),
     ("GET", "/v1/subjects/{id}/consents/{purpose}/receipt"),
     ("GET", "/v1/subjects/{id}/contact"),

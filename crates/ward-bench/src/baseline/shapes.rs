@@ -77,8 +77,10 @@ impl SubjectSizes {
     }
 }
 
-/// The journal actions of a registration: the subject's data collected, its consents given.
-const CREATION_ACTIONS: [&str; 2] = ["collection", "consent.given"];
+/// The journal actions of a registration: the subject's data collected, its consents given,
+/// the basis its collection established. (The raw writer writes the journal rows but not the
+/// `basis_events` row: one row less than Ward writes, which flatters the baseline, not Ward.)
+const CREATION_ACTIONS: [&str; 3] = ["collection", "consent.given", "basis.established"];
 
 impl Db {
     async fn journal_rows(&mut self, subject: &[u8]) -> Result<Vec<JournalShape>> {

@@ -173,6 +173,16 @@ fn purpose_changes(name: &str, o: &Purpose, p: &Purpose, new: &Policy, out: &mut
             requires,
         ));
     }
+    if !consent && (o.established_by, &o.basis_of, &o.assessment) != (p.established_by, &p.basis_of, &p.assessment) {
+        let was = o.basis_of.as_ref().map_or(o.established_by.as_str(), |b| b.as_str());
+        let now = p.basis_of.as_ref().map_or(p.established_by.as_str(), |b| b.as_str());
+        out.push(change(
+            "establishment_changed",
+            name,
+            format!("what establishes purpose `{name}` for a subject changes ({was} → {now}, or its assessment)"),
+            &[InformSubjects],
+        ));
+    }
     let added: BTreeSet<&String> = p.categories.difference(&o.categories).collect();
     if !added.is_empty() {
         let requires: &[Requirement] = if consent {
@@ -285,6 +295,22 @@ mod tests {
         assert_eq!(
             codes(DEFAULT_POLICY, &reworded),
             [("text_only".into(), String::new(), vec!["nothing"])]
+        );
+    }
+
+    #[test]
+    fn what_establishes_a_purpose_is_a_change() {
+        let new = DEFAULT_POLICY.replace(
+            "established_by = \"collection\"  # registering",
+            "established_by = \"event\"  # registering",
+        );
+        assert_eq!(
+            codes(DEFAULT_POLICY, &new),
+            [(
+                "establishment_changed".into(),
+                "registration".into(),
+                vec!["inform_subjects"]
+            )]
         );
     }
 

@@ -17,6 +17,7 @@ pub use register::{
 };
 
 use crate::action::{LegalBasis, ProcessingAction};
+pub use crate::basis::EstablishedBy;
 use crate::value::FieldType;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -102,6 +103,14 @@ pub struct Purpose {
     pub recipients: BTreeSet<String>,
     /// Sends mandatory service notices, which a marketing opt-out does not stop.
     pub service_notices: bool,
+    /// For a purpose not resting on consent: what establishes it for a subject (`event`
+    /// when the policy does not say: nothing is assumed). Ignored for consent purposes.
+    pub established_by: EstablishedBy,
+    /// For a legitimate interest: the reference of its assessment (the balancing test).
+    pub assessment: Option<String>,
+    /// Rests on the basis established for this other purpose (the same contract, say: account
+    /// notices under the account's contract), and holds exactly when that one holds.
+    pub basis_of: Option<String>,
 }
 
 impl Policy {

@@ -275,3 +275,55 @@ fn register_mistakes_are_explained() {
         assert!(p.iter().any(|m| m.contains(expect)), "{from} -> {to}: {p:?}");
     }
 }
+
+#[test]
+fn what_establishes_a_purpose_is_checked() {
+    let p = Policy::parse(DEFAULT_POLICY).unwrap();
+    assert_eq!(
+        p.purpose("registration").unwrap().established_by,
+        EstablishedBy::Collection
+    );
+    assert_eq!(p.purpose("accounting").unwrap().established_by, EstablishedBy::Event);
+    // Without the key nothing is assumed: an event establishes it.
+    let src = DEFAULT_POLICY.replace(
+        "established_by = \"collection\"  # registering the account concludes the contract\n",
+        "",
+    );
+    let p = Policy::parse(&src).unwrap();
+    assert_eq!(p.purpose("registration").unwrap().established_by, EstablishedBy::Event);
+    let errors = |extra: &str| {
+        let src = DEFAULT_POLICY.to_owned()
+            + "\n[purposes.extra]\ntitle = \"x\"\ncategories = [\"contact\"]\nactions = [\"use\"]\n"
+            + extra;
+        Policy::parse(&src)
+            .unwrap_err()
+            .into_iter()
+            .map(|d| d.message)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(errors("legal_basis = \"consent\"\nestablished_by = \"collection\"\n").contains("rests on consent"));
+    assert!(errors("legal_basis = \"contract\"\nestablished_by = \"magic\"\n").contains("unknown established_by"));
+    assert!(errors("legal_basis = \"contract\"\nassessment = \"LIA\"\n").contains("only a legitimate interest"));
+    assert!(
+        errors("legal_basis = \"contract\"\nestablished_by = \"collection\"\n").contains("nothing could establish it")
+    );
+    assert!(errors("legal_basis = \"contract\"\nbasis_of = \"nope\"\n").contains("not declared"));
+    assert!(errors("legal_basis = \"contract\"\nbasis_of = \"accounting\"\n").contains("rests on `legal_obligation`"));
+    assert!(errors("legal_basis = \"contract\"\nbasis_of = \"extra\"\n").contains("itself"));
+    assert!(
+        errors("legal_basis = \"contract\"\nbasis_of = \"registration\"\nestablished_by = \"event\"\n")
+            .contains("does not apply")
+    );
+    let ok = DEFAULT_POLICY.to_owned()
+        + "\n[purposes.extra]\ntitle = \"x\"\nlegal_basis = \"contract\"\nbasis_of = \"registration\"\ncategories = [\"contact\"]\nactions = [\"use\"]\n";
+    assert_eq!(
+        Policy::parse(&ok)
+            .unwrap()
+            .purpose("extra")
+            .unwrap()
+            .basis_of
+            .as_deref(),
+        Some("registration")
+    );
+}

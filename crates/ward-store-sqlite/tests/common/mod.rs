@@ -162,6 +162,13 @@ impl SubjectEventStore for TempStore {
 }
 
 #[async_trait]
+impl BasisStore for TempStore {
+    async fn find_basis_events(&self, id: SubjectId) -> StoreResult<Vec<BasisEventRecord>> {
+        self.store.find_basis_events(id).await
+    }
+}
+
+#[async_trait]
 impl LeaseStore for TempStore {
     async fn acquire_lease(
         &self,

@@ -70,6 +70,7 @@ pub async fn concurrent_updates(stores: Vec<Arc<dyn Store>>, tasks: usize) {
                     expected_revision: rev,
                     fields: vec![u8::try_from(t).expect("small")],
                     reindex: vec![("email".to_owned(), Some(hash))],
+                    bases: Vec::new(),
                     at: at(1),
                 }),
                 vec![draft(ProcessingAction::Rectification, Some(sid))],

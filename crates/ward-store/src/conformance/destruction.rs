@@ -11,6 +11,7 @@ fn destroy(sid: SubjectId, revision: i64, fields: Vec<u8>, dropped: &[&str], whe
             expected_revision: revision,
             fields,
             reindex: dropped.iter().map(|f| ((*f).to_owned(), None)).collect(),
+            bases: Vec::new(),
             at: when,
         }),
         vec![draft(ProcessingAction::Destruction, Some(sid))],

@@ -119,6 +119,10 @@ macro_rules! conformance_list {
                 subject_events_preconditions_and_erasure,
                 policy_acknowledgements_count_distinct_subjects,
             ],
+            bases: [
+                basis_events_append_in_order,
+                basis_events_preconditions_and_erasure,
+            ],
             leases: [
                 lease_is_exclusive_while_held,
                 lease_is_renewed_by_its_holder,
@@ -247,6 +251,7 @@ fn new_subject(sid: SubjectId, index: &[(&str, i64)]) -> NewSubject {
             })
             .collect(),
         consents: Vec::new(),
+        bases: Vec::new(),
     }
 }
 

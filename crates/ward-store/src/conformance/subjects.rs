@@ -54,6 +54,7 @@ pub(super) async fn subject_round_trips(store: Arc<dyn Store>) {
             },
         ],
         consents: consents.clone(),
+        bases: Vec::new(),
     };
     create(&store, new.clone()).await;
 
@@ -192,6 +193,7 @@ pub(super) async fn update_subject_at_revision(store: Arc<dyn Store>) {
                 expected_revision: rev,
                 fields,
                 reindex,
+                bases: Vec::new(),
                 at: when,
             }),
             vec![draft(ProcessingAction::Rectification, Some(sid))],
@@ -249,6 +251,7 @@ pub(super) async fn update_subject_preconditions(store: Arc<dyn Store>) {
                 expected_revision: rev,
                 fields: vec![1],
                 reindex: vec![("email".to_owned(), Some(99))],
+                bases: Vec::new(),
                 at: at(5),
             }),
             vec![draft(ProcessingAction::Rectification, Some(target))],

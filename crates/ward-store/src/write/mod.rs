@@ -47,6 +47,7 @@ macro_rules! for_each_aggregate {
             subjects: Subject(SubjectChange),
             consents: Consent(ConsentChange),
             subject_events: SubjectEvent(SubjectEventChange),
+            bases: Basis(BasisChange),
             keys: Key(KeyChange),
             api_keys: ApiKey(ApiKeyChange),
             policies: Policy(PolicyVersionChange),

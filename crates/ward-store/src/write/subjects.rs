@@ -15,16 +15,18 @@ pub enum SubjectChange {
     Create(NewSubject),
     /// Precondition: active, at `expected_revision`. Replaces the sealed fields; for each
     /// `(field, hash)` in `reindex`, removes the subject's index entry for `field` and, when
-    /// `hash` is `Some`, inserts the new one. Increments the revision.
+    /// `hash` is `Some`, inserts the new one; appends `bases` (the bases this collection
+    /// establishes). Increments the revision.
     Update {
         id: SubjectId,
         expected_revision: i64,
         fields: Vec<u8>,
         reindex: Vec<(String, Option<i64>)>,
+        bases: Vec<crate::BasisEventRecord>,
         at: OffsetDateTime,
     },
     /// Precondition: exists and active (else `NotFound` / `Erased`). Destroys the data key, the
-    /// sealed fields, the index entries, the consent and life-cycle events' evidence, and
+    /// sealed fields, the index entries, the consent, basis and life-cycle events' evidence, and
     /// deletes the visitor cookie consent records linked to the subject; keeps a tombstone
     /// with `erased_at` and the consent events' metadata.
     Erase { id: SubjectId, at: OffsetDateTime },
@@ -126,6 +128,7 @@ pub(super) fn plan<'a>(change: &'a SubjectChange, snap: &mut Snapshot, p: &mut P
                     });
                 }
                 p.inserts.consents.extend(s.consents.iter().map(|c| (s.id, c)));
+                p.inserts.bases.extend(s.bases.iter().map(|b| (s.id, b)));
                 OpOutcome::Done
             }
         },
@@ -134,6 +137,7 @@ pub(super) fn plan<'a>(change: &'a SubjectChange, snap: &mut Snapshot, p: &mut P
             expected_revision,
             fields,
             reindex,
+            bases,
             at,
         } => match snap.subjects.get_mut(id) {
             None => OpOutcome::NotFound,
@@ -157,6 +161,7 @@ pub(super) fn plan<'a>(change: &'a SubjectChange, snap: &mut Snapshot, p: &mut P
                         None => p.push(super::Step::Subject(Step::DeleteIndex { subject: *id, field })),
                     }
                 }
+                p.inserts.bases.extend(bases.iter().map(|b| (*id, b)));
                 OpOutcome::Done
             }
         },

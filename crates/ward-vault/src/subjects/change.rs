@@ -9,6 +9,7 @@ use crate::Vault;
 use std::collections::{BTreeMap, BTreeSet};
 use ward_core::access::{AccessRequest, Role};
 use ward_core::authz::Operation;
+use ward_core::basis::EstablishedBy;
 use ward_core::destruction::DestructionReason;
 use ward_core::ProblemCode;
 use ward_core::{Caller, FieldValue, JournalDraft, ProcessingAction, SubjectId};
@@ -16,7 +17,8 @@ use ward_store::{Change, OpOutcome, SubjectChange};
 
 impl Subjects<'_> {
     /// Rectifies fields for `purpose`: `Some(v)` sets, `None` removes. Retries on concurrent
-    /// updates.
+    /// updates. Setting fields under a purpose that collection establishes
+    /// (`established_by = "collection"`) establishes it, in the same transaction.
     pub async fn rectify(
         &self,
         caller: &Caller,
@@ -54,8 +56,17 @@ impl Subjects<'_> {
             return Err(VaultError::InvalidFields(problems));
         }
         let names: Vec<String> = changes.keys().cloned().collect();
+        // Setting fields under a purpose that collection establishes establishes it.
+        let collects = !sets.is_empty()
+            && policy
+                .purpose(purpose)
+                .is_some_and(|p| !p.legal_basis.needs_consent() && p.established_by == EstablishedBy::Collection);
         for _attempt in 0..5 {
             let loaded = v.load(&op, id).await?;
+            let mut established = loaded.established.clone();
+            if collects {
+                established.insert(purpose.to_owned());
+            }
             AccessRequest {
                 policy,
                 caller,
@@ -63,10 +74,18 @@ impl Subjects<'_> {
                 action: ProcessingAction::Rectification,
                 state: loaded.record.state,
                 consents: &loaded.consents,
+                established: &established,
                 requested: Some(&names),
             }
             .decide()?;
             let key = v.data_key(&loaded.record)?;
+            let (bases, basis_entries): (Vec<_>, Vec<_>) = if collects {
+                crate::bases::by_collection(&op, &key, id, purpose, &loaded.established)?
+                    .into_iter()
+                    .unzip()
+            } else {
+                (Vec::new(), Vec::new())
+            };
             let mut sealed_fields = Vault::sealed_fields(&loaded.record)?;
             let mut reindex = Vec::new();
             for (name, change) in changes {
@@ -92,13 +111,16 @@ impl Subjects<'_> {
                 expected_revision: loaded.record.revision,
                 fields: sealed::encode(&sealed_fields),
                 reindex,
+                bases,
                 at: op.now,
             });
             let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Rectification)
                 .subject(id)
                 .purpose(purpose)
                 .fields(names.clone());
-            match v.commit(change, vec![entry]).await? {
+            let mut entries = vec![entry];
+            entries.extend(basis_entries);
+            match v.commit(change, entries).await? {
                 OpOutcome::Done => return Ok(()),
                 OpOutcome::Conflict => continue,
                 other => return Err(subject_outcome(other, "updating a subject")),

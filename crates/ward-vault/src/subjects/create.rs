@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use ward_core::access::AccessRequest;
 use ward_core::authz::Operation;
+use ward_core::basis::EstablishedBy;
 use ward_core::consent::{ConsentEventKind, Evidence};
 use ward_core::journal::AdminEvent;
 use ward_core::ProblemCode;
@@ -49,7 +50,9 @@ pub(super) fn parse_fields(op: &Op<'_>, raw: &BTreeMap<String, String>) -> Vault
 impl Subjects<'_> {
     /// Registers a subject: collection for `input.purpose`, plus the consents given. Checked
     /// and recorded under the policy version in force when the call began: its consents are
-    /// bound to that version.
+    /// bound to that version. A purpose not resting on consent must be one that collection
+    /// establishes (`established_by = "collection"`); its basis is recorded in the same
+    /// transaction.
     pub async fn create(&self, caller: &Caller, input: NewSubjectInput) -> VaultResult<SubjectId> {
         let v = self.0;
         let op = v.op(caller, Operation::SubjectCreate)?;
@@ -84,6 +87,14 @@ impl Subjects<'_> {
         }
         if purpose.legal_basis.needs_consent() && !consents.contains(&input.purpose) {
             return Err(AccessRefusal::ConsentMissing(input.purpose.clone()).into());
+        }
+        // A new subject has no basis yet but what this collection establishes.
+        if !purpose.legal_basis.needs_consent() && purpose.established_by != EstablishedBy::Collection {
+            return Err(AccessRefusal::BasisNotEstablished {
+                purpose: input.purpose.clone(),
+                basis: purpose.legal_basis,
+            }
+            .into());
         }
         let values = parse_fields(&op, &input.fields)?;
         let rules = ward_core::age::rules(&policy.jurisdictions, policy.majority_age);
@@ -153,6 +164,11 @@ impl Subjects<'_> {
                     .detail(format!("channel:{}", evidence.channel)),
             );
         }
+        let mut bases = Vec::new();
+        for (record, entry) in crate::bases::by_collection(&op, &dek, id, &input.purpose, &BTreeSet::new())? {
+            bases.push(record);
+            journal.push(entry);
+        }
         let (kek_id, wrapped) = v.keys().ring().wrap(id.as_bytes(), &dek);
         let new = NewSubject {
             id,
@@ -161,6 +177,7 @@ impl Subjects<'_> {
             fields: sealed::encode(&sealed_fields),
             index,
             consents: consent_events,
+            bases,
         };
         match v.commit(Change::Subject(SubjectChange::Create(new)), journal).await? {
             OpOutcome::Done => Ok(id),

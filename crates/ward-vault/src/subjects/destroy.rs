@@ -102,6 +102,7 @@ impl Subjects<'_> {
                 expected_revision: loaded.record.revision,
                 fields: sealed::encode(&sealed_fields),
                 reindex,
+                bases: Vec::new(),
                 at: op.now,
             });
             let names: Vec<&str> = categories.iter().copied().collect();
@@ -157,11 +158,11 @@ pub(super) fn check_may_destroy(op: &Op<'_>, loaded: &Loaded, categories: &BTree
     )))
 }
 
-/// The purposes established for the subject by an event (a concluded contract, a payment
-/// that starts an accounting obligation…): the hook for legal bases established per subject.
-/// Until Ward records them, none is established this way, and no obligation holds data back.
-fn established_purposes<'l>(_op: &Op<'_>, _loaded: &'l Loaded) -> Vec<&'l str> {
-    Vec::new()
+/// The purposes on other legal bases established for the subject now (a concluded contract,
+/// a payment that starts an accounting obligation…; `ward_core::standing::bases`, expired
+/// obligations excluded): those resting on a legal obligation hold their categories back.
+fn established_purposes<'l>(_op: &Op<'_>, loaded: &'l Loaded) -> Vec<&'l str> {
+    loaded.established.iter().map(String::as_str).collect()
 }
 
 /// The reason of an erasure or a destruction, from what the client sent: required

@@ -7,10 +7,10 @@ use crate::sealed::{self, SealedFields};
 use crate::Vault;
 use std::collections::{BTreeMap, BTreeSet};
 use ward_core::access::{AccessRequest, SubjectState};
-use ward_core::standing::{self, PurposeConsent};
+use ward_core::standing::{self, PurposeBasis, PurposeConsent};
 use ward_core::{AccessRefusal, ProcessingAction, SubjectId};
 use ward_crypto::DataKey;
-use ward_store::{ConsentEventRecord, SubjectRecord};
+use ward_store::{BasisEventRecord, ConsentEventRecord, SubjectRecord};
 
 /// A subject record loaded with its key and current consents.
 pub(crate) struct Loaded {
@@ -19,6 +19,12 @@ pub(crate) struct Loaded {
     pub consents: BTreeMap<String, BTreeSet<String>>,
     /// The consent events those were derived from, oldest first.
     pub events: Vec<ConsentEventRecord>,
+    /// The subject's basis events, oldest first.
+    pub basis_events: Vec<BasisEventRecord>,
+    /// Where the subject stands on each purpose not resting on consent.
+    pub bases: BTreeMap<String, PurposeBasis>,
+    /// The purposes on other legal bases established for the subject now.
+    pub established: BTreeSet<String>,
 }
 
 /// Refuses an erased subject: the one rule every operation on a live subject applies.
@@ -44,7 +50,9 @@ impl Vault {
     /// erased subject is loaded: the access decision refuses it.
     pub(crate) async fn load(&self, op: &Op<'_>, id: SubjectId) -> VaultResult<Loaded> {
         let (record, events) = self.store().find_subject_with_consents(id).await?;
-        self.loaded(op, record.ok_or(VaultError::SubjectNotFound)?, events)
+        let record = record.ok_or(VaultError::SubjectNotFound)?;
+        let basis_events = self.store().find_basis_events(id).await?;
+        self.loaded(op, record, events, basis_events)
     }
 
     /// [`Vault::load`], refusing an erased subject.
@@ -53,20 +61,41 @@ impl Vault {
         refuse_erased(loaded.record.state, loaded)
     }
 
-    /// A subject's record with the consents that stand, from its consent events.
+    /// A subject's record with the consents and other bases that stand, from its events.
     pub(crate) fn loaded(
         &self,
         op: &Op<'_>,
         record: SubjectRecord,
         events: Vec<ConsentEventRecord>,
+        basis_events: Vec<BasisEventRecord>,
     ) -> VaultResult<Loaded> {
         let mut consents = standing::given_scopes(self.consent_standing(op, &events));
         self.narrow_distribution(op, &record, &events, &mut consents)?;
+        let bases = Self::basis_standing(op, &basis_events);
         Ok(Loaded {
             record,
             consents,
             events,
+            established: standing::established(&bases),
+            bases,
+            basis_events,
         })
+    }
+
+    /// Where the subject stands on each purpose not resting on consent, from its basis events,
+    /// at the call's time and under the version in force for it (see
+    /// [`ward_core::standing::bases`]).
+    pub(crate) fn basis_standing(op: &Op<'_>, events: &[BasisEventRecord]) -> BTreeMap<String, PurposeBasis> {
+        standing::bases(
+            events.iter().map(|e| standing::BasisRef {
+                purpose: &e.purpose,
+                kind: e.kind,
+                at: e.at,
+                start: e.start,
+            }),
+            op.policy(),
+            op.now,
+        )
     }
 
     /// Each purpose's consent standing, from the subject's events, at the call's time and
@@ -131,6 +160,7 @@ impl Vault {
             action,
             state: loaded.record.state,
             consents: &loaded.consents,
+            established: &loaded.established,
             requested,
         }
         .decide()?;

@@ -134,7 +134,8 @@ impl Subjects<'_> {
                 continue;
             }
             let id = record.id;
-            let loaded = v.loaded(&op, record, events)?;
+            let basis_events = v.store().find_basis_events(id).await?;
+            let loaded = v.loaded(&op, record, events, basis_events)?;
             let key = v.data_key(&loaded.record)?;
             let sealed_fields = Vault::sealed_fields(&loaded.record)?;
             let Some(ct) = sealed_fields.get(field) else { continue };

@@ -1,6 +1,7 @@
 //! Subcommands.
 
 mod backup;
+mod bases;
 pub(crate) mod bench;
 pub(crate) mod import;
 pub(crate) mod journal;

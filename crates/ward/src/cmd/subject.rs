@@ -8,7 +8,7 @@ use ward_core::lifecycle::SubjectEventKind;
 use ward_core::{Caller, SubjectId};
 use ward_vault::{destruction_reason, DestructionRequest, NewSubjectInput, PolicyNotice, SubjectView};
 
-fn rfc3339(t: Option<time::OffsetDateTime>) -> String {
+pub(super) fn rfc3339(t: Option<time::OffsetDateTime>) -> String {
     t.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_default()
 }
@@ -225,6 +225,15 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
             })
             .await
         }
+        SubjectCommand::Basis {
+            id,
+            purpose,
+            kind,
+            start,
+            reference,
+            note,
+        } => super::bases::record(cfg, parse_id(&id)?, purpose, &kind, start.as_deref(), reference, note).await,
+        SubjectCommand::Bases { id } => super::bases::show(cfg, parse_id(&id)?).await,
         SubjectCommand::Erase { id, reason } => {
             let id = parse_id(&id)?;
             let reason = match destruction_reason(Some(reason.as_str())) {

@@ -2,7 +2,7 @@
 //! each purpose covers, how long it keeps the data, and to whom it passes them.
 
 use super::super::register::{ProcessingMethod, Recipient, RetentionStart};
-use super::super::{Category, Purpose};
+use super::super::{Category, EstablishedBy, Purpose};
 use super::checker::{one_of, Checker};
 use super::raw::RawPurpose;
 use crate::action::{LegalBasis, ProcessingAction};
@@ -16,12 +16,51 @@ pub(super) fn purposes(
     recipients: &BTreeMap<String, Recipient>,
 ) -> BTreeMap<String, Purpose> {
     let mut purposes = BTreeMap::new();
+    let mut shared = Vec::new();
     for (name, p) in raw {
         c.identifier("purpose", &name);
+        if let Some(of) = &p.basis_of {
+            shared.push((name.get_ref().clone(), of.clone(), p.established_by.is_some()));
+        }
         let purpose = purpose(c, &name, p, categories, recipients);
         purposes.insert(name.into_inner(), purpose);
     }
+    for (name, of, own) in shared {
+        check_basis_of(c, &purposes, &name, &of, own);
+    }
     purposes
+}
+
+/// `basis_of` names another declared purpose on the same legal basis (not consent), which
+/// does not itself rest on a third; the purpose then has no `established_by` of its own.
+fn check_basis_of(
+    c: &mut Checker<'_>,
+    purposes: &BTreeMap<String, Purpose>,
+    name: &str,
+    of: &Spanned<String>,
+    own: bool,
+) {
+    let owner = format!("purpose `{name}`");
+    let me = &purposes[name];
+    let problem = match purposes.get(of.get_ref()) {
+        _ if own => Some("it follows another purpose's basis; `established_by` does not apply".to_owned()),
+        None => Some(format!("`basis_of` names `{}`, which is not declared", of.get_ref())),
+        Some(_) if of.get_ref() == name => Some("`basis_of` names the purpose itself".to_owned()),
+        Some(o) if o.legal_basis != me.legal_basis || me.legal_basis.needs_consent() => Some(format!(
+            "`basis_of` names `{}`, which rests on `{}`, not on `{}` (consent purposes have no basis_of)",
+            of.get_ref(),
+            o.legal_basis,
+            me.legal_basis
+        )),
+        Some(o) if o.basis_of.is_some() => Some(format!(
+            "`basis_of` names `{}`, which itself follows another purpose; name that one",
+            of.get_ref()
+        )),
+        Some(_) => None,
+    };
+    if let Some(p) = problem {
+        c.report(of.span(), format!("{owner}: {p}"), None);
+    }
 }
 
 fn purpose(
@@ -50,6 +89,20 @@ fn purpose(
         .unwrap_or(RetentionStart::Collection);
     let purpose_recipients = c.references(&owner, "recipient", &p.recipients, recipients);
     check_transfers(c, &owner, &p, &actions, &cats, &purpose_recipients, recipients);
+    let (established_by, assessment) = establishment(c, &owner, &p, legal_basis);
+    if established_by == EstablishedBy::Collection
+        && !legal_basis.needs_consent()
+        && !actions.contains(&ProcessingAction::Collection)
+        && !actions.contains(&ProcessingAction::Rectification)
+    {
+        if let Some(e) = &p.established_by {
+            c.report(
+                e.span(),
+                format!("{owner} is established by collection but covers neither `collection` nor `rectification`: nothing could establish it"),
+                Some("add the action, or use established_by = \"event\"".into()),
+            );
+        }
+    }
     Purpose {
         title: p.title,
         description: p.description,
@@ -62,7 +115,48 @@ fn purpose(
         retention_after,
         recipients: purpose_recipients,
         service_notices: p.service_notices,
+        established_by,
+        assessment,
+        basis_of: p.basis_of.map(Spanned::into_inner),
     }
+}
+
+/// What establishes a non-consent purpose for a subject (default `event`: nothing is assumed),
+/// and a legitimate interest's assessment. A consent purpose is established by consent alone.
+fn establishment(
+    c: &mut Checker<'_>,
+    owner: &str,
+    p: &RawPurpose,
+    basis: LegalBasis,
+) -> (EstablishedBy, Option<String>) {
+    if basis.needs_consent() {
+        if let Some(e) = &p.established_by {
+            c.report(
+                e.span(),
+                format!("{owner} rests on consent, which alone establishes it; `established_by` does not apply"),
+                Some("remove `established_by`".into()),
+            );
+        }
+    }
+    let established_by = p
+        .established_by
+        .as_ref()
+        .and_then(|e| c.parse_enum::<EstablishedBy>(owner, "established_by", e))
+        .unwrap_or(EstablishedBy::Event);
+    if let Some(a) = &p.assessment {
+        if basis != LegalBasis::LegitimateInterests {
+            c.report(
+                a.span(),
+                format!("{owner} rests on `{basis}`: only a legitimate interest names an assessment"),
+                Some("remove `assessment`".into()),
+            );
+        }
+    }
+    let assessment = p
+        .assessment
+        .clone()
+        .map(|a| c.text(&format!("{owner}'s assessment"), a));
+    (established_by, assessment)
 }
 
 /// The legal basis, and the item of 152-FZ Art. 6 p. 1 it cites.

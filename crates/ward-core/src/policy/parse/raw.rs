@@ -112,4 +112,7 @@ pub(super) struct RawPurpose {
     pub(super) recipients: Vec<Spanned<String>>,
     #[serde(default)]
     pub(super) service_notices: bool,
+    pub(super) established_by: Option<Spanned<String>>,
+    pub(super) assessment: Option<Spanned<String>>,
+    pub(super) basis_of: Option<Spanned<String>>,
 }
