@@ -115,6 +115,12 @@ async fn sample(s: &Server, operation_id: &str, hash: &str) -> (Method, String, 
             format!("/v1/subjects/{}/contact?class=marketing&channel=email", subject().await),
             None,
         ),
+        "list_bases" => (Method::GET, format!("/v1/subjects/{}/bases", subject().await), None),
+        "record_basis" => (
+            Method::POST,
+            format!("/v1/subjects/{}/bases", subject().await),
+            Some(json!({"purpose": "payment", "kind": "established", "evidence": {"reference": "order 1"}})),
+        ),
         "record_cookie_consent" => (
             Method::POST,
             format!("/v1/visitors/{visitor}/consents"),

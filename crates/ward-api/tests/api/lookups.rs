@@ -66,6 +66,15 @@ async fn a_lookup_answers_only_the_fields_its_purpose_may_see(s: Server) {
         )
         .await;
     let id = r.json_with(201)["id"].as_str().expect("id").to_owned();
+    // Boris then opens an account: registration is established for him too.
+    let r = s
+        .post(
+            &format!("/v1/subjects/{id}/bases"),
+            &s.admin,
+            json!({"purpose": "registration", "kind": "established", "evidence": {"reference": "account 1"}}),
+        )
+        .await;
+    r.json_with(201);
     let registrar = s.service_key(&["registration"]).await;
     let r = s
         .post(
