@@ -6,7 +6,7 @@ use crate::forms;
 use crate::Vault;
 use time::OffsetDateTime;
 use ward_core::consent::{ConsentEventKind, Evidence};
-use ward_core::journal::AdminEvent;
+use ward_core::journal::{AdminEvent, ChannelClass};
 use ward_core::standing::{destruction_due, orphaned, ConsentState, DestructionDue};
 use ward_core::ProblemCode;
 use ward_core::{Caller, JournalDraft, LegalBasis, SubjectId};
@@ -69,7 +69,7 @@ impl Consents<'_> {
                 let entry = JournalDraft::new(op.now, op.actor(), AdminEvent::ConsentGiven)
                     .subject(id)
                     .purpose(purpose)
-                    .detail(format!("channel:{}", evidence.channel));
+                    .detail(format!("channel:{}", ChannelClass::of(&evidence.channel)));
                 (entry, Some(sealed))
             }
             ConsentEventKind::Withdrawn => {

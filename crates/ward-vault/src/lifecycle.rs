@@ -9,7 +9,7 @@ use crate::error::{VaultError, VaultResult};
 use crate::sealed;
 use crate::Vault;
 use time::OffsetDateTime;
-use ward_core::journal::AdminEvent;
+use ward_core::journal::{AdminEvent, ChannelClass};
 use ward_core::lifecycle::{SubjectEventEvidence, SubjectEventKind};
 use ward_core::violation::text_ok;
 use ward_core::ProblemCode;
@@ -140,9 +140,11 @@ impl Lifecycle<'_> {
             ..SubjectEventEvidence::default()
         };
         let sealed = seal_subject_event(id, &key, kind, &evidence)?;
-        let entry = JournalDraft::new(op.now, op.actor(), event)
-            .subject(id)
-            .detail(format!("policy:{} channel:{}", version.hash, notice.channel));
+        let entry = JournalDraft::new(op.now, op.actor(), event).subject(id).detail(format!(
+            "policy:{} channel:{}",
+            version.hash,
+            ChannelClass::of(&notice.channel)
+        ));
         let ev = SubjectEventRecord {
             kind,
             at: op.now,

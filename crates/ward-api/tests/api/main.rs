@@ -11,6 +11,7 @@ mod codes;
 mod consents;
 mod errors;
 mod journal;
+mod journal_scan;
 mod keys;
 mod lifecycle;
 mod logs;

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use ward_core::access::AccessRequest;
 use ward_core::consent::{ConsentEventKind, Evidence};
-use ward_core::journal::AdminEvent;
+use ward_core::journal::{AdminEvent, ChannelClass};
 use ward_core::ProblemCode;
 use ward_core::{AccessRefusal, Caller, FieldValue, JournalDraft, ProcessingAction, SubjectId};
 use ward_crypto::DataKey;
@@ -136,7 +136,7 @@ impl Subjects<'_> {
             .subject(id)
             .purpose(input.purpose.clone())
             .fields(values.keys().cloned())
-            .detail(format!("channel:{}", evidence.channel))];
+            .detail(format!("channel:{}", ChannelClass::of(&evidence.channel)))];
         for c in &consents {
             consent_events.push(ConsentEventRecord {
                 purpose: c.clone(),
@@ -149,7 +149,7 @@ impl Subjects<'_> {
                 JournalDraft::new(now, op.actor(), AdminEvent::ConsentGiven)
                     .subject(id)
                     .purpose(c.clone())
-                    .detail(format!("channel:{}", evidence.channel)),
+                    .detail(format!("channel:{}", ChannelClass::of(&evidence.channel))),
             );
         }
         let (kek_id, wrapped) = v.keys().ring().wrap(id.as_bytes(), &dek);
