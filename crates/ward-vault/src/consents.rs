@@ -62,7 +62,7 @@ impl Consents<'_> {
             ConsentEventKind::Given => {
                 let mut evidence = evidence.unwrap_or_default();
                 forms::check_evidence(op, &mut evidence)?;
-                let deceased = v.death(id, &loaded.record).await?.is_some();
+                let deceased = v.is_deceased(id).await?;
                 forms::check_consent_form(op, purpose, &mut evidence, deceased)?;
                 let key = v.data_key(&loaded.record)?;
                 let sealed = forms::seal_evidence(&key, id, purpose, &evidence)?;
@@ -97,7 +97,8 @@ impl Consents<'_> {
             id,
             events: vec![record.clone()],
         });
-        v.commit_to_subject(change, vec![entry], "recording consent").await?;
+        v.commit_to_subject(change, vec![loaded.stamp(entry)], "recording consent")
+            .await?;
         let mut events = loaded.events;
         events.push(record);
         Ok(events)

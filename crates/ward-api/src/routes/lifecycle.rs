@@ -156,12 +156,12 @@ pub struct PolicyNoticeList {
     responses((status = 200, description = "Every version, with notice and acceptance", body = PolicyNoticeList)),
 )]
 pub(crate) async fn list_policy_notices(
-    AuthCaller(_caller): AuthCaller,
+    AuthCaller(caller): AuthCaller,
     State(state): State<AppState>,
     ApiPath(path): ApiPath<SubjectPath>,
 ) -> Result<Json<PolicyNoticeList>, ApiError> {
     let id = subject_id(&path.id)?;
-    let versions = state.vault.lifecycle().policy_standing(id).await?;
+    let versions = state.vault.lifecycle().policy_standing(&caller, id).await?;
     Ok(Json(PolicyNoticeList {
         versions: versions.into_iter().map(Into::into).collect(),
     }))
@@ -312,7 +312,7 @@ pub(crate) async fn get_death(
         return Err(ApiError::admin_only());
     }
     let id = subject_id(&path.id)?;
-    match state.vault.lifecycle().death(id).await? {
+    match state.vault.lifecycle().death(&caller, id).await? {
         Some(d) => Ok(Json(d.into())),
         None => Err(ApiError::new(
             ProblemCode::DeathNotRecorded,

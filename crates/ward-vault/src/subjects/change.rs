@@ -96,7 +96,7 @@ impl Subjects<'_> {
                 .subject(id)
                 .purpose(purpose)
                 .fields(names.clone());
-            match v.commit(change, vec![entry]).await? {
+            match v.commit(change, vec![loaded.stamp(entry)]).await? {
                 OpOutcome::Done => return Ok(()),
                 OpOutcome::Conflict => continue,
                 other => return Err(subject_outcome(other, "updating a subject")),
@@ -134,7 +134,7 @@ impl Subjects<'_> {
             .detail("crypto-shredding: data key destroyed");
         v.commit_to_subject(
             Change::Subject(SubjectChange::Erase { id, at: op.now }),
-            vec![entry],
+            vec![loaded.stamp(entry)],
             "erasing a subject",
         )
         .await

@@ -5,7 +5,7 @@ mod create;
 mod load;
 
 use crate::error::{FieldProblem, VaultError, VaultResult};
-use crate::sealed;
+use crate::gate::Reason;
 use crate::Vault;
 use std::collections::BTreeMap;
 use ward_core::access::{AccessRequest, SubjectState};
@@ -66,12 +66,13 @@ impl Subjects<'_> {
         let op = v.op(caller);
         AccessRequest::check_purpose(op.policy(), caller, purpose, ProcessingAction::Retrieval)?;
         let loaded = v.load(&op, id).await?;
-        let fields = v.open_allowed(&op, &loaded, purpose, ProcessingAction::Retrieval, requested)?;
+        let (fields, gate) = v.open_allowed(&op, &loaded, purpose, ProcessingAction::Retrieval, requested)?;
         let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Retrieval)
             .subject(id)
             .purpose(purpose)
             .fields(fields.keys().cloned());
-        v.commit(Change::JournalOnly, vec![entry]).await?;
+        v.commit(Change::JournalOnly, vec![loaded.stamp(gate.stamp(entry))])
+            .await?;
         Ok(SubjectView {
             id,
             purpose: purpose.to_owned(),
@@ -112,47 +113,51 @@ impl Subjects<'_> {
         let candidates = v.store().find_subjects_by_index_with_consents(field, hash).await?;
         let mut found = Vec::new();
         let mut refusal = None;
+        // Every candidate whose field was opened is journaled: a match with what it returned,
+        // a false candidate of the truncated index or a refused match as the comparison.
+        let mut entries = Vec::new();
         for (record, events) in candidates {
             if record.state != SubjectState::Active {
                 continue;
             }
             let id = record.id;
             let loaded = v.loaded(&op, record, events)?;
-            let key = v.data_key(&loaded.record)?;
             let sealed_fields = Vault::sealed_fields(&loaded.record)?;
-            let Some(ct) = sealed_fields.get(field) else { continue };
-            if sealed::open_value(&key, id, field, ct)? != wanted.as_str() {
-                continue; // a false candidate of the truncated index
+            let mut compare = v.gate(&op, &loaded.record, Reason::LookupCompare, Some(purpose))?;
+            let Some(held) = compare.field(&sealed_fields, field)? else {
+                continue;
+            };
+            if held != wanted.as_str() {
+                entries.push(loaded.stamp(compare.entry()));
+                continue;
             }
             match v.open_allowed(&op, &loaded, purpose, ProcessingAction::Retrieval, None) {
-                Ok(fields) => found.push(SubjectView {
-                    id,
-                    purpose: purpose.to_owned(),
-                    fields,
-                }),
+                Ok((fields, gate)) => {
+                    let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Retrieval)
+                        .subject(id)
+                        .purpose(purpose)
+                        .fields(fields.keys().cloned())
+                        .detail(format!("lookup:{field}"));
+                    entries.push(loaded.stamp(compare.stamp(gate.stamp(entry))));
+                    found.push(SubjectView {
+                        id,
+                        purpose: purpose.to_owned(),
+                        fields,
+                    });
+                }
                 Err(VaultError::Refused(r)) => {
+                    entries.push(loaded.stamp(compare.entry()));
                     refusal.get_or_insert(r);
                 }
                 Err(e) => return Err(e),
             }
         }
-        if found.is_empty() {
-            if let Some(r) = refusal {
-                return Err(r.into());
-            }
-            return Ok(found);
+        if !entries.is_empty() {
+            v.commit(Change::JournalOnly, entries).await?;
         }
-        let entries = found
-            .iter()
-            .map(|view| {
-                JournalDraft::new(op.now, op.actor(), ProcessingAction::Retrieval)
-                    .subject(view.id)
-                    .purpose(purpose)
-                    .fields(view.fields.keys().cloned())
-                    .detail(format!("lookup:{field}"))
-            })
-            .collect();
-        v.commit(Change::JournalOnly, entries).await?;
+        if let (true, Some(r)) = (found.is_empty(), refusal) {
+            return Err(r.into());
+        }
         Ok(found)
     }
 }

@@ -184,7 +184,7 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
         SubjectCommand::PolicyNotices { id } => {
             let id = parse_id(&id)?;
             with_vault(cfg, |v| async move {
-                match v.lifecycle().policy_standing(id).await {
+                match v.lifecycle().policy_standing(&Caller::cli(), id).await {
                     Ok(rows) => {
                         println!(
                             "{:<10} {:<10} {:<8} {:<32} accepted",
