@@ -16,6 +16,7 @@ mod keys;
 mod lifecycle;
 mod logs;
 mod metrics;
+mod openings;
 mod policy;
 mod policy_versions;
 mod receipts;
