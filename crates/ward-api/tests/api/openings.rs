@@ -58,3 +58,16 @@ async fn openings_of_sealed_evidence_are_journaled(s: Server) {
         1
     );
 }
+
+both_backends!(a_refused_lookup_journals_the_candidate_it_opened);
+async fn a_refused_lookup_journals_the_candidate_it_opened(s: Server) {
+    let mut body = crate::support::anna_body();
+    body["consents"] = json!([]);
+    let r = s.post("/v1/subjects", &s.admin, body).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let lookup = json!({"field": "email", "purpose": "marketing", "value": "anna.petrova@example.ru"});
+    let r = s.post("/v1/subjects/lookup", &s.admin, lookup).await;
+    s.problem(&r, 403, "consent_missing");
+    // The candidate's e-mail was decrypted to compare it: that opening is on record.
+    assert_eq!(rows_with(&s, "opened:lookup_compare").await, 1);
+}
