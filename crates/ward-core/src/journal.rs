@@ -63,6 +63,37 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// How something reached Ward, as the journal may name it. The client's own word for the
+    /// channel is free text: it stays in the sealed evidence, and the journal names only its
+    /// class, one of these (`other` for any word not listed), so no client text reaches the
+    /// append-only journal, which erasure never reaches.
+    ChannelClass {
+        Web => "web",
+        WebForm => "web_form",
+        MobileApp => "mobile_app",
+        Email => "email",
+        Sms => "sms",
+        Phone => "phone",
+        Paper => "paper",
+        InPerson => "in_person",
+        Api => "api",
+        Import => "import",
+        Banner => "banner",
+        ContinuedUse => "continued_use",
+        Registry => "registry",
+        Other => "other",
+    }
+}
+
+impl ChannelClass {
+    /// The class of a client's channel word: the word itself when it is one of the listed
+    /// classes, `other` otherwise.
+    pub fn of(channel: &str) -> Self {
+        channel.parse().unwrap_or(ChannelClass::Other)
+    }
+}
+
 /// A journal entry's action: a 152-FZ processing operation, or an administrative event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JournalAction {
@@ -173,6 +204,15 @@ mod tests {
             Some(AdminEvent::ConsentWithdrawn.into())
         );
         assert_eq!(JournalAction::parse("steal"), None);
+    }
+
+    #[test]
+    fn channels_journal_only_their_class() {
+        assert_eq!(ChannelClass::of("web_form"), ChannelClass::WebForm);
+        assert_eq!(ChannelClass::of("in_person"), ChannelClass::InPerson);
+        for free in ["Web_Form", "anna@example.org", "", "gosuslugi", "web form"] {
+            assert_eq!(ChannelClass::of(free), ChannelClass::Other, "{free}");
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use time::OffsetDateTime;
 use ward_core::authz::Operation;
 use ward_core::consent::{ConsentEventKind, Evidence};
-use ward_core::journal::AdminEvent;
+use ward_core::journal::{AdminEvent, ChannelClass};
 use ward_core::standing::{destruction_due, orphaned, ConsentState, DestructionDue, PurposeBasis};
 use ward_core::ProblemCode;
 use ward_core::{Caller, JournalDraft, LegalBasis, SubjectId};
@@ -64,14 +64,14 @@ impl Consents<'_> {
             ConsentEventKind::Given => {
                 let mut evidence = evidence.unwrap_or_default();
                 forms::check_evidence(op, &mut evidence)?;
-                let deceased = v.death(id, &loaded.record).await?.is_some();
+                let deceased = v.is_deceased(id).await?;
                 forms::check_consent_form(op, purpose, &mut evidence, deceased)?;
                 let key = v.data_key(&loaded.record)?;
                 let sealed = forms::seal_evidence(&key, id, purpose, &evidence)?;
                 let entry = JournalDraft::new(op.now, op.actor(), AdminEvent::ConsentGiven)
                     .subject(id)
                     .purpose(purpose)
-                    .detail(format!("channel:{}", evidence.channel));
+                    .detail(format!("channel:{}", ChannelClass::of(&evidence.channel)));
                 (entry, Some(sealed))
             }
             ConsentEventKind::Withdrawn => {
@@ -99,7 +99,8 @@ impl Consents<'_> {
             id,
             events: vec![record.clone()],
         });
-        v.commit_to_subject(change, vec![entry], "recording consent").await?;
+        v.commit_to_subject(change, vec![loaded.stamp(entry)], "recording consent")
+            .await?;
         let mut events = loaded.events;
         events.push(record);
         Ok((events, loaded.bases))

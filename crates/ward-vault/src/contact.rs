@@ -8,6 +8,7 @@ use ward_core::authz::Operation;
 use ward_core::policy::register::{ConsentKind, MarketingChannel};
 use ward_core::standing::ConsentState;
 use ward_core::{Caller, SubjectId};
+use ward_store::Change;
 
 /// The class of a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +43,10 @@ impl Contact<'_> {
         let v = self.0;
         let op = v.op(caller, Operation::MayContact)?;
         let loaded = v.load_active(&op, id).await?;
+        if let Some(terms) = &loaded.terms {
+            // Loading opened distribution terms: that opening is journaled.
+            v.commit(Change::JournalOnly, vec![terms.entry()]).await?;
+        }
         let policy = op.policy();
         let standing = v.consent_standing(&op, &loaded.events);
         let holds = |purpose: &str| {

@@ -4,6 +4,7 @@
 
 use crate::context::Op;
 use crate::error::{VaultError, VaultResult};
+use crate::gate::{Gate, Reason};
 use crate::sealed;
 use crate::Vault;
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,21 +61,13 @@ pub(crate) fn seal_evidence(key: &DataKey, id: SubjectId, purpose: &str, evidenc
     Ok(key.seal(&sealed::evidence_aad(id, purpose), &json))
 }
 
-/// Opens a consent event's sealed evidence.
-pub(crate) fn open_evidence(
-    id: SubjectId,
-    purpose: &str,
-    key: &DataKey,
-    sealed_evidence: &[u8],
-) -> VaultResult<Evidence> {
-    let json = key.open(&sealed::evidence_aad(id, purpose), sealed_evidence)?;
-    serde_json::from_slice(&json).map_err(|e| VaultError::Internal(format!("consent evidence: {e}")))
-}
-
 impl Vault {
-    /// The subject's terms for a distribution purpose: those of their latest consent to it.
+    /// The subject's terms for a distribution purpose: those of their latest consent to it,
+    /// opened through the operation's terms gate (made on first use).
     fn distribution_terms(
         &self,
+        op: &Op<'_>,
+        gate: &mut Option<Gate>,
         record: &SubjectRecord,
         events: &[ConsentEventRecord],
         purpose: &str,
@@ -90,25 +83,30 @@ impl Vault {
         if record.key.is_none() {
             return Ok(None);
         }
-        let evidence = open_evidence(record.id, purpose, &self.data_key(record)?, sealed_evidence)?;
-        Ok(evidence.distribution)
+        if gate.is_none() {
+            *gate = Some(self.gate(op, record, Reason::ConsentTerms, None)?);
+        }
+        let Some(gate) = gate.as_mut() else { return Ok(None) };
+        Ok(gate.consent_evidence(purpose, sealed_evidence)?.distribution)
     }
 
     /// Narrows each consented distribution purpose to the categories the subject permitted.
+    /// Returns the gate that opened the terms, if any were opened.
     pub(crate) fn narrow_distribution(
         &self,
         op: &Op<'_>,
         record: &SubjectRecord,
         events: &[ConsentEventRecord],
         consents: &mut BTreeMap<String, BTreeSet<String>>,
-    ) -> VaultResult<()> {
+    ) -> VaultResult<Option<Gate>> {
+        let mut gate = None;
         for (purpose, scope) in consents.iter_mut() {
             if !is_distribution(op.policy(), purpose) {
                 continue;
             }
-            let permitted = self.distribution_terms(record, events, purpose)?;
+            let permitted = self.distribution_terms(op, &mut gate, record, events, purpose)?;
             scope.retain(|c| permitted.as_ref().is_some_and(|t| t.categories.contains_key(c)));
         }
-        Ok(())
+        Ok(gate)
     }
 }

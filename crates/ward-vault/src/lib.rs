@@ -23,6 +23,7 @@ mod contact;
 mod context;
 mod error;
 mod forms;
+mod gate;
 mod journal;
 mod kernel;
 mod keys;

@@ -6,11 +6,12 @@
 //! `consents.rs`), whatever they accepted.
 
 use crate::error::{VaultError, VaultResult};
+use crate::gate::Reason;
 use crate::sealed;
 use crate::Vault;
 use time::OffsetDateTime;
 use ward_core::authz::Operation;
-use ward_core::journal::AdminEvent;
+use ward_core::journal::{AdminEvent, ChannelClass};
 use ward_core::lifecycle::{SubjectEventEvidence, SubjectEventKind};
 use ward_core::violation::text_ok;
 use ward_core::ProblemCode;
@@ -71,18 +72,6 @@ fn seal_subject_event(
     Ok(key.seal(&sealed::subject_event_aad(id, kind.as_str()), &json))
 }
 
-fn open_subject_event(
-    id: SubjectId,
-    key: &ward_crypto::DataKey,
-    e: &SubjectEventRecord,
-) -> VaultResult<Option<SubjectEventEvidence>> {
-    let Some(ct) = &e.evidence else { return Ok(None) };
-    let json = key.open(&sealed::subject_event_aad(id, e.kind.as_str()), ct)?;
-    serde_json::from_slice(&json)
-        .map(Some)
-        .map_err(|e| VaultError::Internal(format!("subject event evidence: {e}")))
-}
-
 async fn add_subject_event(
     vault: &Vault,
     id: SubjectId,
@@ -139,9 +128,11 @@ impl Lifecycle<'_> {
             ..SubjectEventEvidence::default()
         };
         let sealed = seal_subject_event(id, &key, kind, &evidence)?;
-        let entry = JournalDraft::new(op.now, op.actor(), event)
-            .subject(id)
-            .detail(format!("policy:{} channel:{}", version.hash, notice.channel));
+        let entry = JournalDraft::new(op.now, op.actor(), event).subject(id).detail(format!(
+            "policy:{} channel:{}",
+            version.hash,
+            ChannelClass::of(&notice.channel)
+        ));
         let ev = SubjectEventRecord {
             kind,
             at: op.now,
@@ -151,12 +142,14 @@ impl Lifecycle<'_> {
         add_subject_event(v, id, ev, entry).await
     }
 
-    /// The subject's standing on every published version: told when, accepted when.
+    /// The subject's standing on every published version: told when, accepted when. The
+    /// channels are opened from the sealed evidence through the gate, and the opening is
+    /// journaled (a retrieval by `caller`, `opened:policy_standing`).
     pub async fn policy_standing(&self, caller: &Caller, id: SubjectId) -> VaultResult<Vec<PolicyStanding>> {
         let v = self.0;
         let op = v.op(caller, Operation::PolicyNoticeList)?;
         let record = v.active_subject(id).await?;
-        let key = v.data_key(&record)?;
+        let mut gate = v.gate(&op, &record, Reason::PolicyStanding, None)?;
         let events = v.store().find_subject_events(id).await?;
         let mut out = Vec::new();
         for version in v.policies().versions() {
@@ -172,17 +165,20 @@ impl Lifecycle<'_> {
                 .iter()
                 .filter(|e| e.policy_version.as_deref() == Some(version.hash.as_str()))
             {
-                let channel = open_subject_event(id, &key, e)?.map_or_else(String::new, |ev| ev.channel);
                 let slot = match e.kind {
                     SubjectEventKind::PolicyNotified => &mut standing.notified,
                     SubjectEventKind::PolicyAccepted => &mut standing.accepted,
                     SubjectEventKind::Deceased => continue,
                 };
                 if slot.is_none() {
+                    let channel = gate.subject_event(e)?.map_or_else(String::new, |ev| ev.channel);
                     *slot = Some((e.at, channel));
                 }
             }
             out.push(standing);
+        }
+        if gate.opened() {
+            v.commit(Change::JournalOnly, vec![gate.entry()]).await?;
         }
         Ok(out)
     }
@@ -232,7 +228,7 @@ impl Lifecycle<'_> {
             ));
         }
         let record = v.active_subject(id).await?;
-        if v.death(id, &record).await?.is_some() {
+        if v.is_deceased(id).await? {
             return Err(VaultError::Conflict("the subject's death is already recorded".into()));
         }
         let key = v.data_key(&record)?;
@@ -258,29 +254,34 @@ impl Lifecycle<'_> {
         })
     }
 
-    /// The subject's recorded death, if any.
+    /// The subject's recorded death, if any, with its certificate opened through the gate;
+    /// the opening is journaled (a retrieval by `caller`, `opened:death_record`).
     pub async fn death(&self, caller: &Caller, id: SubjectId) -> VaultResult<Option<Death>> {
-        self.0.op(caller, Operation::DeathRead)?;
-        let record = self.0.active_subject(id).await?;
-        self.0.death(id, &record).await
-    }
-}
-
-impl Vault {
-    /// The subject's recorded death, if any.
-    pub(crate) async fn death(&self, id: SubjectId, record: &ward_store::SubjectRecord) -> VaultResult<Option<Death>> {
-        let events = self.store().find_subject_events(id).await?;
+        let v = self.0;
+        let op = v.op(caller, Operation::DeathRead)?;
+        let record = v.active_subject(id).await?;
+        let events = v.store().find_subject_events(id).await?;
         let Some(e) = events.iter().find(|e| e.kind == SubjectEventKind::Deceased) else {
             return Ok(None);
         };
-        let opened = match record.key {
-            Some(_) => open_subject_event(id, &self.data_key(record)?, e)?,
-            None => None,
-        };
+        let mut gate = v.gate(&op, &record, Reason::DeathRecord, None)?;
+        let opened = gate.subject_event(e)?;
+        if gate.opened() {
+            v.commit(Change::JournalOnly, vec![gate.entry()]).await?;
+        }
         Ok(Some(Death {
             recorded_at: e.at,
             date_of_death: opened.as_ref().and_then(|o| o.date_of_death.clone()),
             document: opened.and_then(|o| o.document),
         }))
+    }
+}
+
+impl Vault {
+    /// Whether the subject's death is recorded (read from the events' kinds: nothing is
+    /// opened).
+    pub(crate) async fn is_deceased(&self, id: SubjectId) -> VaultResult<bool> {
+        let events = self.store().find_subject_events(id).await?;
+        Ok(events.iter().any(|e| e.kind == SubjectEventKind::Deceased))
     }
 }

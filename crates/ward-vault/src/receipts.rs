@@ -3,7 +3,8 @@
 
 use crate::context::Op;
 use crate::error::{VaultError, VaultResult};
-use crate::forms::{self, consent_purpose};
+use crate::forms::consent_purpose;
+use crate::gate::Reason;
 use crate::Vault;
 use std::fmt::Write as _;
 use time::OffsetDateTime;
@@ -137,11 +138,9 @@ impl Receipts<'_> {
         let vp = policy.purpose(purpose).unwrap_or(p);
         let standing = v.consent_standing(op, events);
         let st = standing.get(purpose);
+        let mut gate = v.gate(op, &loaded.record, Reason::ConsentReceipt, Some(purpose))?;
         let evidence = match last_given.and_then(|e| e.evidence.as_ref()) {
-            Some(sealed_evidence) => {
-                let key = v.data_key(&loaded.record)?;
-                Some(forms::open_evidence(id, purpose, &key, sealed_evidence)?)
-            }
+            Some(sealed_evidence) => Some(gate.consent_evidence(purpose, sealed_evidence)?),
             None => None,
         };
         let mut history = Vec::new();
@@ -170,7 +169,8 @@ impl Receipts<'_> {
             .subject(id)
             .purpose(purpose)
             .detail("consent receipt");
-        v.commit(Change::JournalOnly, vec![entry]).await?;
+        v.commit(Change::JournalOnly, vec![loaded.stamp(gate.stamp(entry))])
+            .await?;
         let document = policy
             .documents_for(purpose)
             .next()
@@ -218,13 +218,15 @@ impl Receipts<'_> {
         let policy = op.policy();
         let p = consent_purpose(policy, caller, purpose)?.clone();
         let loaded = v.load_active(&op, id).await?;
-        let fields = v.open_fields(&loaded.record, &["full_name", "postal_address"])?;
+        let mut gate = v.gate(&op, &loaded.record, Reason::WrittenConsent, Some(purpose))?;
+        let fields = Vault::open_fields(&mut gate, &loaded.record, &["full_name", "postal_address"])?;
         let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Retrieval)
             .subject(id)
             .purpose(purpose)
             .fields(fields.keys().cloned())
             .detail("written consent form");
-        v.commit(Change::JournalOnly, vec![entry]).await?;
+        v.commit(Change::JournalOnly, vec![loaded.stamp(gate.stamp(entry))])
+            .await?;
         let blank = "____________________";
         let get = |k: &str| fields.get(k).cloned().unwrap_or_else(|| blank.to_owned());
         let operator = &policy.operator;

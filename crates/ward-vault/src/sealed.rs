@@ -38,6 +38,7 @@ pub(crate) fn seal_value(key: &DataKey, subject: SubjectId, field: &str, value: 
     key.seal(&field_aad(subject, field), value.as_bytes())
 }
 
+#[cfg(test)]
 pub(crate) fn open_value(key: &DataKey, subject: SubjectId, field: &str, ct: &[u8]) -> Result<String, CryptoError> {
     let bytes = key.open(&field_aad(subject, field), ct)?;
     String::from_utf8(bytes).map_err(|_| CryptoError::Malformed)

@@ -354,6 +354,47 @@ impl Server {
         }
     }
 
+    /// Every row of the journal table, each column as text, read raw with SQL over the
+    /// store's own file (SQLite) or schema (PostgreSQL), not through Ward's decoders.
+    pub async fn journal_rows_raw(&self) -> Vec<String> {
+        match &self.storage {
+            Storage::Sqlite(dir) => {
+                let conn = rusqlite::Connection::open_with_flags(
+                    dir.path().join("ward.db"),
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .expect("open ward.db");
+                let mut stmt = conn.prepare("SELECT * FROM journal ORDER BY seq").expect("select");
+                let n = stmt.column_count();
+                let rows = stmt
+                    .query_map([], |row| {
+                        let mut cols = Vec::with_capacity(n);
+                        for i in 0..n {
+                            cols.push(match row.get_ref(i)? {
+                                rusqlite::types::ValueRef::Null => String::new(),
+                                rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                                rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                                rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => {
+                                    String::from_utf8_lossy(b).into_owned()
+                                }
+                            });
+                        }
+                        Ok(cols.join("|"))
+                    })
+                    .expect("query");
+                rows.map(|r| r.expect("row")).collect()
+            }
+            Storage::Postgres(_, schema) => {
+                let mut conn = testing::connect_raw().await.expect("PostgreSQL is reachable");
+                let sql = format!("SELECT t::text FROM \"{schema}\".journal t ORDER BY t.seq");
+                sqlx::query_scalar::<_, String>(&sql)
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("read the journal table")
+            }
+        }
+    }
+
     /// Creates a service key for `purposes` over HTTP; returns its token.
     pub async fn service_key(&self, purposes: &[&str]) -> String {
         let r = self

@@ -118,7 +118,7 @@ impl Subjects<'_> {
                 .subject(id)
                 .purpose(purpose)
                 .fields(names.clone());
-            let mut entries = vec![entry];
+            let mut entries = vec![loaded.stamp(entry)];
             entries.extend(basis_entries);
             match v.commit(change, entries).await? {
                 OpOutcome::Done => return Ok(()),
@@ -168,7 +168,7 @@ impl Subjects<'_> {
             .detail(format!("crypto-shredding: data key destroyed; reason:{reason}"));
         v.commit_to_subject(
             Change::Subject(SubjectChange::Erase { id, at: op.now }),
-            vec![entry],
+            vec![loaded.stamp(entry)],
             "erasing a subject",
         )
         .await

@@ -12,7 +12,7 @@ use ward_core::access::AccessRequest;
 use ward_core::authz::Operation;
 use ward_core::basis::EstablishedBy;
 use ward_core::consent::{ConsentEventKind, Evidence};
-use ward_core::journal::AdminEvent;
+use ward_core::journal::{AdminEvent, ChannelClass};
 use ward_core::ProblemCode;
 use ward_core::{AccessRefusal, Caller, FieldValue, JournalDraft, ProcessingAction, SubjectId};
 use ward_crypto::DataKey;
@@ -148,7 +148,7 @@ impl Subjects<'_> {
             .subject(id)
             .purpose(input.purpose.clone())
             .fields(values.keys().cloned())
-            .detail(format!("channel:{}", evidence.channel))];
+            .detail(format!("channel:{}", ChannelClass::of(&evidence.channel)))];
         for c in &consents {
             consent_events.push(ConsentEventRecord {
                 purpose: c.clone(),
@@ -161,7 +161,7 @@ impl Subjects<'_> {
                 JournalDraft::new(now, op.actor(), AdminEvent::ConsentGiven)
                     .subject(id)
                     .purpose(c.clone())
-                    .detail(format!("channel:{}", evidence.channel)),
+                    .detail(format!("channel:{}", ChannelClass::of(&evidence.channel))),
             );
         }
         let mut bases = Vec::new();

@@ -3,12 +3,13 @@
 
 use crate::context::Op;
 use crate::error::{VaultError, VaultResult};
+use crate::gate::{self, Gate, Reason};
 use crate::sealed::{self, SealedFields};
 use crate::Vault;
 use std::collections::{BTreeMap, BTreeSet};
 use ward_core::access::{AccessRequest, SubjectState};
 use ward_core::standing::{self, PurposeBasis, PurposeConsent};
-use ward_core::{AccessRefusal, ProcessingAction, SubjectId};
+use ward_core::{AccessRefusal, JournalDraft, ProcessingAction, SubjectId};
 use ward_crypto::DataKey;
 use ward_store::{BasisEventRecord, ConsentEventRecord, SubjectRecord};
 
@@ -25,6 +26,16 @@ pub(crate) struct Loaded {
     pub bases: BTreeMap<String, PurposeBasis>,
     /// The purposes on other legal bases established for the subject now.
     pub established: BTreeSet<String>,
+    /// The gate that opened distribution consents' terms while loading, if any did: the
+    /// operation's journal entry carries its stamp (see [`Loaded::stamp`]).
+    pub terms: Option<Gate>,
+}
+
+impl Loaded {
+    /// `entry` stamped with what loading opened.
+    pub(crate) fn stamp(&self, entry: JournalDraft) -> JournalDraft {
+        gate::stamp(self.terms.as_ref(), entry)
+    }
 }
 
 /// Refuses an erased subject: the one rule every operation on a live subject applies.
@@ -70,7 +81,7 @@ impl Vault {
         basis_events: Vec<BasisEventRecord>,
     ) -> VaultResult<Loaded> {
         let mut consents = standing::given_scopes(self.consent_standing(op, &events));
-        self.narrow_distribution(op, &record, &events, &mut consents)?;
+        let terms = self.narrow_distribution(op, &record, &events, &mut consents)?;
         let bases = Self::basis_standing(op, &basis_events);
         Ok(Loaded {
             record,
@@ -79,6 +90,7 @@ impl Vault {
             established: standing::established(&bases),
             bases,
             basis_events,
+            terms,
         })
     }
 
@@ -144,7 +156,8 @@ impl Vault {
         Ok(sealed::decode(bytes)?)
     }
 
-    /// Decides access and decrypts the allowed fields the subject has.
+    /// Decides access and decrypts, through a gate for `purpose`, the allowed fields the
+    /// subject has; the gate is returned for the operation's journal entry.
     pub(crate) fn open_allowed(
         &self,
         op: &Op<'_>,
@@ -152,7 +165,7 @@ impl Vault {
         purpose: &str,
         action: ProcessingAction,
         requested: Option<&[String]>,
-    ) -> VaultResult<BTreeMap<String, String>> {
+    ) -> VaultResult<(BTreeMap<String, String>, Gate)> {
         let allowed = AccessRequest {
             policy: op.policy(),
             caller: op.caller,
@@ -164,21 +177,22 @@ impl Vault {
             requested,
         }
         .decide()?;
-        self.open_fields(&loaded.record, &allowed)
+        let mut gate = self.gate(op, &loaded.record, Reason::Read, Some(purpose))?;
+        let fields = Self::open_fields(&mut gate, &loaded.record, &allowed)?;
+        Ok((fields, gate))
     }
 
-    /// Decrypts the named fields the subject has. The caller has decided access.
+    /// Decrypts through `gate` the named fields the subject has. The caller has decided
+    /// access.
     pub(crate) fn open_fields(
-        &self,
+        gate: &mut Gate,
         record: &SubjectRecord,
         names: &[impl AsRef<str>],
     ) -> VaultResult<BTreeMap<String, String>> {
         let sealed_fields = Self::sealed_fields(record)?;
-        let key = self.data_key(record)?;
         let mut out = BTreeMap::new();
         for name in names {
-            if let Some(ct) = sealed_fields.get(name.as_ref()) {
-                let v = sealed::open_value(&key, record.id, name.as_ref(), ct)?;
+            if let Some(v) = gate.field(&sealed_fields, name.as_ref())? {
                 out.insert(name.as_ref().to_owned(), v);
             }
         }

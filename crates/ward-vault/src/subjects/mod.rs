@@ -8,7 +8,7 @@ mod load;
 pub use destroy::{destruction_reason, Destroyed, DestructionRequest};
 
 use crate::error::{FieldProblem, VaultError, VaultResult};
-use crate::sealed;
+use crate::gate::Reason;
 use crate::Vault;
 use std::collections::BTreeMap;
 use ward_core::access::{AccessRequest, SubjectState};
@@ -70,12 +70,13 @@ impl Subjects<'_> {
         let op = v.op(caller, Operation::SubjectRead)?;
         AccessRequest::check_purpose(op.policy(), caller, purpose, ProcessingAction::Retrieval)?;
         let loaded = v.load(&op, id).await?;
-        let fields = v.open_allowed(&op, &loaded, purpose, ProcessingAction::Retrieval, requested)?;
+        let (fields, gate) = v.open_allowed(&op, &loaded, purpose, ProcessingAction::Retrieval, requested)?;
         let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Retrieval)
             .subject(id)
             .purpose(purpose)
             .fields(fields.keys().cloned());
-        v.commit(Change::JournalOnly, vec![entry]).await?;
+        v.commit(Change::JournalOnly, vec![loaded.stamp(gate.stamp(entry))])
+            .await?;
         Ok(SubjectView {
             id,
             purpose: purpose.to_owned(),
@@ -129,6 +130,11 @@ impl Subjects<'_> {
         let hash = v.inner.keys.blind_index.compute(field, wanted.as_str());
         let candidates = v.store().find_subjects_by_index_with_consents(field, hash).await?;
         let mut found = Vec::new();
+        // Every candidate whose field was opened is journaled: a match with what it returned,
+        // a false candidate of the truncated index or a refused match as the comparison. A
+        // refused match is answered as no match: the answer never reveals that the value is
+        // registered to someone the purpose may not see.
+        let mut entries = Vec::new();
         for (record, events) in candidates {
             if record.state != SubjectState::Active {
                 continue;
@@ -136,38 +142,37 @@ impl Subjects<'_> {
             let id = record.id;
             let basis_events = v.store().find_basis_events(id).await?;
             let loaded = v.loaded(&op, record, events, basis_events)?;
-            let key = v.data_key(&loaded.record)?;
             let sealed_fields = Vault::sealed_fields(&loaded.record)?;
-            let Some(ct) = sealed_fields.get(field) else { continue };
-            if sealed::open_value(&key, id, field, ct)? != wanted.as_str() {
-                continue; // a false candidate of the truncated index
+            let mut compare = v.gate(&op, &loaded.record, Reason::LookupCompare, Some(purpose))?;
+            let Some(held) = compare.field(&sealed_fields, field)? else {
+                continue;
+            };
+            if held != wanted.as_str() {
+                entries.push(loaded.stamp(compare.entry()));
+                continue;
             }
             match v.open_allowed(&op, &loaded, purpose, ProcessingAction::Retrieval, None) {
-                // Found by a field the purpose may see for this subject: a match.
-                Ok(fields) if fields.contains_key(field) => found.push(SubjectView {
-                    id,
-                    purpose: purpose.to_owned(),
-                    fields,
-                }),
-                // Not for this purpose: answered as no match.
-                Ok(_) | Err(VaultError::Refused(_)) => {}
+                Ok((fields, gate)) if fields.contains_key(field) => {
+                    let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Retrieval)
+                        .subject(id)
+                        .purpose(purpose)
+                        .fields(fields.keys().cloned())
+                        .detail(format!("lookup:{field}"));
+                    entries.push(loaded.stamp(compare.stamp(gate.stamp(entry))));
+                    found.push(SubjectView {
+                        id,
+                        purpose: purpose.to_owned(),
+                        fields,
+                    });
+                }
+                // Not for this purpose: answered as no match; the comparison is on record.
+                Ok(_) | Err(VaultError::Refused(_)) => entries.push(loaded.stamp(compare.entry())),
                 Err(e) => return Err(e),
             }
         }
-        if found.is_empty() {
-            return Ok(found);
+        if !entries.is_empty() {
+            v.commit(Change::JournalOnly, entries).await?;
         }
-        let entries = found
-            .iter()
-            .map(|view| {
-                JournalDraft::new(op.now, op.actor(), ProcessingAction::Retrieval)
-                    .subject(view.id)
-                    .purpose(purpose)
-                    .fields(view.fields.keys().cloned())
-                    .detail(format!("lookup:{field}"))
-            })
-            .collect();
-        v.commit(Change::JournalOnly, entries).await?;
         Ok(found)
     }
 }
