@@ -13,6 +13,8 @@ pub const ERASE_POOL: u64 = 100_000_000;
 pub const SINGLE: u64 = 200_000_000;
 /// Subjects imported by `ward import FILE`.
 pub const IMPORT: u64 = 300_000_000;
+/// Subjects that the comparison of erasure with and without the WAL scrub consumes.
+pub const SCRUB_POOL: u64 = 400_000_000;
 
 const FIRST: &[&str] = &[
     "Anna", "Boris", "Vera", "Gleb", "Daria", "Egor", "Zoya", "Ivan", "Kira", "Lev", "Maria", "Nikita", "Olga",

@@ -124,8 +124,19 @@ pub async fn drive(
     job: Arc<JobFn>,
     on_body: Option<Arc<BodyFn>>,
 ) -> Result<Outcome> {
+    drive_until(target, clients, limit, job, on_body, Arc::new(AtomicBool::new(false))).await
+}
+
+/// [`drive`], also ending when `stop` is set (each client finishes the job it is in).
+pub async fn drive_until(
+    target: &Target,
+    clients: usize,
+    limit: Limit,
+    job: Arc<JobFn>,
+    on_body: Option<Arc<BodyFn>>,
+    stop: Arc<AtomicBool>,
+) -> Result<Outcome> {
     let next = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
     let first_error: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let host = target.addr.to_string();
     let auth = target.token.as_ref().map(|t| format!("Bearer {t}"));

@@ -36,11 +36,15 @@
 //! benchmark run; the test `a_checkpointer_that_ends_leaves_sqlites_locks_alone`). So nothing
 //! but SQLite opens SQLite's files.
 //!
+//! The same thread runs the WAL scrub after commits that destroyed data: a `TRUNCATE`
+//! checkpoint in place of the `PASSIVE` one ([`crate::scrub`]).
+//!
 //! Durability is unchanged: a commit is durable when its WAL frames are synced
 //! (`synchronous = FULL`); a checkpoint only moves durable data from one file to the other,
 //! and a crash in the middle of one is recovered from the WAL.
 
 use crate::rows::{unavailable, Result};
+use crate::scrub::{truncate, Scrub, SCRUB_BUSY_WAIT};
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::sync::{mpsc, Arc, Condvar, Mutex, PoisonError};
@@ -54,8 +58,10 @@ pub const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(250);
 /// checkpoint, 128 MiB of 4 KiB pages): the bound on the WAL, see the module's documentation.
 pub const WRITER_CHECKPOINT_PAGES: u32 = 32_768;
 
-/// The checkpointer thread's handle. Dropping it (the writer thread ends) ends the thread
-/// after the checkpoint it is running or waiting to run, if any.
+/// A handle to the checkpointer thread. Dropping every handle (the writer thread ends, the
+/// store is dropped) ends the thread after the checkpoint it is running or waiting to run, if
+/// any, and a last try of a pending scrub.
+#[derive(Clone)]
 pub(crate) struct Checkpointer {
     wake: mpsc::SyncSender<()>,
 }
@@ -106,18 +112,21 @@ impl Progress {
 
 impl Checkpointer {
     /// Opens a connection of its own to the database at `db` (already in WAL mode: the writer
-    /// has opened it) and starts the thread, which counts its checkpoints in `progress`.
-    pub(crate) fn spawn(db: &Path, progress: Arc<Progress>) -> Result<Self> {
+    /// has opened it) and starts the thread, which counts its checkpoints in `progress` and
+    /// runs the scrubs asked for in `scrub`.
+    pub(crate) fn spawn(db: &Path, progress: Arc<Progress>, scrub: Arc<Scrub>) -> Result<Self> {
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(db, flags).map_err(unavailable)?;
         // A checkpoint syncs the database file after copying into it (and the WAL before).
         conn.execute_batch("PRAGMA synchronous = FULL").map_err(unavailable)?;
+        // Only a scrub's TRUNCATE waits on it: a PASSIVE checkpoint never waits.
+        conn.busy_timeout(SCRUB_BUSY_WAIT).map_err(unavailable)?;
         let (wake, woken) = mpsc::sync_channel::<()>(1);
         std::thread::Builder::new()
             .name("ward-sqlite-checkpointer".into())
             .spawn(move || {
                 let mut last: Option<Instant> = None;
-                while woken.recv().is_ok() {
+                while wait_for_nudge(&woken, scrub.pending().is_some()) {
                     // Not before the interval is up. Sleeping, not waiting on the channel:
                     // nudges meanwhile fold into its one slot without waking this thread once
                     // per commit.
@@ -130,13 +139,13 @@ impl Checkpointer {
                     if let Err(mpsc::TryRecvError::Disconnected) = woken.try_recv() {
                         break;
                     }
-                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                        // Nothing is lost: the frames stay in the WAL, and the writer's own
-                        // checkpoint copies them at its limit.
-                        tracing::warn!(error = %e, "background WAL checkpoint failed");
-                    }
+                    checkpoint(&conn, &scrub);
                     last = Some(Instant::now());
                     progress.update(|s| s.runs += 1);
+                }
+                // The store is closing: a scrub still pending gets its last try.
+                if scrub.pending().is_some() {
+                    checkpoint(&conn, &scrub);
                 }
                 drop(conn);
                 progress.update(|s| s.ended = true);
@@ -145,10 +154,41 @@ impl Checkpointer {
         Ok(Self { wake })
     }
 
-    /// Tells the thread that a commit may have grown the WAL. Never blocks.
+    /// Tells the thread that a commit may have grown the WAL (or that a scrub is asked for).
+    /// Never blocks.
     pub(crate) fn nudge(&self) {
         // Full: a nudge is already waiting, which will see this commit's frames too.
         let _ = self.wake.try_send(());
+    }
+}
+
+/// Waits for the next nudge; with a scrub pending, at most an interval (a scrub that readers
+/// held up is tried again even if nothing more is committed). Whether to go on: `false` once
+/// every handle is gone.
+fn wait_for_nudge(woken: &mpsc::Receiver<()>, scrub_pending: bool) -> bool {
+    if scrub_pending {
+        !matches!(
+            woken.recv_timeout(CHECKPOINT_INTERVAL),
+            Err(mpsc::RecvTimeoutError::Disconnected)
+        )
+    } else {
+        woken.recv().is_ok()
+    }
+}
+
+/// One checkpoint: the scrub's `TRUNCATE` if one is pending, else a `PASSIVE` one.
+fn checkpoint(conn: &Connection, scrub: &Scrub) {
+    if let Some(upto) = scrub.pending() {
+        // Every scrub asked for before it started is covered by a TRUNCATE that finishes.
+        if truncate(conn) {
+            scrub.completed(upto);
+        }
+        return;
+    }
+    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+        // Nothing is lost: the frames stay in the WAL, and the writer's own checkpoint copies
+        // them at its limit.
+        tracing::warn!(error = %e, "background WAL checkpoint failed");
     }
 }
 

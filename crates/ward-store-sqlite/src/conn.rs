@@ -19,6 +19,7 @@
 
 use crate::checkpoint::{Checkpointer, WRITER_CHECKPOINT_PAGES};
 use crate::rows::{unavailable, Result};
+use crate::scrub::Scrub;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -133,6 +134,10 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 /// handle ends the thread after the jobs already sent, and closes the connection.
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// The checkpointer, for nudges from outside the writer thread (a scrub asked for now).
+    checkpointer: Option<Checkpointer>,
+    /// The WAL scrubs asked for and done.
+    scrub: Arc<Scrub>,
     /// The checkpointer's count of checkpoints, for tests to wait on.
     #[cfg(test)]
     pub(crate) checkpoints: Arc<crate::checkpoint::Progress>,
@@ -145,10 +150,12 @@ impl Writer {
     pub fn spawn(mut conn: Connection) -> Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let progress = Arc::new(crate::checkpoint::Progress::default());
+        let scrub = Arc::new(Scrub::default());
         let checkpointer = match conn.path().filter(|p| !p.is_empty()) {
-            Some(p) => Some(Checkpointer::spawn(Path::new(p), progress.clone())?),
+            Some(p) => Some(Checkpointer::spawn(Path::new(p), progress.clone(), scrub.clone())?),
             None => None,
         };
+        let nudged = checkpointer.clone();
         std::thread::Builder::new()
             .name("ward-sqlite-writer".into())
             .spawn(move || {
@@ -156,7 +163,7 @@ impl Writer {
                     // A job that panics has dropped its reply (its caller sees an error) and
                     // its transaction (rolled back); the thread goes on with the next job.
                     let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut conn)));
-                    if let Some(c) = &checkpointer {
+                    if let Some(c) = &nudged {
                         c.nudge();
                     }
                 }
@@ -164,9 +171,35 @@ impl Writer {
             .map_err(|e| StoreError::Unavailable(format!("cannot start the SQLite writer thread: {e}")))?;
         Ok(Self {
             jobs,
+            checkpointer,
+            scrub,
             #[cfg(test)]
             checkpoints: progress,
         })
+    }
+
+    /// The WAL scrubs of this writer's database ([`crate::scrub`]).
+    pub(crate) fn scrub(&self) -> &Arc<Scrub> {
+        &self.scrub
+    }
+
+    /// Asks for a WAL scrub now and waits for it (or one that began after this call), at most
+    /// `timeout`. Without a file (an in-memory database) there is nothing to scrub.
+    pub(crate) async fn scrub_now(&self, timeout: Duration) -> Result<()> {
+        let Some(c) = &self.checkpointer else {
+            return Ok(());
+        };
+        let n = self.scrub.request();
+        c.nudge();
+        self.scrub.wait(n, timeout).await
+    }
+
+    /// Waits until every WAL scrub asked for so far is done, at most `timeout`.
+    pub(crate) async fn scrubbed(&self, timeout: Duration) -> Result<()> {
+        if self.checkpointer.is_none() {
+            return Ok(());
+        }
+        self.scrub.wait(self.scrub.latest(), timeout).await
     }
 
     /// Runs `f` on the thread's connection and returns its result. `f` runs to its end even if

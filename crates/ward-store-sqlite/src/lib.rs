@@ -22,6 +22,7 @@ mod conn;
 mod journal;
 mod lease;
 mod rows;
+mod scrub;
 mod write;
 
 /// One module per aggregate of the write path (`src/<aggregate>.rs`), declared from the list
@@ -35,12 +36,20 @@ ward_store::for_each_aggregate!(aggregate_modules);
 
 pub use backup::{vacuum_into, KeyImport};
 pub use conn::{migrate, open_reader, open_writer, quick_check, Writer};
+pub use scrub::SCRUB_BUSY_WAIT;
 
 use conn::Readers;
 use rows::Result;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use ward_store::{Store, StoreError, StoreResult};
+
+/// In a build with the `bench` feature only: set to `1`, stores opened by the process do not
+/// scrub the WAL after commits that destroyed data (see [`scrub`]), for the benchmark's
+/// comparison of erasure with and without the scrub. A deployed build cannot turn it off.
+#[cfg(feature = "bench")]
+pub const NO_WAL_SCRUB_ENV: &str = "WARD_BENCH_NO_WAL_SCRUB";
 
 /// Names of the embedded migrations, in order: the file names without `.sql`
 /// (e.g. `0001_init`).
@@ -80,13 +89,27 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Unavailable(format!("opening the SQLite store failed: {e}")))??;
+        let writer = Writer::spawn(writer)?;
+        #[cfg(feature = "bench")]
+        if std::env::var_os(NO_WAL_SCRUB_ENV).is_some_and(|v| v == "1") {
+            tracing::warn!("{NO_WAL_SCRUB_ENV}=1: the WAL is not scrubbed after erasures (benchmark only)");
+            writer.scrub().set_after_writes(false);
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
-                writer: Writer::spawn(writer)?,
+                writer,
                 readers,
             }),
         })
+    }
+
+    /// Waits until every WAL scrub asked for so far (by commits that destroyed data, or by
+    /// [`WriteStore::scrub`](ward_store::WriteStore::scrub)) has finished, at most `timeout`:
+    /// from then on, the WAL holds no older copy of what those commits destroyed (it is empty
+    /// or holds only later commits). The signal tests wait on instead of sleeping.
+    pub async fn wal_scrubbed(&self, timeout: Duration) -> StoreResult<()> {
+        self.inner.writer.scrubbed(timeout).await
     }
 
     pub(crate) fn readers(&self) -> &Arc<Readers> {

@@ -49,30 +49,60 @@ impl WriteStore for SqliteStore {
         if ops.is_empty() {
             return Ok(Vec::new());
         }
-        self.writer().run(move |conn| write(conn, ops)).await
+        let scrub = self.writer().scrub().clone();
+        self.writer()
+            .run(move |conn| {
+                let (outcomes, destroyed) = write(conn, ops)?;
+                // Committed: the WAL now holds the destroyed bytes' older page images.
+                if destroyed {
+                    scrub.after_destroying_commit();
+                }
+                Ok(outcomes)
+            })
+            .await
+    }
+
+    async fn scrub(&self) -> StoreResult<()> {
+        self.writer().scrub_now(SHUTDOWN_SCRUB_WAIT).await
     }
 }
 
+/// How long [`WriteStore::scrub`] waits for readers to leave the WAL.
+const SHUTDOWN_SCRUB_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// One batch in one `BEGIN IMMEDIATE` transaction; on any error it rolls back (dropping the
-/// transaction), so the connection is clean for the next job.
-fn write(conn: &mut Connection, ops: Vec<WriteOp>) -> Result<Vec<OpOutcome>> {
+/// transaction), so the connection is clean for the next job. Returns the outcomes, and
+/// whether the batch destroyed sealed data (see [`destroys`]).
+fn write(conn: &mut Connection, ops: Vec<WriteOp>) -> Result<(Vec<OpOutcome>, bool)> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(unavailable)?;
-    let outcomes = apply(&tx, ops)?;
+    let done = apply(&tx, ops)?;
     tx.commit().map_err(unavailable)?;
-    Ok(outcomes)
+    Ok(done)
 }
 
-/// Everything a write does inside its transaction. Returns the outcomes.
-fn apply(conn: &Connection, ops: Vec<WriteOp>) -> Result<Vec<OpOutcome>> {
+/// Whether a step destroys a wrapped data key or sealed fields whose older copies the WAL may
+/// hold: an erasure, and an update (which replaces the sealed fields). A re-wrap replaces a
+/// wrapped key with the same data key under a new KEK: the old copy is left to the old KEK's
+/// destruction, and rotation does not scrub.
+fn destroys(step: &Step<'_>) -> bool {
+    matches!(
+        step,
+        Step::Subject(write::subjects::Step::Erase { .. } | write::subjects::Step::Update { .. })
+    )
+}
+
+/// Everything a write does inside its transaction. Returns the outcomes and whether a step
+/// [`destroys`] data.
+fn apply(conn: &Connection, ops: Vec<WriteOp>) -> Result<(Vec<OpOutcome>, bool)> {
     let mut snap = snapshot(conn, &write::touched(&ops))?;
-    let outcomes = {
+    let (outcomes, destroyed) = {
         let (outcomes, steps) = write::plan(&ops, &mut snap);
         for step in &steps {
             apply_step(conn, step)?;
         }
-        outcomes
+        (outcomes, steps.iter().any(destroys))
     };
     let drafts = ops
         .into_iter()
@@ -80,5 +110,5 @@ fn apply(conn: &Connection, ops: Vec<WriteOp>) -> Result<Vec<OpOutcome>> {
         .filter(|(_, o)| **o == OpOutcome::Done)
         .flat_map(|(op, _)| op.journal);
     append_drafts(conn, drafts)?;
-    Ok(outcomes)
+    Ok((outcomes, destroyed))
 }

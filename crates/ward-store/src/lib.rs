@@ -151,6 +151,15 @@ pub trait WriteStore: Send + Sync {
     /// Whether a write could commit now: the store is reachable and accepts writes (not a
     /// read-only file or a standby server). Changes nothing. Readiness checks call it.
     async fn check_writable(&self) -> StoreResult<()>;
+
+    /// Overwrites, now, the copies of destroyed data that the store itself keeps and can
+    /// overwrite, and waits for it: on SQLite, a `TRUNCATE` checkpoint of the WAL (which also
+    /// runs on its own soon after every commit that destroyed data). The default does nothing:
+    /// PostgreSQL's WAL, dead rows and replicas are left to the rotation of key-encryption keys.
+    /// Called at shutdown.
+    async fn scrub(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// A complete backend.

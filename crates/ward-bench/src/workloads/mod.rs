@@ -10,6 +10,8 @@ mod bulk;
 mod jobs;
 mod journal;
 mod reads;
+mod rotation;
+mod scrub;
 mod writes;
 
 use crate::baseline::Db;
@@ -127,10 +129,15 @@ struct Server {
 
 /// Starts `ward serve` and creates a service key over HTTP with the admin key.
 async fn start(ctx: &Ctx<'_>) -> Result<Server> {
+    start_with(ctx, &[], "server.log").await
+}
+
+/// [`start`], with more environment variables, logging to `log` in the work directory.
+async fn start_with(ctx: &Ctx<'_>, env: &[(&str, &str)], log: &str) -> Result<Server> {
     say("starting ward serve");
     let mut cmd = ctx.ward.command();
-    cmd.args(["serve", "--listen", "127.0.0.1:0"]);
-    let served = Served::start(cmd, "Ward listening on ", &ctx.work.join("server.log"))?;
+    cmd.args(["serve", "--listen", "127.0.0.1:0"]).envs(env.iter().copied());
+    let served = Served::start(cmd, "Ward listening on ", &ctx.work.join(log))?;
     let pid = served.pid();
     let admin_token = std::fs::read_to_string(ctx.ward.data_dir.join("admin-token"))
         .context("reading the admin token")?
@@ -214,10 +221,12 @@ pub(crate) async fn run_all(
     let base = reads::at_base(&ctx, &server, &base_ids).await?;
     let create = writes::single_create(&ctx, &server).await?;
     let erase = writes::withdraw_erase(&ctx, &server, &mut shapes).await?;
+    let erase_scrub = scrub::erase_with_and_without(&ctx, &mut server).await?;
     let single_create = writes::single_create_baseline(&ctx, pg.as_deref_mut(), &shapes, create).await?;
     let withdraw_erase = writes::withdraw_erase_baseline(&ctx, pg.as_deref_mut(), &shapes, erase).await?;
     let bulk = bulk::over_api(&ctx, &server, pg.as_deref_mut(), &shapes, &ids).await?;
     let grown = reads::at_grown(&ctx, &server, &base, &ids).await?;
+    let rotation = rotation::beside_reads(&ctx, &server, &ids).await?;
     say("stopping the server (final checkpoint)");
     server.served.stop()?;
     let bulk_import_cli = bulk::with_ward_import(&ctx, pg, &bulk).await?;
@@ -226,7 +235,9 @@ pub(crate) async fn run_all(
     let mut rows = vec![bulk.row, bulk_import_cli];
     rows.extend(base.rows);
     rows.extend([single_create, withdraw_erase]);
+    rows.extend(erase_scrub);
     rows.extend(grown);
+    rows.extend(rotation);
     rows.push(journal_verify);
     Ok((rows, postgres))
 }

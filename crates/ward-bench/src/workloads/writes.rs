@@ -38,28 +38,7 @@ pub(super) async fn withdraw_erase(
     server: &Server,
     shapes: &mut Shapes,
 ) -> Result<(Outcome, Option<Memory>)> {
-    let plan = ctx.plan;
-    say(format!(
-        "withdrawal then erasure: registering {} subjects to erase",
-        plan.erase_pool
-    ));
-    let pool: Arc<Mutex<Vec<Uuid>>> = Arc::new(Mutex::new(vec![Uuid::nil(); plan.erase_pool as usize]));
-    let (o, failed) = bulk_api(&server.site, ctx, data::ERASE_POOL, 0, plan.erase_pool, pool.clone()).await?;
-    check(&o, failed, "registering subjects to erase")?;
-    let pool_ids: Arc<Vec<Uuid>> = Arc::new(lock(&pool).clone());
-    say("withdrawal then erasure");
-    settle().await;
-    reset(server.pid);
-    let erase = load::drive(
-        &server.site,
-        ctx.clients,
-        Limit::Jobs(plan.erase_pool),
-        erase_job(pool_ids.clone()),
-        None,
-    )
-    .await?;
-    let erase_mem = procs::memory(server.pid);
-
+    let (erase, erase_mem, pool_ids) = erase_leg(ctx, server, data::ERASE_POOL, false).await?;
     // What Ward wrote for a withdrawal and an erasure, for their baseline.
     ctx.ward_db()
         .await?
@@ -67,6 +46,55 @@ pub(super) async fn withdraw_erase(
         .await
         .context("measuring the rows Ward wrote")?;
     Ok((erase, erase_mem))
+}
+
+/// Registers `erase_pool` subjects from data index `first`, then withdraws each one's consent
+/// and erases it, timed (with `warm`, all but the first fifth); returns the timed part, the
+/// server's peak memory in it, and the ids.
+pub(super) async fn erase_leg(
+    ctx: &Ctx<'_>,
+    server: &Server,
+    first: u64,
+    warm: bool,
+) -> Result<(Outcome, Option<Memory>, Arc<Vec<Uuid>>)> {
+    let plan = ctx.plan;
+    say(format!(
+        "withdrawal then erasure: registering {} subjects to erase",
+        plan.erase_pool
+    ));
+    let pool: Arc<Mutex<Vec<Uuid>>> = Arc::new(Mutex::new(vec![Uuid::nil(); plan.erase_pool as usize]));
+    let (o, failed) = bulk_api(&server.site, ctx, first, 0, plan.erase_pool, pool.clone()).await?;
+    check(&o, failed, "registering subjects to erase")?;
+    let pool_ids: Arc<Vec<Uuid>> = Arc::new(lock(&pool).clone());
+    say("withdrawal then erasure");
+    settle().await;
+    let timed_ids = if warm {
+        // A fifth of the pool untimed, so that a server just started is in its steady state.
+        let cut = pool_ids.len() / 5;
+        let warm_ids = Arc::new(pool_ids[..cut].to_vec());
+        load::drive(
+            &server.site,
+            ctx.clients,
+            Limit::Jobs(cut as u64),
+            erase_job(warm_ids),
+            None,
+        )
+        .await?;
+        Arc::new(pool_ids[cut..].to_vec())
+    } else {
+        pool_ids.clone()
+    };
+    reset(server.pid);
+    let erase = load::drive(
+        &server.site,
+        ctx.clients,
+        Limit::Jobs(timed_ids.len() as u64),
+        erase_job(timed_ids),
+        None,
+    )
+    .await?;
+    let erase_mem = procs::memory(server.pid);
+    Ok((erase, erase_mem, pool_ids))
 }
 
 /// What the group-committed baselines are.
