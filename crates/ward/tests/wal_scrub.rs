@@ -86,9 +86,14 @@ async fn a_stopped_servers_files_hold_nothing_of_an_erased_subject() {
     let (gone_key, gone_fields) = sealed(&db, gone);
     let (kept_key, _) = sealed(&db, kept);
 
-    let r = send(reqwest::Method::DELETE, &format!("/v1/subjects/{gone}"), &site, None)
-        .await
-        .unwrap();
+    let r = send(
+        reqwest::Method::DELETE,
+        &format!("/v1/subjects/{gone}?reason=subject_request"),
+        &site,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), 204, "erased");
     assert!(server.stop().success(), "{}", server.log());
 

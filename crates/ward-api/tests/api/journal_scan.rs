@@ -220,8 +220,17 @@ async fn baseline(s: &Server, method: &Method, template: &str) -> Option<Req> {
             .await
             .query("purpose", "registration")
             .body(json!({"fields": {"full_name": "Anna P", "postal_address": "Moscow"}})),
-        ("DELETE", "/v1/subjects/{id}")
-        | ("GET", "/v1/subjects/{id}/consents" | "/v1/subjects/{id}/policy-notices") => subject().await,
+        ("DELETE", "/v1/subjects/{id}") => subject().await.query("reason", "subject_request"),
+        ("GET", "/v1/subjects/{id}/consents" | "/v1/subjects/{id}/policy-notices" | "/v1/subjects/{id}/bases") => {
+            subject().await
+        }
+        ("POST", "/v1/subjects/{id}/destruction") => subject()
+            .await
+            .body(json!({"categories": ["contact"], "reason": "consent_withdrawn"})),
+        ("POST", "/v1/subjects/{id}/bases") => subject().await.body(json!({
+            "purpose": "accounting", "kind": "established",
+            "evidence": {"reference": "order 1", "note": "paid by card"},
+        })),
         ("GET", "/v1/subjects/{id}/consent-documents/{document}") => {
             subject().await.param("document", "marketing_email")
         }
