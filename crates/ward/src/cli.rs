@@ -330,4 +330,71 @@ mod tests {
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
     }
+
+    /// The README's paragraph "The same binary is the CLI" lists the commands as
+    /// `` `ward GROUP a|b [--flag]|c` `` and `` `ward COMMAND` ``: it names every visible command
+    /// and subcommand, and none that does not exist.
+    #[test]
+    fn the_readme_lists_every_command() {
+        let readme = include_str!("../../../README.md");
+        let start = readme.find("The same binary is the CLI").expect("the CLI paragraph");
+        let end = readme[start..].find("\n\n").map_or(readme.len(), |n| start + n);
+        let para = readme[start..end].split_whitespace().collect::<Vec<_>>().join(" ");
+        // Every `ward …` code span, its square-bracketed options removed.
+        let spans: Vec<String> = para
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .filter_map(|span| span.strip_prefix("ward "))
+            .filter(|span| !span.starts_with('-'))
+            .map(|span| {
+                let mut out = String::new();
+                let mut depth = 0;
+                for c in span.chars() {
+                    match c {
+                        '[' => depth += 1,
+                        ']' => depth -= 1,
+                        c if depth == 0 => out.push(c),
+                        _ => {}
+                    }
+                }
+                out
+            })
+            .collect();
+        let listed = |group: &str| -> Vec<String> {
+            spans
+                .iter()
+                .filter_map(|s| s.strip_prefix(group).and_then(|r| r.strip_prefix(' ')))
+                .flat_map(|r| {
+                    r.split('|')
+                        .map(|w| w.split_whitespace().next().unwrap_or("").to_owned())
+                })
+                .collect()
+        };
+        let cli = Cli::command();
+        let mut named = Vec::new();
+        for sub in cli.get_subcommands().filter(|c| !c.is_hide_set()) {
+            let name = sub.get_name();
+            if sub.has_subcommands() {
+                let mut want: Vec<String> = sub.get_subcommands().map(|c| c.get_name().to_owned()).collect();
+                let mut got = listed(name);
+                want.sort();
+                got.sort();
+                assert_eq!(got, want, "README: the subcommands of `ward {name}`");
+            } else {
+                assert!(
+                    spans.iter().any(|s| s.split_whitespace().next() == Some(name)),
+                    "README does not name `ward {name}`: {spans:?}"
+                );
+            }
+            named.push(name);
+        }
+        for s in &spans {
+            let first = s.split_whitespace().next().unwrap_or_default();
+            assert!(
+                named.contains(&first),
+                "README names `ward {first}`, which is no command"
+            );
+        }
+    }
 }

@@ -27,18 +27,26 @@ pub fn run(dir: &Path, args: &[&str]) -> Output {
 
 /// Registers one subject (`email=a@example.org`, for `registration`) with the CLI; it must succeed.
 pub fn create_subject(dir: &Path) {
-    let out = run(
-        dir,
-        &[
-            "subject",
-            "create",
-            "--purpose",
-            "registration",
-            "--field",
-            "email=a@example.org",
-        ],
-    );
+    register(dir, &["email=a@example.org"]);
+}
+
+/// Registers a subject for `registration` with the given `name=value` fields; it must
+/// succeed. Returns the new subject's id.
+pub fn register(dir: &Path, fields: &[&str]) -> String {
+    let mut args = vec!["subject", "create", "--purpose", "registration"];
+    for f in fields {
+        args.extend(["--field", f]);
+    }
+    let out = run(dir, &args);
     assert!(out.status.success(), "{}", stderr(&out));
+    stdout(&out).trim().to_owned()
+}
+
+/// A data directory `d` in `tmp`, made by `ward init` (which must succeed).
+pub fn init(tmp: &tempfile::TempDir) -> PathBuf {
+    let dir = tmp.path().join("d");
+    assert!(run(&dir, &["init"]).status.success());
+    dir
 }
 
 pub fn stdout(o: &Output) -> String {

@@ -39,19 +39,7 @@ async fn init_saves_the_database_url_and_later_commands_open_that_store() {
     assert_eq!(saved["database_url"].as_str(), Some(url.as_str()), "{config}");
 
     // No flag: the saved store, not an empty SQLite database.
-    let out = run(
-        &dir,
-        &[
-            "subject",
-            "create",
-            "--purpose",
-            "registration",
-            "--field",
-            "email=a@example.org",
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let id = stdout(&out).trim().to_owned();
+    let id = register(&dir, &["email=a@example.org"]);
     let out = run(&dir, &["subject", "consents", &id]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(!dir.join("ward.db").exists(), "no SQLite database was made");

@@ -2,28 +2,13 @@
 
 mod common;
 
-use common::{run, stderr, stdout};
+use common::{init, register, run, stderr, stdout};
 
 #[test]
 fn the_cli_destroys_a_category_erases_with_a_reason_and_makes_officer_keys() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("d");
-    assert!(run(&dir, &["init"]).status.success());
-    let out = run(
-        &dir,
-        &[
-            "subject",
-            "create",
-            "--purpose",
-            "registration",
-            "--field",
-            "email=gone@example.org",
-            "--field",
-            "full_name=Stays Here",
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let id = stdout(&out).trim().to_owned();
+    let dir = init(&tmp);
+    let id = register(&dir, &["email=gone@example.org", "full_name=Stays Here"]);
 
     let out = run(
         &dir,

@@ -42,8 +42,12 @@ fn no_command_publishes_an_edited_policy_file() {
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("note:"),
+        "the file was not edited: {}",
+        stderr(&out)
+    );
     let id = stdout(&out).trim().to_owned();
-    assert!(!stderr(&out).contains("note:"), "{}", stderr(&out));
 
     std::fs::write(dir.join("policy.toml"), with_profiling(&dir)).unwrap();
     // A read-only command: a note, once, and the version in force is used.

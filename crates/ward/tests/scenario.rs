@@ -499,21 +499,8 @@ fn cli_withdraws_consent_and_records_notices_and_death() {
 #[test]
 fn cli_records_and_shows_legal_bases() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("d");
-    assert!(run(&dir, &["init"]).status.success());
-    let out = run(
-        &dir,
-        &[
-            "subject",
-            "create",
-            "--purpose",
-            "registration",
-            "--field",
-            "email=cli.basis@example.org",
-        ],
-    );
-    assert!(out.status.success(), "{}", stderr(&out));
-    let id = stdout(&out).trim().to_owned();
+    let dir = init(&tmp);
+    let id = register(&dir, &["email=cli.basis@example.org"]);
     let row = |text: &str, purpose: &str| {
         text.lines()
             .find(|l| l.starts_with(&format!("{purpose} ")))
