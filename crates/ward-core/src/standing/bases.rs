@@ -6,6 +6,7 @@
 use super::{destruction_due, orphaned, DestructionDue, PurposeConsent};
 use crate::action::LegalBasis;
 use crate::basis::BasisEventKind;
+use crate::destruction::obligation_hold;
 use crate::policy::{Policy, Retention};
 use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
@@ -157,16 +158,15 @@ pub fn held_categories(
     policy: &Policy,
     bases: &BTreeMap<String, PurposeBasis>,
 ) -> BTreeMap<String, Vec<(String, Option<OffsetDateTime>)>> {
+    // Which purposes hold data back is `destruction::obligation_hold`'s rule; this adds, per
+    // category, the purposes holding it and when each one's retention ends.
+    let hold = obligation_hold(policy, established(bases).iter().map(String::as_str));
     let mut out: BTreeMap<String, Vec<(String, Option<OffsetDateTime>)>> = BTreeMap::new();
-    for (name, b) in bases.iter().filter(|(_, b)| b.state == BasisState::Established) {
-        let Some(p) = policy
-            .purpose(name)
-            .filter(|p| p.legal_basis == LegalBasis::LegalObligation)
-        else {
-            continue;
-        };
+    for name in &hold.purposes {
+        let Some(p) = policy.purpose(name) else { continue };
+        let until = bases.get(name).and_then(|b| b.until);
         for c in &p.categories {
-            out.entry(c.clone()).or_default().push((name.clone(), b.until));
+            out.entry(c.clone()).or_default().push((name.clone(), until));
         }
     }
     out
