@@ -131,6 +131,45 @@ pub fn parse_age_band(band: &str) -> Result<u8, Violation> {
     })
 }
 
+/// The subject's birth date, from `birth_date` (`YYYY-MM-DD`) or else the latest one the
+/// lower bound of `age_band` allows; `None` when neither says.
+fn birth_of(birth_date: Option<&str>, age_band: Option<&str>, today: Date) -> Result<Option<Date>, Violation> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    Ok(match (birth_date, age_band) {
+        (Some(b), _) => Date::parse(b, &format).ok(),
+        (None, Some(band)) => {
+            let lower = parse_age_band(band)?;
+            // The latest birth date that is still `lower` years old today.
+            today.replace_year(today.year() - i32::from(lower)).ok()
+        }
+        (None, None) => None,
+    })
+}
+
+/// Refuses a subject younger than the policy's `minimum_age`, whoever consents for them: the
+/// policy promises to collect nothing from anyone that young (stricter than the law, which
+/// lets a parent consent). The age comes as in [`check_consent_age`].
+pub fn check_minimum_age(
+    minimum_age: Option<u8>,
+    birth_date: Option<&str>,
+    age_band: Option<&str>,
+    today: Date,
+) -> Result<(), Violation> {
+    let Some(minimum) = minimum_age else { return Ok(()) };
+    let Some(birth) = birth_of(birth_date, age_band, today)? else {
+        return Ok(());
+    };
+    if age_on(birth, today) >= i32::from(minimum) {
+        return Ok(());
+    }
+    Err(Violation::new(
+        ProblemCode::BelowMinimumAge,
+        format!(
+            "the policy admits no one under {minimum}, even with a parent's or guardian's consent (its `minimum_age`)"
+        ),
+    ))
+}
+
 /// Refuses a subject below an age threshold unless a parent or guardian consents as the rule
 /// requires (written for Russian minors of 14–17, verified for COPPA). The age comes from
 /// `birth_date` (`YYYY-MM-DD`) or else the lower bound of `age_band`; with neither, no rule
@@ -142,17 +181,9 @@ pub fn check_consent_age(
     evidence: &Evidence,
     today: Date,
 ) -> Result<(), Violation> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let birth = match (birth_date, age_band) {
-        (Some(b), _) => Date::parse(b, &format).ok(),
-        (None, Some(band)) => {
-            let lower = parse_age_band(band)?;
-            // The latest birth date that is still `lower` years old today.
-            today.replace_year(today.year() - i32::from(lower)).ok()
-        }
-        (None, None) => None,
+    let Some(birth) = birth_of(birth_date, age_band, today)? else {
+        return Ok(());
     };
-    let Some(birth) = birth else { return Ok(()) };
     let applicable = applicable(rules, birth, today);
     if applicable.is_empty() {
         return Ok(());
@@ -207,6 +238,25 @@ mod tests {
         assert_eq!(age_on(date!(2010 - 11 - 22), date!(2026 - 11 - 21)), 15);
         assert_eq!(age_on(date!(2010 - 11 - 21), date!(2026 - 11 - 21)), 16);
         assert_eq!(age_on(date!(2012 - 02 - 29), date!(2026 - 02 - 28)), 13);
+    }
+
+    #[test]
+    fn below_the_minimum_age_no_consent_admits() {
+        let today = date!(2026 - 11 - 21);
+        let refused = check_minimum_age(Some(18), Some("2009-01-01"), None, today).unwrap_err();
+        assert_eq!(refused.code, ProblemCode::BelowMinimumAge);
+        assert_eq!(
+            check_minimum_age(Some(18), None, Some("16-17"), today)
+                .unwrap_err()
+                .code,
+            ProblemCode::BelowMinimumAge
+        );
+        assert!(check_minimum_age(Some(18), None, Some("18+"), today).is_ok());
+        assert!(
+            check_minimum_age(Some(18), None, None, today).is_ok(),
+            "no age known: nothing to check"
+        );
+        assert!(check_minimum_age(None, Some("2020-01-01"), None, today).is_ok());
     }
 
     #[test]

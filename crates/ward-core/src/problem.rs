@@ -99,6 +99,7 @@ problem_codes! {
     PolicyIdChanged = ("policy_id_changed", 422, "The policy's id is not the id of the version in force"),
     InvalidAgeBand = ("invalid_age_band", 422, "The age band is not valid"),
     GuardianConsentRequired = ("guardian_consent_required", 422, "The subject is below the age to consent alone"),
+    BelowMinimumAge = ("below_minimum_age", 422, "The policy admits no one of the subject's age, whoever consents"),
     AmbiguousPolicyVersion = ("ambiguous_policy_version", 422, "The version prefix matches several versions"),
     WrittenConsentRequired = ("written_consent_required", 422, "This consent must be given in writing (signed paper or e-signature)"),
     SignatureRequired = ("signature_required", 422, "An e-signature consent needs the signed artefact and its verification"),

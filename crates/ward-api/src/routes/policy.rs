@@ -65,8 +65,13 @@ pub struct FieldBody {
     pub category: String,
     /// Whether subjects can be found by this field (`POST /v1/subjects/lookup`).
     pub lookup: bool,
-    /// Whether every subject must have it.
+    /// Whether a subject registered under a purpose that needs it must have it (and may not
+    /// have it removed).
     pub required: bool,
+    /// The purposes whose collection needs it; absent when `required` means every purpose
+    /// that uses the field's category.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub required_for: Vec<String>,
 }
 
 /// A purpose of processing.
@@ -135,6 +140,7 @@ impl From<&FieldDef> for FieldBody {
             category: f.category.clone(),
             lookup: f.lookup,
             required: f.required,
+            required_for: f.required_for.iter().cloned().collect(),
         }
     }
 }

@@ -38,6 +38,9 @@ pub struct Policy {
     pub jurisdictions: Vec<String>,
     /// The policy's own minimum age, if it states one.
     pub majority_age: Option<u8>,
+    /// The age below which the policy admits no one at all, whoever consents for them ("we
+    /// collect nothing from anyone under the age of majority"): `below_minimum_age`.
+    pub minimum_age: Option<u8>,
     pub operator: Operator,
     pub categories: BTreeMap<String, Category>,
     pub fields: BTreeMap<String, FieldDef>,
@@ -82,8 +85,24 @@ pub struct FieldDef {
     pub field_type: FieldType,
     /// Whether Ward keeps a blind index so subjects can be found by this field.
     pub lookup: bool,
-    /// Whether every subject must have this field at collection.
+    /// Whether a subject must have this field at collection (and may not have it removed);
+    /// under which purposes: [`FieldDef::required_under`].
     pub required: bool,
+    /// The purposes under whose collection the field is required (`required = [...]`); empty
+    /// with `required`: every purpose whose categories include the field's category.
+    pub required_for: BTreeSet<String>,
+}
+
+impl FieldDef {
+    /// Whether collection under `purpose` (named `name`) needs this field.
+    pub fn required_under(&self, name: &str, purpose: &Purpose) -> bool {
+        self.required
+            && if self.required_for.is_empty() {
+                purpose.categories.contains(&self.category)
+            } else {
+                self.required_for.contains(name)
+            }
+    }
 }
 
 /// A purpose of processing.

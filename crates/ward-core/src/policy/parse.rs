@@ -67,10 +67,11 @@ impl Policy {
 
         let default_region = header::check(&mut c, &raw.policy, raw.operator.as_ref());
         let categories = fields::categories(&mut c, raw.categories);
-        let fields = fields::fields(&mut c, raw.fields, &categories);
+        let (fields, field_spans) = fields::fields(&mut c, raw.fields, &categories);
         let operator_country = header::operator_country(raw.operator.as_ref());
         let recipients = recipients::recipients(&mut c, raw.recipients, &categories);
         let purposes = purposes::purposes(&mut c, raw.purposes, &categories, &recipients);
+        fields::check_required(&mut c, &fields, &field_spans, &purposes);
         let consent_documents = documents::documents(&mut c, raw.consent_documents, &purposes);
         check_minimisation(&mut c, &categories, &fields, &purposes);
 
@@ -89,6 +90,7 @@ impl Policy {
             text_file: header.text_file,
             jurisdictions: header.jurisdictions,
             majority_age: header.majority_age,
+            minimum_age: header.minimum_age,
             operator,
             categories,
             fields,

@@ -1,11 +1,16 @@
 //! `[categories.*]` and `[fields.*]`: the categories of personal data and the fields in them.
 
-use super::super::{Category, FieldDef};
+use super::super::{Category, FieldDef, Purpose};
 use super::checker::{one_of, Checker};
-use super::raw::{RawCategory, RawField};
+use super::raw::{RawCategory, RawField, RawRequired};
+use crate::action::ProcessingAction;
 use crate::value::{FieldType, DEFAULT_TEXT_MAX, TEXT_MAX_LIMIT};
 use std::collections::BTreeMap;
+use std::ops::Range;
 use toml::Spanned;
+
+/// Where each field is declared, for diagnostics found once the purposes are known.
+pub(super) type FieldSpans = BTreeMap<String, Range<usize>>;
 
 pub(super) fn categories(
     c: &mut Checker<'_>,
@@ -30,8 +35,9 @@ pub(super) fn fields(
     c: &mut Checker<'_>,
     raw: BTreeMap<Spanned<String>, RawField>,
     categories: &BTreeMap<String, Category>,
-) -> BTreeMap<String, FieldDef> {
+) -> (BTreeMap<String, FieldDef>, FieldSpans) {
     let mut fields = BTreeMap::new();
+    let mut spans = FieldSpans::new();
     for (name, f) in raw {
         c.identifier("field", &name);
         if !categories.contains_key(f.category.get_ref()) {
@@ -72,6 +78,12 @@ pub(super) fn fields(
             );
         }
         let title = f.title.unwrap_or_else(|| name.get_ref().clone());
+        let (required, required_for) = match f.required {
+            None | Some(RawRequired::All(false)) => (false, Default::default()),
+            Some(RawRequired::All(true)) => (true, Default::default()),
+            Some(RawRequired::Purposes(list)) => (true, list.into_iter().collect()),
+        };
+        spans.insert(name.get_ref().clone(), name.span());
         fields.insert(
             name.into_inner(),
             FieldDef {
@@ -79,11 +91,48 @@ pub(super) fn fields(
                 category: f.category.into_inner(),
                 field_type,
                 lookup: f.lookup,
-                required: f.required,
+                required,
+                required_for,
             },
         );
     }
-    fields
+    (fields, spans)
+}
+
+/// `required = [...]` names purposes that collect the field: each is declared, uses the
+/// field's category and covers `collection`.
+pub(super) fn check_required(
+    c: &mut Checker<'_>,
+    fields: &BTreeMap<String, FieldDef>,
+    spans: &FieldSpans,
+    purposes: &BTreeMap<String, Purpose>,
+) {
+    for (name, f) in fields {
+        for p in &f.required_for {
+            let problem = match purposes.get(p) {
+                None => format!("field `{name}` is required for purpose `{p}`, which is not declared"),
+                Some(def) if !def.categories.contains(&f.category) => format!(
+                    "field `{name}` is required for purpose `{p}`, which does not use its category `{}`",
+                    f.category
+                ),
+                Some(def) if !def.actions.contains(&ProcessingAction::Collection) => {
+                    format!("field `{name}` is required for purpose `{p}`, which does not cover `collection`")
+                }
+                Some(_) => continue,
+            };
+            let hint = Some(format!(
+                "name purposes that collect it: {}",
+                one_of(
+                    purposes
+                        .iter()
+                        .filter(|(_, d)| d.categories.contains(&f.category)
+                            && d.actions.contains(&ProcessingAction::Collection))
+                        .map(|(n, _)| n.as_str())
+                )
+            ));
+            c.report(spans.get(name).cloned().unwrap_or(0..0), problem, hint);
+        }
+    }
 }
 
 /// The field's type, with a text field's maximum length.

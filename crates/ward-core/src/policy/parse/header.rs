@@ -42,13 +42,18 @@ pub(super) fn check(c: &mut Checker<'_>, header: &RawHeader, operator: Option<&R
             );
         }
     }
-    if let Some(a) = &header.majority_age {
-        if !(1..=25).contains(a.get_ref()) {
-            c.report(
-                a.span(),
-                format!("majority_age {} is out of range", a.get_ref()),
-                Some("an age in years, 1 to 25".into()),
-            );
+    for (key, a) in [
+        ("majority_age", &header.majority_age),
+        ("minimum_age", &header.minimum_age),
+    ] {
+        if let Some(a) = a {
+            if !(1..=25).contains(a.get_ref()) {
+                c.report(
+                    a.span(),
+                    format!("{key} {} is out of range", a.get_ref()),
+                    Some("an age in years, 1 to 25".into()),
+                );
+            }
         }
     }
     if let Some(l) = &header.language {
@@ -117,6 +122,7 @@ pub(super) struct Header {
     pub(super) text_file: Option<String>,
     pub(super) jurisdictions: Vec<String>,
     pub(super) majority_age: Option<u8>,
+    pub(super) minimum_age: Option<u8>,
 }
 
 impl From<RawHeader> for Header {
@@ -132,6 +138,7 @@ impl From<RawHeader> for Header {
             text_file: header.text_file.map(Spanned::into_inner),
             jurisdictions,
             majority_age: header.majority_age.and_then(|a| u8::try_from(*a.get_ref()).ok()),
+            minimum_age: header.minimum_age.and_then(|a| u8::try_from(*a.get_ref()).ok()),
         }
     }
 }

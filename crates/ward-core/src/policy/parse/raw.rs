@@ -58,6 +58,7 @@ pub(super) struct RawHeader {
     pub(super) text_file: Option<Spanned<String>>,
     pub(super) jurisdictions: Option<Vec<Spanned<String>>>,
     pub(super) majority_age: Option<Spanned<i64>>,
+    pub(super) minimum_age: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -93,7 +94,16 @@ pub(super) struct RawField {
     #[serde(default)]
     pub(super) lookup: bool,
     #[serde(default)]
-    pub(super) required: bool,
+    pub(super) required: Option<RawRequired>,
+}
+
+/// `required = true` (under every purpose that uses the field's category) or
+/// `required = ["purpose", ...]` (under those purposes only).
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub(super) enum RawRequired {
+    All(bool),
+    Purposes(Vec<String>),
 }
 
 #[derive(Deserialize)]
