@@ -126,6 +126,52 @@ pub(crate) fn by_collection(
     Ok(vec![e])
 }
 
+/// Checks the basis events given with a registration as [`Bases::record`] checks an event for
+/// a subject on whom nothing is established yet; returns the purposes they establish.
+pub(crate) fn check_at_registration(
+    op: &Op<'_>,
+    caller: &Caller,
+    inputs: &[BasisInput],
+) -> VaultResult<std::collections::BTreeSet<String>> {
+    let mut established = std::collections::BTreeSet::new();
+    for input in inputs {
+        check_input(op, caller, input)?;
+        let start = input.start.unwrap_or(op.now);
+        basis::check_event(op.policy(), &input.purpose, input.kind, start, op.now, false, false).map_err(violation)?;
+        if !established.insert(input.purpose.clone()) {
+            return Err(VaultError::invalid(
+                ProblemCode::BasisEventNotApplicable,
+                format!("purpose `{}` is named twice in `bases`", input.purpose),
+            ));
+        }
+    }
+    Ok(established)
+}
+
+/// What an event's input must satisfy whatever the subject's standing: a purpose not resting
+/// on consent that the caller may use, overriding grounds only from the officer, a `start`
+/// only for `established`, and evidence.
+fn check_input(op: &Op<'_>, caller: &Caller, input: &BasisInput) -> VaultResult<()> {
+    let purpose = input.purpose.as_str();
+    basis::basis_purpose(op.policy(), purpose).map_err(violation)?;
+    if !caller.may_use(purpose) {
+        return Err(AccessRefusal::PurposeNotAllowedForKey(purpose.to_owned()).into());
+    }
+    if input.kind == BasisEventKind::Overridden && !matches!(caller.role, Role::Admin | Role::Officer) {
+        return Err(VaultError::Forbidden(
+            "overriding grounds after an objection are recorded by the privacy officer (an officer or admin key)"
+                .into(),
+        ));
+    }
+    if input.start.is_some() && input.kind != BasisEventKind::Established {
+        return Err(VaultError::invalid(
+            ProblemCode::BasisEventNotApplicable,
+            "`start` applies only to an `established` event",
+        ));
+    }
+    input.evidence.check().map_err(violation)
+}
+
 /// The bases service, reached by [`Vault::bases`].
 #[derive(Clone, Copy)]
 pub struct Bases<'v>(pub(crate) &'v Vault);
@@ -138,23 +184,7 @@ impl Bases<'_> {
         let v = self.0;
         let op = v.op(caller, Operation::BasisRecord)?;
         let purpose = input.purpose.as_str();
-        basis::basis_purpose(op.policy(), purpose).map_err(violation)?;
-        if !caller.may_use(purpose) {
-            return Err(AccessRefusal::PurposeNotAllowedForKey(purpose.to_owned()).into());
-        }
-        if input.kind == BasisEventKind::Overridden && !matches!(caller.role, Role::Admin | Role::Officer) {
-            return Err(VaultError::Forbidden(
-                "overriding grounds after an objection are recorded by the privacy officer (an officer or admin key)"
-                    .into(),
-            ));
-        }
-        if input.start.is_some() && input.kind != BasisEventKind::Established {
-            return Err(VaultError::invalid(
-                ProblemCode::BasisEventNotApplicable,
-                "`start` applies only to an `established` event",
-            ));
-        }
-        input.evidence.check().map_err(violation)?;
+        check_input(&op, caller, &input)?;
         let start = input.start.unwrap_or(op.now);
         let loaded = v.load_active(&op, id).await?;
         let state = loaded.bases.get(purpose).map(|b| b.state);

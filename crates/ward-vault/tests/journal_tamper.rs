@@ -51,6 +51,7 @@ async fn populate(store: Arc<dyn Store>, step: time::Duration) -> Vault {
         // Newsletter subscribers: collection under marketing with its consent, two entries
         // each (registration would add a third, the contract it establishes).
         let input = NewSubjectInput {
+            bases: Vec::new(),
             age_band: None,
             purpose: "marketing".into(),
             fields: BTreeMap::from([("email".to_owned(), format!("user{i}@example.org"))]),
@@ -609,6 +610,7 @@ async fn the_start_up_check_is_not_fooled_by_writes_of_another_process() {
             let mut n = 0u32;
             while writing.load(std::sync::atomic::Ordering::Relaxed) {
                 let input = NewSubjectInput {
+                    bases: Vec::new(),
                     age_band: None,
                     purpose: "registration".into(),
                     fields: BTreeMap::from([("email".to_owned(), format!("race{n}@example.org"))]),

@@ -74,6 +74,7 @@ fn web() -> Evidence {
 
 fn registration(consents: &[&str]) -> NewSubjectInput {
     NewSubjectInput {
+        bases: Vec::new(),
         age_band: None,
         purpose: "registration".into(),
         fields: BTreeMap::from([("email".to_owned(), "anna@example.org".to_owned())]),

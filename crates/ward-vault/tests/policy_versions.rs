@@ -43,6 +43,7 @@ async fn subject(v: &Vault, consents: &[&str]) -> ward_core::SubjectId {
         fields.insert("last_ip".to_owned(), "203.0.113.9".to_owned());
     }
     let input = NewSubjectInput {
+        bases: Vec::new(),
         age_band: None,
         purpose: "registration".into(),
         fields,

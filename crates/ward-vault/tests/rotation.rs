@@ -29,6 +29,7 @@ async fn open(db: &std::path::Path, ring: KeyRing) -> Vault {
 
 fn subject(email: &str) -> NewSubjectInput {
     NewSubjectInput {
+        bases: Vec::new(),
         age_band: None,
         purpose: "registration".into(),
         fields: BTreeMap::from([("email".to_owned(), email.to_owned())]),

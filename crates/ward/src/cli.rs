@@ -202,6 +202,10 @@ pub enum SubjectCommand {
         /// How the data and consent were obtained (evidence channel).
         #[arg(long, default_value = "cli")]
         channel: String,
+        /// A basis established with the registration, as PURPOSE=REFERENCE (the contract or
+        /// order number that shows it), recorded in the same transaction; repeat.
+        #[arg(long = "basis", value_parser = parse_kv)]
+        bases: Vec<(String, String)>,
     },
     /// Show a subject's data for a purpose (only what that purpose may see).
     Show {

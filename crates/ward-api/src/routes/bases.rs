@@ -80,6 +80,20 @@ pub struct RecordBasisRequest {
     pub evidence: BasisEvidenceBody,
 }
 
+impl From<RecordBasisRequest> for BasisInput {
+    fn from(body: RecordBasisRequest) -> Self {
+        BasisInput {
+            purpose: body.purpose,
+            kind: body.kind,
+            start: body.start,
+            evidence: BasisEvidence {
+                reference: body.evidence.reference,
+                note: body.evidence.note,
+            },
+        }
+    }
+}
+
 /// Where a subject stands on one purpose not resting on consent.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BasisBody {
@@ -185,15 +199,6 @@ pub(crate) async fn record_basis(
     JsonBody(body): JsonBody<RecordBasisRequest>,
 ) -> Result<(axum::http::StatusCode, Json<BasisBody>), ApiError> {
     let id = subject_id(&path.id)?;
-    let input = BasisInput {
-        purpose: body.purpose,
-        kind: body.kind,
-        start: body.start,
-        evidence: BasisEvidence {
-            reference: body.evidence.reference,
-            note: body.evidence.note,
-        },
-    };
-    let status = state.vault.bases().record(&caller, id, input).await?;
+    let status = state.vault.bases().record(&caller, id, body.into()).await?;
     Ok((axum::http::StatusCode::CREATED, Json(status.into())))
 }

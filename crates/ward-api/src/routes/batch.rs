@@ -84,11 +84,12 @@ pub(crate) async fn create_subjects_batch(
             Ok(fields) => {
                 results.push(None);
                 inputs.push(NewSubjectInput {
-                    age_band: None,
+                    age_band: s.age_band,
                     purpose: s.purpose,
                     fields,
                     consents: s.consents,
                     evidence: s.evidence.map(Into::into),
+                    bases: s.bases.into_iter().map(Into::into).collect(),
                 });
             }
             Err(e) => results.push(Some(BatchItemResult {

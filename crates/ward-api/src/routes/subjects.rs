@@ -27,9 +27,12 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
             ProblemCode::ConsentNotApplicable,
             ProblemCode::ConsentMissing,
             ProblemCode::BasisNotEstablished,
+            ProblemCode::BasisEventNotApplicable,
+            ProblemCode::Forbidden,
             ProblemCode::InvalidEvidence,
             ProblemCode::InvalidFields,
             ProblemCode::GuardianConsentRequired,
+            ProblemCode::BelowMinimumAge,
             ProblemCode::InvalidAgeBand,
             ProblemCode::WrittenConsentRequired,
             ProblemCode::SignatureRequired,
@@ -146,6 +149,12 @@ pub struct CreateSubjectRequest {
     /// otherwise the channel defaults to `api`.
     #[serde(default)]
     pub evidence: Option<EvidenceBody>,
+    /// Basis events recorded with the registration, in the same transaction, each as the body
+    /// of `POST /v1/subjects/{id}/bases` (e.g. the contract concluded at checkout: `{"purpose":
+    /// "payment", "kind": "established", "evidence": {"reference": "order 42"}}`). Collection
+    /// may be under a purpose one of them establishes (`established_by = "event"`).
+    #[serde(default)]
+    pub bases: Vec<super::bases::RecordBasisRequest>,
 }
 
 /// The id of a newly registered subject.
@@ -307,6 +316,7 @@ pub(crate) async fn create_subject(
         fields,
         consents: body.consents,
         evidence: body.evidence.map(Into::into),
+        bases: body.bases.into_iter().map(Into::into).collect(),
     };
     let id = state.vault.subjects().create(&caller, input).await?;
     let location = HeaderValue::try_from(format!("/v1/subjects/{id}")).map_err(|_| ApiError::internal())?;

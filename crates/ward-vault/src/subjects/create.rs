@@ -88,8 +88,13 @@ impl Subjects<'_> {
         if purpose.legal_basis.needs_consent() && !consents.contains(&input.purpose) {
             return Err(AccessRefusal::ConsentMissing(input.purpose.clone()).into());
         }
-        // A new subject has no basis yet but what this collection establishes.
-        if !purpose.legal_basis.needs_consent() && purpose.established_by != EstablishedBy::Collection {
+        let established = crate::bases::check_at_registration(&op, caller, &input.bases)?;
+        // A new subject has no basis yet but what this collection, or an event given with it,
+        // establishes.
+        if !purpose.legal_basis.needs_consent()
+            && purpose.established_by != EstablishedBy::Collection
+            && !established.contains(purpose.basis_of.as_deref().unwrap_or(&input.purpose))
+        {
             return Err(AccessRefusal::BasisNotEstablished {
                 purpose: input.purpose.clone(),
                 basis: purpose.legal_basis,
@@ -97,19 +102,16 @@ impl Subjects<'_> {
             .into());
         }
         let values = parse_fields(&op, &input.fields)?;
+        let birth_date = values.get("birth_date").map(FieldValue::as_str);
+        ward_core::age::check_minimum_age(policy.minimum_age, birth_date, input.age_band.as_deref(), op.now.date())
+            .map_err(violation)?;
         let rules = ward_core::age::rules(&policy.jurisdictions, policy.majority_age);
-        ward_core::age::check_consent_age(
-            &rules,
-            values.get("birth_date").map(FieldValue::as_str),
-            input.age_band.as_deref(),
-            &evidence,
-            op.now.date(),
-        )
-        .map_err(violation)?;
+        ward_core::age::check_consent_age(&rules, birth_date, input.age_band.as_deref(), &evidence, op.now.date())
+            .map_err(violation)?;
         let mut problems: Vec<FieldProblem> = policy
             .fields
             .iter()
-            .filter(|(n, f)| f.required && !values.contains_key(*n))
+            .filter(|(n, f)| f.required_under(&input.purpose, purpose) && !values.contains_key(*n))
             .map(|(n, _)| FieldProblem {
                 field: n.clone(),
                 message: "this field is required".into(),
@@ -165,7 +167,13 @@ impl Subjects<'_> {
             );
         }
         let mut bases = Vec::new();
-        for (record, entry) in crate::bases::by_collection(&op, &dek, id, &input.purpose, &BTreeSet::new())? {
+        for b in &input.bases {
+            let start = b.start.unwrap_or(now);
+            let (record, entry) = crate::bases::event(&op, &dek, id, &b.purpose, b.kind, start, &b.evidence)?;
+            bases.push(record);
+            journal.push(entry);
+        }
+        for (record, entry) in crate::bases::by_collection(&op, &dek, id, &input.purpose, &established)? {
             bases.push(record);
             journal.push(entry);
         }

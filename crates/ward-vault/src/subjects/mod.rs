@@ -33,6 +33,10 @@ pub struct NewSubjectInput {
     /// How the data and consents were obtained. Required when `consents` is not empty;
     /// otherwise defaults to channel `api`.
     pub evidence: Option<Evidence>,
+    /// Basis events established with the registration (a contract concluded at checkout),
+    /// each with its evidence, checked as [`crate::Bases::record`] checks them and recorded in
+    /// the same transaction. Collection may then be under a purpose one of them establishes.
+    pub bases: Vec<crate::BasisInput>,
 }
 
 /// What a purpose-bound read returns.

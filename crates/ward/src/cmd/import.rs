@@ -64,6 +64,18 @@ struct JsonSubject {
     consents: Vec<String>,
     #[serde(default)]
     evidence: Option<JsonEvidence>,
+    /// Bases established with the registration: the contract or order that shows each.
+    #[serde(default)]
+    bases: Vec<JsonBasis>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JsonBasis {
+    purpose: String,
+    reference: String,
+    #[serde(default)]
+    note: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,7 +126,7 @@ fn parse_json_line(text: &str, args: &ImportArgs) -> Result<NewSubjectInput, Str
                 format!("invalid_json: not valid JSON (column {})", e.column())
             }
             Category::Data => format!(
-                "invalid_json: not a subject object {{\"purpose\", \"fields\", \"consents\", \"evidence\"}} (column {})",
+                "invalid_json: not a subject object {{\"purpose\", \"fields\", \"consents\", \"evidence\", \"bases\"}} (column {})",
                 e.column()
             ),
         }
@@ -141,6 +153,19 @@ fn parse_json_line(text: &str, args: &ImportArgs) -> Result<NewSubjectInput, Str
         ..Evidence::default()
     });
     Ok(NewSubjectInput {
+        bases: s
+            .bases
+            .into_iter()
+            .map(|b| ward_vault::BasisInput {
+                purpose: b.purpose,
+                kind: ward_core::basis::BasisEventKind::Established,
+                start: None,
+                evidence: ward_core::basis::BasisEvidence {
+                    reference: b.reference,
+                    note: b.note,
+                },
+            })
+            .collect(),
         age_band: None,
         purpose: s.purpose.unwrap_or_else(|| args.purpose.clone()),
         evidence: evidence_for(&s.consents, evidence, &args.channel),
@@ -171,6 +196,7 @@ fn parse_csv_record(headers: &csv::StringRecord, record: &csv::StringRecord, arg
         ..Evidence::default()
     });
     NewSubjectInput {
+        bases: Vec::new(),
         age_band: None,
         purpose: purpose.unwrap_or_else(|| args.purpose.clone()),
         evidence: evidence_for(&consents, evidence, &args.channel),

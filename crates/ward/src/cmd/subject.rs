@@ -32,8 +32,19 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
             fields,
             consents,
             channel,
+            bases,
         } => {
+            let bases = bases
+                .into_iter()
+                .map(|(purpose, reference)| ward_vault::BasisInput {
+                    purpose,
+                    kind: ward_core::basis::BasisEventKind::Established,
+                    start: None,
+                    evidence: ward_core::basis::BasisEvidence { reference, note: None },
+                })
+                .collect();
             let input = NewSubjectInput {
+                bases,
                 age_band: None,
                 purpose,
                 fields: fields.into_iter().collect(),

@@ -122,6 +122,7 @@ pub(super) async fn create(v: &Vault, email: &str) -> SubjectId {
         .create(
             &Caller::cli(),
             NewSubjectInput {
+                bases: Vec::new(),
                 purpose: "registration".into(),
                 fields: BTreeMap::from([("email".to_owned(), email.to_owned())]),
                 consents: vec![],
