@@ -395,6 +395,72 @@ impl Server {
         }
     }
 
+    /// Every row of every table of the store, each column as text, read raw with SQL like
+    /// [`Server::journal_rows_raw`]: what a copy of the database would show.
+    pub async fn all_rows_raw(&self) -> Vec<String> {
+        match &self.storage {
+            Storage::Sqlite(dir) => {
+                let conn = rusqlite::Connection::open_with_flags(
+                    dir.path().join("ward.db"),
+                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+                )
+                .expect("open ward.db");
+                let mut tables = conn
+                    .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+                    .expect("list tables");
+                let tables: Vec<String> = tables
+                    .query_map([], |r| r.get(0))
+                    .expect("tables")
+                    .map(|t| t.expect("table"))
+                    .collect();
+                let mut out = Vec::new();
+                for table in tables {
+                    let mut stmt = conn.prepare(&format!("SELECT * FROM \"{table}\"")).expect("select");
+                    let n = stmt.column_count();
+                    let rows = stmt
+                        .query_map([], |row| {
+                            let mut cols = Vec::with_capacity(n);
+                            for i in 0..n {
+                                cols.push(match row.get_ref(i)? {
+                                    rusqlite::types::ValueRef::Null => String::new(),
+                                    rusqlite::types::ValueRef::Integer(v) => v.to_string(),
+                                    rusqlite::types::ValueRef::Real(v) => v.to_string(),
+                                    rusqlite::types::ValueRef::Text(b) | rusqlite::types::ValueRef::Blob(b) => {
+                                        String::from_utf8_lossy(b).into_owned()
+                                    }
+                                });
+                            }
+                            Ok(format!("{table}|{}", cols.join("|")))
+                        })
+                        .expect("query");
+                    out.extend(rows.map(|r| r.expect("row")));
+                }
+                out
+            }
+            Storage::Postgres(_, schema) => {
+                let mut conn = testing::connect_raw().await.expect("PostgreSQL is reachable");
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+                )
+                .bind(schema)
+                .fetch_all(&mut conn)
+                .await
+                .expect("list tables");
+                let mut out = Vec::new();
+                for table in tables {
+                    let sql = format!("SELECT '{table}|' || t::text FROM \"{schema}\".\"{table}\" t");
+                    out.extend(
+                        sqlx::query_scalar::<_, String>(&sql)
+                            .fetch_all(&mut conn)
+                            .await
+                            .expect("read a table"),
+                    );
+                }
+                out
+            }
+        }
+    }
+
     /// Creates a service key for `purposes` over HTTP; returns its token.
     pub async fn service_key(&self, purposes: &[&str]) -> String {
         let r = self
