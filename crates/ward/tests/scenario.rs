@@ -574,4 +574,40 @@ fn cli_records_and_shows_legal_bases() {
     assert!(stderr(&out).contains("rests on consent"), "{}", stderr(&out));
     // The reference is evidence: sealed, never in the database in clear.
     assert_no_plaintext(&dir, &["order 77"], &[]);
+
+    // A registration carries its bases: the purchase and its accounting obligation at once.
+    let out = run(
+        &dir,
+        &[
+            "subject",
+            "create",
+            "--purpose",
+            "payment",
+            "--field",
+            "email=cli.checkout@example.org",
+            "--basis",
+            "accounting=receipt 78",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let buyer = stdout(&out).trim().to_owned();
+    let out = run(&dir, &["subject", "bases", &buyer]);
+    let text = stdout(&out);
+    assert!(row(&text, "accounting").contains("established"), "{text}");
+    assert!(row(&text, "payment").contains("established"), "{text}");
+    let out = run(
+        &dir,
+        &[
+            "subject",
+            "create",
+            "--purpose",
+            "payment",
+            "--field",
+            "email=cli.refused@example.org",
+            "--basis",
+            "marketing=x",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("rests on consent"), "{}", stderr(&out));
 }

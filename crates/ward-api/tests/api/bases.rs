@@ -308,3 +308,79 @@ async fn basis_events_are_checked_against_the_policy_and_the_standing(s: Server)
     );
     assert!(!format!("{entries:?}").contains("contract 7"));
 }
+
+both_backends!(a_registration_carries_its_basis_events);
+async fn a_registration_carries_its_basis_events(s: Server) {
+    // Checkout: the customer registers and pays in one call; the payment triggers the
+    // accounting obligation, from the payment's date, in the registration's transaction.
+    let website = s.service_key(&["registration", "payment", "accounting"]).await;
+    let body = |bases: Value| {
+        json!({
+            "purpose": "payment",
+            "fields": {"email": "checkout@example.com", "full_name": "Pavel Buyer"},
+            "bases": bases,
+        })
+    };
+    let accounting = json!({
+        "purpose": "accounting", "kind": "established", "start": "2026-02-20T12:00:00Z",
+        "evidence": {"reference": "receipt 2026-0042"},
+    });
+    let r = s.post("/v1/subjects", &website, body(json!([accounting]))).await;
+    let id = r.json_with(201)["id"].as_str().unwrap().to_owned();
+    let overview = bases(&s, &id).await;
+    assert_eq!(basis(&overview, "accounting")["state"], "established");
+    assert_eq!(basis(&overview, "accounting")["since"], "2026-02-20T12:00:00Z");
+    assert_eq!(basis(&overview, "payment")["state"], "established", "by collection");
+    assert_eq!(overview["events"].as_array().unwrap().len(), 2, "{overview}");
+    let r = s.get(&format!("/v1/subjects/{id}?purpose=accounting"), &website).await;
+    assert_eq!(r.json_with(200)["fields"]["full_name"], "Pavel Buyer");
+
+    // Errors as the bases route gives them, and nothing is registered.
+    let narrow = s.service_key(&["payment"]).await;
+    let before = s.get("/v1/journal/verify", &s.admin).await.json_with(200)["entries"].clone();
+    let cases = [
+        (
+            json!([{"purpose": "nope", "kind": "established", "evidence": {"reference": "x"}}]),
+            400,
+            "unknown_purpose",
+        ),
+        (
+            json!([{"purpose": "marketing", "kind": "established", "evidence": {"reference": "x"}}]),
+            422,
+            "basis_event_not_applicable",
+        ),
+        (
+            json!([{"purpose": "accounting", "kind": "ended", "evidence": {"reference": "x"}}]),
+            422,
+            "basis_event_not_applicable",
+        ),
+        (
+            json!([{"purpose": "accounting", "kind": "established", "start": "2027-01-01T00:00:00Z", "evidence": {"reference": "x"}}]),
+            422,
+            "basis_event_not_applicable",
+        ),
+        (
+            json!([{"purpose": "accounting", "kind": "established", "evidence": {"reference": ""}}]),
+            422,
+            "invalid_evidence",
+        ),
+        (json!([accounting, accounting]), 422, "basis_event_not_applicable"),
+    ];
+    for (bases, status, code) in cases {
+        let r = s.post("/v1/subjects", &website, body(bases.clone())).await;
+        s.problem(&r, status, code);
+    }
+    let r = s.post("/v1/subjects", &narrow, body(json!([accounting]))).await;
+    s.problem(&r, 403, "purpose_not_allowed_for_key");
+    // A valid event does not save an invalid registration.
+    let r = s
+        .post(
+            "/v1/subjects",
+            &website,
+            json!({"purpose": "payment", "fields": {"email": "not an address"}, "bases": [accounting]}),
+        )
+        .await;
+    s.problem(&r, 422, "invalid_fields");
+    let after = s.get("/v1/journal/verify", &s.admin).await.json_with(200)["entries"].clone();
+    assert_eq!(before, after, "no refused registration left a trace");
+}

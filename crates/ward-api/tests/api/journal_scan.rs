@@ -181,6 +181,14 @@ fn set_all(v: Value, path: &[&str], marker: &str) -> Vec<Value> {
     out
 }
 
+/// A registration that also records a basis event, so that the event's evidence is scanned
+/// on a request that succeeds.
+fn with_basis(mut body: Value) -> Value {
+    body["bases"] =
+        json!([{"purpose": "accounting", "kind": "established", "evidence": {"reference": "order 1", "note": "paid"}}]);
+    body
+}
+
 /// A request of the operation that succeeds, on state made for it (a new subject, key or
 /// visitor each time, so that destructive operations do not disturb the next request).
 /// `None`: no baseline is known, and the test fails naming the operation.
@@ -207,8 +215,8 @@ async fn baseline(s: &Server, method: &Method, template: &str) -> Option<Req> {
         ("GET", "/v1/policy/versions/{hash}" | "/v1/policy/versions/{hash}/acknowledgements") => {
             Req::new().param("hash", hash)
         }
-        ("POST", "/v1/subjects") => Req::new().body(anna_body()),
-        ("POST", "/v1/subjects/batch") => Req::new().body(json!({"subjects": [anna_body()]})),
+        ("POST", "/v1/subjects") => Req::new().body(with_basis(anna_body())),
+        ("POST", "/v1/subjects/batch") => Req::new().body(json!({"subjects": [with_basis(anna_body())]})),
         ("POST", "/v1/subjects/lookup") => {
             Req::new().body(json!({"field": "email", "purpose": "registration", "value": "anna.petrova@example.ru"}))
         }
