@@ -327,3 +327,42 @@ fn what_establishes_a_purpose_is_checked() {
         Some("registration")
     );
 }
+
+#[test]
+fn required_applies_under_the_purposes_that_collect_the_field() {
+    let two = format!(
+        "{MINIMAL}\n[categories.technical]\ntitle = \"Technical\"\n\n[fields.ip]\ncategory = \"technical\"\ntype = \"ip\"\n\n\
+         [purposes.analytics]\ntitle = \"Stats\"\nlegal_basis = \"consent\"\ncategories = [\"technical\"]\nactions = [\"collection\", \"use\"]\n"
+    );
+    // `true`: under every purpose that uses the field's category, and no other.
+    let p = Policy::parse(&two.replace("lookup = true", "lookup = true\nrequired = true")).unwrap();
+    let email = &p.fields["email"];
+    assert!(email.required && email.required_for.is_empty());
+    assert!(email.required_under("marketing", &p.purposes["marketing"]));
+    assert!(!email.required_under("analytics", &p.purposes["analytics"]));
+    // A list: under those purposes only.
+    let p = Policy::parse(&two.replace("lookup = true", "lookup = true\nrequired = [\"marketing\"]")).unwrap();
+    assert_eq!(p.fields["email"].required_for, ["marketing".to_owned()].into());
+    assert!(p.fields["email"].required_under("marketing", &p.purposes["marketing"]));
+    // Each named purpose is declared, uses the category and collects.
+    for (list, says) in [
+        ("[\"nope\"]", "which is not declared"),
+        ("[\"analytics\"]", "does not use its category `contact`"),
+    ] {
+        let p = problems(&two.replace("lookup = true", &format!("lookup = true\nrequired = {list}")));
+        assert!(p.iter().any(|m| m.contains(says) && m.starts_with("line ")), "{p:?}");
+    }
+    let p = problems(
+        &two.replace("lookup = true", "lookup = true\nrequired = [\"marketing\"]")
+            .replacen("actions = [\"collection\", \"use\"]", "actions = [\"use\"]", 1),
+    );
+    assert!(p.iter().any(|m| m.contains("does not cover `collection`")), "{p:?}");
+}
+
+#[test]
+fn minimum_age_is_an_age_in_years() {
+    let p = Policy::parse(&MINIMAL.replace("version = \"1\"", "version = \"1\"\nminimum_age = 18")).unwrap();
+    assert_eq!(p.minimum_age, Some(18));
+    let p = problems(&MINIMAL.replace("version = \"1\"", "version = \"1\"\nminimum_age = 40"));
+    assert!(p[0].contains("minimum_age 40 is out of range"), "{p:?}");
+}
