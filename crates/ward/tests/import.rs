@@ -100,3 +100,33 @@ fn csv_is_imported_with_consents_and_channel_columns() {
     );
     assert!(stdout(&out).contains("Zoya, Jr."), "{}", stderr(&out));
 }
+
+#[test]
+fn a_json_line_carries_the_bases_its_registration_establishes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ward-data");
+    assert!(run(&dir, &["init"]).status.success());
+    let file = tmp.path().join("buyers.jsonl");
+    let lines = [
+        r#"{"purpose": "payment", "fields": {"email": "buyer@example.org"}, "bases": [{"purpose": "accounting", "reference": "receipt 9"}]}"#,
+        r#"{"purpose": "payment", "fields": {"email": "other@example.org"}, "bases": [{"purpose": "marketing", "reference": "x"}]}"#,
+    ];
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let ids = tmp.path().join("ids.tsv");
+    let out = run(
+        &dir,
+        &["import", file.to_str().unwrap(), "--ids", ids.to_str().unwrap()],
+    );
+    let err = stderr(&out);
+    assert!(err.contains("line 2: basis_event_not_applicable"), "{err}");
+    assert!(err.contains("imported 1 subjects, 1 lines rejected"), "{err}");
+    let ids = std::fs::read_to_string(ids).unwrap();
+    let id = ids.lines().next().unwrap().split('\t').nth(1).unwrap().to_owned();
+    let out = run(&dir, &["subject", "bases", &id]);
+    let text = stdout(&out);
+    let accounting = text.lines().find(|l| l.starts_with("accounting ")).unwrap_or_default();
+    assert!(
+        accounting.contains("established") && !accounting.contains("not_established"),
+        "{text}"
+    );
+}
