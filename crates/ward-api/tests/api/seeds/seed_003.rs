@@ -156,4 +156,13 @@ async fn coppa_the_eu_sixteen_and_russian_minors(s: &Server) {
         assert!(p["detail"].as_str().unwrap().contains(cites), "{age}: {p}");
     }
     register(s, body("18+")).await;
+    // A parent who consents in writing, named with their identity document and authority,
+    // lets a 15-year-old in under both the EU and the Russian rule.
+    let mut with_parent = body("15");
+    with_parent["evidence"] = json!({
+        "channel": "paper",
+        "method": "written",
+        "given_by": {"role": "parent", "name": "Anna Ivanova", "identity_document": "passport 4500 000003", "authority": "birth certificate"},
+    });
+    register(s, with_parent).await;
 }
