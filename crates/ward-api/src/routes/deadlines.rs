@@ -4,7 +4,7 @@
 //! the query and writes the answer.
 
 use crate::error::ApiError;
-use crate::extract::{AuthCaller, ApiQuery};
+use crate::extract::{ApiQuery, AuthCaller};
 use crate::AppState;
 use axum::extract::State;
 use axum::Json;
@@ -81,7 +81,8 @@ pub struct StepBody {
     pub date: String,
     /// The working day's number in the count; `null` for a day skipped.
     pub counted: Option<u32>,
-    /// `working day`, `weekend (Saturday)`, `holiday: Christmas`, a transferred day off's name.
+    /// `working day`, `weekend (Saturday)`, `holiday: Christmas`, `day off: transferred from …`,
+    /// `working: Saturday made working; …`.
     pub reason: String,
     /// The law or decree that makes the day what it is.
     pub act: Option<String>,
@@ -164,9 +165,9 @@ fn parse_query(q: &DeadlineParams) -> Result<DeadlineQuery, ApiError> {
     })?;
     let mut regimes = Vec::new();
     for name in q.regime.split(',').map(str::trim) {
-        let regime: Regime = name.parse().map_err(|e| {
-            ApiError::new(ProblemCode::UnknownRegime, format!("regime is not a regime: {e}"))
-        })?;
+        let regime: Regime = name
+            .parse()
+            .map_err(|e| ApiError::new(ProblemCode::UnknownRegime, format!("regime is not a regime: {e}")))?;
         regimes.push(regime);
     }
     let received = OffsetDateTime::parse(&q.received, &Rfc3339).map_err(|_| {

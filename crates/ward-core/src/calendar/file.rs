@@ -9,7 +9,7 @@
 //! [[days]]
 //! date = "2027-02-20"
 //! kind = "working"          # holiday | day_off | working
-//! name = "Working Saturday; its day off moves to Monday 22 February"
+//! name = "Saturday made working; its day off moves to Monday 22 February"
 //! act = "Government Decree No. 1187 of 17.09.2026"
 //! ```
 //!
@@ -85,8 +85,7 @@ pub(super) fn parse(text: &str) -> Result<Calendar, CalendarFileError> {
     let format = time::macros::format_description!("[year]-[month]-[day]");
     let mut days = BTreeMap::new();
     for d in file.days {
-        let date = Date::parse(&d.date, &format)
-            .map_err(|_| fail(format!("date `{}` is not YYYY-MM-DD", d.date)))?;
+        let date = Date::parse(&d.date, &format).map_err(|_| fail(format!("date `{}` is not YYYY-MM-DD", d.date)))?;
         if date.year() != file.year {
             return Err(fail(format!("{date} is not in {}", file.year)));
         }

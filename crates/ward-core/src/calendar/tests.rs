@@ -37,7 +37,9 @@ fn days_are_classified_from_the_decrees() {
     assert_eq!(kind(date!(2027 - 11 - 05)), "day_off");
     assert_eq!(kind(date!(2027 - 12 - 31)), "day_off");
     assert_eq!(kind(date!(2027 - 02 - 21)), "weekend");
-    let DayStatus::DayOff(d) = c.status(date!(2027 - 02 - 22)).unwrap() else { unreachable!() };
+    let DayStatus::DayOff(d) = c.status(date!(2027 - 02 - 22)).unwrap() else {
+        unreachable!()
+    };
     assert_eq!(d.act, "Government Decree No. 1187 of 17.09.2026");
 }
 
@@ -73,15 +75,36 @@ fn an_operator_loads_a_year_and_a_bad_file_changes_nothing() {
 
     let before = c.clone();
     let bad = [
-        (year_2028("[[days]]\ndate = \"2028-01-01\"\nkind = \"holiday\"\nname = \"x\"\nact = \"y\"\n"), "listed twice"),
-        (year_2028("[[days]]\ndate = \"2028-01-10\"\nkind = \"working\"\nname = \"x\"\nact = \"y\"\n"), "only a Saturday or Sunday"),
-        (year_2028("[[days]]\ndate = \"2028-01-15\"\nkind = \"day_off\"\nname = \"x\"\nact = \"y\"\n"), "falls on a weekday"),
-        (year_2028("[[days]]\ndate = \"2027-01-15\"\nkind = \"day_off\"\nname = \"x\"\nact = \"y\"\n"), "is not in 2028"),
-        (year_2028("[[days]]\ndate = \"2028-13-01\"\nkind = \"day_off\"\nname = \"x\"\nact = \"y\"\n"), "not YYYY-MM-DD"),
-        (year_2028("[[days]]\ndate = \"2028-01-14\"\nkind = \"off\"\nname = \"x\"\nact = \"y\"\n"), "kind `off`"),
+        (
+            year_2028("[[days]]\ndate = \"2028-01-01\"\nkind = \"holiday\"\nname = \"x\"\nact = \"y\"\n"),
+            "listed twice",
+        ),
+        (
+            year_2028("[[days]]\ndate = \"2028-01-10\"\nkind = \"working\"\nname = \"x\"\nact = \"y\"\n"),
+            "only a Saturday or Sunday",
+        ),
+        (
+            year_2028("[[days]]\ndate = \"2028-01-15\"\nkind = \"day_off\"\nname = \"x\"\nact = \"y\"\n"),
+            "falls on a weekday",
+        ),
+        (
+            year_2028("[[days]]\ndate = \"2027-01-15\"\nkind = \"day_off\"\nname = \"x\"\nact = \"y\"\n"),
+            "is not in 2028",
+        ),
+        (
+            year_2028("[[days]]\ndate = \"2028-13-01\"\nkind = \"day_off\"\nname = \"x\"\nact = \"y\"\n"),
+            "not YYYY-MM-DD",
+        ),
+        (
+            year_2028("[[days]]\ndate = \"2028-01-14\"\nkind = \"off\"\nname = \"x\"\nact = \"y\"\n"),
+            "kind `off`",
+        ),
         (year_2028("").replace("Test decree", " "), "source_act is empty"),
         (year_2028("").replace("\"ru\"", "\"de\""), "only `ru`"),
-        (year_2028("").replace("2028-11-04", "2028-11-03"), "2028-11-04 must be listed as a holiday"),
+        (
+            year_2028("").replace("2028-11-04", "2028-11-03"),
+            "2028-11-04 must be listed as a holiday",
+        ),
         ("year = 2026".to_owned(), "not a calendar file"),
     ];
     for (text, want) in bad {

@@ -21,7 +21,7 @@ pub struct Step {
     pub date: Date,
     /// The working day's number in the count; `None` for a skipped day.
     pub counted: Option<u32>,
-    /// Why: `working day`, `weekend (Saturday)`, a holiday's or day off's name.
+    /// Why: `working day`, `weekend (Saturday)`, `holiday: …`, `day off: …`, `working: …`.
     pub reason: String,
     /// The act that makes the day what it is (a holiday's law, a transfer's decree).
     pub act: Option<String>,
@@ -60,10 +60,10 @@ fn weekday(d: Date) -> &'static str {
 fn step(date: Date, counted: Option<u32>, status: DayStatus<'_>) -> Step {
     let (reason, act) = match status {
         DayStatus::Working => ("working day".to_owned(), None),
-        DayStatus::WorkingWeekend(s) => (s.name.clone(), Some(s.act.clone())),
+        DayStatus::WorkingWeekend(s) => (format!("working: {}", s.name), Some(s.act.clone())),
         DayStatus::Weekend(w) => (format!("weekend ({w})"), None),
         DayStatus::Holiday(s) => (format!("holiday: {}", s.name), Some(s.act.clone())),
-        DayStatus::DayOff(s) => (s.name.clone(), Some(s.act.clone())),
+        DayStatus::DayOff(s) => (format!("day off: {}", s.name), Some(s.act.clone())),
     };
     Step {
         date,

@@ -235,9 +235,9 @@ pub fn due(query: &DeadlineQuery, calendars: &Calendars, zone: &Zone) -> Result<
         };
         let mut counted = count(term, query.received, calendars, zone)?;
         if query.extended && !extended {
-            counted
-                .notes
-                .push(format!("{regime}: this term cannot be extended; the original term applies"));
+            counted.notes.push(format!(
+                "{regime}: this term cannot be extended; the original term applies"
+            ));
         }
         regimes.push(RegimeDue {
             regime,
@@ -266,7 +266,12 @@ pub fn due(query: &DeadlineQuery, calendars: &Calendars, zone: &Zone) -> Result<
 
 /// Counts `term` from `received` in `zone`: the building block of [`due`], for callers that
 /// already know the term (the requests workflow, a paused clock).
-pub fn count(term: Term, received: OffsetDateTime, calendars: &Calendars, zone: &Zone) -> Result<Counted, DeadlineError> {
+pub fn count(
+    term: Term,
+    received: OffsetDateTime,
+    calendars: &Calendars,
+    zone: &Zone,
+) -> Result<Counted, DeadlineError> {
     let received_on = zone.local_date(received).ok_or(DeadlineError::OutOfRange)?;
     let end_of = |d: Date| zone.end_of_day(d).ok_or(DeadlineError::OutOfRange);
     let mut notes = Vec::new();
@@ -300,7 +305,9 @@ pub fn count(term: Term, received: OffsetDateTime, calendars: &Calendars, zone: 
                 .checked_add(Duration::hours(i64::from(n)))
                 .and_then(|t| zone.local(t))
                 .ok_or(DeadlineError::OutOfRange)?;
-            notes.push(format!("{term} of clock time from the moment of receipt, whatever the calendar"));
+            notes.push(format!(
+                "{term} of clock time from the moment of receipt, whatever the calendar"
+            ));
             (zone.local_date(at).ok_or(DeadlineError::OutOfRange)?, at, Vec::new())
         }
         Term::Immediate => {

@@ -33,7 +33,11 @@ pub fn preset(regime: Regime, kind: RequestKind) -> Option<Preset> {
             ),
             Rectification => p(Wd(7), None, "152-FZ Art. 20 p. 3, Art. 21 p. 2"),
             Blocking => p(Immediate, None, "152-FZ Art. 21 p. 1 (from the moment of the appeal)"),
-            Erasure => p(Wd(7), None, "152-FZ Art. 20 p. 3 (data unlawfully obtained or not needed)"),
+            Erasure => p(
+                Wd(7),
+                None,
+                "152-FZ Art. 20 p. 3 (data unlawfully obtained or not needed)",
+            ),
             StopProcessing => p(Wd(10), Some(Wd(15)), "152-FZ Art. 21 p. 5.1"),
             WithdrawConsent => p(Cd(30), None, "152-FZ Art. 21 p. 5 (stop and destroy)"),
             Object => p(

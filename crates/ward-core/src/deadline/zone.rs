@@ -39,9 +39,7 @@ impl Zone {
 
     /// The zone called `name` in the bundled tz database.
     pub fn named(name: &str) -> Result<Zone, UnknownZone> {
-        let tz = jiff::tz::db()
-            .get(name)
-            .map_err(|_| UnknownZone(name.to_owned()))?;
+        let tz = jiff::tz::db().get(name).map_err(|_| UnknownZone(name.to_owned()))?;
         Ok(Zone {
             name: name.to_owned(),
             tz,
@@ -60,7 +58,12 @@ impl Zone {
     /// The calendar date `at` falls on in this zone.
     pub fn local_date(&self, at: OffsetDateTime) -> Option<Date> {
         let d = self.zoned(at)?.date();
-        Date::from_calendar_date(i32::from(d.year()), Month::try_from(d.month() as u8).ok()?, d.day() as u8).ok()
+        Date::from_calendar_date(
+            i32::from(d.year()),
+            Month::try_from(d.month() as u8).ok()?,
+            d.day() as u8,
+        )
+        .ok()
     }
 
     /// `at` as this zone's local time (with its offset then).
