@@ -143,6 +143,11 @@ async fn bad_input_is_a_problem_with_a_stable_code(s: Server) {
             400,
             "invalid_received",
         ),
+        (
+            url("access", "eu", "9999-12-31T23:00:00Z", false),
+            400,
+            "invalid_received",
+        ),
         ("/v1/deadlines?kind=access&regime=ru".to_owned(), 400, "invalid_query"),
         (
             format!("{}&colour=red", url("access", "ru", "2026-03-01T12:00:00+03:00", false)),

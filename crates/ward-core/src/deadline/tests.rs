@@ -156,6 +156,7 @@ fn the_operators_zone_decides_the_day_of_receipt_and_the_end_of_the_due_day() {
     assert_eq!(ny.applies().counted.due_date, date!(2026 - 05 - 15));
     assert_eq!(ny.applies().counted.due_at, datetime!(2026-05-15 23:59:59 -4));
     assert!(Zone::named("Mars/Olympus").is_err());
+    assert_eq!(Zone::default().name(), "Europe/Moscow");
 }
 
 #[test]
@@ -272,5 +273,24 @@ fn every_request_kind_has_a_term_under_every_regime() {
     assert_eq!(
         preset(Regime::UsCa, Erasure).map(|p| (p.term, p.extended)),
         Some((Term::CalendarDays(45), Some(Term::CalendarDays(90))))
+    );
+}
+
+#[test]
+fn a_moment_at_the_end_of_time_is_refused_not_a_panic() {
+    let end = datetime!(9999-12-31 23:00 UTC);
+    for kind in [
+        RequestKind::WithdrawConsent,
+        RequestKind::Access,
+        RequestKind::IncidentNotice,
+    ] {
+        for &regime in Regime::ALL {
+            // Either a clean error or an answer; never a panic.
+            let _ = regimes(kind, &[regime], end, true);
+        }
+    }
+    assert_eq!(
+        regimes(RequestKind::Access, &[Regime::Eu], end, false).unwrap_err(),
+        DeadlineError::OutOfRange
     );
 }
