@@ -294,3 +294,90 @@ fn a_moment_at_the_end_of_time_is_refused_not_a_panic() {
         DeadlineError::OutOfRange
     );
 }
+
+/// Every day of the shipped years (the domain is finite, so every case rather than a sample):
+/// a working-day count ends on a working day, counts exactly `n` days, explains each day from
+/// the day after receipt to the due day once, grows with `n`, and fails only by reaching 2028.
+#[test]
+fn working_day_counts_hold_their_invariants_on_every_day_of_the_shipped_years() {
+    let c = Calendars::shipped();
+    let mut day = date!(2026 - 01 - 01);
+    while day.year() < 2028 {
+        let mut last = day;
+        for n in 1..=15 {
+            match working_days(&c, day, n) {
+                Ok((due, steps)) => {
+                    assert!(c.status(due).unwrap().is_working(), "{day} +{n}");
+                    assert!(due > last, "{day} +{n}");
+                    last = due;
+                    assert_eq!(steps.iter().filter(|s| s.counted.is_some()).count(), n as usize);
+                    let mut expected = day;
+                    for s in &steps {
+                        expected = expected.next_day().unwrap();
+                        assert_eq!(s.date, expected, "{day} +{n}");
+                        assert_eq!(s.counted.is_some(), c.status(s.date).unwrap().is_working());
+                    }
+                    assert_eq!(expected, due);
+                }
+                Err(e) => {
+                    assert_eq!(e, MissingCalendar { year: 2028 }, "{day} +{n}");
+                    assert_eq!(day.year(), 2027);
+                }
+            }
+        }
+        day = day.next_day().unwrap();
+    }
+}
+
+/// Every day of 2026-2028 and 1-3 months: the later month, the same day or its last.
+#[test]
+fn month_ends_hold_on_every_day() {
+    let mut day = date!(2026 - 01 - 01);
+    while day.year() < 2029 {
+        for n in 1..=3u8 {
+            let end = months(day, u32::from(n)).unwrap();
+            let index = |d: Date| d.year() * 12 + i32::from(u8::from(d.month()));
+            assert_eq!(index(end) - index(day), i32::from(n), "{day} +{n}");
+            assert_eq!(end.day(), day.day().min(end.month().length(end.year())), "{day} +{n}");
+        }
+        day = day.next_day().unwrap();
+    }
+}
+
+/// Under several regimes the deadline is the earliest single regime's, and an extension
+/// never ends earlier; for every kind, on every ninth day of 2026 (each weekday in turn).
+#[test]
+fn several_regimes_are_the_earliest_single_one_and_extensions_never_shorten() {
+    let all = [Regime::Ru, Regime::Eu, Regime::UsCa];
+    let mut day = date!(2026 - 01 - 01);
+    while day.year() == 2026 {
+        let received = day.with_hms(12, 0, 0).unwrap().assume_offset(time::macros::offset!(+3));
+        for &kind in RequestKind::ALL {
+            let single: Vec<Option<OffsetDateTime>> = all
+                .iter()
+                .map(|r| {
+                    regimes(kind, &[*r], received, false)
+                        .ok()
+                        .map(|d| d.applies().counted.due_at)
+                })
+                .collect();
+            let earliest = single.iter().flatten().min().copied();
+            let combined = regimes(kind, &all, received, false)
+                .ok()
+                .map(|d| d.applies().counted.due_at);
+            assert_eq!(combined, earliest, "{day} {kind}");
+            for r in all {
+                if let (Ok(plain), Ok(ext)) = (
+                    regimes(kind, &[r], received, false),
+                    regimes(kind, &[r], received, true),
+                ) {
+                    assert!(
+                        ext.applies().counted.due_at >= plain.applies().counted.due_at,
+                        "{day} {kind} {r}"
+                    );
+                }
+            }
+        }
+        day = day.checked_add(Duration::days(9)).unwrap();
+    }
+}
