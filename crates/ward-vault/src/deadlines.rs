@@ -7,7 +7,7 @@ use crate::kernel::Vault;
 use ward_core::authz::Operation;
 use ward_core::calendar::Calendars;
 use ward_core::deadline::{self, DeadlineError, DeadlineQuery, Due, Zone};
-use ward_core::{Caller, ProblemCode};
+use ward_core::Caller;
 
 /// The deadline service.
 pub struct Deadlines<'v>(pub(crate) &'v Vault);
@@ -32,11 +32,5 @@ impl Deadlines<'_> {
 
 /// The problem a deadline that cannot be computed is reported as.
 fn refusal(e: DeadlineError) -> VaultError {
-    let code = match e {
-        DeadlineError::CalendarMissing(_) => ProblemCode::CalendarMissing,
-        DeadlineError::NoRegime => ProblemCode::UnknownRegime,
-        DeadlineError::NoTerm { .. } => ProblemCode::NoDeadline,
-        DeadlineError::OutOfRange => ProblemCode::InvalidReceived,
-    };
-    VaultError::invalid(code, e.to_string())
+    VaultError::invalid(e.code(), e.to_string())
 }

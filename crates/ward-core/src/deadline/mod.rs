@@ -208,6 +208,19 @@ pub enum DeadlineError {
     OutOfRange,
 }
 
+impl DeadlineError {
+    /// The problem it is reported as, on the API and the CLI alike.
+    pub fn code(&self) -> crate::ProblemCode {
+        use crate::ProblemCode;
+        match self {
+            DeadlineError::CalendarMissing(_) => ProblemCode::CalendarMissing,
+            DeadlineError::NoRegime => ProblemCode::UnknownRegime,
+            DeadlineError::NoTerm { .. } => ProblemCode::NoDeadline,
+            DeadlineError::OutOfRange => ProblemCode::InvalidReceived,
+        }
+    }
+}
+
 fn regimes_list(regimes: &[Regime]) -> String {
     regimes.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
 }

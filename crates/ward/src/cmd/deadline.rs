@@ -7,7 +7,7 @@ use anyhow::Result;
 use std::process::ExitCode;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
-use ward_core::deadline::{self, DeadlineError, DeadlineQuery, Due, Regime, RequestKind};
+use ward_core::deadline::{self, DeadlineQuery, Due, Regime, RequestKind};
 use ward_core::ProblemCode;
 
 pub(crate) fn run(c: RequestsCommand, cfg: &Config) -> Result<ExitCode> {
@@ -26,15 +26,7 @@ pub(crate) fn run(c: RequestsCommand, cfg: &Config) -> Result<ExitCode> {
             print!("{}", render(&due));
             Ok(ExitCode::SUCCESS)
         }
-        Err(e) => {
-            let code = match e {
-                DeadlineError::CalendarMissing(_) => ProblemCode::CalendarMissing,
-                DeadlineError::NoRegime => ProblemCode::UnknownRegime,
-                DeadlineError::NoTerm { .. } => ProblemCode::NoDeadline,
-                DeadlineError::OutOfRange => ProblemCode::InvalidReceived,
-            };
-            Ok(fail(code, &e.to_string()))
-        }
+        Err(e) => Ok(fail(e.code(), &e.to_string())),
     }
 }
 
