@@ -54,6 +54,8 @@ string_enum! {
         KekRotate => "kek.rotate",
         JournalVerify => "journal.verify",
         JournalCheckpoint => "journal.checkpoint",
+        /// A deadline computed on the production calendars (no personal data).
+        DeadlineCompute => "deadline.compute",
     }
 }
 
@@ -113,6 +115,7 @@ pub fn allowance(role: Role, operation: Operation) -> Allowance {
         KekRotate => [A, R, R, R],
         JournalVerify => [A, A, R, R],
         JournalCheckpoint => [A, A, R, R],
+        DeadlineCompute => [A, A, R, R],
     };
     row[match role {
         Role::Admin => 0,

@@ -61,6 +61,9 @@ problem_codes! {
     UnknownPurpose = ("unknown_purpose", 400, "Unknown purpose"),
     ReasonRequired = ("reason_required", 400, "A reason is required"),
     UnknownReason = ("unknown_reason", 400, "Unknown reason"),
+    InvalidReceived = ("invalid_received", 400, "The moment of receipt is not an RFC 3339 date-time with an offset"),
+    UnknownRegime = ("unknown_regime", 400, "Unknown regime"),
+    UnknownRequestKind = ("unknown_request_kind", 400, "Unknown request kind"),
     Unauthorized = ("unauthorized", 401, "Missing or invalid API key"),
     Forbidden = ("forbidden", 403, "Forbidden"),
     PurposeNotAllowedForKey = ("purpose_not_allowed_for_key", 403, "This API key may not use the purpose"),
@@ -115,6 +118,8 @@ problem_codes! {
     UnknownCookieCategory = ("unknown_cookie_category", 422, "Unknown cookie category"),
     InvalidCookieChoice = ("invalid_cookie_choice", 422, "A cookie choice must be `granted` or `denied`"),
     NecessaryCannotBeDenied = ("necessary_cannot_be_denied", 422, "Strictly necessary cookies cannot be denied"),
+    CalendarMissing = ("calendar_missing", 422, "No production calendar covers a day the term runs through"),
+    NoDeadline = ("no_deadline", 422, "None of the regimes sets a term for this kind"),
     InternalError = ("internal_error", 500, "Internal error"),
     StorageUnavailable = ("storage_unavailable", 503, "Storage is unavailable"),
 }

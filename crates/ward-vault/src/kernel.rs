@@ -8,6 +8,7 @@ use crate::committer::Committer;
 use crate::consents::Consents;
 use crate::contact::Contact;
 use crate::context::Op;
+use crate::deadlines::Deadlines;
 use crate::error::{VaultError, VaultResult};
 use crate::journal::Journal;
 use crate::keys::{KeyMaterial, Keys};
@@ -20,6 +21,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 use time::{Duration, OffsetDateTime};
 use ward_core::authz::{self, Operation};
+use ward_core::calendar::Calendars;
+use ward_core::deadline::Zone;
 use ward_core::{Actor, Caller, Clock, JournalDraft, Policy};
 use ward_crypto::KeyRing;
 use ward_store::{Change, OpOutcome, Store, WriteOp};
@@ -34,6 +37,10 @@ pub struct VaultConfig {
     pub api_key_cache_ttl: Duration,
     /// How often Ward signs a journal checkpoint; verification judges unsigned entries by it.
     pub checkpoint_interval: Duration,
+    /// The production calendars deadlines are counted on (shipped years and those loaded).
+    pub calendars: Arc<Calendars>,
+    /// The operator's time zone: it decides the day a request was received.
+    pub zone: Zone,
 }
 
 impl Default for VaultConfig {
@@ -42,6 +49,8 @@ impl Default for VaultConfig {
             max_batch: 512,
             api_key_cache_ttl: Duration::seconds(5),
             checkpoint_interval: Duration::seconds(60),
+            calendars: Arc::new(Calendars::shipped()),
+            zone: Zone::default(),
         }
     }
 }
@@ -173,6 +182,11 @@ impl Vault {
     /// API keys: authentication, creation, revocation.
     pub fn api_keys(&self) -> ApiKeys<'_> {
         ApiKeys(self)
+    }
+
+    /// Deadlines counted on the production calendars in the operator's time zone.
+    pub fn deadlines(&self) -> Deadlines<'_> {
+        Deadlines(self)
     }
 
     /// Journal verification and checkpoints.

@@ -2,7 +2,7 @@
 //! (store, keys, clock, group committer, policy versions) from which one service per
 //! capability is reached — [`Vault::subjects`], [`Vault::consents`], [`Vault::bases`], [`Vault::receipts`],
 //! [`Vault::contact`], [`Vault::lifecycle`], [`Vault::policies`], [`Vault::visitors`],
-//! [`Vault::api_keys`], [`Vault::journal`], [`Vault::keys`]. Every service checks its
+//! [`Vault::api_keys`], [`Vault::deadlines`], [`Vault::journal`], [`Vault::keys`]. Every service checks its
 //! operations against the policy, seals and opens personal data with per-subject keys, and
 //! writes every change together with its journal entry through the group committer.
 //!
@@ -21,6 +21,7 @@ mod committer;
 mod consents;
 mod contact;
 mod context;
+mod deadlines;
 mod error;
 mod forms;
 mod gate;
@@ -40,6 +41,7 @@ pub use apikeys::{ApiKeyView, ApiKeys};
 pub use bases::{Bases, BasisEventView, BasisInput, BasisStatus};
 pub use consents::{ConsentStatus, Consents, Withdrawal};
 pub use contact::{Contact, ContactDecision, NoticeClass};
+pub use deadlines::Deadlines;
 pub use error::{FieldProblem, VaultError, VaultResult};
 pub use journal::{
     check_end as check_journal_end, sign_head as sign_journal_head, unsigned_allowance, verify as verify_journal_store,

@@ -61,6 +61,8 @@ pub async fn open_vault_with(cfg: &Config, new_keks: NewKeks) -> Result<Vault> {
     let vault_cfg = VaultConfig {
         max_batch: cfg.max_batch,
         checkpoint_interval: crate::cmd::journal::interval(cfg),
+        calendars: cfg.calendars.clone(),
+        zone: cfg.zone.clone(),
         ..VaultConfig::default()
     };
     let vault = Vault::open(store, keys, policy, source, Arc::new(SystemClock), vault_cfg).await?;

@@ -49,6 +49,12 @@ pub enum Command {
     /// Data subjects (as the operator, journaled as `cli`).
     #[command(subcommand)]
     Subject(SubjectCommand),
+    /// Data-subject requests: their legal deadlines.
+    #[command(subcommand)]
+    Requests(RequestsCommand),
+    /// Production calendars: the working days deadlines are counted on.
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
     /// Back up the database without any data key, and export the keys separately (SQLite).
     /// Erasure reaches backups: a data backup can be read only with a key export, and a
     /// subject erased before the export has no key in it.
@@ -314,6 +320,36 @@ pub enum SubjectCommand {
         #[arg(long)]
         reason: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestsCommand {
+    /// Print when a request falls due (ISO date on the first line), then how it was counted:
+    /// every day counted or skipped and why. The operator's `timezone` (ward.toml) decides
+    /// the day of receipt; a day in a year without a production calendar fails, naming it.
+    Deadline {
+        /// access, copy, rectification, blocking, erasure, stop_processing, withdraw_consent,
+        /// object, transfer, complaint; or a duty: stop_unlawful, destroy_unlawful,
+        /// purpose_achieved, regulator_request, incident_notice, incident_results.
+        #[arg(long)]
+        kind: String,
+        /// ru, eu or us-ca; repeat (or comma-separate) for several: the earliest applies.
+        #[arg(long = "regime", required = true, value_delimiter = ',')]
+        regimes: Vec<String>,
+        /// When the request was received, RFC 3339 with an offset (2026-12-28T12:00:00+03:00).
+        #[arg(long)]
+        received: String,
+        /// The term was extended with a reasoned notice.
+        #[arg(long)]
+        extended: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// Print a year's non-working days (holidays, transferred days off) and its working
+    /// weekend days, each with the act behind it, and the count of working days.
+    Show { year: i32 },
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {

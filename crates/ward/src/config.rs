@@ -4,7 +4,10 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
+use ward_core::calendar::Calendars;
+use ward_core::deadline::Zone;
 
 pub const CONFIG_FILE: &str = "ward.toml";
 
@@ -23,6 +26,8 @@ pub struct FileConfig {
     pub header_read_timeout_secs: Option<f64>,
     pub body_read_timeout_secs: Option<f64>,
     pub max_connections: Option<usize>,
+    pub timezone: Option<String>,
+    pub calendars_dir: Option<PathBuf>,
 }
 
 /// Everything resolved.
@@ -47,6 +52,10 @@ pub struct Config {
     pub body_read_timeout: Duration,
     /// Most HTTP connections served at once; more wait in the listen queue.
     pub max_connections: usize,
+    /// The operator's time zone: it decides the day a request was received.
+    pub zone: Zone,
+    /// The production calendars: those shipped, and those loaded from `calendars_dir`.
+    pub calendars: Arc<Calendars>,
 }
 
 impl std::fmt::Debug for Config {
@@ -124,7 +133,13 @@ impl Config {
         if !(1..=1_000_000).contains(&max_connections) {
             bail!("max_connections must be between 1 and 1000000");
         }
+        let tz_name = file.timezone.as_deref().unwrap_or(Zone::DEFAULT);
+        let zone = Zone::named(tz_name).with_context(|| format!("timezone in {}", file_path.display()))?;
+        let calendars_dir = rel(file.calendars_dir.unwrap_or_else(|| "calendars".into()));
+        let calendars = Arc::new(load_calendars(&calendars_dir)?);
         Ok(Config {
+            zone,
+            calendars,
             header_read_timeout: seconds("header_read_timeout_secs", file.header_read_timeout_secs, 10.0)?,
             body_read_timeout: seconds("body_read_timeout_secs", file.body_read_timeout_secs, 30.0)?,
             max_connections,
@@ -162,6 +177,33 @@ impl Config {
             }
         }
     }
+}
+
+/// The shipped production calendars, and every `*.toml` file of `dir` (if it exists) over
+/// them, in file-name order: a file for a shipped year replaces it. A file that is not a valid
+/// calendar stops Ward from starting, naming the file and the problem (docs/deadlines.md).
+pub fn load_calendars(dir: &Path) -> Result<Calendars> {
+    let mut calendars = Calendars::shipped();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(calendars),
+        Err(e) => return Err(e).with_context(|| format!("reading the calendars directory {}", dir.display())),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.with_context(|| format!("reading {}", dir.display()))?.path();
+        if path.extension().is_some_and(|x| x == "toml") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    for path in files {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        calendars
+            .load(&text)
+            .with_context(|| format!("the calendar {} is not valid", path.display()))?;
+    }
+    Ok(calendars)
 }
 
 /// Two checkpoint intervals and a minute: every Ward process reloads its key files each
@@ -220,6 +262,8 @@ max_batch = 512                             # most operations committed in one t
 header_read_timeout_secs = 10               # a client's time to send request headers (and to idle between requests)
 body_read_timeout_secs = 30                 # a client's time to send a request body
 max_connections = 1024                      # HTTP connections served at once; more wait to be accepted
+timezone = "Europe/Moscow"                  # decides the day a request was received (deadlines)
+# calendars_dir = "calendars"               # more production calendars, one year a file (docs/deadlines.md)
 "#
 }
 
@@ -252,6 +296,50 @@ mod tests {
             "{e}"
         );
         assert!(config_file_parses());
+    }
+
+    #[test]
+    fn the_timezone_is_checked_and_calendar_files_are_loaded_over_the_shipped_ones() {
+        let cfg = with_file("").unwrap();
+        assert_eq!(cfg.zone.name(), "Europe/Moscow");
+        assert_eq!(cfg.calendars.years().collect::<Vec<_>>(), vec![2026, 2027]);
+        let cfg = with_file("timezone = \"Asia/Vladivostok\"\n").unwrap();
+        assert_eq!(cfg.zone.name(), "Asia/Vladivostok");
+        let e = format!("{:#}", with_file("timezone = \"Moscow\"\n").unwrap_err());
+        assert!(e.contains("unknown time zone `Moscow`"), "{e}");
+
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("calendars");
+        std::fs::create_dir(&dir).unwrap();
+        // A file for 2028 (its holidays alone, for the test) adds the year.
+        let mut text = String::from("country = \"ru\"\nyear = 2028\nsource_act = \"Test\"\n");
+        for md in [
+            "01-01", "01-02", "01-03", "01-04", "01-05", "01-06", "01-07", "01-08", "02-23", "03-08", "05-01", "05-09",
+            "06-12", "11-04",
+        ] {
+            text.push_str(&format!(
+                "[[days]]\ndate = \"2028-{md}\"\nkind = \"holiday\"\nname = \"Holiday\"\nact = \"Art. 112\"\n"
+            ));
+        }
+        std::fs::write(dir.join("ru-2028.toml"), &text).unwrap();
+        std::fs::write(dir.join("README.txt"), "not a calendar").unwrap();
+        let cfg = Config::load(d.path(), &Overrides::default()).unwrap();
+        assert_eq!(cfg.calendars.years().collect::<Vec<_>>(), vec![2026, 2027, 2028]);
+        // A bad file stops the start, naming the file and what is wrong.
+        std::fs::write(
+            dir.join("ru-2029.toml"),
+            "country = \"ru\"\nyear = 2029\nsource_act = \"x\"\n",
+        )
+        .unwrap();
+        let e = format!("{:#}", Config::load(d.path(), &Overrides::default()).unwrap_err());
+        assert!(
+            e.contains("ru-2029.toml is not valid") && e.contains("2029-01-01 must be listed as a holiday"),
+            "{e}"
+        );
+        // Another directory from the configuration.
+        std::fs::write(d.path().join(CONFIG_FILE), "calendars_dir = \"elsewhere\"\n").unwrap();
+        let cfg = Config::load(d.path(), &Overrides::default()).unwrap();
+        assert_eq!(cfg.calendars.years().collect::<Vec<_>>(), vec![2026, 2027]);
     }
 
     fn config_file_parses() -> bool {

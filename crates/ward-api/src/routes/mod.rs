@@ -5,6 +5,7 @@ pub(crate) mod bases;
 pub(crate) mod batch;
 pub(crate) mod consents;
 pub(crate) mod contact;
+pub(crate) mod deadlines;
 pub(crate) mod health;
 pub(crate) mod journal;
 pub(crate) mod keys;
@@ -67,6 +68,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::revoke_key))
         .routes(routes!(journal::verify_journal))
         .routes(routes!(journal::create_checkpoint))
+        .routes(routes!(deadlines::compute_deadline))
 }
 
 /// Problem codes per operation id, gathered from the resource modules: the codes each
@@ -87,6 +89,7 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [P
         keys::PROBLEM_CODES,
         lifecycle::PROBLEM_CODES,
         journal::PROBLEM_CODES,
+        deadlines::PROBLEM_CODES,
     ]
     .into_iter()
     .flatten()
@@ -131,6 +134,7 @@ pub(crate) const VAULT_OPERATIONS: &[(&str, Operation)] = &[
     ("revoke_key", Operation::KeyRevoke),
     ("verify_journal", Operation::JournalVerify),
     ("create_checkpoint", Operation::JournalCheckpoint),
+    ("compute_deadline", Operation::DeadlineCompute),
 ];
 
 pub(crate) async fn not_found() -> ApiError {

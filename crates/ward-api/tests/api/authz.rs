@@ -178,6 +178,11 @@ async fn sample(s: &Server, operation_id: &str, hash: &str) -> (Method, String, 
         }
         "verify_journal" => (Method::GET, "/v1/journal/verify".into(), None),
         "create_checkpoint" => (Method::POST, "/v1/journal/checkpoints".into(), None),
+        "compute_deadline" => (
+            Method::GET,
+            "/v1/deadlines?kind=access&regime=ru&received=2026-12-28T12:00:00%2B03:00".into(),
+            None,
+        ),
         other => panic!("`{other}`: no sample request for this route; add one to authz.rs"),
     }
 }

@@ -199,6 +199,10 @@ async fn baseline(s: &Server, method: &Method, template: &str) -> Option<Req> {
         ("GET", "/healthz" | "/metrics" | "/openapi.json" | "/v1/journal/verify" | "/v1/keys" | "/v1/policy")
         | ("GET", "/v1/policy/versions")
         | ("POST", "/v1/journal/checkpoints") => Req::new(),
+        ("GET", "/v1/deadlines") => Req::new()
+            .query("kind", "access")
+            .query("regime", "ru")
+            .query("received", "2026-12-28T12:00:00+03:00"),
         ("POST", "/v1/keys") => Req::new().body(json!({"name": "site", "role": "service", "purposes": ["marketing"]})),
         ("DELETE", "/v1/keys/{id}") => {
             let r = s

@@ -11,6 +11,7 @@ mod bases;
 mod batch;
 mod codes;
 mod consents;
+mod deadlines;
 mod destruction;
 mod errors;
 mod health;

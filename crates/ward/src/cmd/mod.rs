@@ -3,6 +3,8 @@
 mod backup;
 mod bases;
 pub(crate) mod bench;
+mod calendar;
+mod deadline;
 pub(crate) mod import;
 pub(crate) mod journal;
 mod keys;
@@ -43,6 +45,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Keys(c) => keys::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Journal(c) => journal::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Subject(c) => subject::run(c, &Config::load(&g.data_dir, &over)?).await,
+        Command::Requests(c) => deadline::run(c, &Config::load(&g.data_dir, &over)?),
+        Command::Calendar(c) => calendar::run(c, &Config::load(&g.data_dir, &over)?),
         Command::Backup { out, keys_out } => backup::backup(&Config::load(&g.data_dir, &over)?, out, keys_out).await,
         Command::Restore { from, keys } => restore::restore(&Config::load(&g.data_dir, &over)?, &from, &keys).await,
         Command::Import(args) => import::run(args, &Config::load(&g.data_dir, &over)?).await,
