@@ -88,7 +88,7 @@ macro_rules! conformance_list {
                 key_binding_records_each_key_once,
             ],
             api_keys: [api_keys_lifecycle],
-            policies: [policy_versions_are_recorded_once],
+            policies: [policy_versions_are_recorded_once, a_policy_version_is_rescheduled_from_its_time],
             batches: [
                 ops_in_one_batch_see_earlier_ops,
                 empty_write_and_ops_without_entries,
