@@ -123,7 +123,10 @@ enum Republish {
     /// The same request again: nothing changes.
     Same(Published),
     /// The version is scheduled and not yet in force: it moves to `to`.
-    Reschedule { existing: Arc<PolicyVersion>, to: OffsetDateTime },
+    Reschedule {
+        existing: Arc<PolicyVersion>,
+        to: OffsetDateTime,
+    },
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
@@ -410,11 +413,15 @@ impl Policies<'_> {
             OpOutcome::Conflict => {
                 self.reload().await?;
                 return Err(VaultError::Conflict(format!(
-                        "version {} was rescheduled by another request meanwhile; read it again",
+                    "version {} was rescheduled by another request meanwhile; read it again",
                     existing.hash.get(..12).unwrap_or(&existing.hash)
                 )));
             }
-            other => return Err(VaultError::Internal(format!("rescheduling a policy version: {other:?}"))),
+            other => {
+                return Err(VaultError::Internal(format!(
+                    "rescheduling a policy version: {other:?}"
+                )))
+            }
         }
         let version = self.set_effective_at(&existing.hash, to).unwrap_or_else(|| {
             Arc::new(PolicyVersion {
@@ -458,7 +465,10 @@ impl Policies<'_> {
             let list = self.versions_read();
             records
                 .iter()
-                .filter(|r| list.iter().any(|v| v.hash == r.hash && v.effective_at != r.effective_at))
+                .filter(|r| {
+                    list.iter()
+                        .any(|v| v.hash == r.hash && v.effective_at != r.effective_at)
+                })
                 .map(|r| (r.hash.clone(), r.effective_at))
                 .collect()
         };

@@ -79,7 +79,7 @@ mod tests {
     use time::macros::datetime;
     use time::Duration;
     use ward_core::policy::DEFAULT_POLICY;
-    use ward_core::{Caller, Clock, FakeClock, Policy, ProblemCode};
+    use ward_core::{Caller, Clock, FakeClock, Policy};
     use ward_jobs::{Holder, Outcome, StoreLeases};
     use ward_store::Store;
     use ward_vault::{KeyMaterial, PolicySource, VaultConfig};
@@ -175,7 +175,11 @@ mod tests {
         assert!(!same.new && same.rescheduled_from.is_none() && same.version.effective_at == moved_to);
         b.policies().reload().await.expect("reload b");
         clock.set(later);
-        assert_ne!(b.policies().current_hash(), moved.version.hash, "not at its old time in b");
+        assert_ne!(
+            b.policies().current_hash(),
+            moved.version.hash,
+            "not at its old time in b"
+        );
         clock.set(moved_to);
         assert_eq!(b.policies().current_hash(), moved.version.hash, "at its new time in b");
         b.shutdown().await.expect("shut down b");

@@ -93,7 +93,7 @@ fn publishing_again_with_another_date_reschedules_or_says_why_not() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("d");
     assert!(run(&dir, &["init"]).status.success());
-    let file = tmp.path().join("v2.toml");
+    let file = dir.join("v2.toml");
     std::fs::write(&file, with_profiling(&dir)).unwrap();
     let file = file.to_str().unwrap();
     let publish = |at: &str| run(&dir, &["policy", "publish", file, "--effective-at", at]);
@@ -120,7 +120,13 @@ fn publishing_again_with_another_date_reschedules_or_says_why_not() {
     let seeded = dir.join("policy.toml");
     let out = run(
         &dir,
-        &["policy", "publish", seeded.to_str().unwrap(), "--effective-at", "2092-01-01T00:00:00Z"],
+        &[
+            "policy",
+            "publish",
+            seeded.to_str().unwrap(),
+            "--effective-at",
+            "2092-01-01T00:00:00Z",
+        ],
     );
     assert!(!out.status.success());
     let err = stderr(&out);
