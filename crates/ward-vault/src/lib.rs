@@ -24,6 +24,7 @@ mod context;
 mod error;
 mod forms;
 mod gate;
+pub mod idempotency;
 mod journal;
 mod kernel;
 mod keys;

@@ -14,6 +14,7 @@ mod consents;
 mod destruction;
 mod errors;
 mod health;
+mod idempotency;
 mod journal;
 mod journal_scan;
 mod keys;

@@ -123,6 +123,11 @@ macro_rules! conformance_list {
                 basis_events_append_in_order,
                 basis_events_preconditions_and_erasure,
             ],
+            idempotency: [
+                a_claim_commits_with_its_change_or_not_at_all,
+                an_answer_is_recorded_once,
+                expired_records_are_replaced_and_pruned,
+            ],
             leases: [
                 lease_is_exclusive_while_held,
                 lease_is_renewed_by_its_holder,
