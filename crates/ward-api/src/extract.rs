@@ -29,6 +29,12 @@ impl FromRequestParts<AppState> for AuthCaller {
     }
 }
 
+/// The caller `headers` authenticate, if they do (for layers that act before the handler; the
+/// handler's [`AuthCaller`] still decides what to answer).
+pub(crate) async fn caller(state: &AppState, headers: &HeaderMap) -> Option<Caller> {
+    state.vault.api_keys().authenticate(bearer_token(headers)?).await.ok()
+}
+
 /// The token of the one `Authorization: Bearer` header, if there is exactly one.
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();

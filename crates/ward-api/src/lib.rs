@@ -13,6 +13,7 @@
 
 mod error;
 mod extract;
+mod idempotency;
 mod metrics;
 mod routes;
 mod spec;
@@ -58,6 +59,9 @@ pub(crate) struct AppState {
     pub vault: Vault,
     /// The OpenAPI document, serialised once.
     pub spec: Bytes,
+    /// The largest body a request with an `Idempotency-Key` may have (the batch's limit):
+    /// the key's layer reads it before the route's own limit applies.
+    pub max_key_body_bytes: usize,
 }
 
 /// The API's router: every route, the problem+json fallbacks for unknown routes and methods,
@@ -74,7 +78,13 @@ pub fn router(vault: Vault, config: ApiConfig) -> Router {
             Bytes::from_static(b"{}")
         }
     };
+    let state = AppState {
+        vault,
+        spec,
+        max_key_body_bytes: config.max_body_bytes.max(routes::batch::MAX_BATCH_BODY_BYTES),
+    };
     router
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
@@ -95,7 +105,7 @@ pub fn router(vault: Vault, config: ApiConfig) -> Router {
                         .latency_unit(LatencyUnit::Millis),
                 ),
         )
-        .with_state(AppState { vault, spec })
+        .with_state(state)
 }
 
 /// The OpenAPI 3.1 document of [`router`]: every route, schema, problem code and the bearer

@@ -7,11 +7,13 @@
 //! hands [`finish`] each operation's own problem codes.
 
 use crate::error::{FieldError, Problem, PROBLEM_CONTENT_TYPE};
+use axum::http::Method;
 use std::collections::{BTreeMap, HashMap};
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::Required;
 use utoipa::openapi::{ContentBuilder, ObjectBuilder, OpenApi, Ref, ResponseBuilder, Type};
 use ward_core::access::Role;
 use ward_core::authz::{self, Allowance, Operation as VaultOperation};
@@ -97,7 +99,8 @@ pub(crate) fn finish<'a>(
     let vault_ops: HashMap<&str, VaultOperation> = operations.into_iter().collect();
     for (path, item) in &mut spec.paths.paths {
         let authenticated = path.starts_with("/v1/");
-        for op in operations_mut(item) {
+        let template = path.clone();
+        for (method, op) in operations_mut(item) {
             let specific = op
                 .operation_id
                 .as_deref()
@@ -115,6 +118,10 @@ pub(crate) fn finish<'a>(
             if op.request_body.is_some() {
                 codes.extend(BODY_CODES);
             }
+            if crate::idempotency::takes_key(&method, &template) {
+                add_idempotency_key(op);
+                codes.extend(IDEMPOTENCY_CODES);
+            }
             codes.extend(ALWAYS_CODES);
             add_problem_responses(op, codes);
         }
@@ -122,19 +129,49 @@ pub(crate) fn finish<'a>(
     spec
 }
 
-fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = (Method, &mut Operation)> {
     [
-        &mut item.get,
-        &mut item.put,
-        &mut item.post,
-        &mut item.delete,
-        &mut item.options,
-        &mut item.head,
-        &mut item.patch,
-        &mut item.trace,
+        (Method::GET, &mut item.get),
+        (Method::PUT, &mut item.put),
+        (Method::POST, &mut item.post),
+        (Method::DELETE, &mut item.delete),
+        (Method::OPTIONS, &mut item.options),
+        (Method::HEAD, &mut item.head),
+        (Method::PATCH, &mut item.patch),
+        (Method::TRACE, &mut item.trace),
     ]
     .into_iter()
-    .filter_map(Option::as_mut)
+    .filter_map(|(m, op)| op.as_mut().map(|op| (m, op)))
+}
+
+/// Codes of every operation that takes an `Idempotency-Key`.
+const IDEMPOTENCY_CODES: &[ProblemCode] = &[
+    ProblemCode::InvalidIdempotencyKey,
+    ProblemCode::IdempotencyKeyReused,
+    ProblemCode::IdempotencyInProgress,
+];
+
+/// Documents the `Idempotency-Key` header on `op`.
+fn add_idempotency_key(op: &mut Operation) {
+    let param = ParameterBuilder::new()
+        .name(crate::idempotency::HEADER)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: the same request (method, path and body) sent again by the same key \
+             with the same value within 24 hours is answered with the first answer (with \
+             `Idempotent-Replayed: true`) and nothing is done twice. Another request with the value: \
+             `422 idempotency_key_reused`; the first not answered yet: `409 idempotency_in_progress`. \
+             1 to 255 visible ASCII characters (a UUID, say); otherwise `400 invalid_idempotency_key`.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255)),
+        ))
+        .build();
+    op.parameters.get_or_insert_with(Vec::new).push(param);
 }
 
 /// Writes `vault_op`'s row of the authorization table into `op`; whether a role is refused.

@@ -50,6 +50,11 @@ string_enum! {
         ApiKeyCreated => "api_key.created",
         ApiKeyRevoked => "api_key.revoked",
         PolicyActivated => "policy.activated",
+        /// A published version not yet in force was moved to another effective time.
+        PolicyRescheduled => "policy.rescheduled",
+        /// A request sent again with its idempotency key was answered with the stored answer
+        /// of the first (opened from its seal); nothing was done again.
+        RequestReplayed => "request.replayed",
         /// A website visitor's cookie choice was recorded (the visitor id is never journaled).
         CookieConsentRecorded => "cookie_consent.recorded",
         /// A website visitor's cookie consent records were linked to a subject.

@@ -63,6 +63,18 @@ impl BlindIndex {
         mac.update(visitor_id.as_bytes());
         mac.finalize().into_bytes().into()
     }
+
+    /// The keyed hash of a caller's `Idempotency-Key`: HMAC-SHA256 under the blind-index key
+    /// with its own domain tag, over the caller and the key, so that two callers' equal keys
+    /// are different records and a stolen database does not give the keys back.
+    pub fn idempotency_key(&self, caller: &str, key: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(b"ward.idempotency.v1\0");
+        mac.update(caller.as_bytes());
+        mac.update(&[0]);
+        mac.update(key.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use crate::PgStore;
 use async_trait::async_trait;
 use sqlx::postgres::PgConnection;
 use std::sync::LazyLock;
-use ward_core::clock::to_micros;
+use ward_core::clock::{from_micros, to_micros};
 use ward_store::write::policies::{Inserts, Keys, Snap, Step};
 use ward_store::{decode, PolicyStore, PolicyVersionRecord, StoreResult};
 
@@ -33,13 +33,14 @@ pub(crate) async fn snapshot(conn: &mut PgConnection, keys: &Keys, snap: &mut Sn
         return Ok(());
     }
     let hashes: Vec<&str> = keys.iter().map(String::as_str).collect();
-    let rows = sqlx::query("SELECT hash FROM policy_versions WHERE hash = ANY($1)")
+    let rows = sqlx::query("SELECT hash, COALESCE(effective_at, recorded_at) AS effective_at FROM policy_versions WHERE hash = ANY($1) FOR UPDATE")
         .bind(&hashes)
         .fetch_all(&mut *conn)
         .await
         .map_err(unavailable)?;
     for row in &rows {
-        snap.insert(col::<_, String>(row, "policy_versions", "hash")?);
+        let at = col::<_, i64>(row, "policy_versions", "effective_at")?;
+        snap.insert(col::<_, String>(row, "policy_versions", "hash")?, from_micros(at));
     }
     Ok(())
 }
@@ -64,6 +65,16 @@ pub(crate) async fn insert(conn: &mut PgConnection, rows: &Inserts<'_>) -> Resul
     Ok(())
 }
 
-pub(crate) async fn apply(_: &mut PgConnection, step: &Step<'_>) -> Result<()> {
-    step.unreachable()
+pub(crate) async fn apply(conn: &mut PgConnection, step: &Step<'_>) -> Result<()> {
+    match step {
+        Step::Reschedule { hash, to } => {
+            sqlx::query("UPDATE policy_versions SET effective_at = $2 WHERE hash = $1")
+                .bind(*hash)
+                .bind(to_micros(*to))
+                .execute(&mut *conn)
+                .await
+                .map_err(unavailable)?;
+            Ok(())
+        }
+    }
 }

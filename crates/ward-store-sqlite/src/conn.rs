@@ -324,6 +324,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0010_basis_events",
         include_str!("../migrations/0010_basis_events.sql"),
     ),
+    (
+        11,
+        "0011_idempotency_keys",
+        include_str!("../migrations/0011_idempotency_keys.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {

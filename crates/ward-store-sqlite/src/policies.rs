@@ -1,11 +1,11 @@
 //! Policy versions Ward has run with (`policy_versions`).
 
-use crate::rows::{exec, query, query_opt, Result, Sql};
+use crate::rows::{at, exec, query, query_opt, Result, Sql};
 use crate::SqliteStore;
 use async_trait::async_trait;
 use rusqlite::{params, Connection};
 use std::sync::LazyLock;
-use ward_core::clock::to_micros;
+use ward_core::clock::{from_micros, to_micros};
 use ward_store::write::policies::{Inserts, Keys, Snap, Step};
 use ward_store::{decode, PolicyStore, PolicyVersionRecord, StoreResult};
 
@@ -31,15 +31,13 @@ impl PolicyStore for SqliteStore {
 /// Reads which touched hashes are recorded already.
 pub(crate) fn snapshot(conn: &Connection, keys: &Keys, snap: &mut Snap) -> Result<()> {
     for hash in keys {
-        if query_opt(
+        if let Some(at) = query_opt(
             conn,
-            "SELECT 1 FROM policy_versions WHERE hash = ?1",
+            "SELECT COALESCE(effective_at, recorded_at) FROM policy_versions WHERE hash = ?1",
             [hash],
-            |_| Ok(()),
-        )?
-        .is_some()
-        {
-            snap.insert(hash.clone());
+            |r| at::<i64>(r, 0, "policy_versions", "effective_at"),
+        )? {
+            snap.insert(hash.clone(), from_micros(at));
         }
     }
     Ok(())
@@ -65,6 +63,13 @@ pub(crate) fn insert(conn: &Connection, rows: &Inserts<'_>) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn apply(_: &Connection, step: &Step<'_>) -> Result<()> {
-    step.unreachable()
+pub(crate) fn apply(conn: &Connection, step: &Step<'_>) -> Result<()> {
+    match step {
+        Step::Reschedule { hash, to } => exec(
+            conn,
+            "UPDATE policy_versions SET effective_at = ?2 WHERE hash = ?1",
+            params![hash, to_micros(*to)],
+        )
+        .map(|_| ()),
+    }
 }

@@ -6,8 +6,9 @@
 
 use crate::write::split_names;
 use crate::{
-    ApiKeyRecord, BasisEventRecord, ConsentEventRecord, JournalEntry, PolicyVersionRecord, StoreError,
-    SubjectEventRecord, SubjectRecord, VisitorConsent, VisitorConsentRecord, WrappedKey, WrappedKeyRecord,
+    ApiKeyRecord, BasisEventRecord, ConsentEventRecord, IdempotencyClaim, IdempotencyRecord, JournalEntry,
+    PolicyVersionRecord, SealedAnswer, StoreError, SubjectEventRecord, SubjectRecord, VisitorConsent,
+    VisitorConsentRecord, WrappedKey, WrappedKeyRecord,
 };
 use std::str::FromStr;
 use ward_core::access::SubjectState;
@@ -397,5 +398,42 @@ pub fn visitor_consent(row: &(impl Row + ?Sized)) -> Result<VisitorConsentRecord
             at: from_micros(c.int(5)?),
         },
         subject: c.opt_subject_id(6)?,
+    })
+}
+
+pub static IDEMPOTENCY: Columns = Columns {
+    table: "idempotency_keys",
+    select: "key, fingerprint, created_at, expires_at, status, kek_id, wrapped_key, answer",
+    names: &[
+        "key",
+        "fingerprint",
+        "created_at",
+        "expires_at",
+        "status",
+        "kek_id",
+        "wrapped_key",
+        "answer",
+    ],
+};
+
+pub fn idempotency(row: &(impl Row + ?Sized)) -> Result<IdempotencyRecord> {
+    let c = Cols::new(row, 0, &IDEMPOTENCY);
+    let answer = match c.opt_int(4)? {
+        None => None,
+        Some(status) => Some(SealedAnswer {
+            status: u16::try_from(status).map_err(|_| corrupt(IDEMPOTENCY.table, "status", "out of range"))?,
+            kek_id: c.text(5)?,
+            wrapped_key: c.bytes(6)?,
+            body: c.bytes(7)?,
+        }),
+    };
+    Ok(IdempotencyRecord {
+        claim: IdempotencyClaim {
+            key: c.hash32(0)?,
+            fingerprint: c.hash32(1)?,
+            created_at: from_micros(c.int(2)?),
+            expires_at: from_micros(c.int(3)?),
+        },
+        answer,
     })
 }

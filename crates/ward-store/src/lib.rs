@@ -15,6 +15,7 @@ pub mod chain;
 pub mod conformance;
 pub mod decode;
 mod error;
+mod idempotency;
 mod lease;
 mod model;
 mod subject_events;
@@ -24,6 +25,7 @@ pub mod write;
 pub use bases::BasisStore;
 pub use binding::{BoundKey, KeyBindingStore};
 pub use error::StoreError;
+pub use idempotency::{IdempotencyClaim, IdempotencyRecord, IdempotencyStore, SealedAnswer};
 pub use lease::{Lease, LeaseGrant, LeaseStore};
 pub use model::*;
 pub use subject_events::SubjectEventStore;
@@ -171,6 +173,7 @@ pub trait Store:
     + ApiKeyStore
     + PolicyStore
     + VisitorStore
+    + IdempotencyStore
     + LeaseStore
     + KeyBindingStore
     + WriteStore

@@ -175,4 +175,7 @@ pub enum OpOutcome {
     Conflict,
     AlreadyExists,
     Revoked,
+    /// A live idempotency record holds the key the change was claimed under: another request
+    /// with the same key did (or is doing) it; nothing of this op was written.
+    KeyInUse,
 }

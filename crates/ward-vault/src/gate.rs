@@ -11,6 +11,7 @@
 
 use crate::context::Op;
 use crate::error::{VaultError, VaultResult};
+use crate::idempotency::Answer;
 use crate::sealed::{self, SealedFields};
 use crate::Vault;
 use std::collections::BTreeSet;
@@ -171,6 +172,25 @@ impl Gate {
         }
         note
     }
+}
+
+/// Opens an idempotency record's stored answer (of the request whose key hashes to `key`).
+/// The caller journals the replay (`request.replayed`). A KEK this process has not loaded is
+/// loaded once, as for a subject's key.
+pub(crate) fn open_answer(vault: &Vault, key: &[u8; 32], sealed: &ward_store::SealedAnswer) -> VaultResult<Answer> {
+    let unwrap = || vault.keys().ring().unwrap(key, &sealed.kek_id, &sealed.wrapped_key);
+    let dek = match unwrap() {
+        Err(ward_crypto::CryptoError::UnknownKek(_)) => {
+            vault.keys().reload()?;
+            unwrap()?
+        }
+        other => other?,
+    };
+    let body = dek.open(&sealed::answer_aad(key, sealed.status), &sealed.body)?;
+    Ok(Answer {
+        status: sealed.status,
+        body,
+    })
 }
 
 /// Applies `gate`'s stamp, if there is a gate.

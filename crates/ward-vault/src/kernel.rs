@@ -10,6 +10,7 @@ use crate::contact::Contact;
 use crate::context::Op;
 use crate::deadlines::Deadlines;
 use crate::error::{VaultError, VaultResult};
+use crate::idempotency::Idempotency;
 use crate::journal::Journal;
 use crate::keys::{KeyMaterial, Keys};
 use crate::lifecycle::Lifecycle;
@@ -195,6 +196,10 @@ impl Vault {
     }
 
     /// The secrets, the key ring in force, and key rotation.
+    pub fn idempotency(&self) -> Idempotency<'_> {
+        Idempotency(self)
+    }
+
     pub fn keys(&self) -> Keys<'_> {
         Keys(self)
     }
@@ -237,8 +242,21 @@ impl Vault {
             .map_err(|refused| VaultError::Forbidden(refused.to_string()))
     }
 
-    /// Writes one change with its journal entries, through the group committer.
+    /// Writes one change with its journal entries, through the group committer. In a request
+    /// run under an idempotency key, the request's first change claims the key in the same
+    /// transaction (`idempotency.rs`).
     pub(crate) async fn commit(&self, change: Change, journal: Vec<JournalDraft>) -> VaultResult<OpOutcome> {
+        if !matches!(change, Change::JournalOnly) {
+            if let Some(scope) = crate::idempotency::current() {
+                return self.commit_claimed(&scope, change, journal).await;
+            }
+        }
+        self.submit(change, journal).await
+    }
+
+    /// Writes one change with its journal entries, through the group committer, claiming
+    /// nothing.
+    pub(crate) async fn submit(&self, change: Change, journal: Vec<JournalDraft>) -> VaultResult<OpOutcome> {
         Ok(self.inner.committer.submit(WriteOp { change, journal }).await?)
     }
 

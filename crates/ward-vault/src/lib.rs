@@ -25,6 +25,7 @@ mod deadlines;
 mod error;
 mod forms;
 mod gate;
+pub mod idempotency;
 mod journal;
 mod kernel;
 mod keys;

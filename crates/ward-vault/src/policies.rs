@@ -81,6 +81,9 @@ pub struct Published {
     pub version: Arc<PolicyVersion>,
     /// `false` when a version with the same content was already published.
     pub new: bool,
+    /// When the version was scheduled to take effect before this call rescheduled it (its
+    /// new time is `version.effective_at`); `None` when it was not rescheduled.
+    pub rescheduled_from: Option<OffsetDateTime>,
     /// Changes from the version in force when it was published.
     pub changes: Vec<PolicyChange>,
 }
@@ -115,32 +118,46 @@ fn in_force_among(list: &[Arc<PolicyVersion>], at: OffsetDateTime) -> Option<Arc
         .cloned()
 }
 
+/// What publishing content that is already a version (`existing`) does.
+enum Republish {
+    /// The same request again: nothing changes.
+    Same(Published),
+    /// The version is scheduled and not yet in force: it moves to `to`.
+    Reschedule {
+        existing: Arc<PolicyVersion>,
+        to: OffsetDateTime,
+    },
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
 /// Publishing content that is already a version (`existing`): the same request again
 /// (no time, or the version's own time, while it is the version in force or scheduled for that
-/// time) changes nothing; anything else would need the version to take effect at another
-/// time, which a published version never does, and is refused with what stands.
+/// time) changes nothing; another time for a version not yet in force reschedules it (no time
+/// means now); a version that has taken effect never moves (`policy_version_in_force`), and
+/// a scheduled one never moves into the past (`policy_version_scheduled`).
 fn republished(
     existing: Arc<PolicyVersion>,
     in_force: Option<&PolicyVersion>,
     effective_at: Option<OffsetDateTime>,
     now: OffsetDateTime,
-) -> VaultResult<Published> {
+) -> VaultResult<Republish> {
     let is_in_force = in_force.is_some_and(|v| v.hash == existing.hash);
     let same = match effective_at {
         Some(at) => at == existing.effective_at,
         None => is_in_force,
     };
     if same {
-        return Ok(Published {
+        return Ok(Republish::Same(Published {
             version: existing,
             new: false,
+            rescheduled_from: None,
             changes: Vec::new(),
-        });
+        }));
     }
-    let at = |t: OffsetDateTime| {
-        t.format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
-    };
     let short = existing.hash.get(..12).unwrap_or(&existing.hash);
     if existing.effective_at <= now {
         let standing = if is_in_force {
@@ -152,20 +169,27 @@ fn republished(
         return Err(VaultError::invalid(
             ProblemCode::PolicyVersionInForce,
             format!(
-                "this content is version {short}, in force since {}; {standing}. Versions are \
-                 immutable: to bring it back or move its date, publish it with a new `version` label",
-                at(existing.effective_at)
+                "this content is version {short}, in force since {}; {standing}; its date was not \
+                 changed. A version that has taken effect never moves: to bring it back or give it \
+                 another date, publish it with a new `version` label",
+                rfc3339(existing.effective_at)
             ),
         ));
     }
-    Err(VaultError::invalid(
-        ProblemCode::PolicyVersionScheduled,
-        format!(
-            "this content is version {short}, published to take effect at {}; it was not rescheduled. \
-             Versions are immutable: to take effect at another time, publish it with a new `version` label",
-            at(existing.effective_at)
-        ),
-    ))
+    let to = effective_at.unwrap_or(now);
+    if to < now {
+        return Err(VaultError::invalid(
+            ProblemCode::PolicyVersionScheduled,
+            format!(
+                "this content is version {short}, scheduled to take effect at {}; it was not \
+                 rescheduled to {}, a time already past (a version never takes effect retroactively); \
+                 give a time from now on, or none for now",
+                rfc3339(existing.effective_at),
+                rfc3339(to)
+            ),
+        ));
+    }
+    Ok(Republish::Reschedule { existing, to })
 }
 
 /// The policies service, reached by [`Vault::policies`].
@@ -232,10 +256,11 @@ impl Policies<'_> {
         Ok(diff(&a.policy, &b.policy))
     }
 
-    /// Publishes a version, in force from `effective_at` (default: now). Versions are
-    /// immutable: publishing the same content again changes nothing when it asks for what
-    /// stands, and is refused (`policy_version_in_force`, `policy_version_scheduled`) when it
-    /// asks for another effective time. A policy with another `id` is refused
+    /// Publishes a version, in force from `effective_at` (default: now). A version's content
+    /// is immutable: publishing the same content again changes nothing when it asks for what
+    /// stands; asking for another effective time reschedules a version not yet in force
+    /// (`rescheduled_from` says from when), and is refused for one that has taken effect
+    /// (`policy_version_in_force`) or for a time already past (`policy_version_scheduled`). A policy with another `id` is refused
     /// (`policy_id_changed`).
     pub async fn publish(
         &self,
@@ -280,7 +305,8 @@ impl Policies<'_> {
             _ => clock_now,
         };
         if let Some(existing) = existing {
-            return republished(existing, in_force.as_deref(), effective_at, clock_now);
+            let again = republished(existing, in_force.as_deref(), effective_at, clock_now)?;
+            return self.apply_republish(actor, again, now).await;
         }
         if let Some(current) = &in_force {
             if current.policy.id != policy.id {
@@ -325,12 +351,15 @@ impl Policies<'_> {
                 // Another process recorded the same content meanwhile: answer as if it had been
                 // seen above, with the version as recorded (its time, not this request's).
                 self.reload().await?;
-                let list = self.versions_read();
-                let existing = list.iter().find(|v| v.hash == hash).cloned().ok_or_else(|| {
-                    VaultError::Internal(format!("policy version {hash} exists but was not read back"))
-                })?;
-                let in_force = in_force_among(&list, clock_now);
-                return republished(existing, in_force.as_deref(), requested, clock_now);
+                let again = {
+                    let list = self.versions_read();
+                    let existing = list.iter().find(|v| v.hash == hash).cloned().ok_or_else(|| {
+                        VaultError::Internal(format!("policy version {hash} exists but was not read back"))
+                    })?;
+                    let in_force = in_force_among(&list, clock_now);
+                    republished(existing, in_force.as_deref(), requested, clock_now)?
+                };
+                return self.apply_republish(actor, again, now).await;
             }
             other => return Err(VaultError::Internal(format!("recording a policy version: {other:?}"))),
         }
@@ -354,15 +383,98 @@ impl Policies<'_> {
         Ok(Published {
             version,
             new: true,
+            rescheduled_from: None,
             changes,
         })
     }
 
+    /// Does what [`republished`] decided: nothing, or the rescheduling, journaled.
+    async fn apply_republish(&self, actor: &Actor, again: Republish, now: OffsetDateTime) -> VaultResult<Published> {
+        let (existing, to) = match again {
+            Republish::Same(p) => return Ok(p),
+            Republish::Reschedule { existing, to } => (existing, to),
+        };
+        let from = existing.effective_at;
+        let entry = JournalDraft::new(now, actor, AdminEvent::PolicyRescheduled).detail(format!(
+            "{}@{} sha256:{} effective:{} was:{}",
+            existing.policy.id,
+            existing.policy.version,
+            existing.hash,
+            ward_core::clock::to_micros(to),
+            ward_core::clock::to_micros(from)
+        ));
+        let change = PolicyVersionChange::Reschedule {
+            hash: existing.hash.clone(),
+            from,
+            to,
+        };
+        match self.0.commit(Change::Policy(change), vec![entry]).await? {
+            OpOutcome::Done => {}
+            OpOutcome::Conflict => {
+                self.reload().await?;
+                return Err(VaultError::Conflict(format!(
+                    "version {} was rescheduled by another request meanwhile; read it again",
+                    existing.hash.get(..12).unwrap_or(&existing.hash)
+                )));
+            }
+            other => {
+                return Err(VaultError::Internal(format!(
+                    "rescheduling a policy version: {other:?}"
+                )))
+            }
+        }
+        let version = self.set_effective_at(&existing.hash, to).unwrap_or_else(|| {
+            Arc::new(PolicyVersion {
+                effective_at: to,
+                ..(*existing).clone()
+            })
+        });
+        Ok(Published {
+            version,
+            new: false,
+            rescheduled_from: Some(from),
+            changes: Vec::new(),
+        })
+    }
+
+    /// Gives the known version `hash` another effective time, keeping the list sorted.
+    fn set_effective_at(&self, hash: &str, to: OffsetDateTime) -> Option<Arc<PolicyVersion>> {
+        let mut list = self
+            .0
+            .inner
+            .versions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let slot = list.iter_mut().find(|v| v.hash == hash)?;
+        let moved = Arc::new(PolicyVersion {
+            effective_at: to,
+            ..(**slot).clone()
+        });
+        *slot = moved.clone();
+        sort(&mut list);
+        Some(moved)
+    }
+
     /// Re-reads the versions from the store, where another process may have published one;
-    /// returns the versions that are new to this vault. A version never changes and is never
-    /// removed, so only new ones are parsed and added.
+    /// returns the versions that are new to this vault. A version's content never changes and
+    /// a version is never removed, so only new ones are parsed and added; one rescheduled
+    /// elsewhere (before it took effect) takes its new time here.
     pub async fn reload(&self) -> VaultResult<Vec<Arc<PolicyVersion>>> {
         let records = self.0.store().find_policy_versions().await?;
+        let moved: Vec<(String, OffsetDateTime)> = {
+            let list = self.versions_read();
+            records
+                .iter()
+                .filter(|r| {
+                    list.iter()
+                        .any(|v| v.hash == r.hash && v.effective_at != r.effective_at)
+                })
+                .map(|r| (r.hash.clone(), r.effective_at))
+                .collect()
+        };
+        for (hash, to) in moved {
+            self.set_effective_at(&hash, to);
+        }
         let fresh: Vec<PolicyVersionRecord> = {
             let list = self.versions_read();
             records

@@ -31,6 +31,15 @@ pub(crate) fn subject_event_aad(subject: SubjectId, kind: &str) -> Vec<u8> {
     aad
 }
 
+/// An idempotency record's answer, bound to its key and status.
+pub(crate) fn answer_aad(key: &[u8; 32], status: u16) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(56);
+    aad.extend_from_slice(b"ward.answer.v1\0");
+    aad.extend_from_slice(key);
+    aad.extend_from_slice(&status.to_be_bytes());
+    aad
+}
+
 /// Field name → ciphertext.
 pub(crate) type SealedFields = BTreeMap<String, Vec<u8>>;
 

@@ -175,9 +175,10 @@ pub enum PolicyCommand {
         #[arg(long)]
         file: bool,
     },
-    /// Publish a policy version (register and, if it names one, its text file). Versions are
-    /// immutable: the same content again changes nothing, and is refused if asked to take
-    /// effect at another time; a policy with another `id` is refused. Only this command (or
+    /// Publish a policy version (register and, if it names one, its text file). A version's
+    /// content is immutable: the same content again changes nothing; asked to take effect at
+    /// another time, it reschedules a version not yet in force and is refused for one that
+    /// has taken effect; a policy with another `id` is refused. Only this command (or
     /// the API) publishes: other commands use the version in force, whatever the file says.
     Publish {
         file: PathBuf,

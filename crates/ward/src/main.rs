@@ -7,6 +7,7 @@ mod cmd;
 mod config;
 mod epochs;
 mod http;
+mod idempotency_prune;
 mod jobs;
 mod keyfiles;
 mod logging;

@@ -79,7 +79,7 @@ mod tests {
     use time::macros::datetime;
     use time::Duration;
     use ward_core::policy::DEFAULT_POLICY;
-    use ward_core::{Caller, Clock, FakeClock, Policy, ProblemCode};
+    use ward_core::{Caller, Clock, FakeClock, Policy};
     use ward_jobs::{Holder, Outcome, StoreLeases};
     use ward_store::Store;
     use ward_vault::{KeyMaterial, PolicySource, VaultConfig};
@@ -149,7 +149,8 @@ mod tests {
         assert_eq!(turns[0].outcome, Outcome::Done(String::new()));
 
         // Publishing sees what other processes published, job or no job: the same content as
-        // a version `b` scheduled is that version, not a new one at another time.
+        // a version `b` scheduled is that version, not a new one at another time; asked for
+        // another time it reschedules that version, and `b` takes the new time up on reload.
         let third = next.replace("version = \"2\"", "version = \"3\"");
         let later = clock.now() + Duration::days(1);
         assert!(
@@ -159,24 +160,28 @@ mod tests {
                 .expect("publish version 3 elsewhere")
                 .new
         );
-        let again = a
+        let moved_to = later + Duration::hours(1);
+        let moved = a
             .policies()
-            .publish(
-                &Caller::cli(),
-                PolicySource::from(third.as_str()),
-                Some(later + Duration::hours(1)),
-            )
-            .await;
-        assert!(
-            matches!(&again, Err(e) if e.code() == ProblemCode::PolicyVersionScheduled),
-            "{again:?}"
-        );
+            .publish(&Caller::cli(), PolicySource::from(third.as_str()), Some(moved_to))
+            .await
+            .expect("rescheduled");
+        assert!(!moved.new && moved.rescheduled_from == Some(later) && moved.version.effective_at == moved_to);
         let same = a
             .policies()
-            .publish(&Caller::cli(), PolicySource::from(third.as_str()), Some(later))
+            .publish(&Caller::cli(), PolicySource::from(third.as_str()), Some(moved_to))
             .await
             .expect("the same request");
-        assert!(!same.new && same.version.effective_at == later);
+        assert!(!same.new && same.rescheduled_from.is_none() && same.version.effective_at == moved_to);
+        b.policies().reload().await.expect("reload b");
+        clock.set(later);
+        assert_ne!(
+            b.policies().current_hash(),
+            moved.version.hash,
+            "not at its old time in b"
+        );
+        clock.set(moved_to);
+        assert_eq!(b.policies().current_hash(), moved.version.hash, "at its new time in b");
         b.shutdown().await.expect("shut down b");
         a.shutdown().await.expect("shut down a");
     }

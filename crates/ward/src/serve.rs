@@ -26,6 +26,7 @@ pub async fn serve(cfg: Config) -> Result<()> {
     // policy versions published by other processes (`policy_reload`).
     let mut runner = crate::jobs::runner(&cfg, &vault, Arc::new(SystemClock))?;
     crate::policy_reload::add(&mut runner, &vault)?;
+    crate::idempotency_prune::add(&mut runner, &vault)?;
     let jobs = runner.spawn(crate::jobs::POLL);
 
     let router = ward_api::router(vault.clone(), ward_api::ApiConfig::default());

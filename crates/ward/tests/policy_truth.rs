@@ -89,6 +89,54 @@ fn no_command_publishes_an_edited_policy_file() {
 }
 
 #[test]
+fn publishing_again_with_another_date_reschedules_or_says_why_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("d");
+    assert!(run(&dir, &["init"]).status.success());
+    let file = dir.join("v2.toml");
+    std::fs::write(&file, with_profiling(&dir)).unwrap();
+    let file = file.to_str().unwrap();
+    let publish = |at: &str| run(&dir, &["policy", "publish", file, "--effective-at", at]);
+
+    let out = publish("2090-01-01T00:00:00Z");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = publish("2091-06-01T00:00:00Z");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("rescheduled from 2090-01-01T00:00:00Z to 2091-06-01T00:00:00Z"),
+        "{}",
+        stdout(&out)
+    );
+    let versions = stdout(&run(&dir, &["policy", "versions"]));
+    assert!(
+        versions.contains("2091-06-01T00:00:00Z") && !versions.contains("2090-01-01"),
+        "{versions}"
+    );
+    let out = publish("2091-06-01T00:00:00Z");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("nothing changed"), "{}", stdout(&out));
+
+    // The version in force never moves: a non-zero exit, the code, and its date unchanged.
+    let seeded = dir.join("policy.toml");
+    let out = run(
+        &dir,
+        &[
+            "policy",
+            "publish",
+            seeded.to_str().unwrap(),
+            "--effective-at",
+            "2092-01-01T00:00:00Z",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(
+        err.contains("policy_version_in_force") && err.contains("its date was not changed"),
+        "{err}"
+    );
+}
+
+#[test]
 fn publishing_another_policy_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("d");

@@ -44,7 +44,8 @@ fn publishing_shows_versions_and_diffs() {
     assert!(text.contains("purpose_added") && text.contains("new_consent"), "{text}");
     let hash = text.split_whitespace().nth(2).unwrap().to_owned();
 
-    // The same request again changes nothing; asking for another time is refused.
+    // The same request again changes nothing; asking for a time already past is refused
+    // (another time to come would reschedule it: `policy_truth.rs`).
     let again = run(
         &dir,
         &[
@@ -57,7 +58,16 @@ fn publishing_shows_versions_and_diffs() {
     );
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(stdout(&again).contains("was published before"), "{}", stdout(&again));
-    let now = run(&dir, &["policy", "publish", next.to_str().unwrap()]);
+    let now = run(
+        &dir,
+        &[
+            "policy",
+            "publish",
+            next.to_str().unwrap(),
+            "--effective-at",
+            "2001-01-01T00:00:00Z",
+        ],
+    );
     assert!(!now.status.success());
     assert!(
         stderr(&now).contains("policy_version_scheduled") && stderr(&now).contains("2030-01-01T00:00:00Z"),

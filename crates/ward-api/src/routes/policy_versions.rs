@@ -26,6 +26,7 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
             ProblemCode::PolicyIdChanged,
             ProblemCode::PolicyVersionInForce,
             ProblemCode::PolicyVersionScheduled,
+            ProblemCode::Conflict,
         ],
     ),
     (
@@ -124,9 +125,17 @@ pub struct PublishRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PublishedBody {
     pub version: VersionSummary,
-    /// `false` when the same content was published before with the same effective time
-    /// (nothing changed).
+    /// `false` when the same content was published before (nothing new was recorded).
     pub new: bool,
+    /// `true` when the content was a version not yet in force and this request moved it to
+    /// another effective time: `previous_effective_at` is its old time, `version.effective_at`
+    /// its new one.
+    pub rescheduled: bool,
+    /// The version's effective time before this request rescheduled it (only when
+    /// `rescheduled`; else null).
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, example = "2030-01-01T00:00:00Z")]
+    pub previous_effective_at: Option<OffsetDateTime>,
     /// Changes from the version in force when it was published.
     pub changes: Vec<ChangeBody>,
 }
@@ -183,10 +192,13 @@ pub(crate) async fn list_policy_versions(
     }))
 }
 
-/// Publishes a version (admin only). Versions are immutable: the same content again, asking
-/// for what stands (no `effective_at`, or the version's own), changes nothing (`200`);
-/// asking for another effective time is refused (`409 policy_version_in_force` once the
-/// version has taken effect, `409 policy_version_scheduled` before). A register whose
+/// Publishes a version (admin only). A version's content is immutable: the same content
+/// again, asking for what stands (no `effective_at`, or the version's own), changes nothing
+/// (`200`, `new: false`, `rescheduled: false`); asking for another effective time reschedules a
+/// version not yet in force (`200`, `rescheduled: true`, `previous_effective_at` and the new
+/// `version.effective_at`; no `effective_at` means now), and is refused once the version has
+/// taken effect (`409 policy_version_in_force`: its date was not changed) or for a time already
+/// past (`409 policy_version_scheduled`). A register whose
 /// `[policy] id` differs from the version in force is refused (`422 policy_id_changed`).
 #[utoipa::path(
     post,
@@ -195,7 +207,7 @@ pub(crate) async fn list_policy_versions(
     request_body(content = PublishRequest, content_type = "application/json"),
     responses(
         (status = 201, description = "Published", body = PublishedBody),
-        (status = 200, description = "The same content was published before, with the same effective time: nothing changed", body = PublishedBody),
+        (status = 200, description = "The same content was published before: nothing changed, or (`rescheduled: true`) the version, not yet in force, now takes effect at the time asked for", body = PublishedBody),
     ),
 )]
 pub(crate) async fn publish_policy_version(
@@ -219,6 +231,8 @@ pub(crate) async fn publish_policy_version(
         Json(PublishedBody {
             version: summary(&p.version, &in_force),
             new: p.new,
+            rescheduled: p.rescheduled_from.is_some(),
+            previous_effective_at: p.rescheduled_from,
             changes: p.changes.iter().map(Into::into).collect(),
         }),
     ))

@@ -14,11 +14,11 @@ use ward_core::policy::DEFAULT_POLICY;
 
 /// A request of one operation: its path parameters, query, headers and body.
 #[derive(Clone)]
-struct Req {
-    params: BTreeMap<String, String>,
-    query: BTreeMap<String, String>,
-    headers: BTreeMap<String, String>,
-    body: Option<Value>,
+pub(crate) struct Req {
+    pub params: BTreeMap<String, String>,
+    pub query: BTreeMap<String, String>,
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<Value>,
 }
 
 impl Req {
@@ -192,7 +192,7 @@ fn with_basis(mut body: Value) -> Value {
 /// A request of the operation that succeeds, on state made for it (a new subject, key or
 /// visitor each time, so that destructive operations do not disturb the next request).
 /// `None`: no baseline is known, and the test fails naming the operation.
-async fn baseline(s: &Server, method: &Method, template: &str) -> Option<Req> {
+pub(crate) async fn baseline(s: &Server, method: &Method, template: &str) -> Option<Req> {
     let hash = s.vault.policies().current_hash();
     let subject = || async { Req::new().param("id", s.anna().await) };
     Some(match (method.as_str(), template) {
@@ -327,7 +327,7 @@ async fn send(s: &Server, method: &Method, template: &str, req: &Req) -> (u16, S
     (status, resp.text().await.unwrap_or_default())
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),

@@ -15,6 +15,7 @@ mod deadlines;
 mod destruction;
 mod errors;
 mod health;
+mod idempotency;
 mod journal;
 mod journal_scan;
 mod keys;

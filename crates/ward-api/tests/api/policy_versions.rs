@@ -119,32 +119,79 @@ async fn publishing_never_silently_keeps_another_date_or_another_policy(s: Serve
         (&same["new"], &same["version"]["effective_at"]),
         (&json!(false), &json!("2030-01-01T00:00:00Z"))
     );
-    // Another date (or now): refused, saying what stands.
-    for body in [
-        json!({"register": later, "effective_at": "2031-06-01T00:00:00Z"}),
-        json!({"register": later}),
-    ] {
-        let r = publish(body).await;
-        let problem = s.problem(&r, 409, "policy_version_scheduled");
-        let detail = problem["detail"].as_str().unwrap();
-        assert!(
-            detail.contains(&hash[..12]) && detail.contains("2030-01-01T00:00:00Z"),
-            "{detail}"
-        );
-    }
+    assert_eq!(
+        (&same["rescheduled"], &same["previous_effective_at"]),
+        (&json!(false), &json!(null))
+    );
 
-    // The version in force, asked for a later date: refused as in force.
-    let r = publish(json!({"register": DEFAULT_POLICY})).await;
-    assert_eq!(r.json_with(200)["new"], false, "the version in force, asked for now");
-    let r = publish(json!({"register": DEFAULT_POLICY, "effective_at": "2029-01-01T00:00:00Z"})).await;
-    let problem = s.problem(&r, 409, "policy_version_in_force");
+    // Another date, before it is in force: rescheduled, and the answer gives both dates.
+    let r = publish(json!({"register": later, "effective_at": "2031-06-01T00:00:00Z"})).await;
+    let moved = r.json_with(200);
+    assert_eq!(
+        (
+            &moved["new"],
+            &moved["rescheduled"],
+            &moved["previous_effective_at"],
+            &moved["version"]["effective_at"],
+            &moved["version"]["hash"]
+        ),
+        (
+            &json!(false),
+            &json!(true),
+            &json!("2030-01-01T00:00:00Z"),
+            &json!("2031-06-01T00:00:00Z"),
+            &json!(hash)
+        )
+    );
+    let listed = s
+        .get(&format!("/v1/policy/versions/{hash}"), &s.admin)
+        .await
+        .json_with(200);
+    assert_eq!(listed["summary"]["effective_at"], "2031-06-01T00:00:00Z", "{listed}");
+    let rows = s.journal_rows_raw().await;
     assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .contains("it is the version in force"),
+        rows.iter()
+            .any(|r| r.contains("policy.rescheduled") && r.contains(&hash)),
+        "the rescheduling is journaled: {rows:?}"
+    );
+    // Into the past: refused, nothing moves.
+    let r = publish(json!({"register": later, "effective_at": "2001-01-01T00:00:00Z"})).await;
+    let problem = s.problem(&r, 409, "policy_version_scheduled");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains(&hash[..12]) && detail.contains("2031-06-01T00:00:00Z"),
+        "{detail}"
+    );
+    // No date means now: the version takes effect now.
+    let r = publish(json!({"register": later})).await;
+    let now = r.json_with(200);
+    assert_eq!(
+        (&now["rescheduled"], &now["version"]["in_force"]),
+        (&json!(true), &json!(true)),
+        "{now}"
+    );
+    assert_eq!(now["previous_effective_at"], "2031-06-01T00:00:00Z");
+    assert_eq!(s.get("/v1/policy", &s.admin).await.json_with(200)["hash"], json!(hash));
+
+    // The version in force, asked for a later date: refused as in force, date unchanged.
+    let r = publish(json!({"register": later})).await;
+    let r = r.json_with(200);
+    assert_eq!(
+        (&r["new"], &r["rescheduled"]),
+        (&json!(false), &json!(false)),
+        "the version in force, asked for now"
+    );
+    let r = publish(json!({"register": later, "effective_at": "2099-01-01T00:00:00Z"})).await;
+    let problem = s.problem(&r, 409, "policy_version_in_force");
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("it is the version in force") && detail.contains("its date was not changed"),
         "{problem}"
     );
+    // A superseded version never moves either.
+    let r = publish(json!({"register": DEFAULT_POLICY, "effective_at": "2099-01-01T00:00:00Z"})).await;
+    let problem = s.problem(&r, 409, "policy_version_in_force");
+    assert!(problem["detail"].as_str().unwrap().contains("superseded"), "{problem}");
 
     // Another policy is not a version of this one.
     let other = DEFAULT_POLICY.replace("id = \"website\"", "id = \"shop\"");

@@ -247,6 +247,29 @@ impl Server {
         self.checked(Resp::read(method, path, req.send().await.expect("send")).await)
     }
 
+    /// Sends a request with extra headers (values as raw bytes); `body` as JSON if given.
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, &[u8])],
+        body: Option<Value>,
+    ) -> Resp {
+        let mut req = self.client.request(method.clone(), format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        for (name, value) in headers {
+            let value = reqwest::header::HeaderValue::from_bytes(value).expect("a header value");
+            req = req.header(*name, value);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        self.checked(Resp::read(method, path, req.send().await.expect("send")).await)
+    }
+
     /// Sends raw bytes with a content type (or none).
     pub async fn call_raw(
         &self,

@@ -126,6 +126,13 @@ impl PolicyStore for TempStore {
 }
 
 #[async_trait]
+impl IdempotencyStore for TempStore {
+    async fn find_idempotency(&self, key: &ward_crypto::Hash32) -> StoreResult<Option<IdempotencyRecord>> {
+        self.store.find_idempotency(key).await
+    }
+}
+
+#[async_trait]
 impl WriteStore for TempStore {
     async fn write(&self, ops: Vec<WriteOp>) -> StoreResult<Vec<OpOutcome>> {
         self.store.write(ops).await

@@ -88,7 +88,7 @@ macro_rules! conformance_list {
                 key_binding_records_each_key_once,
             ],
             api_keys: [api_keys_lifecycle],
-            policies: [policy_versions_are_recorded_once],
+            policies: [policy_versions_are_recorded_once, a_policy_version_is_rescheduled_from_its_time],
             batches: [
                 ops_in_one_batch_see_earlier_ops,
                 empty_write_and_ops_without_entries,
@@ -122,6 +122,11 @@ macro_rules! conformance_list {
             bases: [
                 basis_events_append_in_order,
                 basis_events_preconditions_and_erasure,
+            ],
+            idempotency: [
+                a_claim_commits_with_its_change_or_not_at_all,
+                an_answer_is_recorded_once,
+                expired_records_are_replaced_and_pruned,
             ],
             leases: [
                 lease_is_exclusive_while_held,

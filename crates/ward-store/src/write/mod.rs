@@ -52,6 +52,7 @@ macro_rules! for_each_aggregate {
             api_keys: ApiKey(ApiKeyChange),
             policies: Policy(PolicyVersionChange),
             visitors: Visitor(VisitorChange),
+            idempotency: Idempotency(IdempotencyChange),
         }
     };
 }
@@ -64,6 +65,7 @@ macro_rules! write_path {
         /// The change types, re-exported at the crate root.
         pub mod changes {
             pub use super::Change;
+            pub use super::idempotency::Claimed;
             $(pub use super::$name::$Change;)*
         }
 
@@ -73,6 +75,8 @@ macro_rules! write_path {
         pub enum Change {
             /// Nothing but the journal entries (e.g. a read). Always `Done`.
             JournalOnly,
+            /// A change made under an idempotency key (see [`idempotency::Claimed`]).
+            Claimed(Box<idempotency::Claimed>),
             $($Variant($name::$Change),)*
         }
 
@@ -111,6 +115,8 @@ macro_rules! write_path {
 
         /// One step of applying a batch.
         #[derive(Debug)]
+        // A batch has a handful of steps: their size does not matter, boxing would.
+        #[allow(clippy::large_enum_variant)]
         pub enum Step<'a> {
             Insert(Inserts<'a>),
             $($Variant($name::Step<'a>),)*
@@ -120,17 +126,35 @@ macro_rules! write_path {
         pub fn touched(ops: &[WriteOp]) -> Touched {
             let mut t = Touched::default();
             for op in ops {
-                match &op.change {
-                    Change::JournalOnly => {}
-                    $(Change::$Variant(c) => $name::touch(c, &mut t),)*
-                }
+                touch_one(&op.change, &mut t);
             }
             t
+        }
+
+        fn touch_one(change: &Change, t: &mut Touched) {
+            match change {
+                Change::JournalOnly => {}
+                Change::Claimed(c) => {
+                    idempotency::touch_claim(&c.claim, t);
+                    touch_one(&c.change, t);
+                }
+                $(Change::$Variant(c) => $name::touch(c, t),)*
+            }
         }
 
         fn plan_one<'a>(change: &'a Change, snap: &mut Snapshot, p: &mut Planner<'a>) -> OpOutcome {
             match change {
                 Change::JournalOnly => OpOutcome::Done,
+                Change::Claimed(c) => {
+                    if idempotency::held(&c.claim, snap) {
+                        return OpOutcome::KeyInUse;
+                    }
+                    let outcome = plan_one(&c.change, snap, p);
+                    if outcome == OpOutcome::Done {
+                        idempotency::claim(&c.claim, snap, p);
+                    }
+                    outcome
+                }
                 $(Change::$Variant(c) => $name::plan(c, snap, p),)*
             }
         }

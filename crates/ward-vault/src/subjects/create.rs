@@ -214,7 +214,11 @@ impl Subjects<'_> {
             .into_iter()
             .map(|input| {
                 let (vault, caller): (Vault, _) = (self.0.clone(), caller.clone());
-                tokio::spawn(async move { vault.subjects().create(&caller, input).await })
+                // Under an idempotency key, the batch's subjects share the request's claim.
+                let scope = crate::idempotency::current();
+                tokio::spawn(crate::idempotency::within(scope, async move {
+                    vault.subjects().create(&caller, input).await
+                }))
             })
             .collect();
         let mut results = Vec::with_capacity(handles.len());

@@ -87,6 +87,17 @@ pub async fn run(c: PolicyCommand, data_dir: &Path, over: &Overrides) -> Result<
             let (_, source) = crate::app::load_policy_source(&file)?;
             with_vault_noting(&cfg, false, |v| async move {
                 match v.policies().publish(&Caller::cli(), source, effective_at).await {
+                    Ok(p) if p.rescheduled_from.is_some() => {
+                        let when = p.version.effective_at.format(&Rfc3339).unwrap_or_default();
+                        let was = p
+                            .rescheduled_from
+                            .map(|t| t.format(&Rfc3339).unwrap_or_default())
+                            .unwrap_or_default();
+                        println!(
+                            "version {} was published before and not yet in force: rescheduled from {was} to {when}",
+                            p.version.hash
+                        );
+                    }
                     Ok(p) if !p.new => {
                         let when = p.version.effective_at.format(&Rfc3339).unwrap_or_default();
                         println!(
