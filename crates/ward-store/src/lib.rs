@@ -16,6 +16,7 @@ pub mod conformance;
 pub mod decode;
 mod error;
 mod lease;
+mod listing;
 mod model;
 mod subject_events;
 mod visitor;
@@ -25,6 +26,7 @@ pub use bases::BasisStore;
 pub use binding::{BoundKey, KeyBindingStore};
 pub use error::StoreError;
 pub use lease::{Lease, LeaseGrant, LeaseStore};
+pub use listing::{Bind, JournalFilter, ListingStore, SubjectFacts};
 pub use model::*;
 pub use subject_events::SubjectEventStore;
 pub use visitor::{VisitorConsent, VisitorConsentRecord, VisitorStore};
@@ -173,6 +175,7 @@ pub trait Store:
     + VisitorStore
     + LeaseStore
     + KeyBindingStore
+    + ListingStore
     + WriteStore
     + Send
     + Sync
