@@ -57,6 +57,8 @@ problem_codes! {
     InvalidPath = ("invalid_path", 400, "The request path is not valid"),
     InvalidSubjectId = ("invalid_subject_id", 400, "The subject id is not a UUID"),
     InvalidVisitorId = ("invalid_visitor_id", 400, "The visitor id is not valid"),
+    InvalidCursor = ("invalid_cursor", 400, "The page cursor is not valid"),
+    InvalidFilter = ("invalid_filter", 400, "A listing filter is not valid"),
     PurposeRequired = ("purpose_required", 400, "A purpose is required"),
     UnknownPurpose = ("unknown_purpose", 400, "Unknown purpose"),
     ReasonRequired = ("reason_required", 400, "A reason is required"),

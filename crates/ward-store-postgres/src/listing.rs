@@ -23,11 +23,7 @@ static BASES: LazyLock<String> = LazyLock::new(|| events_of("basis_events", deco
 static EVENTS: LazyLock<String> = LazyLock::new(|| events_of("subject_events", decode::SUBJECT_EVENT.select));
 
 async fn events_for(conn: &mut PgConnection, sql: &str, ids: &[&[u8]]) -> Result<Vec<PgRow>> {
-    sqlx::query(sql)
-        .bind(ids)
-        .fetch_all(conn)
-        .await
-        .map_err(unavailable)
+    sqlx::query(sql).bind(ids).fetch_all(conn).await.map_err(unavailable)
 }
 
 fn sid(row: &PgRow) -> Result<SubjectId> {
@@ -70,14 +66,13 @@ impl ListingStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
-        let rows = sqlx::query(
-            "SELECT id, state, created_at, erased_at FROM subjects WHERE id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(&after)
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(unavailable)?;
+        let rows =
+            sqlx::query("SELECT id, state, created_at, erased_at FROM subjects WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(&after)
+                .bind(i64::from(limit))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(unavailable)?;
         let mut subjects = Vec::with_capacity(rows.len());
         for r in &rows {
             subjects.push((
@@ -92,9 +87,7 @@ impl ListingStore for PgStore {
             decode::consent_event(r, 0)
         })?;
         let mut bases = grouped(&events_for(&mut tx, &BASES, &ids).await?, |r| decode::basis_event(r))?;
-        let mut events = grouped(&events_for(&mut tx, &EVENTS, &ids).await?, |r| {
-            decode::subject_event(r)
-        })?;
+        let mut events = grouped(&events_for(&mut tx, &EVENTS, &ids).await?, |r| decode::subject_event(r))?;
         tx.commit().await.map_err(unavailable)?;
         Ok(subjects
             .into_iter()

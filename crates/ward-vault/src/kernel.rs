@@ -14,6 +14,7 @@ use crate::keys::{KeyMaterial, Keys};
 use crate::lifecycle::Lifecycle;
 use crate::policies::{Policies, PolicySource, PolicyVersion};
 use crate::receipts::Receipts;
+use crate::registers::Registers;
 use crate::subjects::Subjects;
 use crate::visitors::Visitors;
 use std::collections::HashMap;
@@ -178,6 +179,11 @@ impl Vault {
     /// Journal verification and checkpoints.
     pub fn journal(&self) -> Journal<'_> {
         Journal(self)
+    }
+
+    /// The officer's registers: subjects with their standing, journal entries.
+    pub fn registers(&self) -> Registers<'_> {
+        Registers(self)
     }
 
     /// The secrets, the key ring in force, and key rotation.

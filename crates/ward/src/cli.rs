@@ -156,6 +156,71 @@ pub enum JournalCommand {
         #[arg(long, value_name = "FILE")]
         export: Option<PathBuf>,
     },
+    /// List journal entries by subject ("who accessed my data"), actor ("what did this key
+    /// do"), action, purpose and time, oldest first: one JSON object a line; the cursor of the
+    /// next page goes to stderr. Journaled as `journal.read`.
+    List(JournalListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JournalListArgs {
+    /// Entries about this subject (its id).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Entries by this actor: `key:<id>`, `cli` or `system`.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Entries of this action (`retrieval`, `consent.given`, ...).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Entries for this purpose.
+    #[arg(long)]
+    pub purpose: Option<String>,
+    /// At or after (YYYY-MM-DD or RFC 3339).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Before (YYYY-MM-DD or RFC 3339).
+    #[arg(long)]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub page: PageArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PageArgs {
+    /// Go on from the cursor a previous page printed.
+    #[arg(long)]
+    pub cursor: Option<String>,
+    /// Items per page, 1 to 1000.
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct SubjectListArgs {
+    /// `active`, `deceased` or `erased`.
+    #[arg(long, value_parser = ["active", "deceased", "erased"])]
+    pub state: Option<String>,
+    /// Consents now to this consent-based purpose.
+    #[arg(long)]
+    pub consent_to: Option<String>,
+    /// Does not consent now to this consent-based purpose.
+    #[arg(long)]
+    pub no_consent_to: Option<String>,
+    /// Consented under a version whose change to the purpose requires a new consent.
+    #[arg(long)]
+    pub must_consent_again: bool,
+    /// Has data due for destruction before this date (YYYY-MM-DD or RFC 3339).
+    #[arg(long)]
+    pub destruction_due_before: Option<String>,
+    /// Accepted this policy version (hash or a prefix of 8+ characters).
+    #[arg(long)]
+    pub accepted_version: Option<String>,
+    /// Has not accepted the policy version in force.
+    #[arg(long)]
+    pub not_accepted_in_force: bool,
+    #[command(flatten)]
+    pub page: PageArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -188,6 +253,10 @@ pub enum PolicyCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum SubjectCommand {
+    /// List subjects by state, consent standing, destruction due and policy acceptance, in id
+    /// order: ids and standing facts only, one JSON object a line; the cursor of the next page
+    /// goes to stderr. Journaled as `subjects.listed`.
+    List(SubjectListArgs),
     /// Register a subject.
     Create {
         /// Purpose of collection.

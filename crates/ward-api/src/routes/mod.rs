@@ -13,6 +13,7 @@ pub(crate) mod metrics;
 pub(crate) mod policy;
 pub(crate) mod policy_versions;
 pub(crate) mod receipts;
+pub(crate) mod registers;
 pub(crate) mod subjects;
 pub(crate) mod visitors;
 
@@ -30,7 +31,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(health::openapi_json))
         .routes(routes!(metrics::metrics))
-        .routes(routes!(subjects::create_subject))
+        .routes(routes!(subjects::create_subject, registers::list_subjects))
         .routes(routes!(subjects::lookup_subjects))
         .merge(
             // A batch is bigger than the default body limit allows; the route sets its own.
@@ -67,6 +68,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::revoke_key))
         .routes(routes!(journal::verify_journal))
         .routes(routes!(journal::create_checkpoint))
+        .routes(routes!(registers::list_journal_entries))
 }
 
 /// Problem codes per operation id, gathered from the resource modules: the codes each
@@ -87,6 +89,7 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [P
         keys::PROBLEM_CODES,
         lifecycle::PROBLEM_CODES,
         journal::PROBLEM_CODES,
+        registers::PROBLEM_CODES,
     ]
     .into_iter()
     .flatten()
@@ -131,6 +134,8 @@ pub(crate) const VAULT_OPERATIONS: &[(&str, Operation)] = &[
     ("revoke_key", Operation::KeyRevoke),
     ("verify_journal", Operation::JournalVerify),
     ("create_checkpoint", Operation::JournalCheckpoint),
+    ("list_subjects", Operation::SubjectList),
+    ("list_journal_entries", Operation::JournalRead),
 ];
 
 pub(crate) async fn not_found() -> ApiError {

@@ -7,6 +7,7 @@ pub(crate) mod import;
 pub(crate) mod journal;
 mod keys;
 mod policy;
+mod registers;
 mod restore;
 mod subject;
 
