@@ -82,6 +82,9 @@ pub enum Command {
     /// databases on that PostgreSQL server. Needs a build with the benchmarks:
     /// `cargo run --release --features bench -- bench`.
     Bench(crate::cmd::bench::BenchArgs),
+    /// Developers' tools: regenerate the generated parts of the documentation.
+    #[command(subcommand, hide = true)]
+    Docs(DocsCommand),
     /// The bare-HTTP server `ward bench` measures reads against.
     #[command(hide = true)]
     BenchEcho {
@@ -91,6 +94,16 @@ pub enum Command {
         read_bytes: usize,
         #[arg(long)]
         lookup_bytes: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DocsCommand {
+    /// Rewrite docs/api.md's generated tables (routes and roles from the OpenAPI document,
+    /// problem codes, the authorization table) between their markers; the prose stays.
+    Api {
+        /// The file to rewrite (docs/api.md).
+        file: PathBuf,
     },
 }
 
