@@ -49,6 +49,8 @@ pub struct JournalFilter {
     pub from: Option<OffsetDateTime>,
     /// Before.
     pub to: Option<OffsetDateTime>,
+    /// At or before this position: bounds how much of the journal one page reads.
+    pub upto_seq: Option<i64>,
 }
 
 /// A value bound to a placeholder of [`JournalFilter::conditions`].
@@ -88,6 +90,9 @@ impl JournalFilter {
         }
         if let Some(t) = self.to {
             add("at <", Bind::Int(to_micros(t)));
+        }
+        if let Some(s) = self.upto_seq {
+            add("seq <=", Bind::Int(s));
         }
         (parts.join(" AND "), binds)
     }

@@ -182,6 +182,12 @@ pub(super) async fn journal_page_filters(store: Arc<dyn Store>) {
     };
     assert_eq!(seqs(journal_page(&store, &by_a, 0, 100).await), [1, 3, 5, 7, 9, 11]);
     assert_eq!(seqs(journal_page(&store, &by_a, 3, 2).await), [5, 7]);
+    let by_a_upto_6 = JournalFilter {
+        upto_seq: Some(6),
+        ..by_a.clone()
+    };
+    assert_eq!(seqs(journal_page(&store, &by_a_upto_6, 0, 100).await), [1, 3, 5]);
+    assert_eq!(seqs(journal_page(&store, &by_a_upto_6, 5, 100).await), Vec::<i64>::new());
     let by_cli = JournalFilter {
         actor: Some("cli".into()),
         ..JournalFilter::default()

@@ -10,6 +10,8 @@ use ward_core::{ApiKeyId, Caller, JournalDraft, SubjectId};
 use ward_store::{Change, JournalFilter};
 
 const TAG: u8 = b'j';
+/// The most journal positions one page reads.
+const SCAN_BUDGET: i64 = 200_000;
 
 /// What to list, as given (the vault checks every value). Every filter set must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -43,7 +45,9 @@ pub struct JournalListing {
 }
 
 impl Registers<'_> {
-    /// One page of the journal entries that match `q`, oldest first (admin, officer).
+    /// One page of the journal entries that match `q`, oldest first (admin, officer). A page
+    /// reads a bounded stretch of the journal: it may hold fewer than the limit, and then says
+    /// where to go on.
     /// Journaled (`journal.read`, with the subject, purpose and filters) before it answers.
     pub async fn journal(&self, caller: &Caller, q: &JournalQuery) -> VaultResult<Page<JournalListing>> {
         let v = self.0;
@@ -77,6 +81,7 @@ impl Registers<'_> {
             purpose: purpose.transpose()?,
             from: q.from.as_deref().map(|s| instant("from", s)).transpose()?,
             to: q.to.as_deref().map(|s| instant("to", s)).transpose()?,
+            upto_seq: None,
         };
         let limit = limit(q.limit)?;
         let after = match q.cursor.as_deref() {
@@ -86,13 +91,24 @@ impl Registers<'_> {
             }
             None => 0,
         };
+        // A page reads at most SCAN_BUDGET positions of the journal: a filter few entries
+        // match answers a short page with a cursor instead of reading the whole journal.
+        let head = v.store().find_journal_head().await?.map_or(0, |h| h.seq);
+        let upto = after.saturating_add(SCAN_BUDGET);
+        let filter = JournalFilter {
+            upto_seq: Some(upto),
+            ..filter
+        };
         // One more than asked, to know whether a next page exists.
         let mut rows = v.store().find_journal_page(&filter, after, limit + 1).await?;
-        let more = rows.len() > limit as usize;
+        let full = rows.len() > limit as usize;
         rows.truncate(limit as usize);
-        let next_cursor = more
-            .then(|| rows.last().map(|e| cursor(TAG, &e.seq.to_be_bytes())))
-            .flatten();
+        let next = match rows.last() {
+            Some(e) if full => Some(e.seq),
+            _ if upto < head => Some(upto),
+            _ => None,
+        };
+        let next_cursor = next.map(|seq| cursor(TAG, &seq.to_be_bytes()));
         let mut entry =
             JournalDraft::new(op.now, op.actor(), AdminEvent::JournalRead).detail(detail(&filter, rows.len()));
         if let Some(s) = filter.subject {
