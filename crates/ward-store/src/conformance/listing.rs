@@ -111,7 +111,7 @@ pub(super) async fn subject_facts_page_in_id_order_without_evidence(store: Arc<d
     );
     assert_eq!(all[1].state, SubjectState::Erased);
     assert_eq!(all[1].erased_at, Some(at(9)));
-    assert_eq!(all[1].consents, [given.clone()]);
+    assert_eq!(all[1].consents, std::slice::from_ref(&given));
     assert_eq!(all[2].consents, [given]);
     assert!(all[2].bases.is_empty() && all[2].events.is_empty());
 
