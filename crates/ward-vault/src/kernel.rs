@@ -35,6 +35,10 @@ pub struct VaultConfig {
     pub api_key_cache_ttl: Duration,
     /// How often Ward signs a journal checkpoint; verification judges unsigned entries by it.
     pub checkpoint_interval: Duration,
+    /// The most subjects one page of the register of subjects examines.
+    pub register_subjects_per_page: usize,
+    /// The most journal positions one page of the journal listing reads.
+    pub register_journal_positions_per_page: i64,
 }
 
 impl Default for VaultConfig {
@@ -43,6 +47,8 @@ impl Default for VaultConfig {
             max_batch: 512,
             api_key_cache_ttl: Duration::seconds(5),
             checkpoint_interval: Duration::seconds(60),
+            register_subjects_per_page: 20_000,
+            register_journal_positions_per_page: 200_000,
         }
     }
 }

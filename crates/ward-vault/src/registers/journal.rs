@@ -10,8 +10,6 @@ use ward_core::{ApiKeyId, Caller, JournalDraft, SubjectId};
 use ward_store::{Change, JournalFilter};
 
 const TAG: u8 = b'j';
-/// The most journal positions one page reads.
-const SCAN_BUDGET: i64 = 200_000;
 
 /// What to list, as given (the vault checks every value). Every filter set must hold.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -91,10 +89,10 @@ impl Registers<'_> {
             }
             None => 0,
         };
-        // A page reads at most SCAN_BUDGET positions of the journal: a filter few entries
+        // A page reads a bounded stretch of the journal: a filter few entries
         // match answers a short page with a cursor instead of reading the whole journal.
         let head = v.store().find_journal_head().await?.map_or(0, |h| h.seq);
-        let upto = after.saturating_add(SCAN_BUDGET);
+        let upto = after.saturating_add(v.inner.config.register_journal_positions_per_page.max(1));
         let filter = JournalFilter {
             upto_seq: Some(upto),
             ..filter

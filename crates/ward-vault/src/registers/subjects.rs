@@ -21,9 +21,6 @@ use ward_store::{Change, SubjectFacts};
 const TAG: u8 = b's';
 /// Subjects read from the store per scan.
 const SCAN_PAGE: u32 = 500;
-/// The most subjects one page examines: a filter few match answers a short page (with a
-/// cursor) instead of reading the whole store in one request.
-const SCAN_BUDGET: usize = 20_000;
 
 /// A subject's state in the register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,10 +281,14 @@ impl Registers<'_> {
             op: &op,
             by_version: BTreeMap::new(),
         };
+        // A page examines a bounded number of subjects: a filter few match answers a short
+        // page (with a cursor) instead of reading the whole store in one request.
+        let budget = v.inner.config.register_subjects_per_page.max(1);
         let (mut items, mut examined, mut more) = (Vec::new(), 0usize, true);
-        'scan: while more && examined < SCAN_BUDGET {
-            let batch = v.store().scan_subject_facts(after, SCAN_PAGE).await?;
-            more = batch.len() == SCAN_PAGE as usize;
+        'scan: while more && examined < budget {
+            let room = u32::try_from(budget - examined).unwrap_or(SCAN_PAGE).min(SCAN_PAGE);
+            let batch = v.store().scan_subject_facts(after, room).await?;
+            more = batch.len() == room as usize;
             for f in &batch {
                 examined += 1;
                 after = Some(f.id);
