@@ -46,8 +46,9 @@ pub enum Command {
     /// Policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// Data subjects (as the operator, journaled as `cli`).
-    #[command(subcommand)]
+    /// Data subjects (as the operator, journaled as `cli`). Also `ward subjects` (as in
+    /// `ward subjects list`).
+    #[command(subcommand, alias = "subjects")]
     Subject(SubjectCommand),
     /// Back up the database without any data key, and export the keys separately (SQLite).
     /// Erasure reaches backups: a data backup can be read only with a key export, and a
