@@ -11,6 +11,7 @@
 //! Architecture Invariant: every `/v1` handler takes an `AuthCaller` extractor, so no route can
 //! skip authentication.
 
+pub mod docs;
 mod error;
 mod extract;
 mod idempotency;

@@ -57,6 +57,7 @@ pub const ROUTER_CODES: &[ProblemCode] = &[ProblemCode::NotFound, ProblemCode::M
         (name = "visitors", description = "Website visitors' cookie and tracking consent, with Global Privacy Control"),
         (name = "policy", description = "The policy in force"),
         (name = "keys", description = "API keys (admin only)"),
+        (name = "registers", description = "The officer's registers: subjects by standing, ids and standing facts only (admin and officer)"),
         (name = "journal", description = "The processing journal (admin and officer)"),
         (name = "deadlines", description = "Legal deadlines counted on production calendars (admin and officer)"),
         (name = "meta", description = "Liveness, metrics and this document"),

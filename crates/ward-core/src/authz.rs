@@ -24,6 +24,8 @@ string_enum! {
         SubjectCreate => "subject.create",
         SubjectRead => "subject.read",
         SubjectLookup => "subject.lookup",
+        /// The register of subjects: ids and standing facts, never personal data.
+        SubjectList => "subject.list",
         SubjectRectify => "subject.rectify",
         SubjectErase => "subject.erase",
         /// Destruction of named categories (or fields) of a subject that stays.
@@ -56,6 +58,8 @@ string_enum! {
         JournalCheckpoint => "journal.checkpoint",
         /// A deadline computed on the production calendars (no personal data).
         DeadlineCompute => "deadline.compute",
+        /// Listing journal entries ("who accessed my data", "what did this key do").
+        JournalRead => "journal.read",
     }
 }
 
@@ -87,6 +91,7 @@ pub fn allowance(role: Role, operation: Operation) -> Allowance {
         SubjectCreate => [A, R, P, R],
         SubjectRead => [A, A, P, R],
         SubjectLookup => [A, A, P, R],
+        SubjectList => [A, A, R, R],
         SubjectRectify => [A, A, P, R],
         SubjectErase => [A, A, P, R],
         SubjectDestroy => [A, A, P, R],
@@ -116,6 +121,7 @@ pub fn allowance(role: Role, operation: Operation) -> Allowance {
         JournalVerify => [A, A, R, R],
         JournalCheckpoint => [A, A, R, R],
         DeadlineCompute => [A, A, R, R],
+        JournalRead => [A, A, R, R],
     };
     row[match role {
         Role::Admin => 0,
@@ -204,6 +210,8 @@ mod tests {
             Operation::DeathRecord,
             Operation::PolicyAcknowledgements,
             Operation::JournalVerify,
+            Operation::JournalRead,
+            Operation::SubjectList,
             Operation::SubjectRead,
         ] {
             assert!(authorize(&officer, op).is_ok(), "{op}");
@@ -234,6 +242,9 @@ mod tests {
             Allowance::Allowed
         );
         assert!(authorize(&caller(Role::Service), Operation::JournalVerify).is_err());
+        // The registers are the officer's: a website's key lists no one.
+        assert!(authorize(&caller(Role::Service), Operation::SubjectList).is_err());
+        assert!(authorize(&caller(Role::Service), Operation::JournalRead).is_err());
     }
 
     #[test]

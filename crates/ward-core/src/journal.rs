@@ -65,6 +65,11 @@ string_enum! {
         PolicyAccepted => "policy.accepted",
         /// The subject's death was recorded (152-FZ Art. 9 p. 7).
         SubjectDeceased => "subject.deceased",
+        /// The register of subjects was listed; the detail names the filters (enums, policy
+        /// names, ids and dates only) and how many subjects the page held.
+        SubjectsListed => "subjects.listed",
+        /// Journal entries were listed; the subject, purpose and the other filters are named.
+        JournalRead => "journal.read",
     }
 }
 

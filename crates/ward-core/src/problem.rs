@@ -58,6 +58,8 @@ problem_codes! {
     InvalidIdempotencyKey = ("invalid_idempotency_key", 400, "The Idempotency-Key header is not valid: 1 to 255 visible ASCII characters"),
     InvalidSubjectId = ("invalid_subject_id", 400, "The subject id is not a UUID"),
     InvalidVisitorId = ("invalid_visitor_id", 400, "The visitor id is not valid"),
+    InvalidCursor = ("invalid_cursor", 400, "The page cursor is not valid"),
+    InvalidFilter = ("invalid_filter", 400, "A listing filter is not valid"),
     PurposeRequired = ("purpose_required", 400, "A purpose is required"),
     UnknownPurpose = ("unknown_purpose", 400, "Unknown purpose"),
     ReasonRequired = ("reason_required", 400, "A reason is required"),

@@ -22,6 +22,7 @@
 mod binding;
 mod journal;
 mod lease;
+mod listing;
 mod migrate;
 mod rows;
 #[cfg(feature = "testing")]

@@ -21,6 +21,7 @@ mod checkpoint;
 mod conn;
 mod journal;
 mod lease;
+mod listing;
 mod rows;
 mod scrub;
 mod write;

@@ -17,6 +17,7 @@ pub mod decode;
 mod error;
 mod idempotency;
 mod lease;
+mod listing;
 mod model;
 mod subject_events;
 mod visitor;
@@ -27,6 +28,7 @@ pub use binding::{BoundKey, KeyBindingStore};
 pub use error::StoreError;
 pub use idempotency::{IdempotencyClaim, IdempotencyRecord, IdempotencyStore, SealedAnswer};
 pub use lease::{Lease, LeaseGrant, LeaseStore};
+pub use listing::{Bind, JournalFilter, ListingStore, SubjectFacts};
 pub use model::*;
 pub use subject_events::SubjectEventStore;
 pub use visitor::{VisitorConsent, VisitorConsentRecord, VisitorStore};
@@ -176,6 +178,7 @@ pub trait Store:
     + IdempotencyStore
     + LeaseStore
     + KeyBindingStore
+    + ListingStore
     + WriteStore
     + Send
     + Sync

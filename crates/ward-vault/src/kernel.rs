@@ -16,6 +16,7 @@ use crate::keys::{KeyMaterial, Keys};
 use crate::lifecycle::Lifecycle;
 use crate::policies::{Policies, PolicySource, PolicyVersion};
 use crate::receipts::Receipts;
+use crate::registers::Registers;
 use crate::subjects::Subjects;
 use crate::visitors::Visitors;
 use std::collections::HashMap;
@@ -42,6 +43,10 @@ pub struct VaultConfig {
     pub calendars: Arc<Calendars>,
     /// The operator's time zone: it decides the day a request was received.
     pub zone: Zone,
+    /// The most subjects one page of the register of subjects examines.
+    pub register_subjects_per_page: usize,
+    /// The most journal positions one page of the journal listing reads.
+    pub register_journal_positions_per_page: i64,
 }
 
 impl Default for VaultConfig {
@@ -52,6 +57,8 @@ impl Default for VaultConfig {
             checkpoint_interval: Duration::seconds(60),
             calendars: Arc::new(Calendars::shipped()),
             zone: Zone::default(),
+            register_subjects_per_page: 20_000,
+            register_journal_positions_per_page: 200_000,
         }
     }
 }
@@ -193,6 +200,11 @@ impl Vault {
     /// Journal verification and checkpoints.
     pub fn journal(&self) -> Journal<'_> {
         Journal(self)
+    }
+
+    /// The officer's registers: subjects with their standing, journal entries.
+    pub fn registers(&self) -> Registers<'_> {
+        Registers(self)
     }
 
     /// The secrets, the key ring in force, and key rotation.

@@ -2,7 +2,7 @@
 //! (store, keys, clock, group committer, policy versions) from which one service per
 //! capability is reached — [`Vault::subjects`], [`Vault::consents`], [`Vault::bases`], [`Vault::receipts`],
 //! [`Vault::contact`], [`Vault::lifecycle`], [`Vault::policies`], [`Vault::visitors`],
-//! [`Vault::api_keys`], [`Vault::deadlines`], [`Vault::journal`], [`Vault::keys`]. Every service checks its
+//! [`Vault::api_keys`], [`Vault::deadlines`], [`Vault::journal`], [`Vault::registers`], [`Vault::keys`]. Every service checks its
 //! operations against the policy, seals and opens personal data with per-subject keys, and
 //! writes every change together with its journal entry through the group committer.
 //!
@@ -33,6 +33,7 @@ mod lifecycle;
 pub mod metrics;
 mod policies;
 mod receipts;
+mod registers;
 mod rotation;
 mod sealed;
 mod subjects;
@@ -54,6 +55,10 @@ pub use keys::{KeyMaterial, Keys};
 pub use lifecycle::{AcknowledgementSummary, Death, Lifecycle, PolicyNotice, PolicyStanding};
 pub use policies::{Policies, PolicySource, PolicyVersion, Published};
 pub use receipts::{ConsentDocumentRecord, ConsentReceipt, ReceiptEvent, Receipts};
+pub use registers::{
+    JournalListing, JournalQuery, Page, Registers, SubjectListState, SubjectListing, SubjectQuery, DEFAULT_LIMIT,
+    MAX_LIMIT,
+};
 pub use rotation::RotationReport;
 pub use subjects::{destruction_reason, Destroyed, DestructionRequest, NewSubjectInput, SubjectView, Subjects};
 pub use visitors::{CookieConsentHistory, CookieConsentView, Visitors};

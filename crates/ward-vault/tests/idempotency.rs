@@ -38,6 +38,7 @@ async fn open(store: Arc<dyn Store>, clock: &FakeClock) -> Vault {
 
 fn anna() -> NewSubjectInput {
     NewSubjectInput {
+        bases: vec![],
         purpose: "registration".into(),
         fields: BTreeMap::from([("email".to_owned(), "anna@example.org".to_owned())]),
         consents: vec![],

@@ -46,8 +46,9 @@ pub enum Command {
     /// Policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),
-    /// Data subjects (as the operator, journaled as `cli`).
-    #[command(subcommand)]
+    /// Data subjects (as the operator, journaled as `cli`). Also `ward subjects` (as in
+    /// `ward subjects list`).
+    #[command(subcommand, alias = "subjects")]
     Subject(SubjectCommand),
     /// Data-subject requests: their legal deadlines.
     #[command(subcommand)]
@@ -88,6 +89,9 @@ pub enum Command {
     /// databases on that PostgreSQL server. Needs a build with the benchmarks:
     /// `cargo run --release --features bench -- bench`.
     Bench(crate::cmd::bench::BenchArgs),
+    /// Developers' tools: regenerate the generated parts of the documentation.
+    #[command(subcommand, hide = true)]
+    Docs(DocsCommand),
     /// The bare-HTTP server `ward bench` measures reads against.
     #[command(hide = true)]
     BenchEcho {
@@ -97,6 +101,16 @@ pub enum Command {
         read_bytes: usize,
         #[arg(long)]
         lookup_bytes: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DocsCommand {
+    /// Rewrite docs/api.md's generated tables (routes and roles from the OpenAPI document,
+    /// problem codes, the authorization table) between their markers; the prose stays.
+    Api {
+        /// The file to rewrite (docs/api.md).
+        file: PathBuf,
     },
 }
 
@@ -162,6 +176,71 @@ pub enum JournalCommand {
         #[arg(long, value_name = "FILE")]
         export: Option<PathBuf>,
     },
+    /// List journal entries by subject ("who accessed my data"), actor ("what did this key
+    /// do"), action, purpose and time, oldest first: one JSON object a line; the cursor of the
+    /// next page goes to stderr. Journaled as `journal.read`.
+    List(JournalListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct JournalListArgs {
+    /// Entries about this subject (its id).
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Entries by this actor: `key:<id>`, `cli` or `system`.
+    #[arg(long)]
+    pub actor: Option<String>,
+    /// Entries of this action (`retrieval`, `consent.given`, ...).
+    #[arg(long)]
+    pub action: Option<String>,
+    /// Entries for this purpose.
+    #[arg(long)]
+    pub purpose: Option<String>,
+    /// At or after (YYYY-MM-DD or RFC 3339).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Before (YYYY-MM-DD or RFC 3339).
+    #[arg(long)]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub page: PageArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PageArgs {
+    /// Go on from the cursor a previous page printed.
+    #[arg(long)]
+    pub cursor: Option<String>,
+    /// Items per page, 1 to 1000.
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct SubjectListArgs {
+    /// `active`, `deceased` or `erased`.
+    #[arg(long, value_parser = ["active", "deceased", "erased"])]
+    pub state: Option<String>,
+    /// Consents now to this consent-based purpose.
+    #[arg(long)]
+    pub consent_to: Option<String>,
+    /// Does not consent now to this consent-based purpose.
+    #[arg(long)]
+    pub no_consent_to: Option<String>,
+    /// Consented under a version whose change to the purpose requires a new consent.
+    #[arg(long)]
+    pub must_consent_again: bool,
+    /// Has data due for destruction before this date (YYYY-MM-DD or RFC 3339).
+    #[arg(long)]
+    pub destruction_due_before: Option<String>,
+    /// Accepted this policy version (hash or a prefix of 8+ characters).
+    #[arg(long)]
+    pub accepted_version: Option<String>,
+    /// Has not accepted the policy version in force.
+    #[arg(long)]
+    pub not_accepted_in_force: bool,
+    #[command(flatten)]
+    pub page: PageArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,6 +274,10 @@ pub enum PolicyCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum SubjectCommand {
+    /// List subjects by state, consent standing, destruction due and policy acceptance, in id
+    /// order: ids and standing facts only, one JSON object a line; the cursor of the next page
+    /// goes to stderr. Journaled as `subjects.listed`.
+    List(SubjectListArgs),
     /// Register a subject.
     Create {
         /// Purpose of collection.

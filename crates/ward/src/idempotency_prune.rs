@@ -97,6 +97,7 @@ mod tests {
             fields: BTreeMap::from([("email".to_owned(), "anna@example.org".to_owned())]),
             consents: vec![],
             age_band: None,
+            bases: vec![],
             evidence: None,
         };
         let (created, claimed) = idem.run(&ticket, vault.subjects().create(&caller, input)).await;

@@ -14,6 +14,7 @@ pub(crate) mod metrics;
 pub(crate) mod policy;
 pub(crate) mod policy_versions;
 pub(crate) mod receipts;
+pub(crate) mod registers;
 pub(crate) mod subjects;
 pub(crate) mod visitors;
 
@@ -31,7 +32,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(health::openapi_json))
         .routes(routes!(metrics::metrics))
-        .routes(routes!(subjects::create_subject))
+        .routes(routes!(subjects::create_subject, registers::list_subjects))
         .routes(routes!(subjects::lookup_subjects))
         .merge(
             // A batch is bigger than the default body limit allows; the route sets its own.
@@ -69,6 +70,7 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(journal::verify_journal))
         .routes(routes!(journal::create_checkpoint))
         .routes(routes!(deadlines::compute_deadline))
+        .routes(routes!(registers::list_journal_entries))
 }
 
 /// Problem codes per operation id, gathered from the resource modules: the codes each
@@ -90,6 +92,7 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [P
         lifecycle::PROBLEM_CODES,
         journal::PROBLEM_CODES,
         deadlines::PROBLEM_CODES,
+        registers::PROBLEM_CODES,
     ]
     .into_iter()
     .flatten()
@@ -135,6 +138,8 @@ pub(crate) const VAULT_OPERATIONS: &[(&str, Operation)] = &[
     ("verify_journal", Operation::JournalVerify),
     ("create_checkpoint", Operation::JournalCheckpoint),
     ("compute_deadline", Operation::DeadlineCompute),
+    ("list_subjects", Operation::SubjectList),
+    ("list_journal_entries", Operation::JournalRead),
 ];
 
 pub(crate) async fn not_found() -> ApiError {

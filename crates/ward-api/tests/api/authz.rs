@@ -183,6 +183,19 @@ async fn sample(s: &Server, operation_id: &str, hash: &str) -> (Method, String, 
             "/v1/deadlines?kind=access&regime=ru&received=2026-12-28T12:00:00%2B03:00".into(),
             None,
         ),
+        "list_subjects" => (
+            Method::GET,
+            "/v1/subjects?state=active&no_consent_to=marketing&limit=5".into(),
+            None,
+        ),
+        "list_journal_entries" => (
+            Method::GET,
+            format!(
+                "/v1/journal/entries?subject={}&purpose=registration&limit=5",
+                subject().await
+            ),
+            None,
+        ),
         other => panic!("`{other}`: no sample request for this route; add one to authz.rs"),
     }
 }

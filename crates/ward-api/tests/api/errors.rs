@@ -201,7 +201,7 @@ async fn unknown_routes_and_methods_are_problems_too(s: Server) {
 
     for (method, path, allow) in [
         (Method::PUT, "/v1/subjects", "POST"),
-        (Method::GET, "/v1/subjects", "POST"),
+        (Method::DELETE, "/v1/subjects", "GET"),
         (Method::GET, "/v1/subjects/lookup", "POST"),
         (Method::POST, "/v1/policy", "GET"),
         (Method::DELETE, "/healthz", "GET"),

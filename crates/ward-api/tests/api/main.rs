@@ -27,6 +27,7 @@ mod openings;
 mod policy;
 mod policy_versions;
 mod receipts;
+mod registers;
 mod seeds;
 mod spec;
 mod subjects;

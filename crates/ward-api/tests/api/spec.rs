@@ -9,6 +9,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/openapi.json"),
     ("GET", "/metrics"),
     ("POST", "/v1/subjects"),
+    ("GET", "/v1/subjects"),
+    ("GET", "/v1/journal/entries"),
     ("GET", "/v1/subjects/{id}"),
     ("PATCH", "/v1/subjects/{id}"),
     ("DELETE", "/v1/subjects/{id}"),

@@ -193,3 +193,18 @@ impl LeaseStore for TempStore {
         self.store.find_lease(name).await
     }
 }
+
+#[async_trait]
+impl ListingStore for TempStore {
+    async fn scan_subject_facts(&self, after: Option<SubjectId>, limit: u32) -> StoreResult<Vec<SubjectFacts>> {
+        self.store.scan_subject_facts(after, limit).await
+    }
+    async fn find_journal_page(
+        &self,
+        filter: &JournalFilter,
+        after_seq: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<JournalEntry>> {
+        self.store.find_journal_page(filter, after_seq, limit).await
+    }
+}

@@ -119,6 +119,11 @@ macro_rules! conformance_list {
                 subject_events_preconditions_and_erasure,
                 policy_acknowledgements_count_distinct_subjects,
             ],
+            listing: [
+                subject_facts_page_in_id_order_without_evidence,
+                subject_facts_pages_neither_repeat_nor_skip_under_inserts,
+                journal_page_filters,
+            ],
             bases: [
                 basis_events_append_in_order,
                 basis_events_preconditions_and_erasure,

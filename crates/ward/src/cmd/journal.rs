@@ -1,4 +1,4 @@
-//! `ward journal verify|checkpoint`, the checkpoint file a witness keeps, and the check of the
+//! `ward journal verify|checkpoint` (`list` is in `registers.rs`), the checkpoint file a witness keeps, and the check of the
 //! journal's end that runs before Ward writes to a store.
 
 use super::{report, with_vault};
@@ -18,6 +18,7 @@ use ward_vault::{VerifyOptions, Witness};
 pub async fn run(c: JournalCommand, cfg: &Config) -> Result<ExitCode> {
     match c {
         JournalCommand::Verify { against } => verify(cfg, against.as_deref()).await,
+        JournalCommand::List(args) => super::registers::journal(args, cfg).await,
         JournalCommand::Checkpoint { export } => {
             with_vault(cfg, |v| async move {
                 let signed = match v.journal().checkpoint().await {

@@ -9,6 +9,7 @@ pub(crate) mod import;
 pub(crate) mod journal;
 mod keys;
 mod policy;
+mod registers;
 mod restore;
 mod subject;
 
@@ -51,12 +52,27 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Restore { from, keys } => restore::restore(&Config::load(&g.data_dir, &over)?, &from, &keys).await,
         Command::Import(args) => import::run(args, &Config::load(&g.data_dir, &over)?).await,
         Command::Bench(args) => bench::run(args, g.database_url.clone()).await,
+        Command::Docs(crate::cli::DocsCommand::Api { file }) => docs_api(&file),
         Command::BenchEcho {
             listen,
             read_bytes,
             lookup_bytes,
         } => bench::echo(&listen, read_bytes, lookup_bytes).await,
     }
+}
+
+/// `ward docs api FILE`: rewrites the generated tables of docs/api.md.
+fn docs_api(file: &std::path::Path) -> Result<ExitCode> {
+    use anyhow::Context;
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let new = ward_api::docs::regenerate(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    if new == text {
+        println!("{}: up to date", file.display());
+    } else {
+        std::fs::write(file, new).with_context(|| format!("writing {}", file.display()))?;
+        println!("{}: tables regenerated", file.display());
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_init(data_dir: &std::path::Path, over: &Overrides, report: &app::InitReport) -> Result<()> {

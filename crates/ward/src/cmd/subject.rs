@@ -27,6 +27,7 @@ fn print_view(v: &SubjectView) {
 pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
     let cli = Caller::cli();
     match c {
+        SubjectCommand::List(args) => super::registers::subjects(args, cfg).await,
         SubjectCommand::Create {
             purpose,
             fields,
