@@ -56,6 +56,7 @@ pub const ROUTER_CODES: &[ProblemCode] = &[ProblemCode::NotFound, ProblemCode::M
         (name = "policy", description = "The policy in force"),
         (name = "keys", description = "API keys (admin only)"),
         (name = "journal", description = "The processing journal (admin and officer)"),
+        (name = "destruction", description = "Destruction acts (RKN Order No. 179) with their journal extracts (admin and officer)"),
         (name = "meta", description = "Liveness, metrics and this document"),
     ),
 )]

@@ -54,6 +54,11 @@ string_enum! {
         KekRotate => "kek.rotate",
         JournalVerify => "journal.verify",
         JournalCheckpoint => "journal.checkpoint",
+        /// Destruction acts (RKN Order No. 179): listing them and reading one.
+        ActList => "destruction_act.list",
+        ActRead => "destruction_act.read",
+        /// The destruction job: executes the destructions that fell due, with their acts.
+        DestructionRunDue => "destruction.run_due",
     }
 }
 
@@ -113,6 +118,9 @@ pub fn allowance(role: Role, operation: Operation) -> Allowance {
         KekRotate => [A, R, R, R],
         JournalVerify => [A, A, R, R],
         JournalCheckpoint => [A, A, R, R],
+        ActList => [A, A, R, R],
+        ActRead => [A, A, R, R],
+        DestructionRunDue => [A, R, R, R],
     };
     row[match role {
         Role::Admin => 0,

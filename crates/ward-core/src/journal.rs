@@ -60,6 +60,8 @@ string_enum! {
         PolicyAccepted => "policy.accepted",
         /// The subject's death was recorded (152-FZ Art. 9 p. 7).
         SubjectDeceased => "subject.deceased",
+        /// Destruction acts kept for their three years (RKN Order No. 179 p. 8) were deleted.
+        ActsPurged => "destruction_acts.purged",
     }
 }
 

@@ -25,7 +25,7 @@ pub mod violation;
 pub use access::{AccessRefusal, AccessRequest, Caller};
 pub use action::{LegalBasis, ProcessingAction};
 pub use clock::{Clock, FakeClock, SystemClock};
-pub use ids::{ApiKeyId, SubjectId};
+pub use ids::{ActId, ApiKeyId, SubjectId};
 pub use journal::{Actor, JournalDraft};
 pub use policy::{Policy, PolicyDiagnostic};
 pub use problem::ProblemCode;

@@ -324,6 +324,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0010_basis_events",
         include_str!("../migrations/0010_basis_events.sql"),
     ),
+    (
+        14,
+        "0014_destruction_acts",
+        include_str!("../migrations/0014_destruction_acts.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {

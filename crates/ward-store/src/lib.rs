@@ -8,6 +8,7 @@
 //! Architecture Invariant: nothing below this crate sees plaintext personal data: field values,
 //! consent evidence and data keys arrive sealed or wrapped.
 
+mod acts;
 mod bases;
 mod binding;
 pub mod chain;
@@ -21,6 +22,7 @@ mod subject_events;
 mod visitor;
 pub mod write;
 
+pub use acts::{ActFilter, ActStore, DestructionActRecord};
 pub use bases::BasisStore;
 pub use binding::{BoundKey, KeyBindingStore};
 pub use error::StoreError;
@@ -166,6 +168,7 @@ pub trait WriteStore: Send + Sync {
 pub trait Store:
     SubjectStore
     + SubjectEventStore
+    + ActStore
     + BasisStore
     + JournalStore
     + ApiKeyStore

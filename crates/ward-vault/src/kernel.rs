@@ -175,6 +175,16 @@ impl Vault {
         ApiKeys(self)
     }
 
+    /// Destruction acts (RKN Order No. 179): listing and reading.
+    pub fn acts(&self) -> crate::acts::Acts<'_> {
+        crate::acts::Acts(self)
+    }
+
+    /// The destruction job's work: what fell due, with acts; expired acts purged.
+    pub fn due(&self) -> crate::due::Due<'_> {
+        crate::due::Due(self)
+    }
+
     /// Journal verification and checkpoints.
     pub fn journal(&self) -> Journal<'_> {
         Journal(self)

@@ -2,7 +2,7 @@
 //! (store, keys, clock, group committer, policy versions) from which one service per
 //! capability is reached — [`Vault::subjects`], [`Vault::consents`], [`Vault::bases`], [`Vault::receipts`],
 //! [`Vault::contact`], [`Vault::lifecycle`], [`Vault::policies`], [`Vault::visitors`],
-//! [`Vault::api_keys`], [`Vault::journal`], [`Vault::keys`]. Every service checks its
+//! [`Vault::api_keys`], [`Vault::journal`], [`Vault::keys`], [`Vault::acts`]. Every service checks its
 //! operations against the policy, seals and opens personal data with per-subject keys, and
 //! writes every change together with its journal entry through the group committer.
 //!
@@ -15,12 +15,14 @@
 //! Adding a capability: a module with a service type (`pub struct Thing<'v>(&'v Vault)`),
 //! its methods opening an operation context, and one accessor in `kernel.rs`.
 
+mod acts;
 mod apikeys;
 mod bases;
 mod committer;
 mod consents;
 mod contact;
 mod context;
+mod due;
 mod error;
 mod forms;
 mod gate;
@@ -36,10 +38,12 @@ mod sealed;
 mod subjects;
 mod visitors;
 
+pub use acts::{digest as act_digest, ActQuery, Acts, DestructionAct, JournalExtract, ACT_RETENTION, JOB_DESTROYER, MAX_ACTS};
 pub use apikeys::{ApiKeyView, ApiKeys};
 pub use bases::{Bases, BasisEventView, BasisInput, BasisStatus};
 pub use consents::{ConsentStatus, Consents, Withdrawal};
 pub use contact::{Contact, ContactDecision, NoticeClass};
+pub use due::{Due, DueReport};
 pub use error::{FieldProblem, VaultError, VaultResult};
 pub use journal::{
     check_end as check_journal_end, sign_head as sign_journal_head, unsigned_allowance, verify as verify_journal_store,

@@ -1,6 +1,7 @@
 //! The routes, one module per resource. Each module holds its wire types, its handlers and
 //! the problem codes each handler can return (see [`crate::spec`]).
 
+pub(crate) mod acts;
 pub(crate) mod bases;
 pub(crate) mod batch;
 pub(crate) mod consents;
@@ -67,6 +68,8 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::revoke_key))
         .routes(routes!(journal::verify_journal))
         .routes(routes!(journal::create_checkpoint))
+        .routes(routes!(acts::list_destruction_acts))
+        .routes(routes!(acts::get_destruction_act))
 }
 
 /// Problem codes per operation id, gathered from the resource modules: the codes each
@@ -87,6 +90,7 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [P
         keys::PROBLEM_CODES,
         lifecycle::PROBLEM_CODES,
         journal::PROBLEM_CODES,
+        acts::PROBLEM_CODES,
     ]
     .into_iter()
     .flatten()
@@ -131,6 +135,8 @@ pub(crate) const VAULT_OPERATIONS: &[(&str, Operation)] = &[
     ("revoke_key", Operation::KeyRevoke),
     ("verify_journal", Operation::JournalVerify),
     ("create_checkpoint", Operation::JournalCheckpoint),
+    ("list_destruction_acts", Operation::ActList),
+    ("get_destruction_act", Operation::ActRead),
 ];
 
 pub(crate) async fn not_found() -> ApiError {

@@ -417,23 +417,26 @@ pub struct EraseQuery {
 /// index entries and consent evidence, and the journal records the reason. Later requests
 /// for it get `410 subject_erased`. Allowed to admins and the officer, and to service keys
 /// whose purposes together cover destruction of every category the subject's record holds.
+/// The erasure's destruction act (RKN Order No. 179) is written with it; `Location` names it.
 #[utoipa::path(
     delete,
     path = "/v1/subjects/{id}",
     tag = "subjects",
     params(("id" = Uuid, Path, description = "The subject's id"), EraseQuery),
-    responses((status = 204, description = "The subject is erased")),
+    responses((status = 204, description = "The subject is erased", headers(("Location" = String, description = "The erasure's destruction act")))),
 )]
 pub(crate) async fn erase_subject(
     AuthCaller(caller): AuthCaller,
     State(state): State<AppState>,
     ApiPath(path): ApiPath<SubjectPath>,
     ApiQuery(query): ApiQuery<EraseQuery>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let id = subject_id(&path.id)?;
     let reason = destruction_reason(query.reason.as_deref())?;
-    state.vault.subjects().erase(&caller, id, reason).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let act = state.vault.subjects().erase(&caller, id, reason).await?;
+    let location = HeaderValue::from_str(&format!("/v1/destruction-acts/{act}"))
+        .map_err(|_| ApiError::new(ProblemCode::InternalError, "an act id that is no header value"))?;
+    Ok((StatusCode::NO_CONTENT, [(header::LOCATION, location)]).into_response())
 }
 
 /// `POST /v1/subjects/{id}/destruction`: destroys categories (or fields) of a subject.
@@ -459,6 +462,8 @@ pub struct DestroyedBody {
     pub fields: Vec<String>,
     /// The categories concerned.
     pub categories: Vec<String>,
+    /// The destruction act written with it (`GET /v1/destruction-acts/{act}`).
+    pub act: String,
 }
 
 /// Destroys named categories (or fields) of a subject who stays: the fields leave the sealed
@@ -489,5 +494,6 @@ pub(crate) async fn destroy_subject_data(
     Ok(Json(DestroyedBody {
         fields: done.fields,
         categories: done.categories,
+        act: done.act.to_string(),
     }))
 }

@@ -178,6 +178,15 @@ async fn sample(s: &Server, operation_id: &str, hash: &str) -> (Method, String, 
         }
         "verify_journal" => (Method::GET, "/v1/journal/verify".into(), None),
         "create_checkpoint" => (Method::POST, "/v1/journal/checkpoints".into(), None),
+        "list_destruction_acts" => (Method::GET, "/v1/destruction-acts?limit=5".into(), None),
+        "get_destruction_act" => {
+            let anna = subject().await;
+            let r = s
+                .delete(&format!("/v1/subjects/{anna}?reason=subject_request"), &s.admin)
+                .await;
+            let act = r.header("location").expect("the erasure names its act").to_owned();
+            (Method::GET, act, None)
+        }
         other => panic!("`{other}`: no sample request for this route; add one to authz.rs"),
     }
 }

@@ -167,6 +167,7 @@ async fn every_path_parameter_refuses_a_bad_one(s: Server) {
             assert_code(&op, &r, 400, "invalid_path");
             let malformed = match param.as_str() {
                 "id" if op.template.starts_with("/v1/subjects/") => Some("invalid_subject_id"),
+                "id" if op.template.starts_with("/v1/destruction-acts/") => Some("invalid_act_id"),
                 "visitor_id" => Some("invalid_visitor_id"),
                 _ => None,
             };

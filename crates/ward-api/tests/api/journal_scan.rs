@@ -272,6 +272,15 @@ async fn baseline(s: &Server, method: &Method, template: &str) -> Option<Req> {
                 req
             }
         }
+        ("GET", "/v1/destruction-acts") => Req::new().query("limit", "5"),
+        ("GET", "/v1/destruction-acts/{id}") => {
+            let id = s.anna().await;
+            let r = s
+                .delete(&format!("/v1/subjects/{id}?reason=subject_request"), &s.admin)
+                .await;
+            let act = r.header("location").expect("the erasure names its act");
+            Req::new().param("id", act.trim_start_matches("/v1/destruction-acts/"))
+        }
         ("POST", "/v1/visitors/{visitor_id}/link") => {
             let id = s.anna().await;
             let r = s

@@ -4,6 +4,7 @@
 //! files. Without a reachable PostgreSQL its tests are skipped with a notice, unless `CI` is
 //! set or `WARD_REQUIRE_POSTGRES=1`.
 
+mod acts;
 mod age;
 mod auth;
 mod authz;

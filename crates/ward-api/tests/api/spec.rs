@@ -42,6 +42,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/keys/{id}"),
     ("GET", "/v1/journal/verify"),
     ("POST", "/v1/journal/checkpoints"),
+    ("GET", "/v1/destruction-acts"),
+    ("GET", "/v1/destruction-acts/{id}"),
 ];
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];

@@ -14,7 +14,9 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 mod bases;
+mod due;
 
+pub use due::{due_now, DueNow};
 pub use bases::{bases, ended_bases_due, established, held_categories, BasisRef, BasisState, PurposeBasis};
 
 /// Where a subject stands on one purpose.

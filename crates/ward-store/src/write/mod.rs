@@ -52,6 +52,7 @@ macro_rules! for_each_aggregate {
             api_keys: ApiKey(ApiKeyChange),
             policies: Policy(PolicyVersionChange),
             visitors: Visitor(VisitorChange),
+            acts: Act(ActChange),
         }
     };
 }

@@ -13,7 +13,13 @@ use ward_core::basis::EstablishedBy;
 use ward_core::destruction::DestructionReason;
 use ward_core::ProblemCode;
 use ward_core::{Caller, FieldValue, JournalDraft, ProcessingAction, SubjectId};
-use ward_store::{Change, OpOutcome, SubjectChange};
+use crate::acts::{self, ActInput};
+use ward_core::destruction::DestructionMethod;
+use ward_core::ActId;
+use ward_store::{ActChange, Change, OpOutcome, SubjectChange};
+
+/// The cause of an erasure's act: a subject is erased once.
+pub(crate) const ERASURE_CAUSE: &str = "erasure";
 
 impl Subjects<'_> {
     /// Rectifies fields for `purpose`: `Some(v)` sets, `None` removes. Retries on concurrent
@@ -139,7 +145,10 @@ impl Subjects<'_> {
     /// keys whose purposes together cover destruction of every category the subject's record
     /// holds. Refused (`conflict`) while an established legal obligation still requires some
     /// of the data: the hold names its purposes and categories.
-    pub async fn erase(&self, caller: &Caller, id: SubjectId, reason: DestructionReason) -> VaultResult<()> {
+    ///
+    /// Writes the erasure's destruction act (RKN Order No. 179) in the same transaction, and
+    /// returns its id.
+    pub async fn erase(&self, caller: &Caller, id: SubjectId, reason: DestructionReason) -> VaultResult<ActId> {
         let v = self.0;
         let op = v.op(caller, Operation::SubjectErase)?;
         let policy = op.policy();
@@ -162,15 +171,35 @@ impl Subjects<'_> {
             .map(|f| f.category.as_str())
             .collect();
         super::destroy::check_may_destroy(&op, &loaded, &categories)?;
+        let act = acts::make(
+            &op,
+            ActInput {
+                subject: id,
+                cause: Some(ERASURE_CAUSE.to_owned()),
+                categories: categories.iter().map(|c| (*c).to_owned()).collect(),
+                fields: names.clone(),
+                method: DestructionMethod::CryptoShredding,
+                reason,
+                withheld: Vec::new(),
+            },
+        );
         let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Destruction)
             .subject(id)
             .fields(names)
-            .detail(format!("crypto-shredding: data key destroyed; reason:{reason}"));
-        v.commit_to_subject(
-            Change::Subject(SubjectChange::Erase { id, at: op.now }),
-            vec![loaded.stamp(entry)],
-            "erasing a subject",
-        )
-        .await
+            .detail(format!(
+                "crypto-shredding: data key destroyed; reason:{reason} {}",
+                acts::journal_note(&act)
+            ));
+        let act_id = act.id;
+        let change = Change::Act(ActChange::Destroy {
+            act: Box::new(act),
+            destruction: SubjectChange::Erase { id, at: op.now },
+        });
+        match v.commit(change, vec![loaded.stamp(entry)]).await? {
+            OpOutcome::Done => Ok(act_id),
+            // The subject's erasure act exists: another call erased it meanwhile.
+            OpOutcome::AlreadyExists => Err(ward_core::AccessRefusal::SubjectErased.into()),
+            other => Err(subject_outcome(other, "erasing a subject")),
+        }
     }
 }

@@ -15,7 +15,10 @@ use ward_core::authz::Operation;
 use ward_core::destruction::{obligation_hold, uncovered_category, DestructionReason};
 use ward_core::ProblemCode;
 use ward_core::{AccessRefusal, Caller, JournalDraft, ProcessingAction, SubjectId};
-use ward_store::{Change, OpOutcome, SubjectChange};
+use crate::acts::{self, ActInput};
+use ward_core::destruction::DestructionMethod;
+use ward_core::ActId;
+use ward_store::{ActChange, Change, OpOutcome, SubjectChange};
 
 /// What to destroy of a subject, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +37,8 @@ pub struct Destroyed {
     pub fields: Vec<String>,
     /// The categories named, and those of the fields named, sorted.
     pub categories: Vec<String>,
+    /// The destruction act written with it (RKN Order No. 179).
+    pub act: ActId,
 }
 
 impl Subjects<'_> {
@@ -86,35 +91,15 @@ impl Subjects<'_> {
         for _attempt in 0..5 {
             let loaded = v.load_active(&op, id).await?;
             check_may_destroy(&op, &loaded, &categories)?;
-            let mut sealed_fields = Vault::sealed_fields(&loaded.record)?;
-            let mut destroyed = Vec::new();
-            let mut reindex = Vec::new();
-            for name in &targets {
-                if sealed_fields.remove(*name).is_some() {
-                    destroyed.push((*name).to_owned());
-                    if policy.fields[*name].lookup {
-                        reindex.push(((*name).to_owned(), None));
-                    }
-                }
-            }
-            let change = Change::Subject(SubjectChange::Update {
-                id,
-                expected_revision: loaded.record.revision,
-                fields: sealed::encode(&sealed_fields),
-                reindex,
-                bases: Vec::new(),
-                at: op.now,
-            });
             let names: Vec<&str> = categories.iter().copied().collect();
-            let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Destruction)
-                .subject(id)
-                .fields(destroyed.iter().cloned())
-                .detail(format!("categories:{} reason:{}", names.join(","), request.reason));
+            let d = field_destruction(&op, &loaded, &targets, &names, request.reason, None)?;
+            let (change, entry, act_id, destroyed) = (d.change, d.entry, d.act, d.destroyed);
             match v.commit(change, vec![entry]).await? {
                 OpOutcome::Done => {
                     return Ok(Destroyed {
                         fields: destroyed,
                         categories: names.into_iter().map(str::to_owned).collect(),
+                        act: act_id,
                     })
                 }
                 OpOutcome::Conflict => continue,
@@ -125,6 +110,80 @@ impl Subjects<'_> {
             "the subject kept changing while its data was being destroyed; try again".into(),
         ))
     }
+}
+
+/// A destruction of fields of a loaded subject with its act: the change and the journal
+/// entry to commit together.
+pub(crate) struct FieldDestruction {
+    pub change: Change,
+    pub entry: JournalDraft,
+    pub act: ActId,
+    /// The fields the subject had that the change destroys, sorted.
+    pub destroyed: Vec<String>,
+}
+
+/// Destroys `targets` (field names) of `loaded`, documenting `categories` in the act, for
+/// `reason`; `cause` keys the act (`None`: a request of its own).
+pub(crate) fn field_destruction(
+    op: &Op<'_>,
+    loaded: &Loaded,
+    targets: &BTreeSet<&str>,
+    categories: &[&str],
+    reason: DestructionReason,
+    cause: Option<String>,
+) -> VaultResult<FieldDestruction> {
+    let policy = op.policy();
+    let id = loaded.record.id;
+    let mut sealed_fields = Vault::sealed_fields(&loaded.record)?;
+    let mut destroyed = Vec::new();
+    let mut reindex = Vec::new();
+    for name in targets {
+        if sealed_fields.remove(*name).is_some() {
+            destroyed.push((*name).to_owned());
+            if policy.field(name).is_some_and(|f| f.lookup) {
+                reindex.push(((*name).to_owned(), None));
+            }
+        }
+    }
+    let update = SubjectChange::Update {
+        id,
+        expected_revision: loaded.record.revision,
+        fields: sealed::encode(&sealed_fields),
+        reindex,
+        bases: Vec::new(),
+        at: op.now,
+    };
+    let act = acts::make(
+        op,
+        ActInput {
+            subject: id,
+            cause,
+            categories: categories.iter().map(|c| (*c).to_owned()).collect(),
+            fields: destroyed.clone(),
+            method: DestructionMethod::FieldDeletion,
+            reason,
+            withheld: Vec::new(),
+        },
+    );
+    let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Destruction)
+        .subject(id)
+        .fields(destroyed.iter().cloned())
+        .detail(format!(
+            "categories:{} reason:{} {}",
+            categories.join(","),
+            reason,
+            acts::journal_note(&act)
+        ));
+    let act_id = act.id;
+    Ok(FieldDestruction {
+        change: Change::Act(ActChange::Destroy {
+            act: Box::new(act),
+            destruction: update,
+        }),
+        entry,
+        act: act_id,
+        destroyed,
+    })
 }
 
 /// Refuses a caller whose purposes do not cover destruction of every one of `categories`.

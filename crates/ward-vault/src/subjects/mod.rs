@@ -6,6 +6,7 @@ mod destroy;
 mod load;
 
 pub use destroy::{destruction_reason, Destroyed, DestructionRequest};
+pub(crate) use destroy::field_destruction;
 
 use crate::error::{FieldProblem, VaultError, VaultResult};
 use crate::gate::Reason;

@@ -242,8 +242,8 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
             };
             with_vault(cfg, |v| async move {
                 match v.subjects().erase(&cli, id, reason).await {
-                    Ok(()) => {
-                        println!("erased {id} ({reason}): its data key is destroyed");
+                    Ok(act) => {
+                        println!("erased {id} ({reason}): its data key is destroyed; destruction act {act}");
                         Ok(ExitCode::SUCCESS)
                     }
                     Err(e) => Ok(report(&e)),
@@ -270,14 +270,15 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
                 match v.subjects().destroy(&cli, id, &request).await {
                     Ok(done) => {
                         println!(
-                            "destroyed of {id} ({}): categories {}; fields {}",
+                            "destroyed of {id} ({}): categories {}; fields {}; destruction act {}",
                             request.reason,
                             done.categories.join(", "),
                             if done.fields.is_empty() {
                                 "none held".to_owned()
                             } else {
                                 done.fields.join(", ")
-                            }
+                            },
+                            done.act
                         );
                         Ok(ExitCode::SUCCESS)
                     }
