@@ -38,7 +38,9 @@ mod sealed;
 mod subjects;
 mod visitors;
 
-pub use acts::{digest as act_digest, ActQuery, Acts, DestructionAct, JournalExtract, ACT_RETENTION, JOB_DESTROYER, MAX_ACTS};
+pub use acts::{
+    digest as act_digest, ActQuery, Acts, DestructionAct, JournalExtract, ACT_RETENTION, JOB_DESTROYER, MAX_ACTS,
+};
 pub use apikeys::{ApiKeyView, ApiKeys};
 pub use bases::{Bases, BasisEventView, BasisInput, BasisStatus};
 pub use consents::{ConsentStatus, Consents, Withdrawal};

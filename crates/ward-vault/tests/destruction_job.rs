@@ -236,7 +236,14 @@ async fn acts_are_purged_after_three_years(store: Arc<dyn Store>) {
     clock.advance(Duration::days(2));
     assert!(v.due().run(&job()).await.unwrap().purged);
     assert!(acts_of(&v, id).await.is_empty());
-    let all = v.store().find_acts(&ActFilter { limit: 10, ..ActFilter::default() }).await.unwrap();
+    let all = v
+        .store()
+        .find_acts(&ActFilter {
+            limit: 10,
+            ..ActFilter::default()
+        })
+        .await
+        .unwrap();
     assert!(all.is_empty());
     v.shutdown().await.unwrap();
 }

@@ -120,10 +120,19 @@ fn the_cli_lists_and_shows_destruction_acts() {
     let out = run(&dir, &["acts", "show", &act]);
     assert!(out.status.success(), "{}", stderr(&out));
     let shown = stdout(&out);
-    for item in ["a) operator", "c) subject", "h) method", "crypto_shredding", "journal extract"] {
+    for item in [
+        "a) operator",
+        "c) subject",
+        "h) method",
+        "crypto_shredding",
+        "journal extract",
+    ] {
         assert!(shown.contains(item), "{item}: {shown}");
     }
-    assert!(!shown.contains("gone@example.org") && !shown.contains("Gone Soon"), "{shown}");
+    assert!(
+        !shown.contains("gone@example.org") && !shown.contains("Gone Soon"),
+        "{shown}"
+    );
 
     let out = run(&dir, &["acts", "show", &act, "--html"]);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -163,12 +163,8 @@ impl From<DestructionAct> for ActBody {
 
 fn time_param(raw: Option<&str>, name: &str) -> Result<Option<OffsetDateTime>, ApiError> {
     raw.map(|s| {
-        OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
-            ApiError::new(
-                ProblemCode::InvalidQuery,
-                format!("`{name}` is not an RFC 3339 time"),
-            )
-        })
+        OffsetDateTime::parse(s, &Rfc3339)
+            .map_err(|_| ApiError::new(ProblemCode::InvalidQuery, format!("`{name}` is not an RFC 3339 time")))
     })
     .transpose()
 }

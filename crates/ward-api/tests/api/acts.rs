@@ -29,7 +29,10 @@ async fn an_erasure_writes_an_act_with_items_a_to_j_and_its_journal_extract(s: S
     assert_eq!(act["operator"]["name"], "Example Operator LLC");
     assert_eq!(act["processor"], Value::Null);
     assert_eq!(act["subject"], anna.as_str());
-    assert!(act["destroyed_by"]["name"].as_str().unwrap().starts_with("key:"), "{act}");
+    assert!(
+        act["destroyed_by"]["name"].as_str().unwrap().starts_with("key:"),
+        "{act}"
+    );
     assert_eq!(act["destroyed_by"]["position"], "officer");
     assert_eq!(act["categories"], json!(["contact", "identity"]));
     assert_eq!(act["fields"], json!(["email", "full_name", "phone", "postal_address"]));
@@ -98,7 +101,12 @@ async fn acts_are_listed_by_subject_and_time_and_only_to_the_officer_and_admin(s
     assert_eq!(r.status, 204, "{}", r.text);
     let dpo = officer(&s).await;
     let all = s.get("/v1/destruction-acts", &dpo).await.json_with(200);
-    let subjects: Vec<&str> = all.as_array().unwrap().iter().map(|a| a["subject"].as_str().unwrap()).collect();
+    let subjects: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["subject"].as_str().unwrap())
+        .collect();
     assert_eq!(subjects, [boris.as_str(), anna.as_str()], "newest first");
     let of_anna = s
         .get(&format!("/v1/destruction-acts?subject={anna}"), &dpo)
@@ -109,7 +117,10 @@ async fn acts_are_listed_by_subject_and_time_and_only_to_the_officer_and_admin(s
     assert_eq!(of_anna[0]["method"], "field_deletion");
     assert_eq!(of_anna[0]["fields"], json!(["email", "phone", "postal_address"]));
     let earlier = s
-        .get("/v1/destruction-acts?from=2026-03-01T09:00:00Z&to=2026-03-01T09:30:00Z", &dpo)
+        .get(
+            "/v1/destruction-acts?from=2026-03-01T09:00:00Z&to=2026-03-01T09:30:00Z",
+            &dpo,
+        )
         .await
         .json_with(200);
     assert_eq!(earlier.as_array().unwrap().len(), 1);

@@ -16,8 +16,8 @@ use time::{Duration, OffsetDateTime};
 mod bases;
 mod due;
 
-pub use due::{due_now, DueNow};
 pub use bases::{bases, ended_bases_due, established, held_categories, BasisRef, BasisState, PurposeBasis};
+pub use due::{due_now, DueNow};
 
 /// Where a subject stands on one purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

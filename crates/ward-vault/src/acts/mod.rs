@@ -7,8 +7,8 @@
 mod make;
 mod print;
 
-pub(crate) use make::{journal_note, make, ActInput};
 pub use make::{digest, JOB_DESTROYER};
+pub(crate) use make::{journal_note, make, ActInput};
 
 use crate::error::{VaultError, VaultResult};
 use crate::Vault;
@@ -106,10 +106,7 @@ impl Acts<'_> {
         v.op(caller, Operation::ActList)?;
         if let (Some(from), Some(to)) = (query.from, query.to) {
             if to < from {
-                return Err(VaultError::invalid(
-                    ProblemCode::InvalidQuery,
-                    "`to` is before `from`",
-                ));
+                return Err(VaultError::invalid(ProblemCode::InvalidQuery, "`to` is before `from`"));
             }
         }
         let filter = ActFilter {

@@ -49,7 +49,13 @@ pub(super) fn html(act: &DestructionAct) -> String {
         Some(a) => format!("{}, {}", esc(&r.operator), esc(a)),
         None => esc(&r.operator),
     };
-    row(&mut t, "а)", "Наименование и адрес оператора", "Operator's name and address", &operator);
+    row(
+        &mut t,
+        "а)",
+        "Наименование и адрес оператора",
+        "Operator's name and address",
+        &operator,
+    );
     row(
         &mut t,
         "б)",
@@ -81,7 +87,11 @@ pub(super) fn html(act: &DestructionAct) -> String {
         "д)",
         "Перечень категорий уничтоженных персональных данных",
         "Categories of personal data destroyed",
-        &format!("{}<br><small>поля / fields: {}</small>", esc(&r.categories.join(", ")), esc(&r.fields.join(", "))),
+        &format!(
+            "{}<br><small>поля / fields: {}</small>",
+            esc(&r.categories.join(", ")),
+            esc(&r.fields.join(", "))
+        ),
     );
     row(
         &mut t,
@@ -123,9 +133,27 @@ pub(super) fn html(act: &DestructionAct) -> String {
     }
     let x = act.extract();
     let mut e = String::new();
-    row(&mut e, "а)", "Субъект персональных данных", "The individual", &format!("<code>{}</code>", x.subject));
-    row(&mut e, "б)", "Перечень категорий", "Categories", &esc(&x.categories.join(", ")));
-    row(&mut e, "в)", "Информационная система", "Information system", &esc(&x.system));
+    row(
+        &mut e,
+        "а)",
+        "Субъект персональных данных",
+        "The individual",
+        &format!("<code>{}</code>", x.subject),
+    );
+    row(
+        &mut e,
+        "б)",
+        "Перечень категорий",
+        "Categories",
+        &esc(&x.categories.join(", ")),
+    );
+    row(
+        &mut e,
+        "в)",
+        "Информационная система",
+        "Information system",
+        &esc(&x.system),
+    );
     row(&mut e, "г)", "Причина уничтожения", "Reason", &esc(&x.reason));
     row(&mut e, "д)", "Дата уничтожения", "Date", &esc(&date));
     row(
@@ -133,7 +161,11 @@ pub(super) fn html(act: &DestructionAct) -> String {
         "",
         "Запись журнала",
         "Journal entry",
-        &format!("action <code>{}</code>, detail <code>{}</code>", x.action, esc(&x.detail)),
+        &format!(
+            "action <code>{}</code>, detail <code>{}</code>",
+            x.action,
+            esc(&x.detail)
+        ),
     );
     format!(
         "<!DOCTYPE html>\n<html lang=\"ru\"><head><meta charset=\"utf-8\">\

@@ -2,6 +2,7 @@
 
 use super::create::parse_fields;
 use super::Subjects;
+use crate::acts::{self, ActInput};
 use crate::error::{FieldProblem, VaultError, VaultResult};
 use crate::kernel::subject_outcome;
 use crate::sealed;
@@ -10,12 +11,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use ward_core::access::{AccessRequest, Role};
 use ward_core::authz::Operation;
 use ward_core::basis::EstablishedBy;
+use ward_core::destruction::DestructionMethod;
 use ward_core::destruction::DestructionReason;
+use ward_core::ActId;
 use ward_core::ProblemCode;
 use ward_core::{Caller, FieldValue, JournalDraft, ProcessingAction, SubjectId};
-use crate::acts::{self, ActInput};
-use ward_core::destruction::DestructionMethod;
-use ward_core::ActId;
 use ward_store::{ActChange, Change, OpOutcome, SubjectChange};
 
 /// The cause of an erasure's act: a subject is erased once.

@@ -5,6 +5,7 @@
 
 use super::load::Loaded;
 use super::Subjects;
+use crate::acts::{self, ActInput};
 use crate::context::Op;
 use crate::error::{VaultError, VaultResult};
 use crate::kernel::subject_outcome;
@@ -12,12 +13,11 @@ use crate::sealed;
 use crate::Vault;
 use std::collections::BTreeSet;
 use ward_core::authz::Operation;
+use ward_core::destruction::DestructionMethod;
 use ward_core::destruction::{obligation_hold, uncovered_category, DestructionReason};
+use ward_core::ActId;
 use ward_core::ProblemCode;
 use ward_core::{AccessRefusal, Caller, JournalDraft, ProcessingAction, SubjectId};
-use crate::acts::{self, ActInput};
-use ward_core::destruction::DestructionMethod;
-use ward_core::ActId;
 use ward_store::{ActChange, Change, OpOutcome, SubjectChange};
 
 /// What to destroy of a subject, and why.

@@ -5,8 +5,8 @@ mod create;
 mod destroy;
 mod load;
 
-pub use destroy::{destruction_reason, Destroyed, DestructionRequest};
 pub(crate) use destroy::field_destruction;
+pub use destroy::{destruction_reason, Destroyed, DestructionRequest};
 
 use crate::error::{FieldProblem, VaultError, VaultResult};
 use crate::gate::Reason;

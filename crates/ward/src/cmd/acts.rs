@@ -21,7 +21,10 @@ fn print_act(a: &DestructionAct) {
     let x = a.extract();
     let lines = [
         ("act", r.id.to_string()),
-        ("a) operator", format!("{}, {}", r.operator, r.operator_address.as_deref().unwrap_or("-"))),
+        (
+            "a) operator",
+            format!("{}, {}", r.operator, r.operator_address.as_deref().unwrap_or("-")),
+        ),
         ("b) processor", r.processor.clone().unwrap_or_else(|| "-".to_owned())),
         ("c) subject", r.subject.to_string()),
         ("d) destroyed by", format!("{} ({})", r.destroyed_by, r.position)),
@@ -48,7 +51,11 @@ pub async fn run(c: ActsCommand, cfg: &Config) -> Result<ExitCode> {
         ActsCommand::List { subject, from, to } => {
             let subject: Option<SubjectId> = subject
                 .as_deref()
-                .map(|s| s.parse().ok().with_context(|| format!("`{s}` is not a subject id (a UUID)")))
+                .map(|s| {
+                    s.parse()
+                        .ok()
+                        .with_context(|| format!("`{s}` is not a subject id (a UUID)"))
+                })
                 .transpose()?;
             let query = ActQuery {
                 subject,
