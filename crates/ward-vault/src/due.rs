@@ -11,6 +11,7 @@ use crate::error::VaultResult;
 use crate::subjects::field_destruction;
 use crate::Vault;
 use std::collections::BTreeSet;
+use ward_core::access::SubjectState;
 use ward_core::authz::Operation;
 use ward_core::journal::AdminEvent;
 use ward_core::standing::due_now;
@@ -76,15 +77,17 @@ impl Due<'_> {
     /// Executes what is due for one subject.
     async fn subject(&self, op: &Op<'_>, id: SubjectId, report: &mut DueReport) -> VaultResult<()> {
         let v = self.0;
-        let loaded = match v.load_active(op, id).await {
-            Ok(l) => l,
+        // The record and events only: nothing sealed is opened, so nothing is journaled
+        // unless something is destroyed.
+        let (record, events) = v.store().find_subject_with_consents(id).await?;
+        let Some(record) = record.filter(|r| r.state == SubjectState::Active) else {
             // Erased or gone since the page was read: nothing to do.
-            Err(crate::VaultError::SubjectNotFound | crate::VaultError::Refused(_)) => return Ok(()),
-            Err(e) => return Err(e),
+            return Ok(());
         };
-        let consents = v.consent_standing(op, &loaded.events);
+        let consents = v.consent_standing(op, &events);
+        let bases = Vault::basis_standing(op, &v.store().find_basis_events(id).await?);
         let policy = op.policy();
-        for due in due_now(policy, &consents, &loaded.bases, op.now) {
+        for due in due_now(policy, &consents, &bases, op.now) {
             let categories: Vec<&str> = due.categories.iter().map(String::as_str).collect();
             let targets: BTreeSet<&str> = policy
                 .fields
@@ -92,13 +95,13 @@ impl Due<'_> {
                 .filter(|(_, f)| categories.contains(&f.category.as_str()))
                 .map(|(n, _)| n.as_str())
                 .collect();
-            let held = Vault::sealed_fields(&loaded.record)?;
+            let held = Vault::sealed_fields(&record)?;
             if !targets.iter().any(|t| held.contains_key(*t)) {
                 // Nothing of it is held (destroyed already, or never collected).
                 continue;
             }
-            let d = field_destruction(op, &loaded, &targets, &categories, due.reason, Some(due.cause))?;
-            match v.commit(d.change, vec![loaded.stamp(d.entry)]).await? {
+            let d = field_destruction(op, &record, &targets, &categories, due.reason, Some(due.cause))?;
+            match v.commit(d.change, vec![d.entry]).await? {
                 // Nothing was written: the record is as loaded, try the next item.
                 OpOutcome::AlreadyExists => {
                     report.already_done += 1;

@@ -18,7 +18,7 @@ use ward_core::destruction::{obligation_hold, uncovered_category, DestructionRea
 use ward_core::ActId;
 use ward_core::ProblemCode;
 use ward_core::{AccessRefusal, Caller, JournalDraft, ProcessingAction, SubjectId};
-use ward_store::{ActChange, Change, OpOutcome, SubjectChange};
+use ward_store::{ActChange, Change, OpOutcome, SubjectChange, SubjectRecord};
 
 /// What to destroy of a subject, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +92,7 @@ impl Subjects<'_> {
             let loaded = v.load_active(&op, id).await?;
             check_may_destroy(&op, &loaded, &categories)?;
             let names: Vec<&str> = categories.iter().copied().collect();
-            let d = field_destruction(&op, &loaded, &targets, &names, request.reason, None)?;
+            let d = field_destruction(&op, &loaded.record, &targets, &names, request.reason, None)?;
             let (change, entry, act_id, destroyed) = (d.change, d.entry, d.act, d.destroyed);
             match v.commit(change, vec![entry]).await? {
                 OpOutcome::Done => {
@@ -122,19 +122,20 @@ pub(crate) struct FieldDestruction {
     pub destroyed: Vec<String>,
 }
 
-/// Destroys `targets` (field names) of `loaded`, documenting `categories` in the act, for
-/// `reason`; `cause` keys the act (`None`: a request of its own).
+/// Destroys `targets` (field names) of the subject `record` (whose sealed fields are only
+/// decoded, never opened), documenting `categories` in the act, for `reason`; `cause` keys
+/// the act (`None`: a request of its own).
 pub(crate) fn field_destruction(
     op: &Op<'_>,
-    loaded: &Loaded,
+    record: &SubjectRecord,
     targets: &BTreeSet<&str>,
     categories: &[&str],
     reason: DestructionReason,
     cause: Option<String>,
 ) -> VaultResult<FieldDestruction> {
     let policy = op.policy();
-    let id = loaded.record.id;
-    let mut sealed_fields = Vault::sealed_fields(&loaded.record)?;
+    let id = record.id;
+    let mut sealed_fields = Vault::sealed_fields(record)?;
     let mut destroyed = Vec::new();
     let mut reindex = Vec::new();
     for name in targets {
@@ -147,7 +148,7 @@ pub(crate) fn field_destruction(
     }
     let update = SubjectChange::Update {
         id,
-        expected_revision: loaded.record.revision,
+        expected_revision: record.revision,
         fields: sealed::encode(&sealed_fields),
         reindex,
         bases: Vec::new(),
