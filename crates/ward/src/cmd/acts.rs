@@ -66,6 +66,9 @@ pub async fn run(c: ActsCommand, cfg: &Config) -> Result<ExitCode> {
             with_vault(cfg, |v| async move {
                 match v.acts().list(&cli, &query).await {
                     Ok(acts) => {
+                        if acts.is_empty() {
+                            eprintln!("no destruction acts match");
+                        }
                         for a in &acts {
                             let r = &a.record;
                             println!(
