@@ -256,6 +256,19 @@ mod tests {
         let turns = runner.run_due().await;
         assert_eq!(turns[1].outcome, Outcome::Done(String::new()));
         assert_eq!(checkpoints().await, before + 1);
+
+        // The destruction job runs hourly, in one process under its lease.
+        clock.set(datetime!(2026-03-04 06:06:07 UTC));
+        let turns = runner.run_due().await;
+        let due = turns
+            .iter()
+            .find(|t| t.job == "destruction-due")
+            .expect("the destruction job ran");
+        assert!(
+            matches!(&due.outcome, Outcome::Done(note) if note.starts_with("0 subjects checked")),
+            "{turns:?}"
+        );
+        assert!(store.find_lease("destruction-due").await.unwrap().is_some());
         runner.release_leases().await;
         vault.shutdown().await.expect("shut down");
     }
