@@ -59,6 +59,10 @@ string_enum! {
         ActRead => "destruction_act.read",
         /// The destruction job: executes the destructions that fell due, with their acts.
         DestructionRunDue => "destruction.run_due",
+        /// Blocking a subject's data, lifting a block, listing them.
+        BlockPlace => "block.place",
+        BlockLift => "block.lift",
+        BlockList => "block.list",
     }
 }
 
@@ -121,6 +125,9 @@ pub fn allowance(role: Role, operation: Operation) -> Allowance {
         ActList => [A, A, R, R],
         ActRead => [A, A, R, R],
         DestructionRunDue => [A, R, R, R],
+        BlockPlace => [A, A, R, R],
+        BlockLift => [A, A, R, R],
+        BlockList => [A, A, R, R],
     };
     row[match role {
         Role::Admin => 0,

@@ -62,6 +62,11 @@ string_enum! {
         SubjectDeceased => "subject.deceased",
         /// Destruction acts kept for their three years (RKN Order No. 179 p. 8) were deleted.
         ActsPurged => "destruction_acts.purged",
+        /// A subject's data (all of it, or categories) was blocked; the detail names the block,
+        /// its categories and the reason.
+        SubjectBlocked => "subject.blocked",
+        /// A block was lifted.
+        BlockLifted => "subject.block_lifted",
     }
 }
 

@@ -58,6 +58,7 @@ problem_codes! {
     InvalidSubjectId = ("invalid_subject_id", 400, "The subject id is not a UUID"),
     InvalidVisitorId = ("invalid_visitor_id", 400, "The visitor id is not valid"),
     InvalidActId = ("invalid_act_id", 400, "The destruction act id is not a UUID"),
+    InvalidBlockId = ("invalid_block_id", 400, "The block id is not a UUID"),
     PurposeRequired = ("purpose_required", 400, "A purpose is required"),
     UnknownPurpose = ("unknown_purpose", 400, "Unknown purpose"),
     ReasonRequired = ("reason_required", 400, "A reason is required"),
@@ -79,6 +80,7 @@ problem_codes! {
     DeathNotRecorded = ("death_not_recorded", 404, "No death is recorded for the subject"),
     VisitorNotFound = ("visitor_not_found", 404, "No cookie choice is on record for this visitor"),
     ActNotFound = ("destruction_act_not_found", 404, "No such destruction act"),
+    BlockNotFound = ("block_not_found", 404, "No such block in force on the subject"),
     MethodNotAllowed = ("method_not_allowed", 405, "Method not allowed"),
     Conflict = ("conflict", 409, "Conflict"),
     PolicyVersionInForce = ("policy_version_in_force", 409, "This content is a published version that has already taken effect"),
@@ -116,6 +118,7 @@ problem_codes! {
     UnknownCookieCategory = ("unknown_cookie_category", 422, "Unknown cookie category"),
     InvalidCookieChoice = ("invalid_cookie_choice", 422, "A cookie choice must be `granted` or `denied`"),
     NecessaryCannotBeDenied = ("necessary_cannot_be_denied", 422, "Strictly necessary cookies cannot be denied"),
+    SubjectBlocked = ("subject_blocked", 423, "The data is blocked: only verification and rectification may use it"),
     InternalError = ("internal_error", 500, "Internal error"),
     StorageUnavailable = ("storage_unavailable", 503, "Storage is unavailable"),
 }

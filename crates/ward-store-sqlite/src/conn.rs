@@ -329,6 +329,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0014_destruction_acts",
         include_str!("../migrations/0014_destruction_acts.sql"),
     ),
+    (
+        16,
+        "0016_subject_blocks",
+        include_str!("../migrations/0016_subject_blocks.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {

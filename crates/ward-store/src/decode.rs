@@ -444,3 +444,22 @@ pub fn act(row: &(impl Row + ?Sized)) -> Result<crate::DestructionActRecord> {
         withheld: crate::write::split_names(&c.text(14)?),
     })
 }
+
+pub static BLOCK: Columns = Columns {
+    table: "subject_blocks",
+    select: "id, subject_id, categories, reason, at, lifted_at",
+    names: &["id", "subject_id", "categories", "reason", "at", "lifted_at"],
+};
+
+/// A block from the [`BLOCK`] columns.
+pub fn block(row: &(impl Row + ?Sized)) -> Result<crate::BlockRecord> {
+    let c = Cols::new(row, 0, &BLOCK);
+    Ok(crate::BlockRecord {
+        id: c.parse(0)?,
+        subject: c.subject_id(1)?,
+        categories: split_names(&c.text(2)?),
+        reason: c.text(3)?,
+        at: from_micros(c.int(4)?),
+        lifted_at: c.opt_int(5)?.map(from_micros),
+    })
+}

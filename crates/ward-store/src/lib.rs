@@ -11,6 +11,7 @@
 mod acts;
 mod bases;
 mod binding;
+mod blocks;
 pub mod chain;
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -25,6 +26,7 @@ pub mod write;
 pub use acts::{ActFilter, ActStore, DestructionActRecord};
 pub use bases::BasisStore;
 pub use binding::{BoundKey, KeyBindingStore};
+pub use blocks::{BlockRecord, BlockStore};
 pub use error::StoreError;
 pub use lease::{Lease, LeaseGrant, LeaseStore};
 pub use model::*;
@@ -169,6 +171,7 @@ pub trait Store:
     SubjectStore
     + SubjectEventStore
     + ActStore
+    + BlockStore
     + BasisStore
     + JournalStore
     + ApiKeyStore

@@ -175,6 +175,11 @@ impl Vault {
         ApiKeys(self)
     }
 
+    /// Blocking a subject's data: placing, lifting and listing blocks.
+    pub fn blocks(&self) -> crate::blocks::Blocks<'_> {
+        crate::blocks::Blocks(self)
+    }
+
     /// Destruction acts (RKN Order No. 179): listing and reading.
     pub fn acts(&self) -> crate::acts::Acts<'_> {
         crate::acts::Acts(self)

@@ -18,6 +18,7 @@
 mod acts;
 mod apikeys;
 mod bases;
+mod blocks;
 mod committer;
 mod consents;
 mod contact;
@@ -43,6 +44,7 @@ pub use acts::{
 };
 pub use apikeys::{ApiKeyView, ApiKeys};
 pub use bases::{Bases, BasisEventView, BasisInput, BasisStatus};
+pub use blocks::{block_reason, Blocks};
 pub use consents::{ConsentStatus, Consents, Withdrawal};
 pub use contact::{Contact, ContactDecision, NoticeClass};
 pub use due::{Due, DueReport};
@@ -62,3 +64,4 @@ pub use subjects::{destruction_reason, Destroyed, DestructionRequest, NewSubject
 pub use visitors::{CookieConsentHistory, CookieConsentView, Visitors};
 pub use ward_core::destruction::DestructionReason;
 pub use ward_core::standing::{BasisState, ConsentState, DestructionDue, DESTRUCTION_DAYS};
+pub use ward_store::BlockRecord;

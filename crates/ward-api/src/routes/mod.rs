@@ -4,6 +4,7 @@
 pub(crate) mod acts;
 pub(crate) mod bases;
 pub(crate) mod batch;
+pub(crate) mod blocks;
 pub(crate) mod consents;
 pub(crate) mod contact;
 pub(crate) mod health;
@@ -70,6 +71,8 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(journal::create_checkpoint))
         .routes(routes!(acts::list_destruction_acts))
         .routes(routes!(acts::get_destruction_act))
+        .routes(routes!(blocks::list_blocks, blocks::place_block))
+        .routes(routes!(blocks::lift_block))
 }
 
 /// Problem codes per operation id, gathered from the resource modules: the codes each
@@ -91,6 +94,7 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [P
         lifecycle::PROBLEM_CODES,
         journal::PROBLEM_CODES,
         acts::PROBLEM_CODES,
+        blocks::PROBLEM_CODES,
     ]
     .into_iter()
     .flatten()
@@ -137,6 +141,9 @@ pub(crate) const VAULT_OPERATIONS: &[(&str, Operation)] = &[
     ("create_checkpoint", Operation::JournalCheckpoint),
     ("list_destruction_acts", Operation::ActList),
     ("get_destruction_act", Operation::ActRead),
+    ("place_block", Operation::BlockPlace),
+    ("list_blocks", Operation::BlockList),
+    ("lift_block", Operation::BlockLift),
 ];
 
 pub(crate) async fn not_found() -> ApiError {

@@ -57,6 +57,8 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
             ProblemCode::UnknownField,
             ProblemCode::SubjectNotFound,
             ProblemCode::SubjectErased,
+            ProblemCode::SubjectBlocked,
+            ProblemCode::Forbidden,
         ],
     ),
     (
@@ -185,6 +187,9 @@ pub struct ReadQuery {
     /// Asking for a field the purpose may not see is refused, not silently dropped.
     #[param(example = "email,phone")]
     pub fields: Option<String>,
+    /// `true`: a read for verification (officer and admin only), which blocks on the
+    /// subject's data do not refuse; journaled as such.
+    pub verification: Option<bool>,
 }
 
 /// The query of a purpose-bound change.
@@ -344,11 +349,14 @@ pub(crate) async fn read_subject(
                 .collect::<Vec<_>>()
         })
         .filter(|f| !f.is_empty());
-    let view = state
-        .vault
-        .subjects()
-        .read(&caller, id, &purpose, requested.as_deref())
-        .await?;
+    let subjects = state.vault.subjects();
+    let view = if query.verification == Some(true) {
+        subjects
+            .read_for_verification(&caller, id, &purpose, requested.as_deref())
+            .await?
+    } else {
+        subjects.read(&caller, id, &purpose, requested.as_deref()).await?
+    };
     Ok(Json(view.into()))
 }
 

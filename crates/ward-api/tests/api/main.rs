@@ -10,6 +10,7 @@ mod auth;
 mod authz;
 mod bases;
 mod batch;
+mod blocks;
 mod codes;
 mod consents;
 mod destruction;

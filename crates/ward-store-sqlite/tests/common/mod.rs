@@ -179,6 +179,13 @@ impl ActStore for TempStore {
 }
 
 #[async_trait]
+impl BlockStore for TempStore {
+    async fn find_blocks(&self, subject: SubjectId) -> StoreResult<Vec<BlockRecord>> {
+        self.store.find_blocks(subject).await
+    }
+}
+
+#[async_trait]
 impl LeaseStore for TempStore {
     async fn acquire_lease(
         &self,

@@ -53,6 +53,7 @@ macro_rules! for_each_aggregate {
             policies: Policy(PolicyVersionChange),
             visitors: Visitor(VisitorChange),
             acts: Act(ActChange),
+            blocks: Block(BlockChange),
         }
     };
 }
