@@ -8,7 +8,10 @@ CREATE TABLE subject_blocks (
     categories TEXT    NOT NULL,
     reason     TEXT    NOT NULL,
     at         BIGINT  NOT NULL,
-    lifted_at  BIGINT
+    lifted_at  BIGINT,
+    -- TRUE: an erasure withheld these categories under a legal hold; the subject is erased
+    -- once no obligation holds them.
+    erase_after BOOLEAN NOT NULL
 );
 
 CREATE INDEX subject_blocks_subject ON subject_blocks (subject_id, at);

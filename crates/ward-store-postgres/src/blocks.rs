@@ -55,8 +55,8 @@ pub(crate) async fn insert(conn: &mut PgConnection, rows: &Inserts<'_>) -> Resul
     for b in rows {
         let categories = join_names(&b.categories).ok_or_else(|| unstorable("subject_blocks", "categories"))?;
         sqlx::query(
-            "INSERT INTO subject_blocks (id, subject_id, categories, reason, at, lifted_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO subject_blocks (id, subject_id, categories, reason, at, lifted_at, erase_after) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(b.id.to_string())
         .bind(&b.subject.as_bytes()[..])
@@ -64,6 +64,7 @@ pub(crate) async fn insert(conn: &mut PgConnection, rows: &Inserts<'_>) -> Resul
         .bind(&b.reason)
         .bind(to_micros(b.at))
         .bind(b.lifted_at.map(to_micros))
+        .bind(b.erase_after)
         .execute(&mut *conn)
         .await
         .map_err(unavailable)?;

@@ -8,7 +8,10 @@ CREATE TABLE subject_blocks (
     categories TEXT    NOT NULL,
     reason     TEXT    NOT NULL,
     at         INTEGER NOT NULL,
-    lifted_at  INTEGER
+    lifted_at  INTEGER,
+    -- 1: an erasure withheld these categories under a legal hold; the subject is erased once
+    -- no obligation holds them.
+    erase_after INTEGER NOT NULL CHECK (erase_after IN (0, 1))
 ) STRICT;
 
 CREATE INDEX subject_blocks_subject ON subject_blocks (subject_id, at);

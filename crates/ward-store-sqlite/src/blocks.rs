@@ -49,8 +49,8 @@ pub(crate) fn insert(conn: &Connection, rows: &Inserts<'_>) -> Result<()> {
         let categories = join_names(&b.categories).ok_or_else(|| unstorable("subject_blocks", "categories"))?;
         exec(
             conn,
-            "INSERT INTO subject_blocks (id, subject_id, categories, reason, at, lifted_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO subject_blocks (id, subject_id, categories, reason, at, lifted_at, erase_after) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 b.id.to_string(),
                 &b.subject.as_bytes()[..],
@@ -58,6 +58,7 @@ pub(crate) fn insert(conn: &Connection, rows: &Inserts<'_>) -> Result<()> {
                 b.reason,
                 to_micros(b.at),
                 b.lifted_at.map(to_micros),
+                b.erase_after,
             ],
         )?;
     }

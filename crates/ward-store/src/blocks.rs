@@ -18,6 +18,9 @@ pub struct BlockRecord {
     pub at: OffsetDateTime,
     /// When it was lifted; `None`: in force.
     pub lifted_at: Option<OffsetDateTime>,
+    /// The subject asked for erasure and a legal obligation kept these categories: once no
+    /// obligation holds them, the destruction job erases the subject.
+    pub erase_after: bool,
 }
 
 #[async_trait]

@@ -447,8 +447,16 @@ pub fn act(row: &(impl Row + ?Sized)) -> Result<crate::DestructionActRecord> {
 
 pub static BLOCK: Columns = Columns {
     table: "subject_blocks",
-    select: "id, subject_id, categories, reason, at, lifted_at",
-    names: &["id", "subject_id", "categories", "reason", "at", "lifted_at"],
+    select: "id, subject_id, categories, reason, at, lifted_at, erase_after",
+    names: &[
+        "id",
+        "subject_id",
+        "categories",
+        "reason",
+        "at",
+        "lifted_at",
+        "erase_after",
+    ],
 };
 
 /// A block from the [`BLOCK`] columns.
@@ -461,5 +469,6 @@ pub fn block(row: &(impl Row + ?Sized)) -> Result<crate::BlockRecord> {
         reason: c.text(3)?,
         at: from_micros(c.int(4)?),
         lifted_at: c.opt_int(5)?.map(from_micros),
+        erase_after: c.boolean(6)?,
     })
 }

@@ -69,6 +69,7 @@ impl Blocks<'_> {
             reason: reason.as_str().to_owned(),
             at: op.now,
             lifted_at: None,
+            erase_after: false,
         };
         let shown = if block.categories.is_empty() {
             "*".to_owned()

@@ -5,18 +5,24 @@
 //! is keyed by its cause, so two processes (or a retry) never write one twice: the store
 //! refuses a second act for a subject and cause, and the destruction with it.
 
-use crate::acts::ACT_RETENTION;
+use crate::acts::{journal_note, make as make_act, ActInput, ACT_RETENTION};
 use crate::context::Op;
 use crate::error::VaultResult;
 use crate::subjects::field_destruction;
+use crate::subjects::ERASURE_CAUSE;
 use crate::Vault;
 use std::collections::BTreeSet;
 use ward_core::access::SubjectState;
 use ward_core::authz::Operation;
+use ward_core::blocking::BLOCK_REVIEW_AFTER;
+use ward_core::destruction::{DestructionMethod, DestructionReason};
 use ward_core::journal::AdminEvent;
 use ward_core::standing::due_now;
+use ward_core::standing::held_categories;
+use ward_core::ProcessingAction;
 use ward_core::{Caller, JournalDraft, SubjectId};
 use ward_store::{ActChange, ActFilter, Change, OpOutcome};
+use ward_store::{BlockRecord, SubjectChange, SubjectRecord};
 
 /// Subjects read per page.
 const PAGE: u32 = 500;
@@ -32,6 +38,10 @@ pub struct DueReport {
     pub already_done: u64,
     /// Subjects that changed while being destroyed: left to the next run.
     pub conflicts: u64,
+    /// Subjects erased now that the legal hold their erasure waited for has ended.
+    pub erased: u64,
+    /// Blocks in force for longer than six months (152-FZ Art. 21 p. 6), for the officer.
+    pub stale_blocks: u64,
     /// Whether acts past their three years were purged.
     pub purged: bool,
 }
@@ -40,11 +50,14 @@ impl std::fmt::Display for DueReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} subjects checked, {} destructions executed, {} done already, {} left for the next run{}",
+            "{} subjects checked, {} destructions executed, {} erased after a legal hold, {} done already, \
+             {} left for the next run, {} blocks older than six months{}",
             self.subjects,
             self.destroyed,
+            self.erased,
             self.already_done,
             self.conflicts,
+            self.stale_blocks,
             if self.purged { ", expired acts purged" } else { "" }
         )
     }
@@ -87,6 +100,19 @@ impl Due<'_> {
         let consents = v.consent_standing(op, &events);
         let bases = Vault::basis_standing(op, &v.store().find_basis_events(id).await?);
         let policy = op.policy();
+        let blocks = v.store().find_blocks(id).await?;
+        let in_force: Vec<&BlockRecord> = blocks.iter().filter(|b| b.lifted_at.is_none()).collect();
+        report.stale_blocks += in_force.iter().filter(|b| op.now - b.at > BLOCK_REVIEW_AFTER).count() as u64;
+        let waiting: Vec<&&BlockRecord> = in_force.iter().filter(|b| b.erase_after).collect();
+        if !waiting.is_empty() {
+            let held = held_categories(policy, &bases);
+            if waiting
+                .iter()
+                .all(|b| b.categories.iter().all(|c| !held.contains_key(c)))
+            {
+                return self.erase_after_hold(op, &record, report).await;
+            }
+        }
         for due in due_now(policy, &consents, &bases, op.now) {
             let categories: Vec<&str> = due.categories.iter().map(String::as_str).collect();
             let targets: BTreeSet<&str> = policy
@@ -100,7 +126,13 @@ impl Due<'_> {
                 // Nothing of it is held (destroyed already, or never collected).
                 continue;
             }
-            let d = field_destruction(op, &record, &targets, &categories, due.reason, Some(due.cause))?;
+            let act = ActInput::new(
+                id,
+                Some(due.cause),
+                categories.iter().map(|c| (*c).to_owned()).collect(),
+                due.reason,
+            );
+            let d = field_destruction(op, &record, &targets, act)?;
             match v.commit(d.change, vec![d.entry]).await? {
                 // Nothing was written: the record is as loaded, try the next item.
                 OpOutcome::AlreadyExists => {
@@ -115,6 +147,53 @@ impl Due<'_> {
             // The record changed: what else is due waits for the next run, which loads it
             // as it is now.
             break;
+        }
+        Ok(())
+    }
+
+    /// The hold an erasure waited for has ended: the subject is erased (crypto-shredding),
+    /// with its act.
+    async fn erase_after_hold(&self, op: &Op<'_>, record: &SubjectRecord, report: &mut DueReport) -> VaultResult<()> {
+        let v = self.0;
+        let policy = op.policy();
+        let names: Vec<String> = Vault::sealed_fields(record)?.into_keys().collect();
+        let categories: BTreeSet<String> = names
+            .iter()
+            .filter_map(|n| policy.field(n))
+            .map(|f| f.category.clone())
+            .collect();
+        let reason = DestructionReason::RetentionExpired;
+        let act = make_act(
+            op,
+            ActInput {
+                subject: record.id,
+                cause: Some(ERASURE_CAUSE.to_owned()),
+                categories: categories.into_iter().collect(),
+                fields: names.clone(),
+                method: DestructionMethod::CryptoShredding,
+                reason,
+                withheld: Vec::new(),
+            },
+        );
+        let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Destruction)
+            .subject(record.id)
+            .fields(names)
+            .detail(format!(
+                "crypto-shredding: data key destroyed; reason:{reason} {}",
+                journal_note(&act)
+            ));
+        let change = Change::Act(ActChange::Destroy {
+            act: Box::new(act),
+            destruction: SubjectChange::Erase {
+                id: record.id,
+                at: op.now,
+            },
+            block: None,
+        });
+        match v.commit(change, vec![entry]).await? {
+            OpOutcome::Done => report.erased += 1,
+            OpOutcome::AlreadyExists => report.already_done += 1,
+            _ => report.conflicts += 1,
         }
         Ok(())
     }

@@ -60,7 +60,9 @@ pub use lifecycle::{AcknowledgementSummary, Death, Lifecycle, PolicyNotice, Poli
 pub use policies::{Policies, PolicySource, PolicyVersion, Published};
 pub use receipts::{ConsentDocumentRecord, ConsentReceipt, ReceiptEvent, Receipts};
 pub use rotation::RotationReport;
-pub use subjects::{destruction_reason, Destroyed, DestructionRequest, NewSubjectInput, SubjectView, Subjects};
+pub use subjects::{
+    destruction_reason, Destroyed, DestructionRequest, Erasure, NewSubjectInput, SubjectView, Subjects, Withheld,
+};
 pub use visitors::{CookieConsentHistory, CookieConsentView, Visitors};
 pub use ward_core::destruction::DestructionReason;
 pub use ward_core::standing::{BasisState, ConsentState, DestructionDue, DESTRUCTION_DAYS};

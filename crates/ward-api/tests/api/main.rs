@@ -19,6 +19,7 @@ mod health;
 mod journal;
 mod journal_scan;
 mod keys;
+mod legal_hold;
 mod lifecycle;
 mod logs;
 mod lookups;

@@ -31,6 +31,7 @@ fn destroy_op(a: &DestructionActRecord, destruction: SubjectChange) -> WriteOp {
         Change::Act(ActChange::Destroy {
             act: Box::new(a.clone()),
             destruction,
+            block: None,
         }),
         vec![draft(ProcessingAction::Destruction, Some(a.subject))],
     )
@@ -99,6 +100,29 @@ pub(super) async fn act_is_written_with_its_destruction_once_per_cause(store: Ar
     let c = act(sid2, "request:1", at(21));
     assert_eq!(write_one(&store, destroy_op(&c, update(rev))).await, OpOutcome::Conflict);
     assert_eq!(ok(store.find_act(c.id).await, "find_act"), None);
+
+    // A destruction that withholds categories places their block with the act.
+    let d = act(sid2, "erasure:withheld", at(22));
+    let block = crate::BlockRecord {
+        id: ward_core::BlockId::random(),
+        subject: sid2,
+        categories: vec!["payment".to_owned()],
+        reason: "legal_hold".to_owned(),
+        at: at(22),
+        lifted_at: None,
+        erase_after: true,
+    };
+    let with_block = op(
+        Change::Act(ActChange::Destroy {
+            act: Box::new(d.clone()),
+            destruction: update(rev + 1),
+            block: Some(Box::new(block.clone())),
+        }),
+        vec![draft(ProcessingAction::Destruction, Some(sid2))],
+    );
+    assert_eq!(write_one(&store, with_block).await, OpOutcome::Done);
+    assert_eq!(ok(store.find_blocks(sid2).await, "find_blocks"), [block]);
+    assert_eq!(ok(store.find_act(d.id).await, "find_act"), Some(d));
 }
 
 /// Acts are listed newest first, by subject and by a time range, and purged by age.

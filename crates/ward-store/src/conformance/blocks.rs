@@ -13,6 +13,7 @@ fn block(sid: SubjectId, categories: &[&str], when: OffsetDateTime) -> BlockReco
         reason: "inaccuracy_claimed".to_owned(),
         at: when,
         lifted_at: None,
+        erase_after: categories.is_empty(),
     }
 }
 

@@ -2,7 +2,7 @@
 //! once kept for three years (Order 179 p. 8).
 
 use super::{Planner, Snapshot, Touched};
-use crate::{DestructionActRecord, OpOutcome, SubjectChange};
+use crate::{BlockRecord, DestructionActRecord, OpOutcome, SubjectChange};
 use std::collections::{BTreeSet, HashSet};
 use time::OffsetDateTime;
 use ward_core::SubjectId;
@@ -16,6 +16,8 @@ pub enum ActChange {
     Destroy {
         act: Box<DestructionActRecord>,
         destruction: SubjectChange,
+        /// A block placed with it (what an erasure withholds under a legal hold).
+        block: Option<Box<BlockRecord>>,
     },
     /// Deletes every act dated before `before`. Always `Done`.
     Purge { before: OffsetDateTime },
@@ -33,7 +35,7 @@ pub enum Step<'a> {
 }
 
 pub(super) fn touch(change: &ActChange, t: &mut Touched) {
-    if let ActChange::Destroy { act, destruction } = change {
+    if let ActChange::Destroy { act, destruction, .. } = change {
         t.acts.insert((act.subject, act.cause.clone()));
         super::subjects::touch(destruction, t);
     }
@@ -41,7 +43,11 @@ pub(super) fn touch(change: &ActChange, t: &mut Touched) {
 
 pub(super) fn plan<'a>(change: &'a ActChange, snap: &mut Snapshot, p: &mut Planner<'a>) -> OpOutcome {
     match change {
-        ActChange::Destroy { act, destruction } => {
+        ActChange::Destroy {
+            act,
+            destruction,
+            block,
+        } => {
             let key = (act.subject, act.cause.clone());
             if snap.acts.contains(&key) {
                 return OpOutcome::AlreadyExists;
@@ -58,6 +64,10 @@ pub(super) fn plan<'a>(change: &'a ActChange, snap: &mut Snapshot, p: &mut Plann
             if outcome == OpOutcome::Done {
                 snap.acts.insert(key);
                 p.inserts.acts.push(act);
+                if let Some(b) = block {
+                    snap.blocks.insert(b.id, (b.subject, false));
+                    p.inserts.blocks.push(b);
+                }
             }
             outcome
         }

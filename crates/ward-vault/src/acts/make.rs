@@ -25,6 +25,26 @@ pub(crate) struct ActInput {
     pub withheld: Vec<String>,
 }
 
+impl ActInput {
+    /// A field deletion's act: nothing withheld, the fields filled in by the destruction.
+    pub(crate) fn new(
+        subject: SubjectId,
+        cause: Option<String>,
+        categories: Vec<String>,
+        reason: DestructionReason,
+    ) -> Self {
+        Self {
+            subject,
+            cause,
+            categories,
+            fields: Vec::new(),
+            method: DestructionMethod::FieldDeletion,
+            reason,
+            withheld: Vec::new(),
+        }
+    }
+}
+
 /// The act of a destruction made in `op`.
 pub(crate) fn make(op: &Op<'_>, input: ActInput) -> DestructionActRecord {
     let operator = &op.policy().operator;

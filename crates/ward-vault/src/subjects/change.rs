@@ -1,25 +1,18 @@
-//! Changing a subject: rectification and erasure.
+//! Changing a subject: rectification.
 
 use super::create::parse_fields;
 use super::Subjects;
-use crate::acts::{self, ActInput};
 use crate::error::{FieldProblem, VaultError, VaultResult};
 use crate::kernel::subject_outcome;
 use crate::sealed;
 use crate::Vault;
-use std::collections::{BTreeMap, BTreeSet};
-use ward_core::access::{AccessRequest, Role};
+use std::collections::BTreeMap;
+use ward_core::access::AccessRequest;
 use ward_core::authz::Operation;
 use ward_core::basis::EstablishedBy;
-use ward_core::destruction::DestructionMethod;
-use ward_core::destruction::DestructionReason;
-use ward_core::ActId;
 use ward_core::ProblemCode;
 use ward_core::{Caller, FieldValue, JournalDraft, ProcessingAction, SubjectId};
-use ward_store::{ActChange, Change, OpOutcome, SubjectChange};
-
-/// The cause of an erasure's act: a subject is erased once.
-pub(crate) const ERASURE_CAUSE: &str = "erasure";
+use ward_store::{Change, OpOutcome, SubjectChange};
 
 impl Subjects<'_> {
     /// Rectifies fields for `purpose`: `Some(v)` sets, `None` removes. Retries on concurrent
@@ -135,71 +128,5 @@ impl Subjects<'_> {
         Err(VaultError::Conflict(
             "the subject kept changing while it was being updated; try again".into(),
         ))
-    }
-
-    /// Erases a subject by crypto-shredding: its data key, ciphertexts, index entries and
-    /// consent evidence are destroyed in one transaction with the journal entry, which names
-    /// the `reason` (an enum: no client text reaches the journal).
-    ///
-    /// Allowed to whom the authorization table allows it: admins and the officer, and service
-    /// keys whose purposes together cover destruction of every category the subject's record
-    /// holds. Refused (`conflict`) while an established legal obligation still requires some
-    /// of the data: the hold names its purposes and categories.
-    ///
-    /// Writes the erasure's destruction act (RKN Order No. 179) in the same transaction, and
-    /// returns its id.
-    pub async fn erase(&self, caller: &Caller, id: SubjectId, reason: DestructionReason) -> VaultResult<ActId> {
-        let v = self.0;
-        let op = v.op(caller, Operation::SubjectErase)?;
-        let policy = op.policy();
-        let destroys = |p: &String| {
-            policy
-                .purpose(p)
-                .is_some_and(|p| p.covers(ProcessingAction::Destruction))
-        };
-        if caller.role == Role::Service && !caller.purposes.iter().any(destroys) {
-            // Before the subject is looked up: such a key learns nothing of it.
-            return Err(VaultError::Forbidden(
-                "none of this key's purposes covers destruction of personal data".into(),
-            ));
-        }
-        let loaded = v.load_active(&op, id).await?;
-        let names: Vec<String> = Vault::sealed_fields(&loaded.record)?.into_keys().collect();
-        let categories: BTreeSet<&str> = names
-            .iter()
-            .filter_map(|n| policy.field(n))
-            .map(|f| f.category.as_str())
-            .collect();
-        super::destroy::check_may_destroy(&op, &loaded, &categories)?;
-        let act = acts::make(
-            &op,
-            ActInput {
-                subject: id,
-                cause: Some(ERASURE_CAUSE.to_owned()),
-                categories: categories.iter().map(|c| (*c).to_owned()).collect(),
-                fields: names.clone(),
-                method: DestructionMethod::CryptoShredding,
-                reason,
-                withheld: Vec::new(),
-            },
-        );
-        let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Destruction)
-            .subject(id)
-            .fields(names)
-            .detail(format!(
-                "crypto-shredding: data key destroyed; reason:{reason} {}",
-                acts::journal_note(&act)
-            ));
-        let act_id = act.id;
-        let change = Change::Act(ActChange::Destroy {
-            act: Box::new(act),
-            destruction: SubjectChange::Erase { id, at: op.now },
-        });
-        match v.commit(change, vec![loaded.stamp(entry)]).await? {
-            OpOutcome::Done => Ok(act_id),
-            // The subject's erasure act exists: another call erased it meanwhile.
-            OpOutcome::AlreadyExists => Err(ward_core::AccessRefusal::SubjectErased.into()),
-            other => Err(subject_outcome(other, "erasing a subject")),
-        }
     }
 }

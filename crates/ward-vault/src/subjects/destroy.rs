@@ -92,7 +92,17 @@ impl Subjects<'_> {
             let loaded = v.load_active(&op, id).await?;
             check_may_destroy(&op, &loaded, &categories)?;
             let names: Vec<&str> = categories.iter().copied().collect();
-            let d = field_destruction(&op, &loaded.record, &targets, &names, request.reason, None)?;
+            let d = field_destruction(
+                &op,
+                &loaded.record,
+                &targets,
+                ActInput::new(
+                    id,
+                    None,
+                    names.iter().map(|c| (*c).to_owned()).collect(),
+                    request.reason,
+                ),
+            )?;
             let (change, entry, act_id, destroyed) = (d.change, d.entry, d.act, d.destroyed);
             match v.commit(change, vec![entry]).await? {
                 OpOutcome::Done => {
@@ -123,15 +133,13 @@ pub(crate) struct FieldDestruction {
 }
 
 /// Destroys `targets` (field names) of the subject `record` (whose sealed fields are only
-/// decoded, never opened), documenting `categories` in the act, for `reason`; `cause` keys
-/// the act (`None`: a request of its own).
+/// decoded, never opened), with the act `act` describes (its `fields` are the ones
+/// destroyed; its method is field deletion).
 pub(crate) fn field_destruction(
     op: &Op<'_>,
     record: &SubjectRecord,
     targets: &BTreeSet<&str>,
-    categories: &[&str],
-    reason: DestructionReason,
-    cause: Option<String>,
+    act: ActInput,
 ) -> VaultResult<FieldDestruction> {
     let policy = op.policy();
     let id = record.id;
@@ -154,25 +162,22 @@ pub(crate) fn field_destruction(
         bases: Vec::new(),
         at: op.now,
     };
+    let categories = act.categories.join(",");
+    let reason = act.reason;
     let act = acts::make(
         op,
         ActInput {
             subject: id,
-            cause,
-            categories: categories.iter().map(|c| (*c).to_owned()).collect(),
             fields: destroyed.clone(),
             method: DestructionMethod::FieldDeletion,
-            reason,
-            withheld: Vec::new(),
+            ..act
         },
     );
     let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Destruction)
         .subject(id)
         .fields(destroyed.iter().cloned())
         .detail(format!(
-            "categories:{} reason:{} {}",
-            categories.join(","),
-            reason,
+            "categories:{categories} reason:{reason} {}",
             acts::journal_note(&act)
         ));
     let act_id = act.id;
@@ -180,6 +185,7 @@ pub(crate) fn field_destruction(
         change: Change::Act(ActChange::Destroy {
             act: Box::new(act),
             destruction: update,
+            block: None,
         }),
         entry,
         act: act_id,
@@ -188,7 +194,7 @@ pub(crate) fn field_destruction(
 }
 
 /// Refuses a caller whose purposes do not cover destruction of every one of `categories`.
-fn covered(op: &Op<'_>, categories: &BTreeSet<&str>) -> VaultResult<()> {
+pub(super) fn covered(op: &Op<'_>, categories: &BTreeSet<&str>) -> VaultResult<()> {
     match uncovered_category(op.policy(), op.caller, categories.iter().copied()) {
         None => Ok(()),
         Some(c) => Err(VaultError::Forbidden(format!(

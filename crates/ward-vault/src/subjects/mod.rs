@@ -3,10 +3,13 @@
 mod change;
 mod create;
 mod destroy;
+mod erase;
 mod load;
 
 pub(crate) use destroy::field_destruction;
 pub use destroy::{destruction_reason, Destroyed, DestructionRequest};
+pub(crate) use erase::ERASURE_CAUSE;
+pub use erase::{Erasure, Withheld};
 
 use crate::error::{FieldProblem, VaultError, VaultResult};
 use crate::gate::Reason;
