@@ -60,6 +60,7 @@ pub const ROUTER_CODES: &[ProblemCode] = &[ProblemCode::NotFound, ProblemCode::M
         (name = "registers", description = "The officer's registers: subjects by standing, ids and standing facts only (admin and officer)"),
         (name = "journal", description = "The processing journal (admin and officer)"),
         (name = "deadlines", description = "Legal deadlines counted on production calendars (admin and officer)"),
+        (name = "destruction", description = "Destruction acts (RKN Order No. 179) with their journal extracts (admin and officer)"),
         (name = "meta", description = "Liveness, metrics and this document"),
     ),
 )]

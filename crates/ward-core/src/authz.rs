@@ -60,6 +60,15 @@ string_enum! {
         DeadlineCompute => "deadline.compute",
         /// Listing journal entries ("who accessed my data", "what did this key do").
         JournalRead => "journal.read",
+        /// Destruction acts (RKN Order No. 179): listing them and reading one.
+        ActList => "destruction_act.list",
+        ActRead => "destruction_act.read",
+        /// The destruction job: executes the destructions that fell due, with their acts.
+        DestructionRunDue => "destruction.run_due",
+        /// Blocking a subject's data, lifting a block, listing them.
+        BlockPlace => "block.place",
+        BlockLift => "block.lift",
+        BlockList => "block.list",
     }
 }
 
@@ -122,6 +131,12 @@ pub fn allowance(role: Role, operation: Operation) -> Allowance {
         JournalCheckpoint => [A, A, R, R],
         DeadlineCompute => [A, A, R, R],
         JournalRead => [A, A, R, R],
+        ActList => [A, A, R, R],
+        ActRead => [A, A, R, R],
+        DestructionRunDue => [A, R, R, R],
+        BlockPlace => [A, A, R, R],
+        BlockLift => [A, A, R, R],
+        BlockList => [A, A, R, R],
     };
     row[match role {
         Role::Admin => 0,

@@ -25,6 +25,36 @@ string_enum! {
     }
 }
 
+string_enum! {
+    /// How personal data was destroyed (RKN Order No. 179 p. 3 h). Recorded in the act.
+    DestructionMethod {
+        /// The subject's data key was destroyed and the sealed rows deleted.
+        CryptoShredding => "crypto_shredding",
+        /// The fields were deleted from the subject's sealed record, with their index entries.
+        FieldDeletion => "field_deletion",
+    }
+}
+
+impl DestructionMethod {
+    /// The method as the printed act describes it, in Russian and in English.
+    pub fn describe(self) -> (&'static str, &'static str) {
+        match self {
+            DestructionMethod::CryptoShredding => (
+                "криптографическое уничтожение: ключ шифрования субъекта уничтожен, зашифрованные записи удалены",
+                "crypto-shredding: the subject's data key destroyed, the sealed records deleted",
+            ),
+            DestructionMethod::FieldDeletion => (
+                "удаление полей из зашифрованной записи субъекта вместе с индексом поиска",
+                "deletion of the fields from the subject's sealed record, with their lookup index",
+            ),
+        }
+    }
+}
+
+/// The information system named in destruction acts when the policy names none
+/// (`[operator] information_system`).
+pub const DEFAULT_INFORMATION_SYSTEM: &str = "Ward";
+
 /// The first of `categories` that the caller's purposes do not cover for destruction: no
 /// purpose on the key both uses the category and lists the `destruction` action. Admins and
 /// officers destroy as the authorization table lets them, whatever purposes say; a subject

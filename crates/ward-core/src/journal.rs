@@ -70,6 +70,13 @@ string_enum! {
         SubjectsListed => "subjects.listed",
         /// Journal entries were listed; the subject, purpose and the other filters are named.
         JournalRead => "journal.read",
+        /// Destruction acts kept for their three years (RKN Order No. 179 p. 8) were deleted.
+        ActsPurged => "destruction_acts.purged",
+        /// A subject's data (all of it, or categories) was blocked; the detail names the block,
+        /// its categories and the reason.
+        SubjectBlocked => "subject.blocked",
+        /// A block was lifted.
+        BlockLifted => "subject.block_lifted",
     }
 }
 

@@ -329,6 +329,16 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0011_idempotency_keys",
         include_str!("../migrations/0011_idempotency_keys.sql"),
     ),
+    (
+        14,
+        "0014_destruction_acts",
+        include_str!("../migrations/0014_destruction_acts.sql"),
+    ),
+    (
+        16,
+        "0016_subject_blocks",
+        include_str!("../migrations/0016_subject_blocks.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {

@@ -437,3 +437,76 @@ pub fn idempotency(row: &(impl Row + ?Sized)) -> Result<IdempotencyRecord> {
         answer,
     })
 }
+
+pub static ACT: Columns = Columns {
+    table: "destruction_acts",
+    select: "id, subject_id, cause, at, operator, operator_address, processor, destroyed_by, position, \
+             categories, fields, system, method, reason, withheld",
+    names: &[
+        "id",
+        "subject_id",
+        "cause",
+        "at",
+        "operator",
+        "operator_address",
+        "processor",
+        "destroyed_by",
+        "position",
+        "categories",
+        "fields",
+        "system",
+        "method",
+        "reason",
+        "withheld",
+    ],
+};
+
+/// A destruction act from the [`ACT`] columns.
+pub fn act(row: &(impl Row + ?Sized)) -> Result<crate::DestructionActRecord> {
+    let c = Cols::new(row, 0, &ACT);
+    Ok(crate::DestructionActRecord {
+        id: c.parse(0)?,
+        subject: c.subject_id(1)?,
+        cause: c.text(2)?,
+        at: from_micros(c.int(3)?),
+        operator: c.text(4)?,
+        operator_address: c.opt_text(5)?,
+        processor: c.opt_text(6)?,
+        destroyed_by: c.text(7)?,
+        position: c.text(8)?,
+        categories: crate::write::split_names(&c.text(9)?),
+        fields: crate::write::split_names(&c.text(10)?),
+        system: c.text(11)?,
+        method: c.text(12)?,
+        reason: c.text(13)?,
+        withheld: crate::write::split_names(&c.text(14)?),
+    })
+}
+
+pub static BLOCK: Columns = Columns {
+    table: "subject_blocks",
+    select: "id, subject_id, categories, reason, at, lifted_at, erase_after",
+    names: &[
+        "id",
+        "subject_id",
+        "categories",
+        "reason",
+        "at",
+        "lifted_at",
+        "erase_after",
+    ],
+};
+
+/// A block from the [`BLOCK`] columns.
+pub fn block(row: &(impl Row + ?Sized)) -> Result<crate::BlockRecord> {
+    let c = Cols::new(row, 0, &BLOCK);
+    Ok(crate::BlockRecord {
+        id: c.parse(0)?,
+        subject: c.subject_id(1)?,
+        categories: split_names(&c.text(2)?),
+        reason: c.text(3)?,
+        at: from_micros(c.int(4)?),
+        lifted_at: c.opt_int(5)?.map(from_micros),
+        erase_after: c.boolean(6)?,
+    })
+}

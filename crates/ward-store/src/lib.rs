@@ -8,8 +8,10 @@
 //! Architecture Invariant: nothing below this crate sees plaintext personal data: field values,
 //! consent evidence and data keys arrive sealed or wrapped.
 
+mod acts;
 mod bases;
 mod binding;
+mod blocks;
 pub mod chain;
 #[cfg(feature = "conformance")]
 pub mod conformance;
@@ -23,8 +25,10 @@ mod subject_events;
 mod visitor;
 pub mod write;
 
+pub use acts::{ActFilter, ActStore, DestructionActRecord};
 pub use bases::BasisStore;
 pub use binding::{BoundKey, KeyBindingStore};
+pub use blocks::{BlockRecord, BlockStore};
 pub use error::StoreError;
 pub use idempotency::{IdempotencyClaim, IdempotencyRecord, IdempotencyStore, SealedAnswer};
 pub use lease::{Lease, LeaseGrant, LeaseStore};
@@ -170,6 +174,8 @@ pub trait WriteStore: Send + Sync {
 pub trait Store:
     SubjectStore
     + SubjectEventStore
+    + ActStore
+    + BlockStore
     + BasisStore
     + JournalStore
     + ApiKeyStore

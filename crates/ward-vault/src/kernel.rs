@@ -197,6 +197,21 @@ impl Vault {
         Deadlines(self)
     }
 
+    /// Blocking a subject's data: placing, lifting and listing blocks.
+    pub fn blocks(&self) -> crate::blocks::Blocks<'_> {
+        crate::blocks::Blocks(self)
+    }
+
+    /// Destruction acts (RKN Order No. 179): listing and reading.
+    pub fn acts(&self) -> crate::acts::Acts<'_> {
+        crate::acts::Acts(self)
+    }
+
+    /// The destruction job's work: what fell due, with acts; expired acts purged.
+    pub fn due(&self) -> crate::due::Due<'_> {
+        crate::due::Due(self)
+    }
+
     /// Journal verification and checkpoints.
     pub fn journal(&self) -> Journal<'_> {
         Journal(self)

@@ -2,7 +2,7 @@
 //! (store, keys, clock, group committer, policy versions) from which one service per
 //! capability is reached — [`Vault::subjects`], [`Vault::consents`], [`Vault::bases`], [`Vault::receipts`],
 //! [`Vault::contact`], [`Vault::lifecycle`], [`Vault::policies`], [`Vault::visitors`],
-//! [`Vault::api_keys`], [`Vault::deadlines`], [`Vault::journal`], [`Vault::registers`], [`Vault::keys`]. Every service checks its
+//! [`Vault::api_keys`], [`Vault::deadlines`], [`Vault::journal`], [`Vault::registers`], [`Vault::keys`], [`Vault::acts`]. Every service checks its
 //! operations against the policy, seals and opens personal data with per-subject keys, and
 //! writes every change together with its journal entry through the group committer.
 //!
@@ -15,13 +15,16 @@
 //! Adding a capability: a module with a service type (`pub struct Thing<'v>(&'v Vault)`),
 //! its methods opening an operation context, and one accessor in `kernel.rs`.
 
+mod acts;
 mod apikeys;
 mod bases;
+mod blocks;
 mod committer;
 mod consents;
 mod contact;
 mod context;
 mod deadlines;
+mod due;
 mod error;
 mod forms;
 mod gate;
@@ -39,11 +42,16 @@ mod sealed;
 mod subjects;
 mod visitors;
 
+pub use acts::{
+    digest as act_digest, ActQuery, Acts, DestructionAct, JournalExtract, ACT_RETENTION, JOB_DESTROYER, MAX_ACTS,
+};
 pub use apikeys::{ApiKeyView, ApiKeys};
 pub use bases::{Bases, BasisEventView, BasisInput, BasisStatus};
+pub use blocks::{block_reason, Blocks};
 pub use consents::{ConsentStatus, Consents, Withdrawal};
 pub use contact::{Contact, ContactDecision, NoticeClass};
 pub use deadlines::Deadlines;
+pub use due::{Due, DueReport};
 pub use error::{FieldProblem, VaultError, VaultResult};
 pub use journal::{
     check_end as check_journal_end, sign_head as sign_journal_head, unsigned_allowance, verify as verify_journal_store,
@@ -60,7 +68,10 @@ pub use registers::{
     MAX_LIMIT,
 };
 pub use rotation::RotationReport;
-pub use subjects::{destruction_reason, Destroyed, DestructionRequest, NewSubjectInput, SubjectView, Subjects};
+pub use subjects::{
+    destruction_reason, Destroyed, DestructionRequest, Erasure, NewSubjectInput, SubjectView, Subjects, Withheld,
+};
 pub use visitors::{CookieConsentHistory, CookieConsentView, Visitors};
 pub use ward_core::destruction::DestructionReason;
 pub use ward_core::standing::{BasisState, ConsentState, DestructionDue, DESTRUCTION_DAYS};
+pub use ward_store::BlockRecord;

@@ -46,6 +46,9 @@ pub enum Command {
     /// Policy files.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Destruction acts (RKN Order No. 179) with their journal extracts.
+    #[command(subcommand)]
+    Acts(ActsCommand),
     /// Data subjects (as the operator, journaled as `cli`). Also `ward subjects` (as in
     /// `ward subjects list`).
     #[command(subcommand, alias = "subjects")]
@@ -241,6 +244,29 @@ pub struct SubjectListArgs {
     pub not_accepted_in_force: bool,
     #[command(flatten)]
     pub page: PageArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ActsCommand {
+    /// List destruction acts, newest first: id, date, subject, reason, categories.
+    List {
+        /// Only this subject's acts.
+        #[arg(long)]
+        subject: Option<String>,
+        /// Acts at or after this time (RFC 3339).
+        #[arg(long)]
+        from: Option<String>,
+        /// Acts before this time (RFC 3339).
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Print one act with its journal extract.
+    Show {
+        id: String,
+        /// The printable page (HTML, Russian field names with English alongside).
+        #[arg(long)]
+        html: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,6 +2,8 @@
 //! each process reloads its key files (checked against the store's key binding), one process
 //! at a time signs a journal checkpoint, and one process at a time takes the key epochs a step
 //! (`epochs`: rotates the KEK when it is due, destroys the old one after the grace period).
+//! Every hour, one process at a time executes the destructions that fell due
+//! (`destruction-due`).
 
 use crate::config::Config;
 use crate::epochs::Epochs;
@@ -34,8 +36,55 @@ pub fn runner(cfg: &Config, vault: &Vault, clock: Arc<dyn Clock>) -> Result<Runn
             vault: vault.clone(),
             every,
         }))?
-        .add(Arc::new(KekRotation { epochs, every }))?;
+        .add(Arc::new(KekRotation { epochs, every }))?
+        .add(Arc::new(DestructionDue {
+            vault: vault.clone(),
+            every: Schedule::every_secs(DESTRUCTION_EVERY_SECS)?,
+        }))?;
     Ok(runner)
+}
+
+/// How often the destruction job looks for what fell due: deadlines are counted in days.
+pub const DESTRUCTION_EVERY_SECS: u64 = 3600;
+
+/// Executes the destructions that fell due (`Vault::due`), each with its act, and purges acts
+/// past their three years. In one process at a time; each destruction is keyed by its cause
+/// in the store as well, so a second process could not write it twice anyway.
+struct DestructionDue {
+    vault: Vault,
+    every: Schedule,
+}
+
+#[async_trait]
+impl Job for DestructionDue {
+    fn name(&self) -> &str {
+        "destruction-due"
+    }
+
+    fn schedule(&self) -> Schedule {
+        self.every
+    }
+
+    fn scope(&self) -> Scope {
+        Scope::one_process_for(self.every)
+    }
+
+    async fn run(&self, _now: OffsetDateTime) -> Result<String, JobError> {
+        let job = ward_core::Caller {
+            actor: ward_core::Actor::System,
+            role: ward_core::access::Role::Admin,
+            purposes: Default::default(),
+        };
+        match self.vault.due().run(&job).await {
+            Ok(report) => {
+                if report.destroyed > 0 || report.purged {
+                    tracing::info!(destroyed = report.destroyed, purged = report.purged, "destruction job");
+                }
+                Ok(report.to_string())
+            }
+            Err(e) => Err(JobError::msg(format!("destruction job: {e}"))),
+        }
+    }
 }
 
 /// Reloads this process's key files, so that a server running during a KEK rotation (by
@@ -207,6 +256,19 @@ mod tests {
         let turns = runner.run_due().await;
         assert_eq!(turns[1].outcome, Outcome::Done(String::new()));
         assert_eq!(checkpoints().await, before + 1);
+
+        // The destruction job runs hourly, in one process under its lease.
+        clock.set(datetime!(2026-03-04 06:06:07 UTC));
+        let turns = runner.run_due().await;
+        let due = turns
+            .iter()
+            .find(|t| t.job == "destruction-due")
+            .expect("the destruction job ran");
+        assert!(
+            matches!(&due.outcome, Outcome::Done(note) if note.starts_with("0 subjects checked")),
+            "{turns:?}"
+        );
+        assert!(store.find_lease("destruction-due").await.unwrap().is_some());
         runner.release_leases().await;
         vault.shutdown().await.expect("shut down");
     }

@@ -94,3 +94,54 @@ fn the_cli_destroys_a_category_erases_with_a_reason_and_makes_officer_keys() {
     let out = run(&dir, &["journal", "verify"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+/// `ward acts list` shows the erasure's act, `ward acts show` its items a)–j), `--html` the
+/// printable page; a bad id is a message and a non-zero exit.
+#[test]
+fn the_cli_lists_and_shows_destruction_acts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = init(&tmp);
+    let id = register(&dir, &["email=gone@example.org", "full_name=Gone Soon"]);
+    let out = run(&dir, &["subject", "erase", &id, "--reason", "subject_request"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let said = stdout(&out);
+    let act = said
+        .split("destruction act ")
+        .nth(1)
+        .map(str::trim)
+        .expect("the erasure names its act")
+        .to_owned();
+
+    let out = run(&dir, &["acts", "list", "--subject", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = stdout(&out);
+    assert!(listed.contains(&act) && listed.contains("subject_request"), "{listed}");
+
+    let out = run(&dir, &["acts", "show", &act]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&out);
+    for item in [
+        "a) operator",
+        "c) subject",
+        "h) method",
+        "crypto_shredding",
+        "journal extract",
+    ] {
+        assert!(shown.contains(item), "{item}: {shown}");
+    }
+    assert!(
+        !shown.contains("gone@example.org") && !shown.contains("Gone Soon"),
+        "{shown}"
+    );
+
+    let out = run(&dir, &["acts", "show", &act, "--html"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Акт об уничтожении персональных данных"));
+
+    let out = run(&dir, &["acts", "show", "nope"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not a destruction act id"), "{}", stderr(&out));
+    let out = run(&dir, &["acts", "show", "00000000-0000-4000-8000-000000000000"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("destruction_act_not_found"), "{}", stderr(&out));
+}

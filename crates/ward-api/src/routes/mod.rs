@@ -1,8 +1,10 @@
 //! The routes, one module per resource. Each module holds its wire types, its handlers and
 //! the problem codes each handler can return (see [`crate::spec`]).
 
+pub(crate) mod acts;
 pub(crate) mod bases;
 pub(crate) mod batch;
+pub(crate) mod blocks;
 pub(crate) mod consents;
 pub(crate) mod contact;
 pub(crate) mod deadlines;
@@ -71,6 +73,10 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(journal::create_checkpoint))
         .routes(routes!(deadlines::compute_deadline))
         .routes(routes!(registers::list_journal_entries))
+        .routes(routes!(acts::list_destruction_acts))
+        .routes(routes!(acts::get_destruction_act))
+        .routes(routes!(blocks::list_blocks, blocks::place_block))
+        .routes(routes!(blocks::lift_block))
 }
 
 /// Problem codes per operation id, gathered from the resource modules: the codes each
@@ -93,6 +99,8 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [P
         journal::PROBLEM_CODES,
         deadlines::PROBLEM_CODES,
         registers::PROBLEM_CODES,
+        acts::PROBLEM_CODES,
+        blocks::PROBLEM_CODES,
     ]
     .into_iter()
     .flatten()
@@ -140,6 +148,11 @@ pub(crate) const VAULT_OPERATIONS: &[(&str, Operation)] = &[
     ("compute_deadline", Operation::DeadlineCompute),
     ("list_subjects", Operation::SubjectList),
     ("list_journal_entries", Operation::JournalRead),
+    ("list_destruction_acts", Operation::ActList),
+    ("get_destruction_act", Operation::ActRead),
+    ("place_block", Operation::BlockPlace),
+    ("list_blocks", Operation::BlockList),
+    ("lift_block", Operation::BlockLift),
 ];
 
 pub(crate) async fn not_found() -> ApiError {

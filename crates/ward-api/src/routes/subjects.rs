@@ -60,6 +60,8 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
             ProblemCode::UnknownField,
             ProblemCode::SubjectNotFound,
             ProblemCode::SubjectErased,
+            ProblemCode::SubjectBlocked,
+            ProblemCode::Forbidden,
         ],
     ),
     (
@@ -194,6 +196,9 @@ pub struct ReadQuery {
     /// Asking for a field the purpose may not see is refused, not silently dropped.
     #[param(example = "email,phone")]
     pub fields: Option<String>,
+    /// `true`: a read for verification (officer and admin only), which blocks on the
+    /// subject's data do not refuse; journaled as such.
+    pub verification: Option<bool>,
 }
 
 /// The query of a purpose-bound change.
@@ -354,11 +359,14 @@ pub(crate) async fn read_subject(
                 .collect::<Vec<_>>()
         })
         .filter(|f| !f.is_empty());
-    let view = state
-        .vault
-        .subjects()
-        .read(&caller, id, &purpose, requested.as_deref())
-        .await?;
+    let subjects = state.vault.subjects();
+    let view = if query.verification == Some(true) {
+        subjects
+            .read_for_verification(&caller, id, &purpose, requested.as_deref())
+            .await?
+    } else {
+        subjects.read(&caller, id, &purpose, requested.as_deref()).await?
+    };
     Ok(Json(view.into()))
 }
 
@@ -427,23 +435,69 @@ pub struct EraseQuery {
 /// index entries and consent evidence, and the journal records the reason. Later requests
 /// for it get `410 subject_erased`. Allowed to admins and the officer, and to service keys
 /// whose purposes together cover destruction of every category the subject's record holds.
+/// The erasure's destruction act (RKN Order No. 179) is written with it; `Location` names it.
+/// While an established legal obligation requires some categories, retention wins over
+/// erasure: the rest is destroyed, the held categories are blocked (`legal_hold`) and erased
+/// by the destruction job once the hold ends, and the answer is `200` naming them.
 #[utoipa::path(
     delete,
     path = "/v1/subjects/{id}",
     tag = "subjects",
     params(("id" = Uuid, Path, description = "The subject's id"), EraseQuery),
-    responses((status = 204, description = "The subject is erased")),
+    responses(
+        (status = 204, description = "The subject is erased", headers(("Location" = String, description = "The erasure's destruction act"))),
+        (status = 200, description = "Erased but for the categories a legal obligation keeps, now blocked", body = ErasureBody, headers(("Location" = String, description = "The erasure's destruction act"))),
+    ),
 )]
 pub(crate) async fn erase_subject(
     AuthCaller(caller): AuthCaller,
     State(state): State<AppState>,
     ApiPath(path): ApiPath<SubjectPath>,
     ApiQuery(query): ApiQuery<EraseQuery>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let id = subject_id(&path.id)?;
     let reason = destruction_reason(query.reason.as_deref())?;
-    state.vault.subjects().erase(&caller, id, reason).await?;
-    Ok(StatusCode::NO_CONTENT)
+    let erasure = state.vault.subjects().erase(&caller, id, reason).await?;
+    let location = HeaderValue::from_str(&format!("/v1/destruction-acts/{}", erasure.act))
+        .map_err(|_| ApiError::new(ProblemCode::InternalError, "an act id that is no header value"))?;
+    if erasure.withheld.is_empty() {
+        return Ok((StatusCode::NO_CONTENT, [(header::LOCATION, location)]).into_response());
+    }
+    let body = ErasureBody {
+        act: erasure.act.to_string(),
+        block: erasure.block.map(|b| b.to_string()),
+        withheld: erasure
+            .withheld
+            .into_iter()
+            .map(|w| WithheldBody {
+                category: w.category,
+                purposes: w.purposes,
+                until: w.until,
+            })
+            .collect(),
+    };
+    Ok((StatusCode::OK, [(header::LOCATION, location)], Json(body)).into_response())
+}
+
+/// An erasure under a legal hold: what was kept, and why.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErasureBody {
+    /// The destruction act (`GET /v1/destruction-acts/{act}`).
+    pub act: String,
+    /// The block (`legal_hold`) on the withheld categories.
+    pub block: Option<String>,
+    pub withheld: Vec<WithheldBody>,
+}
+
+/// A category an erasure kept because a legal obligation requires it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WithheldBody {
+    pub category: String,
+    /// The purposes on a legal obligation that require it (e.g. `accounting`).
+    pub purposes: Vec<String>,
+    /// When the last of their retention periods ends (RFC 3339), if known.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub until: Option<time::OffsetDateTime>,
 }
 
 /// `POST /v1/subjects/{id}/destruction`: destroys categories (or fields) of a subject.
@@ -469,6 +523,8 @@ pub struct DestroyedBody {
     pub fields: Vec<String>,
     /// The categories concerned.
     pub categories: Vec<String>,
+    /// The destruction act written with it (`GET /v1/destruction-acts/{act}`).
+    pub act: String,
 }
 
 /// Destroys named categories (or fields) of a subject who stays: the fields leave the sealed
@@ -499,5 +555,6 @@ pub(crate) async fn destroy_subject_data(
     Ok(Json(DestroyedBody {
         fields: done.fields,
         categories: done.categories,
+        act: done.act.to_string(),
     }))
 }

@@ -196,6 +196,33 @@ async fn sample(s: &Server, operation_id: &str, hash: &str) -> (Method, String, 
             ),
             None,
         ),
+        "place_block" => (
+            Method::POST,
+            format!("/v1/subjects/{}/blocks", subject().await),
+            Some(json!({"categories": ["contact"], "reason": "inaccuracy_claimed"})),
+        ),
+        "list_blocks" => (Method::GET, format!("/v1/subjects/{}/blocks", subject().await), None),
+        "lift_block" => {
+            let anna = subject().await;
+            let r = s
+                .post(
+                    &format!("/v1/subjects/{anna}/blocks"),
+                    &s.admin,
+                    json!({"reason": "legal_hold"}),
+                )
+                .await;
+            let id = r.json_with(201)["id"].as_str().expect("block id").to_owned();
+            (Method::DELETE, format!("/v1/subjects/{anna}/blocks/{id}"), None)
+        }
+        "list_destruction_acts" => (Method::GET, "/v1/destruction-acts?limit=5".into(), None),
+        "get_destruction_act" => {
+            let anna = subject().await;
+            let r = s
+                .delete(&format!("/v1/subjects/{anna}?reason=subject_request"), &s.admin)
+                .await;
+            let act = r.header("location").expect("the erasure names its act").to_owned();
+            (Method::GET, act, None)
+        }
         other => panic!("`{other}`: no sample request for this route; add one to authz.rs"),
     }
 }

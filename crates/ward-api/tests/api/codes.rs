@@ -38,6 +38,7 @@ impl Op {
                 Some("visitor_id") => Some("visitor-0001".to_owned()),
                 Some("document") => Some("marketing".to_owned()),
                 Some("hash") => Some("0000000000".to_owned()),
+                Some("block_id") => Some(uuid::Uuid::new_v4().to_string()),
                 Some(other) => panic!("{}: no value for the parameter `{other}`", self.template),
                 None => None,
             };
@@ -139,6 +140,7 @@ fn well_formed_body(op: &Op) -> Option<Value> {
             json!({"purpose": "accounting", "kind": "established", "evidence": {"reference": "order 1"}})
         }
         ("POST", "/v1/subjects/{id}/death") => json!({"date_of_death": "2026-01-01", "document": "certificate"}),
+        ("POST", "/v1/subjects/{id}/blocks") => json!({"reason": "legal_hold"}),
         ("POST", "/v1/visitors/{visitor_id}/consents") => json!({"banner_version": "v1", "choices": {}}),
         ("POST", "/v1/visitors/{visitor_id}/link") => json!({"subject_id": uuid::Uuid::new_v4().to_string()}),
         _ if op.params().is_empty() => json!({}),
@@ -167,7 +169,9 @@ async fn every_path_parameter_refuses_a_bad_one(s: Server) {
             assert_code(&op, &r, 400, "invalid_path");
             let malformed = match param.as_str() {
                 "id" if op.template.starts_with("/v1/subjects/") => Some("invalid_subject_id"),
+                "id" if op.template.starts_with("/v1/destruction-acts/") => Some("invalid_act_id"),
                 "visitor_id" => Some("invalid_visitor_id"),
+                "block_id" => Some("invalid_block_id"),
                 _ => None,
             };
             if let Some(code) = malformed {

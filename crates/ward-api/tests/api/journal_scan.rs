@@ -285,6 +285,31 @@ pub(crate) async fn baseline(s: &Server, method: &Method, template: &str) -> Opt
                 req
             }
         }
+        ("POST", "/v1/subjects/{id}/blocks") => subject()
+            .await
+            .body(json!({"categories": ["contact"], "reason": "inaccuracy_claimed"})),
+        ("GET", "/v1/subjects/{id}/blocks") => subject().await,
+        ("DELETE", "/v1/subjects/{id}/blocks/{block_id}") => {
+            let req = subject().await;
+            let r = s
+                .post(
+                    &format!("/v1/subjects/{}/blocks", req.params["id"]),
+                    &s.admin,
+                    json!({"reason": "legal_hold"}),
+                )
+                .await;
+            let id = r.json_with(201)["id"].as_str().expect("block id").to_owned();
+            req.param("block_id", id)
+        }
+        ("GET", "/v1/destruction-acts") => Req::new().query("limit", "5"),
+        ("GET", "/v1/destruction-acts/{id}") => {
+            let id = s.anna().await;
+            let r = s
+                .delete(&format!("/v1/subjects/{id}?reason=subject_request"), &s.admin)
+                .await;
+            let act = r.header("location").expect("the erasure names its act");
+            Req::new().param("id", act.trim_start_matches("/v1/destruction-acts/"))
+        }
         ("POST", "/v1/visitors/{visitor_id}/link") => {
             let id = s.anna().await;
             let r = s

@@ -4,11 +4,13 @@
 //! files. Without a reachable PostgreSQL its tests are skipped with a notice, unless `CI` is
 //! set or `WARD_REQUIRE_POSTGRES=1`.
 
+mod acts;
 mod age;
 mod auth;
 mod authz;
 mod bases;
 mod batch;
+mod blocks;
 mod codes;
 mod consents;
 mod deadlines;
@@ -19,6 +21,7 @@ mod idempotency;
 mod journal;
 mod journal_scan;
 mod keys;
+mod legal_hold;
 mod lifecycle;
 mod logs;
 mod lookups;

@@ -45,6 +45,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/journal/verify"),
     ("POST", "/v1/journal/checkpoints"),
     ("GET", "/v1/deadlines"),
+    ("GET", "/v1/destruction-acts"),
+    ("GET", "/v1/destruction-acts/{id}"),
+    ("GET", "/v1/subjects/{id}/blocks"),
+    ("POST", "/v1/subjects/{id}/blocks"),
+    ("DELETE", "/v1/subjects/{id}/blocks/{block_id}"),
 ];
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -71,6 +76,7 @@ fn concrete(template: &str) -> String {
         .replace("{id}", &id)
         .replace("{purpose}", "marketing")
         .replace("{visitor_id}", "visitor-0001")
+        .replace("{block_id}", &uuid::Uuid::new_v4().to_string())
 }
 
 /// Whether the router itself refused: no such route, or not this method.

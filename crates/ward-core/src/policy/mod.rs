@@ -66,6 +66,8 @@ pub struct Operator {
     /// The person responsible for organising processing (152-FZ Art. 22.1).
     pub responsible_person: Option<String>,
     pub dpo_email: Option<String>,
+    /// The information system's name, for destruction acts (RKN Order No. 179 p. 3 g).
+    pub information_system: Option<String>,
 }
 
 /// A category of personal data (identity, contact, payment, ...).

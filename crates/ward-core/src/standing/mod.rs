@@ -14,8 +14,10 @@ use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
 mod bases;
+mod due;
 
 pub use bases::{bases, ended_bases_due, established, held_categories, BasisRef, BasisState, PurposeBasis};
+pub use due::{due_now, DueNow};
 
 /// Where a subject stands on one purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

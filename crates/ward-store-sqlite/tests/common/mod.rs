@@ -176,6 +176,23 @@ impl BasisStore for TempStore {
 }
 
 #[async_trait]
+impl ActStore for TempStore {
+    async fn find_act(&self, id: ward_core::ActId) -> StoreResult<Option<DestructionActRecord>> {
+        self.store.find_act(id).await
+    }
+    async fn find_acts(&self, filter: &ActFilter) -> StoreResult<Vec<DestructionActRecord>> {
+        self.store.find_acts(filter).await
+    }
+}
+
+#[async_trait]
+impl BlockStore for TempStore {
+    async fn find_blocks(&self, subject: SubjectId) -> StoreResult<Vec<BlockRecord>> {
+        self.store.find_blocks(subject).await
+    }
+}
+
+#[async_trait]
 impl LeaseStore for TempStore {
     async fn acquire_lease(
         &self,

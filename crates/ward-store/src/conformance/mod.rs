@@ -77,6 +77,11 @@ macro_rules! conformance_list {
                 count_subjects_by_state,
             ],
             destruction: [destruction_drops_fields_and_their_index_entries_together],
+            acts: [
+                act_is_written_with_its_destruction_once_per_cause,
+                acts_are_listed_by_subject_and_time_and_purged_by_age,
+            ],
+            blocks: [blocks_are_placed_listed_and_lifted_once],
             consents: [
                 consent_events_append_in_order,
                 consent_events_on_erased_or_unknown_subject,

@@ -53,6 +53,8 @@ macro_rules! for_each_aggregate {
             policies: Policy(PolicyVersionChange),
             visitors: Visitor(VisitorChange),
             idempotency: Idempotency(IdempotencyChange),
+            acts: Act(ActChange),
+            blocks: Block(BlockChange),
         }
     };
 }
@@ -113,12 +115,13 @@ macro_rules! write_path {
             }
         }
 
-        /// One step of applying a batch.
+        /// One step of applying a batch. The inserts are boxed: every aggregate adds to them,
+        /// and the other steps are small.
         #[derive(Debug)]
         // A batch has a handful of steps: their size does not matter, boxing would.
         #[allow(clippy::large_enum_variant)]
         pub enum Step<'a> {
-            Insert(Inserts<'a>),
+            Insert(Box<Inserts<'a>>),
             $($Variant($name::Step<'a>),)*
         }
 
@@ -196,14 +199,15 @@ impl<'a> Planner<'a> {
     /// Appends a step after the inserts gathered so far.
     pub fn push(&mut self, step: Step<'a>) {
         if !self.inserts.is_empty() {
-            self.steps.push(Step::Insert(std::mem::take(&mut self.inserts)));
+            self.steps
+                .push(Step::Insert(Box::new(std::mem::take(&mut self.inserts))));
         }
         self.steps.push(step);
     }
 
     fn finish(mut self) -> Vec<Step<'a>> {
         if !self.inserts.is_empty() {
-            self.steps.push(Step::Insert(self.inserts));
+            self.steps.push(Step::Insert(Box::new(self.inserts)));
         }
         self.steps
     }

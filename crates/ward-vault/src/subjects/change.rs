@@ -1,4 +1,4 @@
-//! Changing a subject: rectification and erasure.
+//! Changing a subject: rectification.
 
 use super::create::parse_fields;
 use super::Subjects;
@@ -6,11 +6,10 @@ use crate::error::{FieldProblem, VaultError, VaultResult};
 use crate::kernel::subject_outcome;
 use crate::sealed;
 use crate::Vault;
-use std::collections::{BTreeMap, BTreeSet};
-use ward_core::access::{AccessRequest, Role};
+use std::collections::BTreeMap;
+use ward_core::access::AccessRequest;
 use ward_core::authz::Operation;
 use ward_core::basis::EstablishedBy;
-use ward_core::destruction::DestructionReason;
 use ward_core::ProblemCode;
 use ward_core::{Caller, FieldValue, JournalDraft, ProcessingAction, SubjectId};
 use ward_store::{Change, OpOutcome, SubjectChange};
@@ -129,48 +128,5 @@ impl Subjects<'_> {
         Err(VaultError::Conflict(
             "the subject kept changing while it was being updated; try again".into(),
         ))
-    }
-
-    /// Erases a subject by crypto-shredding: its data key, ciphertexts, index entries and
-    /// consent evidence are destroyed in one transaction with the journal entry, which names
-    /// the `reason` (an enum: no client text reaches the journal).
-    ///
-    /// Allowed to whom the authorization table allows it: admins and the officer, and service
-    /// keys whose purposes together cover destruction of every category the subject's record
-    /// holds. Refused (`conflict`) while an established legal obligation still requires some
-    /// of the data: the hold names its purposes and categories.
-    pub async fn erase(&self, caller: &Caller, id: SubjectId, reason: DestructionReason) -> VaultResult<()> {
-        let v = self.0;
-        let op = v.op(caller, Operation::SubjectErase)?;
-        let policy = op.policy();
-        let destroys = |p: &String| {
-            policy
-                .purpose(p)
-                .is_some_and(|p| p.covers(ProcessingAction::Destruction))
-        };
-        if caller.role == Role::Service && !caller.purposes.iter().any(destroys) {
-            // Before the subject is looked up: such a key learns nothing of it.
-            return Err(VaultError::Forbidden(
-                "none of this key's purposes covers destruction of personal data".into(),
-            ));
-        }
-        let loaded = v.load_active(&op, id).await?;
-        let names: Vec<String> = Vault::sealed_fields(&loaded.record)?.into_keys().collect();
-        let categories: BTreeSet<&str> = names
-            .iter()
-            .filter_map(|n| policy.field(n))
-            .map(|f| f.category.as_str())
-            .collect();
-        super::destroy::check_may_destroy(&op, &loaded, &categories)?;
-        let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Destruction)
-            .subject(id)
-            .fields(names)
-            .detail(format!("crypto-shredding: data key destroyed; reason:{reason}"));
-        v.commit_to_subject(
-            Change::Subject(SubjectChange::Erase { id, at: op.now }),
-            vec![loaded.stamp(entry)],
-            "erasing a subject",
-        )
-        .await
     }
 }

@@ -5,6 +5,7 @@
 
 use super::load::Loaded;
 use super::Subjects;
+use crate::acts::{self, ActInput};
 use crate::context::Op;
 use crate::error::{VaultError, VaultResult};
 use crate::kernel::subject_outcome;
@@ -12,10 +13,12 @@ use crate::sealed;
 use crate::Vault;
 use std::collections::BTreeSet;
 use ward_core::authz::Operation;
+use ward_core::destruction::DestructionMethod;
 use ward_core::destruction::{obligation_hold, uncovered_category, DestructionReason};
+use ward_core::ActId;
 use ward_core::ProblemCode;
 use ward_core::{AccessRefusal, Caller, JournalDraft, ProcessingAction, SubjectId};
-use ward_store::{Change, OpOutcome, SubjectChange};
+use ward_store::{ActChange, Change, OpOutcome, SubjectChange, SubjectRecord};
 
 /// What to destroy of a subject, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +37,8 @@ pub struct Destroyed {
     pub fields: Vec<String>,
     /// The categories named, and those of the fields named, sorted.
     pub categories: Vec<String>,
+    /// The destruction act written with it (RKN Order No. 179).
+    pub act: ActId,
 }
 
 impl Subjects<'_> {
@@ -86,35 +91,25 @@ impl Subjects<'_> {
         for _attempt in 0..5 {
             let loaded = v.load_active(&op, id).await?;
             check_may_destroy(&op, &loaded, &categories)?;
-            let mut sealed_fields = Vault::sealed_fields(&loaded.record)?;
-            let mut destroyed = Vec::new();
-            let mut reindex = Vec::new();
-            for name in &targets {
-                if sealed_fields.remove(*name).is_some() {
-                    destroyed.push((*name).to_owned());
-                    if policy.fields[*name].lookup {
-                        reindex.push(((*name).to_owned(), None));
-                    }
-                }
-            }
-            let change = Change::Subject(SubjectChange::Update {
-                id,
-                expected_revision: loaded.record.revision,
-                fields: sealed::encode(&sealed_fields),
-                reindex,
-                bases: Vec::new(),
-                at: op.now,
-            });
             let names: Vec<&str> = categories.iter().copied().collect();
-            let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Destruction)
-                .subject(id)
-                .fields(destroyed.iter().cloned())
-                .detail(format!("categories:{} reason:{}", names.join(","), request.reason));
+            let d = field_destruction(
+                &op,
+                &loaded.record,
+                &targets,
+                ActInput::new(
+                    id,
+                    None,
+                    names.iter().map(|c| (*c).to_owned()).collect(),
+                    request.reason,
+                ),
+            )?;
+            let (change, entry, act_id, destroyed) = (d.change, d.entry, d.act, d.destroyed);
             match v.commit(change, vec![entry]).await? {
                 OpOutcome::Done => {
                     return Ok(Destroyed {
                         fields: destroyed,
                         categories: names.into_iter().map(str::to_owned).collect(),
+                        act: act_id,
                     })
                 }
                 OpOutcome::Conflict => continue,
@@ -127,8 +122,79 @@ impl Subjects<'_> {
     }
 }
 
+/// A destruction of fields of a loaded subject with its act: the change and the journal
+/// entry to commit together.
+pub(crate) struct FieldDestruction {
+    pub change: Change,
+    pub entry: JournalDraft,
+    pub act: ActId,
+    /// The fields the subject had that the change destroys, sorted.
+    pub destroyed: Vec<String>,
+}
+
+/// Destroys `targets` (field names) of the subject `record` (whose sealed fields are only
+/// decoded, never opened), with the act `act` describes (its `fields` are the ones
+/// destroyed; its method is field deletion).
+pub(crate) fn field_destruction(
+    op: &Op<'_>,
+    record: &SubjectRecord,
+    targets: &BTreeSet<&str>,
+    act: ActInput,
+) -> VaultResult<FieldDestruction> {
+    let policy = op.policy();
+    let id = record.id;
+    let mut sealed_fields = Vault::sealed_fields(record)?;
+    let mut destroyed = Vec::new();
+    let mut reindex = Vec::new();
+    for name in targets {
+        if sealed_fields.remove(*name).is_some() {
+            destroyed.push((*name).to_owned());
+            if policy.field(name).is_some_and(|f| f.lookup) {
+                reindex.push(((*name).to_owned(), None));
+            }
+        }
+    }
+    let update = SubjectChange::Update {
+        id,
+        expected_revision: record.revision,
+        fields: sealed::encode(&sealed_fields),
+        reindex,
+        bases: Vec::new(),
+        at: op.now,
+    };
+    let categories = act.categories.join(",");
+    let reason = act.reason;
+    let act = acts::make(
+        op,
+        ActInput {
+            subject: id,
+            fields: destroyed.clone(),
+            method: DestructionMethod::FieldDeletion,
+            ..act
+        },
+    );
+    let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Destruction)
+        .subject(id)
+        .fields(destroyed.iter().cloned())
+        .detail(format!(
+            "categories:{categories} reason:{reason} {}",
+            acts::journal_note(&act)
+        ));
+    let act_id = act.id;
+    Ok(FieldDestruction {
+        change: Change::Act(ActChange::Destroy {
+            act: Box::new(act),
+            destruction: update,
+            block: None,
+        }),
+        entry,
+        act: act_id,
+        destroyed,
+    })
+}
+
 /// Refuses a caller whose purposes do not cover destruction of every one of `categories`.
-fn covered(op: &Op<'_>, categories: &BTreeSet<&str>) -> VaultResult<()> {
+pub(super) fn covered(op: &Op<'_>, categories: &BTreeSet<&str>) -> VaultResult<()> {
     match uncovered_category(op.policy(), op.caller, categories.iter().copied()) {
         None => Ok(()),
         Some(c) => Err(VaultError::Forbidden(format!(

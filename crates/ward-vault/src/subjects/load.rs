@@ -9,7 +9,7 @@ use crate::Vault;
 use std::collections::{BTreeMap, BTreeSet};
 use ward_core::access::{AccessRequest, SubjectState};
 use ward_core::standing::{self, PurposeBasis, PurposeConsent};
-use ward_core::{AccessRefusal, JournalDraft, ProcessingAction, SubjectId};
+use ward_core::{AccessRefusal, JournalDraft, ProblemCode, ProcessingAction, SubjectId};
 use ward_crypto::DataKey;
 use ward_store::{BasisEventRecord, ConsentEventRecord, SubjectRecord};
 
@@ -172,7 +172,21 @@ impl Vault {
         action: ProcessingAction,
         requested: Option<&[String]>,
     ) -> VaultResult<(BTreeMap<String, String>, Gate)> {
-        let allowed = AccessRequest {
+        let allowed = Self::allowed(op, loaded, purpose, action, requested)?;
+        let mut gate = self.gate(op, &loaded.record, Reason::Read, Some(purpose))?;
+        let fields = Self::open_fields(&mut gate, &loaded.record, &allowed)?;
+        Ok((fields, gate))
+    }
+
+    /// The fields `purpose` may use for `action` (the access decision), nothing opened.
+    pub(crate) fn allowed(
+        op: &Op<'_>,
+        loaded: &Loaded,
+        purpose: &str,
+        action: ProcessingAction,
+        requested: Option<&[String]>,
+    ) -> VaultResult<Vec<String>> {
+        Ok(AccessRequest {
             policy: op.policy(),
             caller: op.caller,
             purpose,
@@ -182,10 +196,33 @@ impl Vault {
             established: &loaded.established,
             requested,
         }
-        .decide()?;
-        let mut gate = self.gate(op, &loaded.record, Reason::Read, Some(purpose))?;
-        let fields = Self::open_fields(&mut gate, &loaded.record, &allowed)?;
-        Ok((fields, gate))
+        .decide()?)
+    }
+
+    /// Refuses (`subject_blocked`) when one of `fields` is in a category the subject's
+    /// blocks in force cover. Checked before anything is opened.
+    pub(crate) async fn refuse_blocked(&self, op: &Op<'_>, id: SubjectId, fields: &[String]) -> VaultResult<()> {
+        let blocked = self.blocked(op, id).await?;
+        if blocked.is_empty() {
+            return Ok(());
+        }
+        let policy = op.policy();
+        let hit: BTreeSet<&str> = fields
+            .iter()
+            .filter_map(|f| policy.field(f))
+            .map(|f| f.category.as_str())
+            .filter(|c| blocked.covers(c))
+            .collect();
+        if hit.is_empty() {
+            return Ok(());
+        }
+        Err(VaultError::invalid(
+            ProblemCode::SubjectBlocked,
+            format!(
+                "the categories {} of this subject are blocked: only reads for verification (officer) and rectification may use them",
+                hit.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        ))
     }
 
     /// Decrypts through `gate` the named fields the subject has. The caller has decided

@@ -3,15 +3,19 @@
 mod change;
 mod create;
 mod destroy;
+mod erase;
 mod load;
 
+pub(crate) use destroy::field_destruction;
 pub use destroy::{destruction_reason, Destroyed, DestructionRequest};
+pub(crate) use erase::ERASURE_CAUSE;
+pub use erase::{Erasure, Withheld};
 
 use crate::error::{FieldProblem, VaultError, VaultResult};
 use crate::gate::Reason;
 use crate::Vault;
 use std::collections::BTreeMap;
-use ward_core::access::{AccessRequest, SubjectState};
+use ward_core::access::{AccessRequest, Role, SubjectState};
 use ward_core::authz::Operation;
 use ward_core::consent::Evidence;
 use ward_core::ProblemCode;
@@ -70,15 +74,51 @@ impl Subjects<'_> {
         purpose: &str,
         requested: Option<&[String]>,
     ) -> VaultResult<SubjectView> {
+        self.read_as(caller, id, purpose, requested, false).await
+    }
+
+    /// [`Subjects::read`] for verification (152-FZ Art. 21 p. 1: checking a claim while the
+    /// data is blocked): the officer's and admin's read, which blocks do not refuse. Journaled
+    /// with `verification` in its detail. Refused (`forbidden`) to other roles.
+    pub async fn read_for_verification(
+        &self,
+        caller: &Caller,
+        id: SubjectId,
+        purpose: &str,
+        requested: Option<&[String]>,
+    ) -> VaultResult<SubjectView> {
+        if !matches!(caller.role, Role::Admin | Role::Officer) {
+            return Err(VaultError::Forbidden(
+                "only the officer and admins read blocked data, for verification".into(),
+            ));
+        }
+        self.read_as(caller, id, purpose, requested, true).await
+    }
+
+    async fn read_as(
+        &self,
+        caller: &Caller,
+        id: SubjectId,
+        purpose: &str,
+        requested: Option<&[String]>,
+        verification: bool,
+    ) -> VaultResult<SubjectView> {
         let v = self.0;
         let op = v.op(caller, Operation::SubjectRead)?;
         AccessRequest::check_purpose(op.policy(), caller, purpose, ProcessingAction::Retrieval)?;
         let loaded = v.load(&op, id).await?;
+        if !verification {
+            let allowed = Vault::allowed(&op, &loaded, purpose, ProcessingAction::Retrieval, requested)?;
+            v.refuse_blocked(&op, id, &allowed).await?;
+        }
         let (fields, gate) = v.open_allowed(&op, &loaded, purpose, ProcessingAction::Retrieval, requested)?;
-        let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Retrieval)
+        let mut entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Retrieval)
             .subject(id)
             .purpose(purpose)
             .fields(fields.keys().cloned());
+        if verification {
+            entry = entry.detail("verification");
+        }
         v.commit(Change::JournalOnly, vec![loaded.stamp(gate.stamp(entry))])
             .await?;
         Ok(SubjectView {
@@ -152,6 +192,15 @@ impl Subjects<'_> {
                 continue;
             };
             if held != wanted.as_str() {
+                entries.push(loaded.stamp(compare.entry()));
+                continue;
+            }
+            // A match whose data the purpose would see is blocked: answered as no match.
+            let blocked = match Vault::allowed(&op, &loaded, purpose, ProcessingAction::Retrieval, None) {
+                Ok(allowed) => v.refuse_blocked(&op, id, &allowed).await.is_err(),
+                Err(_) => false,
+            };
+            if blocked {
                 entries.push(loaded.stamp(compare.entry()));
                 continue;
             }

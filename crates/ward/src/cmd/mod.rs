@@ -1,5 +1,6 @@
 //! Subcommands.
 
+mod acts;
 mod backup;
 mod bases;
 pub(crate) mod bench;
@@ -43,6 +44,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Policy(c) => policy::run(c, &g.data_dir, &over).await,
+        Command::Acts(c) => acts::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Keys(c) => keys::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Journal(c) => journal::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Subject(c) => subject::run(c, &Config::load(&g.data_dir, &over)?).await,

@@ -254,8 +254,24 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
             };
             with_vault(cfg, |v| async move {
                 match v.subjects().erase(&cli, id, reason).await {
-                    Ok(()) => {
-                        println!("erased {id} ({reason}): its data key is destroyed");
+                    Ok(e) if !e.withheld.is_empty() => {
+                        let kept: Vec<String> = e
+                            .withheld
+                            .iter()
+                            .map(|w| format!("{} (kept for {})", w.category, w.purposes.join(", ")))
+                            .collect();
+                        println!(
+                            "erased {id} ({reason}) but for {}: blocked until the obligation ends; destruction act {}",
+                            kept.join("; "),
+                            e.act
+                        );
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Ok(e) => {
+                        println!(
+                            "erased {id} ({reason}): its data key is destroyed; destruction act {}",
+                            e.act
+                        );
                         Ok(ExitCode::SUCCESS)
                     }
                     Err(e) => Ok(report(&e)),
@@ -282,14 +298,15 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
                 match v.subjects().destroy(&cli, id, &request).await {
                     Ok(done) => {
                         println!(
-                            "destroyed of {id} ({}): categories {}; fields {}",
+                            "destroyed of {id} ({}): categories {}; fields {}; destruction act {}",
                             request.reason,
                             done.categories.join(", "),
                             if done.fields.is_empty() {
                                 "none held".to_owned()
                             } else {
                                 done.fields.join(", ")
-                            }
+                            },
+                            done.act
                         );
                         Ok(ExitCode::SUCCESS)
                     }

@@ -102,6 +102,7 @@ pub(super) fn operator(c: &mut Checker<'_>, operator: Option<RawOperator>, count
             ogrn: o.ogrn.map(|v| c.text("operator ogrn", v)),
             responsible_person: o.responsible_person.map(|v| c.text("operator responsible_person", v)),
             dpo_email: o.dpo_email.map(|v| c.text("operator dpo_email", v)),
+            information_system: o.information_system.map(|v| c.text("operator information_system", v)),
         },
     };
     if operator.name.trim().is_empty() {

@@ -72,6 +72,7 @@ pub(super) struct RawOperator {
     pub(super) ogrn: Option<Spanned<String>>,
     pub(super) responsible_person: Option<Spanned<String>>,
     pub(super) dpo_email: Option<Spanned<String>>,
+    pub(super) information_system: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
