@@ -324,6 +324,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0010_basis_events",
         include_str!("../migrations/0010_basis_events.sql"),
     ),
+    (12, "0012_outbox", include_str!("../migrations/0012_outbox.sql")),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {

@@ -17,6 +17,7 @@ pub mod decode;
 mod error;
 mod lease;
 mod model;
+mod outbox;
 mod subject_events;
 mod visitor;
 pub mod write;
@@ -26,6 +27,7 @@ pub use binding::{BoundKey, KeyBindingStore};
 pub use error::StoreError;
 pub use lease::{Lease, LeaseGrant, LeaseStore};
 pub use model::*;
+pub use outbox::OutboxStore;
 pub use subject_events::SubjectEventStore;
 pub use visitor::{VisitorConsent, VisitorConsentRecord, VisitorStore};
 pub use write::changes::*;
@@ -173,6 +175,7 @@ pub trait Store:
     + VisitorStore
     + LeaseStore
     + KeyBindingStore
+    + OutboxStore
     + WriteStore
     + Send
     + Sync

@@ -186,3 +186,26 @@ impl LeaseStore for TempStore {
         self.store.find_lease(name).await
     }
 }
+
+#[async_trait]
+impl OutboxStore for TempStore {
+    async fn claim_due_messages(
+        &self,
+        worker: &str,
+        now: time::OffsetDateTime,
+        until: time::OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<MessageRecord>> {
+        self.store.claim_due_messages(worker, now, until, limit).await
+    }
+    async fn find_message(&self, id: ward_core::MessageId) -> StoreResult<Option<MessageRecord>> {
+        self.store.find_message(id).await
+    }
+    async fn find_messages(
+        &self,
+        state: Option<ward_core::outbox::MessageState>,
+        limit: u32,
+    ) -> StoreResult<Vec<MessageRecord>> {
+        self.store.find_messages(state, limit).await
+    }
+}

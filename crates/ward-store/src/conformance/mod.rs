@@ -123,6 +123,13 @@ macro_rules! conformance_list {
                 basis_events_append_in_order,
                 basis_events_preconditions_and_erasure,
             ],
+            outbox: [
+                messages_queue_and_claim,
+                messages_are_queued_with_their_cause_or_not_at_all,
+                message_delivery_states,
+                erase_subject_deletes_its_messages,
+                concurrent_claims_take_each_message_once,
+            ],
             leases: [
                 lease_is_exclusive_while_held,
                 lease_is_renewed_by_its_holder,

@@ -52,6 +52,7 @@ macro_rules! for_each_aggregate {
             api_keys: ApiKey(ApiKeyChange),
             policies: Policy(PolicyVersionChange),
             visitors: Visitor(VisitorChange),
+            outbox: Outbox(OutboxChange),
         }
     };
 }
@@ -120,12 +121,16 @@ macro_rules! write_path {
         pub fn touched(ops: &[WriteOp]) -> Touched {
             let mut t = Touched::default();
             for op in ops {
-                match &op.change {
-                    Change::JournalOnly => {}
-                    $(Change::$Variant(c) => $name::touch(c, &mut t),)*
-                }
+                touch_one(&op.change, &mut t);
             }
             t
+        }
+
+        fn touch_one(change: &Change, t: &mut Touched) {
+            match change {
+                Change::JournalOnly => {}
+                $(Change::$Variant(c) => $name::touch(c, t),)*
+            }
         }
 
         fn plan_one<'a>(change: &'a Change, snap: &mut Snapshot, p: &mut Planner<'a>) -> OpOutcome {
