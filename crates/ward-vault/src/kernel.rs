@@ -180,6 +180,11 @@ impl Vault {
         Journal(self)
     }
 
+    /// Messages to subjects: queued with their cause, delivered by the delivery job.
+    pub fn outbox(&self) -> crate::outbox::Outbox<'_> {
+        crate::outbox::Outbox(self)
+    }
+
     /// The secrets, the key ring in force, and key rotation.
     pub fn keys(&self) -> Keys<'_> {
         Keys(self)

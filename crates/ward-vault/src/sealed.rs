@@ -31,6 +31,14 @@ pub(crate) fn subject_event_aad(subject: SubjectId, kind: &str) -> Vec<u8> {
     aad
 }
 
+pub(crate) fn message_aad(subject: SubjectId, message: ward_core::MessageId) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(48);
+    aad.extend_from_slice(b"ward.message.v1\0");
+    aad.extend_from_slice(subject.as_bytes());
+    aad.extend_from_slice(message.as_bytes());
+    aad
+}
+
 /// Field name → ciphertext.
 pub(crate) type SealedFields = BTreeMap<String, Vec<u8>>;
 
