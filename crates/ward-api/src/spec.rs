@@ -56,6 +56,7 @@ pub const ROUTER_CODES: &[ProblemCode] = &[ProblemCode::NotFound, ProblemCode::M
         (name = "policy", description = "The policy in force"),
         (name = "keys", description = "API keys (admin only)"),
         (name = "journal", description = "The processing journal (admin and officer)"),
+        (name = "outbox", description = "Messages to subjects: templated notices queued with their cause and delivered over SMTP"),
         (name = "meta", description = "Liveness, metrics and this document"),
     ),
 )]

@@ -10,6 +10,7 @@ pub(crate) mod journal;
 pub(crate) mod keys;
 pub(crate) mod lifecycle;
 pub(crate) mod metrics;
+pub(crate) mod outbox;
 pub(crate) mod policy;
 pub(crate) mod policy_versions;
 pub(crate) mod receipts;
@@ -67,6 +68,9 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(keys::revoke_key))
         .routes(routes!(journal::verify_journal))
         .routes(routes!(journal::create_checkpoint))
+        .routes(routes!(outbox::send_notice))
+        .routes(routes!(outbox::list_outbox))
+        .routes(routes!(outbox::retry_message))
 }
 
 /// Problem codes per operation id, gathered from the resource modules: the codes each
@@ -87,6 +91,7 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [P
         keys::PROBLEM_CODES,
         lifecycle::PROBLEM_CODES,
         journal::PROBLEM_CODES,
+        outbox::PROBLEM_CODES,
     ]
     .into_iter()
     .flatten()
@@ -131,6 +136,9 @@ pub(crate) const VAULT_OPERATIONS: &[(&str, Operation)] = &[
     ("revoke_key", Operation::KeyRevoke),
     ("verify_journal", Operation::JournalVerify),
     ("create_checkpoint", Operation::JournalCheckpoint),
+    ("send_notice", Operation::NoticeSend),
+    ("list_outbox", Operation::OutboxList),
+    ("retry_message", Operation::OutboxRetry),
 ];
 
 pub(crate) async fn not_found() -> ApiError {

@@ -42,6 +42,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/v1/keys/{id}"),
     ("GET", "/v1/journal/verify"),
     ("POST", "/v1/journal/checkpoints"),
+    ("POST", "/v1/subjects/{id}/notices"),
+    ("GET", "/v1/outbox"),
+    ("POST", "/v1/outbox/{id}/retry"),
 ];
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
