@@ -49,6 +49,9 @@ pub enum Command {
     /// Data subjects (as the operator, journaled as `cli`).
     #[command(subcommand)]
     Subject(SubjectCommand),
+    /// The outbox: messages to subjects and their delivery (ids and states, never content).
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Back up the database without any data key, and export the keys separately (SQLite).
     /// Erasure reaches backups: a data backup can be read only with a key export, and a
     /// subject erased before the export has no key in it.
@@ -156,6 +159,21 @@ pub enum JournalCommand {
         #[arg(long, value_name = "FILE")]
         export: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List messages, oldest first: id, subject, template, language, state, attempts.
+    List {
+        /// Only messages in this state: queued, sending, sent or dead.
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Put a dead-lettered message back in the queue, due now.
+    Retry { id: String },
 }
 
 #[derive(Debug, Subcommand)]

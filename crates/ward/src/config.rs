@@ -23,6 +23,9 @@ pub struct FileConfig {
     pub header_read_timeout_secs: Option<f64>,
     pub body_read_timeout_secs: Option<f64>,
     pub max_connections: Option<usize>,
+    /// The mail server the outbox is delivered to (see `delivery::config`).
+    pub smtp: Option<crate::delivery::config::SmtpFile>,
+    pub outbox: Option<crate::delivery::config::OutboxFile>,
 }
 
 /// Everything resolved.
@@ -47,6 +50,8 @@ pub struct Config {
     pub body_read_timeout: Duration,
     /// Most HTTP connections served at once; more wait in the listen queue.
     pub max_connections: usize,
+    /// The outbox's delivery over SMTP; `None` without `[smtp]` (nothing is sent).
+    pub delivery: Option<crate::delivery::config::DeliveryConfig>,
 }
 
 impl std::fmt::Debug for Config {
@@ -124,7 +129,9 @@ impl Config {
         if !(1..=1_000_000).contains(&max_connections) {
             bail!("max_connections must be between 1 and 1000000");
         }
+        let delivery = crate::delivery::config::DeliveryConfig::resolve(data_dir, file.smtp, file.outbox)?;
         Ok(Config {
+            delivery,
             header_read_timeout: seconds("header_read_timeout_secs", file.header_read_timeout_secs, 10.0)?,
             body_read_timeout: seconds("body_read_timeout_secs", file.body_read_timeout_secs, 30.0)?,
             max_connections,
@@ -220,6 +227,18 @@ max_batch = 512                             # most operations committed in one t
 header_read_timeout_secs = 10               # a client's time to send request headers (and to idle between requests)
 body_read_timeout_secs = 30                 # a client's time to send a request body
 max_connections = 1024                      # HTTP connections served at once; more wait to be accepted
+
+# The outbox's delivery (notices to subjects). Without [smtp] messages wait in the queue.
+# [smtp]
+# host = "smtp.example.ru"
+# port = 587
+# tls = "required"                          # STARTTLS: none | opportunistic | required
+# from = "Example Operator <privacy@example.ru>"
+# username = "ward"
+# password_env = "WARD_SMTP_PASSWORD"       # or password_file = "smtp-password" (never the password here)
+# [outbox]
+# interval_secs = 5                         # how often the delivery job looks for due messages
+# max_attempts = 8                          # then the message is dead-lettered (`ward outbox list --state dead`)
 "#
 }
 

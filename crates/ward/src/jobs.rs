@@ -2,8 +2,10 @@
 //! each process reloads its key files (checked against the store's key binding), one process
 //! at a time signs a journal checkpoint, and one process at a time takes the key epochs a step
 //! (`epochs`: rotates the KEK when it is due, destroys the old one after the grace period).
+//! With `[smtp]` configured, one process at a time delivers the outbox (`delivery`).
 
 use crate::config::Config;
+use crate::delivery::Delivery;
 use crate::epochs::Epochs;
 use anyhow::Result;
 use async_trait::async_trait;
@@ -20,11 +22,15 @@ pub const POLL: std::time::Duration = std::time::Duration::from_secs(1);
 pub fn runner(cfg: &Config, vault: &Vault, clock: Arc<dyn Clock>) -> Result<Runner> {
     let every = Schedule::every_secs(cfg.checkpoint_interval_secs)?;
     let epochs = Epochs::new(cfg, vault);
-    let mut runner = Runner::new(
-        clock,
-        StoreLeases::of(vault.store().clone()),
-        Holder::for_this_process(),
-    );
+    let holder = Holder::for_this_process();
+    let delivery = match &cfg.delivery {
+        Some(d) => Some(Delivery::new(vault, d.clone(), holder.as_str().to_owned())?),
+        None => None,
+    };
+    let mut runner = Runner::new(clock, StoreLeases::of(vault.store().clone()), holder);
+    if let Some(d) = delivery {
+        runner.add(Arc::new(d))?;
+    }
     runner
         .add(Arc::new(ReloadKeys {
             epochs: epochs.clone(),

@@ -6,6 +6,7 @@ pub(crate) mod bench;
 pub(crate) mod import;
 pub(crate) mod journal;
 mod keys;
+mod outbox;
 mod policy;
 mod restore;
 mod subject;
@@ -42,6 +43,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Policy(c) => policy::run(c, &g.data_dir, &over).await,
         Command::Keys(c) => keys::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Journal(c) => journal::run(c, &Config::load(&g.data_dir, &over)?).await,
+        Command::Outbox(c) => outbox::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Subject(c) => subject::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Backup { out, keys_out } => backup::backup(&Config::load(&g.data_dir, &over)?, out, keys_out).await,
         Command::Restore { from, keys } => restore::restore(&Config::load(&g.data_dir, &over)?, &from, &keys).await,
