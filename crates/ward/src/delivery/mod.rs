@@ -200,3 +200,6 @@ impl Job for Delivery {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
