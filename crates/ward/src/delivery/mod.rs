@@ -186,9 +186,12 @@ impl Job for Delivery {
         ))
     }
 
+    /// The lease lasts as long as a claim (and two intervals at least): a process killed
+    /// mid-delivery holds up delivery no longer than its claims hold up its messages.
     fn scope(&self) -> Scope {
+        let interval = i64::try_from(self.cfg.interval_secs).unwrap_or(5);
         Scope::OneProcess {
-            lease: self.cfg.claim.max(time::Duration::seconds(60)),
+            lease: self.cfg.claim.max(time::Duration::seconds(2 * interval)),
         }
     }
 
