@@ -113,7 +113,8 @@ macro_rules! write_path {
         /// One step of applying a batch.
         #[derive(Debug)]
         pub enum Step<'a> {
-            Insert(Inserts<'a>),
+            /// Boxed: the inserts of every aggregate together are much larger than any other step.
+            Insert(Box<Inserts<'a>>),
             $($Variant($name::Step<'a>),)*
         }
 
@@ -177,14 +178,15 @@ impl<'a> Planner<'a> {
     /// Appends a step after the inserts gathered so far.
     pub fn push(&mut self, step: Step<'a>) {
         if !self.inserts.is_empty() {
-            self.steps.push(Step::Insert(std::mem::take(&mut self.inserts)));
+            self.steps
+                .push(Step::Insert(Box::new(std::mem::take(&mut self.inserts))));
         }
         self.steps.push(step);
     }
 
     fn finish(mut self) -> Vec<Step<'a>> {
         if !self.inserts.is_empty() {
-            self.steps.push(Step::Insert(self.inserts));
+            self.steps.push(Step::Insert(Box::new(self.inserts)));
         }
         self.steps
     }

@@ -191,8 +191,7 @@ mod tests {
         assert_eq!(c.retry.max_attempts, 8);
         assert!(smtp("username = \"u\"\n").is_err(), "a user without a password");
         let e = smtp("password_env = \"WARD_TEST_NO_SUCH_VARIABLE\"\nusername = \"u\"\n")
-            .err()
-            .expect("refused")
+            .expect_err("refused")
             .to_string();
         assert!(e.contains("WARD_TEST_NO_SUCH_VARIABLE"), "{e}");
         assert!(smtp("tls = \"sometimes\"\n").is_err());
