@@ -1,17 +1,20 @@
 //! The outbox with the real binary and a real SMTP server (`aiosmtpd`): `ward serve` killed
 //! with SIGKILL in the middle of delivering a backlog loses nothing once restarted (at least
 //! once), and sends again only what it had in flight (duplicates at most one claimed batch),
-//! each duplicate with the same Message-ID.
+//! each duplicate with the same Message-ID. On SQLite and on PostgreSQL (a fresh schema;
+//! skipped when PostgreSQL is unreachable, unless `CI` or `WARD_REQUIRE_POSTGRES=1`).
 
 mod common;
 #[path = "smtpd/mod.rs"]
 mod smtpd;
 
-use common::{init, run, stdout, Server};
+use common::{init, run, stdout, ward, Server};
 use serde_json::{json, Value};
+use sqlx::Executor;
 use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
+use ward_store_postgres::testing;
 
 /// Messages queued; a claimed batch (the most in flight).
 const MESSAGES: usize = 400;
@@ -65,9 +68,40 @@ fn wait_for(within: Duration, what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_kill_9_mid_delivery_loses_no_message_and_resends_only_what_was_in_flight() {
+async fn a_kill_9_mid_delivery_loses_no_message_on_sqlite() {
     let tmp = tempfile::tempdir().expect("a temporary directory");
     let dir = init(&tmp);
+    kill_9_mid_delivery(&tmp, &dir).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_9_mid_delivery_loses_no_message_on_postgres() {
+    let Some(mut conn) = testing::connect_raw().await else {
+        return;
+    };
+    let schema = testing::new_schema();
+    conn.execute(format!("CREATE SCHEMA \"{schema}\"").as_str())
+        .await
+        .expect("create a schema");
+    let base = testing::url();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    let dir = tmp.path().join("d");
+    let out = ward()
+        .args(["init", "--database-url", &url, "--data-dir"])
+        .arg(&dir)
+        .output()
+        .expect("ward init");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    kill_9_mid_delivery(&tmp, &dir).await;
+    testing::drop_schema(&schema).await;
+}
+
+/// Queues a backlog while the mail server is down, kills `ward serve` with SIGKILL as soon as
+/// mail flows, restarts it, and checks what arrived.
+async fn kill_9_mid_delivery(tmp: &tempfile::TempDir, dir: &std::path::Path) {
+    let dir = dir.to_path_buf();
     let port = smtpd::free_port();
     configure(&dir, port);
     let mut server = Server::start(&dir);
