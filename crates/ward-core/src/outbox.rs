@@ -72,7 +72,9 @@ mod tests {
         assert_eq!(rule.next_attempt(2, t), Some(t + Duration::seconds(20)));
         assert_eq!(rule.next_attempt(3, t), Some(t + Duration::seconds(25)));
         assert_eq!(rule.next_attempt(4, t), None);
-        assert_eq!(RetryRule::default().next_attempt(7, t), Some(t + Duration::hours(1)));
+        // The default: 30 s doubling, seven retries (the last after 32 min), then dead.
+        assert_eq!(RetryRule::default().next_attempt(7, t), Some(t + Duration::minutes(32)));
+        assert_eq!(RetryRule::default().next_attempt(8, t), None);
     }
 
     #[test]

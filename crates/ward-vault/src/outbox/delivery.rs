@@ -55,7 +55,22 @@ impl Outbox<'_> {
                 _ => continue,
             };
             let mut gate = v.gate(&op, &subject, Reason::Delivery, None)?;
-            let envelope = gate.message(m.id, &m.payload)?;
+            let envelope = match gate.message(m.id, &m.payload) {
+                Ok(e) => e,
+                Err(e) => {
+                    // Unreadable (tampered, or a lost key): dead at once, not claimed forever.
+                    tracing::error!(message = %m.id, error = %e, "a queued message cannot be opened: dead");
+                    let entry = JournalDraft::new(op.now, op.actor(), AdminEvent::MessageDead)
+                        .subject(m.subject)
+                        .detail(format!("message:{} attempt:{} unreadable", m.id, m.attempts));
+                    let dead = Change::Outbox(OutboxChange::Failed {
+                        id: m.id,
+                        retry_at: None,
+                    });
+                    v.commit(dead, vec![entry]).await?;
+                    continue;
+                }
+            };
             entries.push(gate.entry());
             claimed.push(Claimed {
                 id: m.id,
