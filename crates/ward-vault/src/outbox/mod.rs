@@ -1,10 +1,11 @@
 //! The outbox: messages to subjects, written in the same transaction as the change that causes
 //! them and delivered later by the delivery job (`delivery.rs`).
 //!
-//! A producer renders a template in the subject's language, seals the result (recipient,
-//! subject line, body) with the subject's data key ([`Outbox::message`]), and adds it to its
-//! own write with [`OutboxChange::queue`](ward_store::OutboxChange::queue): the cause and the
-//! message commit together or not at all, and erasing the subject deletes what is still
+//! A producer hands its own change and journal entries to [`Outbox::queue`], which renders a
+//! template in the subject's language, seals the result (recipient, subject line, body) with
+//! the subject's data key ([`Outbox::message`]) and wraps the change with
+//! [`OutboxChange::queue`](ward_store::OutboxChange::queue): the cause and the message commit
+//! together or not at all, and erasing the subject deletes what is still
 //! queued (it was sealed under the destroyed key anyway). The journal records `message.queued`
 //! with the message id, the template and the language: never the address or the text.
 //!
@@ -72,6 +73,14 @@ impl From<MessageRecord> for MessageView {
             sent_at: m.sent_at,
         }
     }
+}
+
+/// A cause with its message queued: the op to commit ([`Outbox::queue`]).
+pub(crate) struct Queued {
+    pub change: Change,
+    pub journal: Vec<JournalDraft>,
+    /// What was queued (also inside `change`).
+    pub messages: Vec<NewMessage>,
 }
 
 /// The outbox service, reached by [`Vault::outbox`].
@@ -149,6 +158,34 @@ impl Outbox<'_> {
         Ok(Recipient { to, language })
     }
 
+    /// The one call a producer makes: `cause` (any change, with its `journal` entries) with a
+    /// message to `record`'s subject queued in the same transaction, rendered from `template`
+    /// with `vars` in the subject's language and addressed to the contact on record (opened
+    /// through the gate, reason `notice`, named in the `message.queued` entry). Commit the
+    /// result as one op; a refused cause queues nothing. `no_contact_on_record` without an
+    /// address, `unknown_template` for a name no template has.
+    pub(crate) fn queue(
+        &self,
+        op: &Op<'_>,
+        record: &SubjectRecord,
+        template: &str,
+        vars: &BTreeMap<String, String>,
+        cause: Change,
+        mut journal: Vec<JournalDraft>,
+    ) -> VaultResult<Queued> {
+        templates::check(template)?;
+        let mut gate = self.0.gate(op, record, Reason::Notice, None)?;
+        let recipient = self.recipient(op, record, &mut gate)?;
+        let message = self.message(record, &recipient, template, vars, op.now)?;
+        journal.push(gate.stamp(queued_entry(op, &message)));
+        let messages = vec![message];
+        Ok(Queued {
+            change: OutboxChange::queue(cause, messages.clone()),
+            journal,
+            messages,
+        })
+    }
+
     /// Sends the subject a templated notice to the contact on record: the officer's (or an
     /// admin's) call. Only the template's name comes from the caller; its variables come from
     /// the policy in force (`policy_changed`: the version, the day it took effect, the
@@ -159,28 +196,22 @@ impl Outbox<'_> {
         let op = v.op(caller, Operation::NoticeSend)?;
         templates::check(template)?;
         let record = v.active_subject(id).await?;
-        let mut gate = v.gate(&op, &record, Reason::Notice, None)?;
-        let recipient = self.recipient(&op, &record, &mut gate)?;
         let vars = policy_vars(&op);
-        let message = self.message(&record, &recipient, template, &vars, op.now)?;
-        let entry = gate.stamp(queued_entry(&op, &message));
+        let queued = self.queue(&op, &record, template, &vars, Change::JournalOnly, Vec::new())?;
+        let message = queued.messages[0].clone();
         let view = MessageView {
             id: message.id,
             subject: id,
-            template: message.template.clone(),
-            language: message.language.clone(),
+            template: message.template,
+            language: message.language,
             state: MessageState::Queued,
             attempts: 0,
             next_attempt_at: op.now,
             created_at: op.now,
             sent_at: None,
         };
-        v.commit_to_subject(
-            OutboxChange::queue(Change::JournalOnly, vec![message]),
-            vec![entry],
-            "queueing a notice",
-        )
-        .await?;
+        v.commit_to_subject(queued.change, queued.journal, "queueing a notice")
+            .await?;
         Ok(view)
     }
 
