@@ -51,6 +51,29 @@ pub enum TlsMode {
     Required,
 }
 
+/// Where the SMTP password is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordSource {
+    Env(String),
+    File(PathBuf),
+}
+
+impl PasswordSource {
+    /// The password, read now.
+    pub fn read(&self) -> Result<String> {
+        match self {
+            PasswordSource::Env(var) => {
+                std::env::var(var).with_context(|| format!("[smtp] password_env: the variable {var} is not set"))
+            }
+            PasswordSource::File(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("[smtp] password_file: reading {}", path.display()))?;
+                Ok(text.trim_end_matches(['\r', '\n']).to_owned())
+            }
+        }
+    }
+}
+
 /// Everything the delivery job needs, resolved.
 #[derive(Clone)]
 pub struct DeliveryConfig {
@@ -60,7 +83,9 @@ pub struct DeliveryConfig {
     pub from: String,
     /// The Message-ID's right part: the sender's domain.
     pub domain: String,
-    pub credentials: Option<(String, String)>,
+    /// The user and where the password is read from (read when the server starts, so that
+    /// other commands run without it).
+    pub credentials: Option<(String, PasswordSource)>,
     pub timeout: std::time::Duration,
     pub interval_secs: u64,
     pub batch: u32,
@@ -98,21 +123,14 @@ impl DeliveryConfig {
             .parse()
             .with_context(|| "[smtp] from is not an address (`Name <address>` or `address`)")?;
         let domain = mailbox.email.domain().to_owned();
-        let password = match (&smtp.password_env, &smtp.password_file) {
+        let password = match (smtp.password_env, smtp.password_file) {
             (Some(_), Some(_)) => bail!("[smtp] takes password_env or password_file, not both"),
-            (Some(var), None) => Some(
-                std::env::var(var).with_context(|| format!("[smtp] password_env: the variable {var} is not set"))?,
-            ),
-            (None, Some(file)) => {
-                let path = if file.is_absolute() {
-                    file.clone()
-                } else {
-                    data_dir.join(file)
-                };
-                let text = std::fs::read_to_string(&path)
-                    .with_context(|| format!("[smtp] password_file: reading {}", path.display()))?;
-                Some(text.trim_end_matches(['\r', '\n']).to_owned())
-            }
+            (Some(var), None) => Some(PasswordSource::Env(var)),
+            (None, Some(file)) => Some(PasswordSource::File(if file.is_absolute() {
+                file
+            } else {
+                data_dir.join(file)
+            })),
             (None, None) => None,
         };
         let credentials = match (smtp.username, password) {
@@ -190,10 +208,20 @@ mod tests {
         assert!(c.credentials.is_none());
         assert_eq!(c.retry.max_attempts, 8);
         assert!(smtp("username = \"u\"\n").is_err(), "a user without a password");
-        let e = smtp("password_env = \"WARD_TEST_NO_SUCH_VARIABLE\"\nusername = \"u\"\n")
-            .expect_err("refused")
-            .to_string();
+        let c = smtp("password_env = \"WARD_TEST_NO_SUCH_VARIABLE\"\nusername = \"u\"\n")
+            .unwrap()
+            .expect("configured");
+        let (user, source) = c.credentials.expect("credentials");
+        assert_eq!(user, "u");
+        let e = source.read().expect_err("not set").to_string();
         assert!(e.contains("WARD_TEST_NO_SUCH_VARIABLE"), "{e}");
+        let c = smtp("password_file = \"pw\"\nusername = \"u\"\n")
+            .unwrap()
+            .expect("configured");
+        assert_eq!(
+            c.credentials.map(|(_, s)| s),
+            Some(PasswordSource::File(Path::new("/nonexistent/pw").to_owned()))
+        );
         assert!(smtp("tls = \"sometimes\"\n").is_err());
         assert!(DeliveryConfig::resolve(Path::new("/"), None, None).unwrap().is_none());
         assert!(DeliveryConfig::resolve(Path::new("/"), None, Some(OutboxFile::default())).is_err());

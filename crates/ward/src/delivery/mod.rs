@@ -68,7 +68,7 @@ impl Delivery {
             TlsMode::Required => builder.tls(tls(true)?),
         };
         if let Some((user, password)) = &cfg.credentials {
-            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+            builder = builder.credentials(Credentials::new(user.clone(), password.read()?));
         }
         Ok(Self {
             vault: vault.clone(),
