@@ -170,6 +170,12 @@ async fn kill_9_mid_delivery(tmp: &tempfile::TempDir, dir: &std::path::Path) {
         stdout(&out).trim() == "no messages"
     });
     server.stop();
+    // Addresses and texts are sealed in the database, and the logs name ids only.
+    common::assert_no_plaintext(
+        &dir,
+        &["s17@example.org", "s399@example.org", "has published version"],
+        &[("the server's log", &server.log())],
+    );
 
     let got = delivered(&mail);
     let mut want = expected.clone();
