@@ -43,6 +43,16 @@ impl Caller {
         }
     }
 
+    /// Ward itself, for its background jobs (e.g. delivery of the outbox): an administrator
+    /// journaled as `system`.
+    pub fn system() -> Self {
+        Self {
+            actor: Actor::System,
+            role: Role::Admin,
+            purposes: BTreeSet::new(),
+        }
+    }
+
     /// Whether the caller may name `purpose`: admins and officers any purpose (the table
     /// decides which operations they reach), service keys the ones they list, subjects none.
     pub fn may_use(&self, purpose: &str) -> bool {

@@ -69,6 +69,14 @@ string_enum! {
         BlockPlace => "block.place",
         BlockLift => "block.lift",
         BlockList => "block.list",
+        /// A templated notice sent to the subject's contact on record, through the outbox.
+        NoticeSend => "notice.send",
+        /// The outbox's messages (ids, templates, states; never their content).
+        OutboxList => "outbox.list",
+        /// A dead-lettered message put back in the queue.
+        OutboxRetry => "outbox.retry",
+        /// Delivery of queued messages (the delivery job, as Ward itself).
+        OutboxDeliver => "outbox.deliver",
     }
 }
 
@@ -137,6 +145,10 @@ pub fn allowance(role: Role, operation: Operation) -> Allowance {
         BlockPlace => [A, A, R, R],
         BlockLift => [A, A, R, R],
         BlockList => [A, A, R, R],
+        NoticeSend => [A, A, R, R],
+        OutboxList => [A, A, R, R],
+        OutboxRetry => [A, A, R, R],
+        OutboxDeliver => [A, R, R, R],
     };
     row[match role {
         Role::Admin => 0,

@@ -77,6 +77,16 @@ string_enum! {
         SubjectBlocked => "subject.blocked",
         /// A block was lifted.
         BlockLifted => "subject.block_lifted",
+        /// A message to the subject was queued in the outbox (detail: message id, template).
+        MessageQueued => "message.queued",
+        /// The delivery job handed a message to the mail server.
+        MessageSent => "message.sent",
+        /// A delivery attempt failed; the message waits for its next attempt.
+        MessageFailed => "message.failed",
+        /// A message failed its last allowed attempt and is dead-lettered.
+        MessageDead => "message.dead",
+        /// The officer put a dead-lettered message back in the queue.
+        MessageRequeued => "message.requeued",
     }
 }
 

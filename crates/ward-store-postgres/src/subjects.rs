@@ -286,6 +286,7 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &Step<'_>) -> Result<()
                      kek_id = NULL, wrapped_key = NULL, fields = NULL WHERE id = $2), \
                  blind_index AS (DELETE FROM subject_index WHERE subject_id = $2), \
                  visitor_records AS (DELETE FROM visitor_consents WHERE subject_id = $2), \
+                 outbox_messages AS (DELETE FROM outbox WHERE subject_id = $2), \
                  life_cycle_evidence AS (\
                      UPDATE subject_events SET evidence = NULL WHERE subject_id = $2 AND evidence IS NOT NULL), \
                  basis_evidence AS (\

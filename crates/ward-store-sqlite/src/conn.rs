@@ -339,6 +339,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0016_subject_blocks",
         include_str!("../migrations/0016_subject_blocks.sql"),
     ),
+    (12, "0012_outbox", include_str!("../migrations/0012_outbox.sql")),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {

@@ -12,7 +12,7 @@
 
 //!
 //! Each aggregate's reads and writes live in a module of their own (`subjects`, `consents`,
-//! `subject_events`, `bases`, `keys`, `api_keys`, `policies`, `visitors`); `write` runs a batch
+//! `subject_events`, `bases`, `keys`, `api_keys`, `policies`, `visitors`, `outbox`); `write` runs a batch
 //! through them, and `journal` appends its entries.
 
 mod backup;

@@ -510,3 +510,46 @@ pub fn block(row: &(impl Row + ?Sized)) -> Result<crate::BlockRecord> {
         erase_after: c.boolean(6)?,
     })
 }
+
+pub static MESSAGE: Columns = Columns {
+    table: "outbox",
+    select: "id, subject_id, template, language, payload, state, attempts, next_attempt_at, \
+             claimed_by, claimed_until, created_at, sent_at",
+    names: &[
+        "id",
+        "subject_id",
+        "template",
+        "language",
+        "payload",
+        "state",
+        "attempts",
+        "next_attempt_at",
+        "claimed_by",
+        "claimed_until",
+        "created_at",
+        "sent_at",
+    ],
+};
+
+/// A message from the [`MESSAGE`] columns.
+pub fn message(row: &(impl Row + ?Sized)) -> Result<crate::MessageRecord> {
+    let c = Cols::new(row, 0, &MESSAGE);
+    let id: [u8; 16] = c
+        .bytes(0)?
+        .try_into()
+        .map_err(|_| corrupt(MESSAGE.table, "id", "expected 16 bytes"))?;
+    Ok(crate::MessageRecord {
+        id: ward_core::MessageId::from_bytes(id),
+        subject: c.subject_id(1)?,
+        template: c.text(2)?,
+        language: c.text(3)?,
+        payload: c.bytes(4)?,
+        state: c.parse(5)?,
+        attempts: u32::try_from(c.int(6)?).map_err(|_| corrupt(MESSAGE.table, "attempts", "out of range"))?,
+        next_attempt_at: from_micros(c.int(7)?),
+        claimed_by: c.opt_text(8)?,
+        claimed_until: c.opt_int(9)?.map(from_micros),
+        created_at: from_micros(c.int(10)?),
+        sent_at: c.opt_int(11)?.map(from_micros),
+    })
+}

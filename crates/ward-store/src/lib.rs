@@ -21,6 +21,7 @@ mod idempotency;
 mod lease;
 mod listing;
 mod model;
+mod outbox;
 mod subject_events;
 mod visitor;
 pub mod write;
@@ -34,6 +35,7 @@ pub use idempotency::{IdempotencyClaim, IdempotencyRecord, IdempotencyStore, Sea
 pub use lease::{Lease, LeaseGrant, LeaseStore};
 pub use listing::{Bind, JournalFilter, ListingStore, SubjectFacts};
 pub use model::*;
+pub use outbox::OutboxStore;
 pub use subject_events::SubjectEventStore;
 pub use visitor::{VisitorConsent, VisitorConsentRecord, VisitorStore};
 pub use write::changes::*;
@@ -185,6 +187,7 @@ pub trait Store:
     + LeaseStore
     + KeyBindingStore
     + ListingStore
+    + OutboxStore
     + WriteStore
     + Send
     + Sync

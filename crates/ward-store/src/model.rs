@@ -179,3 +179,37 @@ pub enum OpOutcome {
     /// with the same key did (or is doing) it; nothing of this op was written.
     KeyInUse,
 }
+
+/// A message to write to the outbox. `payload` (recipient, subject line and body) is sealed
+/// with the subject's data key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub id: ward_core::MessageId,
+    pub subject: SubjectId,
+    /// The template's name (e.g. `policy_changed`): not personal data.
+    pub template: String,
+    /// The language it was rendered in (`ru`, `en`).
+    pub language: String,
+    pub payload: Vec<u8>,
+    pub created_at: OffsetDateTime,
+}
+
+/// A message in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRecord {
+    pub id: ward_core::MessageId,
+    pub subject: SubjectId,
+    pub template: String,
+    pub language: String,
+    pub payload: Vec<u8>,
+    pub state: ward_core::outbox::MessageState,
+    /// Delivery attempts begun (a claim is an attempt).
+    pub attempts: u32,
+    /// When it is due (queued messages).
+    pub next_attempt_at: OffsetDateTime,
+    /// The delivery process that holds it while `sending`, and until when.
+    pub claimed_by: Option<String>,
+    pub claimed_until: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub sent_at: Option<OffsetDateTime>,
+}

@@ -39,6 +39,10 @@ pub(crate) enum Reason {
     PolicyStanding,
     /// The recorded death's certificate.
     DeathRecord,
+    /// A notice is addressed: the subject's e-mail (and language) on record.
+    Notice,
+    /// The delivery job sends a queued message: its sealed recipient, subject line and body.
+    Delivery,
 }
 
 impl Reason {
@@ -51,6 +55,8 @@ impl Reason {
             Reason::WrittenConsent => "written_consent",
             Reason::PolicyStanding => "policy_standing",
             Reason::DeathRecord => "death_record",
+            Reason::Notice => "notice",
+            Reason::Delivery => "delivery",
         }
     }
 }
@@ -64,7 +70,7 @@ pub(crate) struct Gate {
     actor: String,
     purpose: Option<String>,
     fields: BTreeSet<String>,
-    /// `consent_evidence:<purpose>`, `subject_event:<kind>`.
+    /// `consent_evidence:<purpose>`, `subject_event:<kind>`, `message:<id>`.
     evidence: BTreeSet<String>,
 }
 
@@ -123,6 +129,17 @@ impl Gate {
         serde_json::from_slice(&json)
             .map(Some)
             .map_err(|e| VaultError::Internal(format!("subject event evidence: {e}")))
+    }
+
+    /// Opens a queued message's sealed payload (recipient, subject line, body).
+    pub(crate) fn message(
+        &mut self,
+        id: ward_core::MessageId,
+        sealed_payload: &[u8],
+    ) -> VaultResult<crate::outbox::Envelope> {
+        let json = self.key.open(&sealed::message_aad(self.subject, id), sealed_payload)?;
+        self.evidence.insert(format!("message:{id}"));
+        serde_json::from_slice(&json).map_err(|e| VaultError::Internal(format!("outbox message: {e}")))
     }
 
     /// Whether the gate opened anything.

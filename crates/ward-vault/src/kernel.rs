@@ -222,6 +222,11 @@ impl Vault {
         Registers(self)
     }
 
+    /// Messages to subjects: queued with their cause, delivered by the delivery job.
+    pub fn outbox(&self) -> crate::outbox::Outbox<'_> {
+        crate::outbox::Outbox(self)
+    }
+
     /// The secrets, the key ring in force, and key rotation.
     pub fn idempotency(&self) -> Idempotency<'_> {
         Idempotency(self)

@@ -2,7 +2,7 @@
 //! (store, keys, clock, group committer, policy versions) from which one service per
 //! capability is reached — [`Vault::subjects`], [`Vault::consents`], [`Vault::bases`], [`Vault::receipts`],
 //! [`Vault::contact`], [`Vault::lifecycle`], [`Vault::policies`], [`Vault::visitors`],
-//! [`Vault::api_keys`], [`Vault::deadlines`], [`Vault::journal`], [`Vault::registers`], [`Vault::keys`], [`Vault::acts`]. Every service checks its
+//! [`Vault::api_keys`], [`Vault::deadlines`], [`Vault::journal`], [`Vault::registers`], [`Vault::keys`], [`Vault::acts`], [`Vault::outbox`]. Every service checks its
 //! operations against the policy, seals and opens personal data with per-subject keys, and
 //! writes every change together with its journal entry through the group committer.
 //!
@@ -34,6 +34,7 @@ mod kernel;
 mod keys;
 mod lifecycle;
 pub mod metrics;
+pub mod outbox;
 mod policies;
 mod receipts;
 mod registers;
@@ -61,6 +62,7 @@ pub use journal::{
 pub use kernel::{policy_hash, KeyReloader, Vault, VaultConfig};
 pub use keys::{KeyMaterial, Keys};
 pub use lifecycle::{AcknowledgementSummary, Death, Lifecycle, PolicyNotice, PolicyStanding};
+pub use outbox::{Claimed, DeliveryFailure, Envelope, MessageView, Outbox};
 pub use policies::{Policies, PolicySource, PolicyVersion, Published};
 pub use receipts::{ConsentDocumentRecord, ConsentReceipt, ReceiptEvent, Receipts};
 pub use registers::{

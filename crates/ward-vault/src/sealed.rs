@@ -40,6 +40,15 @@ pub(crate) fn answer_aad(key: &[u8; 32], status: u16) -> Vec<u8> {
     aad
 }
 
+/// A queued message's payload, bound to its subject and message id.
+pub(crate) fn message_aad(subject: SubjectId, message: ward_core::MessageId) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(48);
+    aad.extend_from_slice(b"ward.message.v1\0");
+    aad.extend_from_slice(subject.as_bytes());
+    aad.extend_from_slice(message.as_bytes());
+    aad
+}
+
 /// Field name → ciphertext.
 pub(crate) type SealedFields = BTreeMap<String, Vec<u8>>;
 

@@ -59,6 +59,9 @@ pub enum Command {
     /// Production calendars: the working days deadlines are counted on.
     #[command(subcommand)]
     Calendar(CalendarCommand),
+    /// The outbox: messages to subjects and their delivery (ids and states, never content).
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
     /// Back up the database without any data key, and export the keys separately (SQLite).
     /// Erasure reaches backups: a data backup can be read only with a key export, and a
     /// subject erased before the export has no key in it.
@@ -267,6 +270,21 @@ pub enum ActsCommand {
         #[arg(long)]
         html: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutboxCommand {
+    /// List messages, oldest first: id, subject, template, language, state, attempts.
+    List {
+        /// Only messages in this state: queued, sending, sent or dead.
+        #[arg(long)]
+        state: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Put a dead-lettered message back in the queue, due now.
+    Retry { id: String },
 }
 
 #[derive(Debug, Subcommand)]

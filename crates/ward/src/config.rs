@@ -28,6 +28,9 @@ pub struct FileConfig {
     pub max_connections: Option<usize>,
     pub timezone: Option<String>,
     pub calendars_dir: Option<PathBuf>,
+    /// The mail server the outbox is delivered to (see `delivery::config`).
+    pub smtp: Option<crate::delivery::config::SmtpFile>,
+    pub outbox: Option<crate::delivery::config::OutboxFile>,
 }
 
 /// Everything resolved.
@@ -56,6 +59,8 @@ pub struct Config {
     pub zone: Zone,
     /// The production calendars: those shipped, and those loaded from `calendars_dir`.
     pub calendars: Arc<Calendars>,
+    /// The outbox's delivery over SMTP; `None` without `[smtp]` (nothing is sent).
+    pub delivery: Option<crate::delivery::config::DeliveryConfig>,
 }
 
 impl std::fmt::Debug for Config {
@@ -137,7 +142,9 @@ impl Config {
         let zone = Zone::named(tz_name).with_context(|| format!("timezone in {}", file_path.display()))?;
         let calendars_dir = rel(file.calendars_dir.unwrap_or_else(|| "calendars".into()));
         let calendars = Arc::new(load_calendars(&calendars_dir)?);
+        let delivery = crate::delivery::config::DeliveryConfig::resolve(data_dir, file.smtp, file.outbox)?;
         Ok(Config {
+            delivery,
             zone,
             calendars,
             header_read_timeout: seconds("header_read_timeout_secs", file.header_read_timeout_secs, 10.0)?,
@@ -264,6 +271,18 @@ body_read_timeout_secs = 30                 # a client's time to send a request 
 max_connections = 1024                      # HTTP connections served at once; more wait to be accepted
 timezone = "Europe/Moscow"                  # decides the day a request was received (deadlines)
 # calendars_dir = "calendars"               # more production calendars, one year a file (docs/deadlines.md)
+
+# The outbox's delivery (notices to subjects). Without [smtp] messages wait in the queue.
+# [smtp]
+# host = "smtp.example.ru"
+# port = 587
+# tls = "required"                          # STARTTLS: none | opportunistic | required
+# from = "Example Operator <privacy@example.ru>"
+# username = "ward"
+# password_env = "WARD_SMTP_PASSWORD"       # or password_file = "smtp-password" (never the password here)
+# [outbox]
+# interval_secs = 5                         # how often the delivery job looks for due messages
+# max_attempts = 8                          # then the message is dead-lettered (`ward outbox list --state dead`)
 "#
 }
 

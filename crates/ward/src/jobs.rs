@@ -4,8 +4,10 @@
 //! (`epochs`: rotates the KEK when it is due, destroys the old one after the grace period).
 //! Every hour, one process at a time executes the destructions that fell due
 //! (`destruction-due`).
+//! With `[smtp]` configured, one process at a time delivers the outbox (`delivery`).
 
 use crate::config::Config;
+use crate::delivery::Delivery;
 use crate::epochs::Epochs;
 use anyhow::Result;
 use async_trait::async_trait;
@@ -22,11 +24,15 @@ pub const POLL: std::time::Duration = std::time::Duration::from_secs(1);
 pub fn runner(cfg: &Config, vault: &Vault, clock: Arc<dyn Clock>) -> Result<Runner> {
     let every = Schedule::every_secs(cfg.checkpoint_interval_secs)?;
     let epochs = Epochs::new(cfg, vault);
-    let mut runner = Runner::new(
-        clock,
-        StoreLeases::of(vault.store().clone()),
-        Holder::for_this_process(),
-    );
+    let holder = Holder::for_this_process();
+    let delivery = match &cfg.delivery {
+        Some(d) => Some(Delivery::new(vault, d.clone(), holder.as_str().to_owned())?),
+        None => None,
+    };
+    let mut runner = Runner::new(clock, StoreLeases::of(vault.store().clone()), holder);
+    if let Some(d) = delivery {
+        runner.add(Arc::new(d))?;
+    }
     runner
         .add(Arc::new(ReloadKeys {
             epochs: epochs.clone(),

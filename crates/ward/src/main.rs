@@ -5,6 +5,7 @@ mod binding;
 mod cli;
 mod cmd;
 mod config;
+mod delivery;
 mod epochs;
 mod http;
 mod idempotency_prune;

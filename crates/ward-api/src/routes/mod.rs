@@ -13,6 +13,7 @@ pub(crate) mod journal;
 pub(crate) mod keys;
 pub(crate) mod lifecycle;
 pub(crate) mod metrics;
+pub(crate) mod outbox;
 pub(crate) mod policy;
 pub(crate) mod policy_versions;
 pub(crate) mod receipts;
@@ -77,6 +78,9 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(acts::get_destruction_act))
         .routes(routes!(blocks::list_blocks, blocks::place_block))
         .routes(routes!(blocks::lift_block))
+        .routes(routes!(outbox::send_notice))
+        .routes(routes!(outbox::list_outbox))
+        .routes(routes!(outbox::retry_message))
 }
 
 /// Problem codes per operation id, gathered from the resource modules: the codes each
@@ -101,6 +105,7 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [P
         registers::PROBLEM_CODES,
         acts::PROBLEM_CODES,
         blocks::PROBLEM_CODES,
+        outbox::PROBLEM_CODES,
     ]
     .into_iter()
     .flatten()
@@ -153,6 +158,9 @@ pub(crate) const VAULT_OPERATIONS: &[(&str, Operation)] = &[
     ("place_block", Operation::BlockPlace),
     ("list_blocks", Operation::BlockList),
     ("lift_block", Operation::BlockLift),
+    ("send_notice", Operation::NoticeSend),
+    ("list_outbox", Operation::OutboxList),
+    ("retry_message", Operation::OutboxRetry),
 ];
 
 pub(crate) async fn not_found() -> ApiError {

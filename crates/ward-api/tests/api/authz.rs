@@ -223,6 +223,18 @@ async fn sample(s: &Server, operation_id: &str, hash: &str) -> (Method, String, 
             let act = r.header("location").expect("the erasure names its act").to_owned();
             (Method::GET, act, None)
         }
+        "send_notice" => (
+            Method::POST,
+            format!("/v1/subjects/{}/notices", subject().await),
+            Some(json!({"template": "policy_changed"})),
+        ),
+        "list_outbox" => (Method::GET, "/v1/outbox?state=dead".into(), None),
+        // No such message: an allowed caller is told so (404), a refused one `forbidden`.
+        "retry_message" => (
+            Method::POST,
+            "/v1/outbox/9b2f9a3c-58a3-4a4e-9a8e-0c8a7d5e2b11/retry".into(),
+            None,
+        ),
         other => panic!("`{other}`: no sample request for this route; add one to authz.rs"),
     }
 }

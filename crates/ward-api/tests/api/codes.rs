@@ -139,6 +139,7 @@ fn well_formed_body(op: &Op) -> Option<Value> {
         ("POST", "/v1/subjects/{id}/bases") => {
             json!({"purpose": "accounting", "kind": "established", "evidence": {"reference": "order 1"}})
         }
+        ("POST", "/v1/subjects/{id}/notices") => json!({"template": "policy_changed"}),
         ("POST", "/v1/subjects/{id}/death") => json!({"date_of_death": "2026-01-01", "document": "certificate"}),
         ("POST", "/v1/subjects/{id}/blocks") => json!({"reason": "legal_hold"}),
         ("POST", "/v1/visitors/{visitor_id}/consents") => json!({"banner_version": "v1", "choices": {}}),

@@ -272,6 +272,32 @@ pub(crate) async fn baseline(s: &Server, method: &Method, template: &str) -> Opt
             assert_eq!(r.status, 201, "{}", r.text);
             req
         }
+        ("POST", "/v1/subjects/{id}/notices") => subject().await.body(json!({"template": "policy_changed"})),
+        ("GET", "/v1/outbox") => Req::new().query("state", "queued"),
+        ("POST", "/v1/outbox/{id}/retry") => {
+            // A dead-lettered message: queued, claimed and refused for good.
+            let anna = s.anna().await;
+            let r = s
+                .post(
+                    &format!("/v1/subjects/{anna}/notices"),
+                    &s.admin,
+                    json!({"template": "policy_changed"}),
+                )
+                .await;
+            let id = r.json_with(202)["id"].as_str().expect("message id").to_owned();
+            let outbox = s.vault.outbox();
+            let claimed = outbox
+                .claim("journal-scan", time::Duration::minutes(1), 1000)
+                .await
+                .expect("claim");
+            for m in &claimed {
+                outbox
+                    .failed(m, ward_vault::DeliveryFailure::Permanent, &Default::default())
+                    .await
+                    .expect("dead");
+            }
+            Req::new().param("id", &id)
+        }
         ("POST", "/v1/subjects/{id}/policy-notices") => subject().await.body(json!({
             "kind": "notified", "channel": "email", "reference": "newsletter 12", "version": hash,
         })),

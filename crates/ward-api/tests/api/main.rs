@@ -27,6 +27,7 @@ mod logs;
 mod lookups;
 mod metrics;
 mod openings;
+mod outbox;
 mod policy;
 mod policy_versions;
 mod receipts;

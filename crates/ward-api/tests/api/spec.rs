@@ -50,6 +50,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/subjects/{id}/blocks"),
     ("POST", "/v1/subjects/{id}/blocks"),
     ("DELETE", "/v1/subjects/{id}/blocks/{block_id}"),
+    ("POST", "/v1/subjects/{id}/notices"),
+    ("GET", "/v1/outbox"),
+    ("POST", "/v1/outbox/{id}/retry"),
 ];
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];

@@ -225,3 +225,26 @@ impl ListingStore for TempStore {
         self.store.find_journal_page(filter, after_seq, limit).await
     }
 }
+
+#[async_trait]
+impl OutboxStore for TempStore {
+    async fn claim_due_messages(
+        &self,
+        worker: &str,
+        now: time::OffsetDateTime,
+        until: time::OffsetDateTime,
+        limit: u32,
+    ) -> StoreResult<Vec<MessageRecord>> {
+        self.store.claim_due_messages(worker, now, until, limit).await
+    }
+    async fn find_message(&self, id: ward_core::MessageId) -> StoreResult<Option<MessageRecord>> {
+        self.store.find_message(id).await
+    }
+    async fn find_messages(
+        &self,
+        state: Option<ward_core::outbox::MessageState>,
+        limit: u32,
+    ) -> StoreResult<Vec<MessageRecord>> {
+        self.store.find_messages(state, limit).await
+    }
+}

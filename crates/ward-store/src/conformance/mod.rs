@@ -138,6 +138,13 @@ macro_rules! conformance_list {
                 an_answer_is_recorded_once,
                 expired_records_are_replaced_and_pruned,
             ],
+            outbox: [
+                messages_queue_and_claim,
+                messages_are_queued_with_their_cause_or_not_at_all,
+                message_delivery_states,
+                erase_subject_deletes_its_messages,
+                concurrent_claims_take_each_message_once,
+            ],
             leases: [
                 lease_is_exclusive_while_held,
                 lease_is_renewed_by_its_holder,

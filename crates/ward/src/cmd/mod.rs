@@ -9,6 +9,7 @@ mod deadline;
 pub(crate) mod import;
 pub(crate) mod journal;
 mod keys;
+mod outbox;
 mod policy;
 mod registers;
 mod restore;
@@ -47,6 +48,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Acts(c) => acts::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Keys(c) => keys::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Journal(c) => journal::run(c, &Config::load(&g.data_dir, &over)?).await,
+        Command::Outbox(c) => outbox::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Subject(c) => subject::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Requests(c) => deadline::run(c, &Config::load(&g.data_dir, &over)?),
         Command::Calendar(c) => calendar::run(c, &Config::load(&g.data_dir, &over)?),

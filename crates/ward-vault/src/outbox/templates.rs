@@ -1,0 +1,156 @@
+//! The messages Ward sends, as templates embedded at compile time (`templates/<lang>/`),
+//! rendered with MiniJinja. A template's first line is `Subject: …`, then a blank line, then
+//! the body. Russian and English to start; a message goes out in the subject's language when
+//! Ward has the template in it, else in the policy's, else in English.
+
+use crate::error::{VaultError, VaultResult};
+use minijinja::Environment;
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+use ward_core::ProblemCode;
+
+/// The languages templates exist in.
+pub const LANGUAGES: [&str; 2] = ["en", "ru"];
+
+/// The notice that the policy changed: `version`, `effective_date`, `operator`, `contact`.
+pub const POLICY_CHANGED: &str = "policy_changed";
+
+/// Every template: its name, then its text per language (in [`LANGUAGES`] order).
+const TEMPLATES: &[(&str, [&str; 2])] = &[(
+    POLICY_CHANGED,
+    [
+        include_str!("../../templates/en/policy_changed.txt"),
+        include_str!("../../templates/ru/policy_changed.txt"),
+    ],
+)];
+
+static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(false);
+    for (name, texts) in TEMPLATES {
+        for (lang, text) in LANGUAGES.iter().zip(texts) {
+            // Embedded and tested (`every_template_renders_in_every_language`): a template that
+            // does not parse fails the tests, and then renders as an internal error, never a panic.
+            if let Err(e) = env.add_template_owned(format!("{lang}/{name}"), *text) {
+                tracing::error!(template = name, lang, error = %e, "a message template does not parse");
+            }
+        }
+    }
+    env
+});
+
+/// The names of the templates.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    TEMPLATES.iter().map(|(n, _)| *n)
+}
+
+/// A rendered message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub body: String,
+}
+
+/// `unknown_template` unless a template has this name.
+pub fn check(name: &str) -> VaultResult<()> {
+    if names().any(|n| n == name) {
+        Ok(())
+    } else {
+        Err(VaultError::NotFound(
+            ProblemCode::UnknownTemplate,
+            format!(
+                "no message template is named so (templates: {})",
+                names().collect::<Vec<_>>().join(", ")
+            ),
+        ))
+    }
+}
+
+/// The language to write in: the first of `wanted` (the subject's, then the policy's) that
+/// templates exist in, else English.
+pub fn language<'a>(wanted: impl IntoIterator<Item = &'a str>) -> &'static str {
+    wanted
+        .into_iter()
+        .find_map(|w| {
+            let primary = w.split(['-', '_']).next().unwrap_or_default().to_ascii_lowercase();
+            LANGUAGES.iter().copied().find(|l| *l == primary)
+        })
+        .unwrap_or("en")
+}
+
+/// Renders template `name` in `lang` with `vars`.
+pub fn render(name: &str, lang: &str, vars: &BTreeMap<String, String>) -> VaultResult<Rendered> {
+    check(name)?;
+    let failed = |e: minijinja::Error| VaultError::Internal(format!("template {lang}/{name}: {e}"));
+    let text = ENV
+        .get_template(&format!("{lang}/{name}"))
+        .map_err(failed)?
+        .render(vars)
+        .map_err(failed)?;
+    let (head, body) = text
+        .split_once("\n\n")
+        .ok_or_else(|| VaultError::Internal(format!("template {lang}/{name} has no blank line after its subject")))?;
+    let subject = head
+        .strip_prefix("Subject: ")
+        .filter(|s| !s.contains('\n'))
+        .ok_or_else(|| VaultError::Internal(format!("template {lang}/{name} does not start with `Subject: `")))?;
+    Ok(Rendered {
+        subject: subject.trim().to_owned(),
+        body: format!("{}\n", body.trim_end()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars() -> BTreeMap<String, String> {
+        [
+            ("version", "2026-12"),
+            ("effective_date", "2026-12-20"),
+            ("operator", "ООО «Ромашка»"),
+            ("contact", "dpo@example.ru"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+    }
+
+    #[test]
+    fn every_template_renders_in_every_language() {
+        for name in names() {
+            for lang in LANGUAGES {
+                let r = render(name, lang, &vars()).unwrap_or_else(|e| panic!("{lang}/{name}: {e}"));
+                assert!(r.subject.contains("2026-12"), "{lang}/{name}: {}", r.subject);
+                assert!(r.body.contains("2026-12-20"), "{lang}/{name}");
+                assert!(!r.body.contains("{{"), "{lang}/{name}");
+            }
+        }
+        assert!(render(POLICY_CHANGED, "ru", &vars())
+            .unwrap()
+            .subject
+            .starts_with("Изменилась"));
+        assert!(render(POLICY_CHANGED, "en", &vars())
+            .unwrap()
+            .subject
+            .starts_with("Our personal"));
+    }
+
+    #[test]
+    fn a_missing_variable_or_unknown_template_is_an_error() {
+        let mut v = vars();
+        v.remove("version");
+        assert!(matches!(render(POLICY_CHANGED, "en", &v), Err(VaultError::Internal(_))));
+        let e = render("nope", "en", &vars()).unwrap_err();
+        assert_eq!(e.code(), ProblemCode::UnknownTemplate);
+    }
+
+    #[test]
+    fn language_falls_back_to_the_policy_then_english() {
+        assert_eq!(language(["ru-RU", "en"]), "ru");
+        assert_eq!(language(["de", "EN"]), "en");
+        assert_eq!(language(["de", "fr"]), "en");
+        assert_eq!(language([]), "en");
+    }
+}
