@@ -329,6 +329,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0011_idempotency_keys",
         include_str!("../migrations/0011_idempotency_keys.sql"),
     ),
+    (12, "0012_outbox", include_str!("../migrations/0012_outbox.sql")),
     (
         14,
         "0014_destruction_acts",
@@ -339,7 +340,6 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0016_subject_blocks",
         include_str!("../migrations/0016_subject_blocks.sql"),
     ),
-    (12, "0012_outbox", include_str!("../migrations/0012_outbox.sql")),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {
