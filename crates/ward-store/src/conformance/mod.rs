@@ -128,6 +128,11 @@ macro_rules! conformance_list {
                 an_answer_is_recorded_once,
                 expired_records_are_replaced_and_pruned,
             ],
+            unique: [
+                a_unique_guard_refuses_an_unknown_holder,
+                a_unique_guard_follows_rectifications_in_the_batch,
+                concurrent_guarded_registrations_take_an_entry_once,
+            ],
             leases: [
                 lease_is_exclusive_while_held,
                 lease_is_renewed_by_its_holder,

@@ -53,6 +53,7 @@ macro_rules! for_each_aggregate {
             policies: Policy(PolicyVersionChange),
             visitors: Visitor(VisitorChange),
             idempotency: Idempotency(IdempotencyChange),
+            unique: Unique(Guarded),
         }
     };
 }
@@ -66,6 +67,7 @@ macro_rules! write_path {
         pub mod changes {
             pub use super::Change;
             pub use super::idempotency::Claimed;
+            pub use super::unique::UniqueGuard;
             $(pub use super::$name::$Change;)*
         }
 
