@@ -83,6 +83,7 @@ problem_codes! {
     VisitorNotFound = ("visitor_not_found", 404, "No cookie choice is on record for this visitor"),
     MethodNotAllowed = ("method_not_allowed", 405, "Method not allowed"),
     Conflict = ("conflict", 409, "Conflict"),
+    DuplicateValue = ("duplicate_value", 409, "Another subject already holds this value of a unique field"),
     IdempotencyInProgress = ("idempotency_in_progress", 409, "A request with this idempotency key is still in progress, or its answer was not recorded"),
     PolicyVersionInForce = ("policy_version_in_force", 409, "This content is a published version that has already taken effect"),
     PolicyVersionScheduled = ("policy_version_scheduled", 409, "This content is a published version that takes effect at another time"),

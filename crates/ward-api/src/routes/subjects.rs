@@ -41,6 +41,7 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
             ProblemCode::DistributionTermsRequired,
             ProblemCode::InvalidDistributionTerms,
             ProblemCode::SeparateConsentRequired,
+            ProblemCode::DuplicateValue,
         ],
     ),
     (
@@ -93,6 +94,7 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
             ProblemCode::SubjectNotFound,
             ProblemCode::SubjectErased,
             ProblemCode::Conflict,
+            ProblemCode::DuplicateValue,
         ],
     ),
     (

@@ -31,4 +31,5 @@ mod seeds;
 mod spec;
 mod subjects;
 mod support;
+mod unique;
 mod visitors;

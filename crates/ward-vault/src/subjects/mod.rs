@@ -4,6 +4,7 @@ mod change;
 mod create;
 mod destroy;
 mod load;
+mod unique;
 
 pub use destroy::{destruction_reason, Destroyed, DestructionRequest};
 
