@@ -43,6 +43,7 @@ fn anna() -> NewSubjectInput {
         consents: vec![],
         age_band: None,
         evidence: None,
+        bases: vec![],
     }
 }
 

@@ -98,6 +98,7 @@ mod tests {
             consents: vec![],
             age_band: None,
             evidence: None,
+            bases: vec![],
         };
         let (created, claimed) = idem.run(&ticket, vault.subjects().create(&caller, input)).await;
         created.expect("created");
