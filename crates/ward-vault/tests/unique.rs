@@ -57,10 +57,7 @@ async fn one_value_one_subject(first: Arc<dyn Store>, second: Arc<dyn Store>) {
     let (sa, sb) = (a.subjects(), b.subjects());
     for round in 0..10 {
         let email = format!("race{round}@example.org");
-        let (x, y) = tokio::join!(
-            sa.create(&caller, subject(&email)),
-            sb.create(&caller, subject(&email)),
-        );
+        let (x, y) = tokio::join!(sa.create(&caller, subject(&email)), sb.create(&caller, subject(&email)),);
         assert!(
             (x.is_ok() && is_duplicate(&y)) || (is_duplicate(&x) && y.is_ok()),
             "round {round}: exactly one registers: {x:?} {y:?}"

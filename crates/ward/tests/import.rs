@@ -158,7 +158,14 @@ fn a_unique_value_already_held_is_refused_by_line() {
     let create = |email: &str| {
         run(
             &dir,
-            &["subject", "create", "--purpose", "registration", "--field", &format!("email={email}")],
+            &[
+                "subject",
+                "create",
+                "--purpose",
+                "registration",
+                "--field",
+                &format!("email={email}"),
+            ],
         )
     };
     let out = create("other@example.org");

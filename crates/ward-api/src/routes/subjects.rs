@@ -42,6 +42,7 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
             ProblemCode::InvalidDistributionTerms,
             ProblemCode::SeparateConsentRequired,
             ProblemCode::DuplicateValue,
+            ProblemCode::Conflict,
         ],
     ),
     (

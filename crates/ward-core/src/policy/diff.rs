@@ -131,7 +131,12 @@ pub fn diff(old: &Policy, new: &Policy) -> Vec<PolicyChange> {
             } else {
                 "is no longer unique"
             };
-            out.push(change("field_unique_changed", name, format!("field `{name}` {now}"), &[Nothing]));
+            out.push(change(
+                "field_unique_changed",
+                name,
+                format!("field `{name}` {now}"),
+                &[Nothing],
+            ));
         }
     }
     for (name, d) in &new.consent_documents {

@@ -189,7 +189,10 @@ impl Subjects<'_> {
         };
         let unique = v.unique_values(policy, &values);
         let change = Change::Subject(SubjectChange::Create(new));
-        match v.commit_unique(&op, id, &input.purpose, &unique, change, journal).await? {
+        match v
+            .commit_unique(&op, id, &input.purpose, &unique, change, journal)
+            .await?
+        {
             OpOutcome::Done => Ok(id),
             other => Err(VaultError::Internal(format!("creating a subject: {other:?}"))),
         }

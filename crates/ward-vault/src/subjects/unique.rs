@@ -226,22 +226,35 @@ mod tests {
         let caller = Caller::cli();
         let op = v.op(&caller, Operation::SubjectCreate).expect("an operation");
         let policy = op.policy();
-        let email = policy.field("email").expect("email").field_type.parse("late@example.org", "RU");
+        let email = policy
+            .field("email")
+            .expect("email")
+            .field_type
+            .parse("late@example.org", "RU");
         let values = BTreeMap::from([("email".to_owned(), email.expect("an e-mail address"))]);
         let new = v.unique_values(policy, &values);
         assert_eq!(new.len(), 1, "email is unique in the default policy");
         let later = SubjectId::random();
 
-        let compared = v.compare_unique(&op, later, "registration", &new).await.expect("compare");
+        let compared = v
+            .compare_unique(&op, later, "registration", &new)
+            .await
+            .expect("compare");
         assert_eq!(compared.matched, None);
         v.subjects()
             .create(&caller, input("Late@Example.org"))
             .await
             .expect("another registers the value meanwhile");
-        let outcome = v.commit(compared.guard(Change::JournalOnly), vec![]).await.expect("write");
+        let outcome = v
+            .commit(compared.guard(Change::JournalOnly), vec![])
+            .await
+            .expect("write");
         assert_eq!(outcome, OpOutcome::Duplicate, "the store refuses the guarded write");
         v.refused(compared).await.expect("no match was known: compare again");
-        let again = v.compare_unique(&op, later, "registration", &new).await.expect("compare");
+        let again = v
+            .compare_unique(&op, later, "registration", &new)
+            .await
+            .expect("compare");
         assert_eq!(again.matched.as_deref(), Some("email"));
         let refused = v.refused(again).await;
         assert!(
