@@ -124,14 +124,20 @@ impl Subjects<'_> {
             entries.extend(basis_entries);
             let compared = v.compare_unique(&op, id, purpose, &unique).await?;
             entries.extend(compared.entries.iter().cloned());
-            match v.commit(compared.guard(change), entries).await? {
+            let outcome = v.commit(compared.guard(change), entries).await;
+            if let Ok(OpOutcome::Duplicate) = outcome {
+                // Another subject holds a unique value's index entry: `duplicate_value` if it
+                // holds the value, else compare again.
+                v.refused(compared).await?;
+                continue;
+            }
+            if !matches!(outcome, Ok(OpOutcome::Done)) {
+                // Not written: the comparisons opened data all the same.
+                v.journal_comparisons(compared.entries).await?;
+            }
+            match outcome? {
                 OpOutcome::Done => return Ok(()),
                 OpOutcome::Conflict => continue,
-                // Another subject took a unique value's index entry meanwhile: compare again.
-                OpOutcome::Duplicate => {
-                    v.refused(compared).await?;
-                    continue;
-                }
                 other => return Err(subject_outcome(other, "updating a subject")),
             }
         }

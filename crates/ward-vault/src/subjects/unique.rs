@@ -155,9 +155,15 @@ impl Vault {
             let compared = self.compare_unique(op, subject, purpose, values).await?;
             let mut entries = journal.clone();
             entries.extend(compared.entries.iter().cloned());
-            match self.commit(compared.guard(change.clone()), entries).await? {
-                OpOutcome::Duplicate => self.refused(compared).await?,
-                other => return Ok(other),
+            match self.commit(compared.guard(change.clone()), entries).await {
+                Ok(OpOutcome::Done) => return Ok(OpOutcome::Done),
+                Ok(OpOutcome::Duplicate) => self.refused(compared).await?,
+                // Not written (refused, or a retry under an idempotency key): the comparisons
+                // opened data all the same.
+                other => {
+                    self.journal_comparisons(compared.entries).await?;
+                    return other;
+                }
             }
         }
         Err(kept_changing(first.field))
