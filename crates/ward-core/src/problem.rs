@@ -91,6 +91,7 @@ problem_codes! {
     MessageNotFound = ("message_not_found", 404, "No such message in the outbox"),
     MethodNotAllowed = ("method_not_allowed", 405, "Method not allowed"),
     Conflict = ("conflict", 409, "Conflict"),
+    DuplicateValue = ("duplicate_value", 409, "Another subject already holds this value of a unique field"),
     IdempotencyInProgress = ("idempotency_in_progress", 409, "A request with this idempotency key is still in progress, or its answer was not recorded"),
     PolicyVersionInForce = ("policy_version_in_force", 409, "This content is a published version that has already taken effect"),
     MessageNotDead = ("message_not_dead", 409, "Only a dead-lettered message can be retried"),

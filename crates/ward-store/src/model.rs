@@ -178,6 +178,9 @@ pub enum OpOutcome {
     /// A live idempotency record holds the key the change was claimed under: another request
     /// with the same key did (or is doing) it; nothing of this op was written.
     KeyInUse,
+    /// A unique field's index entry is held by a live subject the change's guard did not
+    /// know of (see [`crate::write::unique::Guarded`]); nothing of this op was written.
+    Duplicate,
 }
 
 /// A message to write to the outbox. `payload` (recipient, subject line and body) is sealed

@@ -29,6 +29,8 @@ pub(crate) enum Reason {
     Read,
     /// A lookup compares a candidate's field with the value sought.
     LookupCompare,
+    /// A unique field's new value is compared with a candidate holder's.
+    UniqueCompare,
     /// A distribution consent's terms narrow what the consent covers.
     ConsentTerms,
     /// The subject's consent receipt shows its evidence.
@@ -50,6 +52,7 @@ impl Reason {
         match self {
             Reason::Read => "read",
             Reason::LookupCompare => "lookup_compare",
+            Reason::UniqueCompare => "unique_compare",
             Reason::ConsentTerms => "consent_terms",
             Reason::ConsentReceipt => "consent_receipt",
             Reason::WrittenConsent => "written_consent",

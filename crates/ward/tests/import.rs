@@ -130,3 +130,48 @@ fn a_json_line_carries_the_bases_its_registration_establishes() {
         "{text}"
     );
 }
+
+/// E-mail is unique in the default policy: a second line (or a second `subject create`) with an
+/// address a subject holds is refused by number, naming the field, never the value.
+#[test]
+fn a_unique_value_already_held_is_refused_by_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ward-data");
+    assert!(run(&dir, &["init"]).status.success());
+    let file = tmp.path().join("people.jsonl");
+    let lines = [
+        r#"{"fields": {"email": "twice-771@example.org"}}"#,
+        r#"{"fields": {"email": "other@example.org"}}"#,
+        r#"{"fields": {"email": "Twice-771@Example.org"}}"#,
+    ];
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let out = run(&dir, &["import", file.to_str().unwrap()]);
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    // The lines of a batch are registered concurrently: either one of the two is kept.
+    assert!(
+        err.contains("line 3: duplicate_value") ^ err.contains("line 1: duplicate_value"),
+        "{err}"
+    );
+    assert!(err.contains("imported 2 subjects, 1 lines rejected"), "{err}");
+    assert!(!err.to_lowercase().contains("twice-771"), "values echoed: {err}");
+    let create = |email: &str| {
+        run(
+            &dir,
+            &[
+                "subject",
+                "create",
+                "--purpose",
+                "registration",
+                "--field",
+                &format!("email={email}"),
+            ],
+        )
+    };
+    let out = create("other@example.org");
+    let err = stderr(&out);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("duplicate_value") && err.contains("`email`"), "{err}");
+    assert!(!err.contains("other@"), "{err}");
+    assert!(create("third@example.org").status.success());
+}

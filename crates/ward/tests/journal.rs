@@ -47,8 +47,12 @@ fn serve_refuses(dir: &Path) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Registers `n` subjects, each with an e-mail address of its own (e-mail is unique in the
+/// default policy), also across calls.
 fn create_subjects(dir: &Path, n: usize) {
-    for i in 0..n {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    for _ in 0..n {
+        let i = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let out = run(
             dir,
             &[

@@ -41,6 +41,8 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
             ProblemCode::DistributionTermsRequired,
             ProblemCode::InvalidDistributionTerms,
             ProblemCode::SeparateConsentRequired,
+            ProblemCode::DuplicateValue,
+            ProblemCode::Conflict,
         ],
     ),
     (
@@ -95,6 +97,7 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
             ProblemCode::SubjectNotFound,
             ProblemCode::SubjectErased,
             ProblemCode::Conflict,
+            ProblemCode::DuplicateValue,
         ],
     ),
     (

@@ -1,13 +1,13 @@
 //! Age and capacity: who may consent alone, per jurisdiction, and consent given by others.
 
-use crate::support::{both_backends, Server};
+use crate::support::{both_backends, fresh_email, Server};
 use serde_json::{json, Value};
 use ward_core::policy::DEFAULT_POLICY;
 
 fn minor(birth_date: &str, evidence: Value) -> Value {
     json!({
         "purpose": "registration",
-        "fields": {"email": "kid@example.org", "full_name": "Kid", "birth_date": birth_date},
+        "fields": {"email": fresh_email("kid"), "full_name": "Kid", "birth_date": birth_date},
         "consents": ["marketing"],
         "evidence": evidence,
     })

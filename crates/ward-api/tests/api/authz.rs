@@ -7,7 +7,7 @@
 //! test has no sample request for. Every answer also goes through `Server::checked`, so each
 //! code is one the document declares for the route.
 
-use crate::support::{anna_body, both_backends, Server};
+use crate::support::{anna_body, another_anna, both_backends, Server};
 use reqwest::Method;
 use serde_json::{json, Value};
 use ward_core::access::Role;
@@ -50,14 +50,14 @@ async fn key(s: &Server, body: Value) -> (String, String) {
 /// A sample request for `operation_id`: method, path (with query) and body. Operations on a
 /// subject get a new subject each time, so an erasure does not change the next call.
 async fn sample(s: &Server, operation_id: &str, hash: &str) -> (Method, String, Option<Value>) {
-    let subject = || async { s.anna().await };
+    let subject = || async { s.another_anna().await };
     let visitor = "visitor-authz-0001";
     match operation_id {
-        "create_subject" => (Method::POST, "/v1/subjects".into(), Some(anna_body())),
+        "create_subject" => (Method::POST, "/v1/subjects".into(), Some(another_anna())),
         "create_subjects_batch" => (
             Method::POST,
             "/v1/subjects/batch".into(),
-            Some(json!({"subjects": [anna_body()]})),
+            Some(json!({"subjects": [another_anna()]})),
         ),
         "lookup_subjects" => (
             Method::POST,

@@ -4,7 +4,7 @@
 //! route is covered (and must document the header) as soon as it is served.
 
 use crate::journal_scan::{baseline, urlencode, Req};
-use crate::support::{anna_body, both_backends, Resp, Server};
+use crate::support::{anna_body, another_anna, both_backends, Resp, Server};
 use reqwest::Method;
 use serde_json::{json, Value};
 use ward_core::policy::DEFAULT_POLICY;
@@ -146,12 +146,16 @@ async fn a_retried_registration_creates_one_subject(s: Server) {
 
     // Another caller's equal key is its own.
     let service = s.service_key(&["registration", "marketing"]).await;
-    let theirs = post_keyed(&s, "/v1/subjects", &service, "order-17", Some(anna_body())).await;
+    let theirs = post_keyed(&s, "/v1/subjects", &service, "order-17", Some(another_anna())).await;
     assert_ne!(theirs.json_with(201)["id"], created["id"]);
 
-    // After 24 hours the key is free again: the same request is a new registration.
+    // After 24 hours the key is free again: the same request is a new registration, refused
+    // because the e-mail address is unique and Anna holds it; another is registered.
     s.clock.advance(time::Duration::hours(1) + time::Duration::seconds(1));
     let later = post_keyed(&s, "/v1/subjects", &s.admin, "order-17", Some(anna_body())).await;
+    assert_eq!(later.header(REPLAYED), None);
+    s.problem(&later, 409, "duplicate_value");
+    let later = post_keyed(&s, "/v1/subjects", &s.admin, "order-17", Some(another_anna())).await;
     assert_eq!(later.header(REPLAYED), None);
     assert_ne!(later.json_with(201)["id"], created["id"]);
 
@@ -192,7 +196,7 @@ async fn concurrent_duplicates_do_not_both_succeed(s: Server) {
     assert_eq!(r.header(REPLAYED), Some("true"));
     assert!(ids.contains(r.json_with(201)["id"].as_str().expect("id")));
     // A batch under a key, sent twice at once: its subjects are registered once.
-    let body = json!({"subjects": [anna_body(), anna_body(), anna_body()]});
+    let body = json!({"subjects": [another_anna(), another_anna(), another_anna()]});
     let tries = (0..4).map(|_| {
         let body = body.clone();
         async move { post_keyed(s, "/v1/subjects/batch", &s.admin, "batch-1", Some(body)).await }

@@ -6,7 +6,7 @@
 //! or a new property is covered as soon as it is served; an operation without a baseline
 //! request below fails the test, naming the inputs it takes.
 
-use crate::support::{anna_body, both_backends, Server};
+use crate::support::{another_anna, both_backends, Server};
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -194,7 +194,7 @@ fn with_basis(mut body: Value) -> Value {
 /// `None`: no baseline is known, and the test fails naming the operation.
 pub(crate) async fn baseline(s: &Server, method: &Method, template: &str) -> Option<Req> {
     let hash = s.vault.policies().current_hash();
-    let subject = || async { Req::new().param("id", s.anna().await) };
+    let subject = || async { Req::new().param("id", s.another_anna().await) };
     Some(match (method.as_str(), template) {
         ("GET", "/healthz" | "/metrics" | "/openapi.json" | "/v1/journal/verify" | "/v1/keys" | "/v1/policy")
         | ("GET", "/v1/subjects" | "/v1/journal/entries")
@@ -220,8 +220,8 @@ pub(crate) async fn baseline(s: &Server, method: &Method, template: &str) -> Opt
         ("GET", "/v1/policy/versions/{hash}" | "/v1/policy/versions/{hash}/acknowledgements") => {
             Req::new().param("hash", hash)
         }
-        ("POST", "/v1/subjects") => Req::new().body(with_basis(anna_body())),
-        ("POST", "/v1/subjects/batch") => Req::new().body(json!({"subjects": [with_basis(anna_body())]})),
+        ("POST", "/v1/subjects") => Req::new().body(with_basis(another_anna())),
+        ("POST", "/v1/subjects/batch") => Req::new().body(json!({"subjects": [with_basis(another_anna())]})),
         ("POST", "/v1/subjects/lookup") => {
             Req::new().body(json!({"field": "email", "purpose": "registration", "value": "anna.petrova@example.ru"}))
         }
@@ -337,7 +337,7 @@ pub(crate) async fn baseline(s: &Server, method: &Method, template: &str) -> Opt
             Req::new().param("id", act.trim_start_matches("/v1/destruction-acts/"))
         }
         ("POST", "/v1/visitors/{visitor_id}/link") => {
-            let id = s.anna().await;
+            let id = s.another_anna().await;
             let r = s
                 .post(
                     "/v1/visitors/visitor-0002/consents",

@@ -36,4 +36,5 @@ mod seeds;
 mod spec;
 mod subjects;
 mod support;
+mod unique;
 mod visitors;

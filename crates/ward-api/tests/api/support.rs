@@ -502,6 +502,13 @@ impl Server {
         r.json_with(201)["id"].as_str().expect("id").to_owned()
     }
 
+    /// Registers a subject like [`Server::anna`] with an e-mail address of her own
+    /// ([`another_anna`]); returns the id.
+    pub async fn another_anna(&self) -> String {
+        let r = self.post("/v1/subjects", &self.admin, another_anna()).await;
+        r.json_with(201)["id"].as_str().expect("id").to_owned()
+    }
+
     /// The `x-problem-codes` the spec declares for the operation serving `method` `path`.
     pub fn declared_codes(&self, method: &Method, path: &str) -> Vec<String> {
         let path = path.split('?').next().unwrap_or_default();
@@ -611,6 +618,22 @@ impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+}
+
+/// An e-mail address no other call returns: e-mail is unique in the default policy, so every
+/// subject a test registers with it needs its own.
+pub fn fresh_email(name: &str) -> String {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{name}.{n}@example.org")
+}
+
+/// [`anna_body`] with an e-mail address of her own ([`fresh_email`]): for tests that register
+/// more than one subject.
+pub fn another_anna() -> Value {
+    let mut body = anna_body();
+    body["fields"]["email"] = json!(fresh_email("anna"));
+    body
 }
 
 pub fn anna_body() -> Value {

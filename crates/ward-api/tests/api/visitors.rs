@@ -206,7 +206,7 @@ async fn a_change_of_mind_is_a_new_record_and_the_history_is_kept(s: Server) {
 both_backends!(a_linked_visitors_records_are_erased_with_the_subject);
 async fn a_linked_visitors_records_are_erased_with_the_subject(s: Server) {
     let anna = s.anna().await;
-    let boris = s.anna().await;
+    let boris = s.another_anna().await;
     let site = s.service_key(&["registration"]).await;
     let body = json!({"banner_version": "2026-11", "choices": {"analytics": "granted"}});
     record(&s, &site, VISITOR, None, body.clone()).await.json_with(201);

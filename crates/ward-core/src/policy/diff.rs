@@ -124,6 +124,21 @@ pub fn diff(old: &Policy, new: &Policy) -> Vec<PolicyChange> {
             &[DestroyData],
         ));
     }
+    for (name, f) in &new.fields {
+        if old.fields.get(name).is_some_and(|o| o.unique != f.unique) {
+            let now = if f.unique {
+                "is now unique: a value another live subject holds is refused from now on (subjects registered before keep theirs)"
+            } else {
+                "is no longer unique"
+            };
+            out.push(change(
+                "field_unique_changed",
+                name,
+                format!("field `{name}` {now}"),
+                &[Nothing],
+            ));
+        }
+    }
     for (name, d) in &new.consent_documents {
         match old.consent_documents.get(name) {
             Some(o) if o.text != d.text || o.withdrawal != d.withdrawal => out.push(change(

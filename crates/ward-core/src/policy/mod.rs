@@ -87,6 +87,9 @@ pub struct FieldDef {
     pub field_type: FieldType,
     /// Whether Ward keeps a blind index so subjects can be found by this field.
     pub lookup: bool,
+    /// Whether no two live subjects may hold the same value (`unique = true`; needs `lookup`,
+    /// since the blind index finds the holders).
+    pub unique: bool,
     /// Whether a subject must have this field at collection (and may not have it removed);
     /// under which purposes: [`FieldDef::required_under`].
     pub required: bool,

@@ -366,3 +366,29 @@ fn minimum_age_is_an_age_in_years() {
     let p = problems(&MINIMAL.replace("version = \"1\"", "version = \"1\"\nminimum_age = 40"));
     assert!(p[0].contains("minimum_age 40 is out of range"), "{p:?}");
 }
+
+#[test]
+fn a_unique_field_needs_a_blind_index() {
+    let p = Policy::parse(&MINIMAL.replace("lookup = true", "lookup = true\nunique = true")).unwrap();
+    assert!(p.field("email").unwrap().unique);
+    assert!(!Policy::parse(MINIMAL).unwrap().field("email").unwrap().unique);
+    let p = problems(&MINIMAL.replace("lookup = true", "unique = true"));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].starts_with("line 12: field `email` cannot be unique without a blind index"),
+        "{p:?}"
+    );
+    assert!(p[0].contains("add lookup = true"), "{p:?}");
+    // `unique = false` needs nothing.
+    Policy::parse(&MINIMAL.replace("lookup = true", "unique = false")).unwrap();
+}
+
+#[test]
+fn making_a_field_unique_is_a_change_of_its_own() {
+    let old = Policy::parse(MINIMAL).unwrap();
+    let new = Policy::parse(&MINIMAL.replace("lookup = true", "lookup = true\nunique = true")).unwrap();
+    let changes = diff::diff(&old, &new);
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].code, "field_unique_changed");
+    assert_eq!(changes[0].subject, "email");
+}

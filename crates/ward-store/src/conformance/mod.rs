@@ -145,6 +145,11 @@ macro_rules! conformance_list {
                 erase_subject_deletes_its_messages,
                 concurrent_claims_take_each_message_once,
             ],
+            unique: [
+                a_unique_guard_refuses_an_unknown_holder,
+                a_unique_guard_follows_rectifications_in_the_batch,
+                concurrent_guarded_registrations_take_an_entry_once,
+            ],
             leases: [
                 lease_is_exclusive_while_held,
                 lease_is_renewed_by_its_holder,

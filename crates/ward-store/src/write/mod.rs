@@ -56,6 +56,7 @@ macro_rules! for_each_aggregate {
             acts: Act(ActChange),
             blocks: Block(BlockChange),
             outbox: Outbox(OutboxChange),
+            unique: Unique(Guarded),
         }
     };
 }
@@ -69,6 +70,7 @@ macro_rules! write_path {
         pub mod changes {
             pub use super::Change;
             pub use super::idempotency::Claimed;
+            pub use super::unique::UniqueGuard;
             $(pub use super::$name::$Change;)*
         }
 

@@ -122,6 +122,7 @@ pub(super) fn plan<'a>(change: &'a SubjectChange, snap: &mut Snapshot, p: &mut P
                 });
                 p.inserts.subjects.subjects.push(s);
                 for e in &s.index {
+                    super::unique::hold(&mut snap.unique, s.id, &e.field, Some(e.hash));
                     p.inserts.subjects.upsert_index(IndexRow {
                         subject: s.id,
                         field: &e.field,
@@ -153,6 +154,7 @@ pub(super) fn plan<'a>(change: &'a SubjectChange, snap: &mut Snapshot, p: &mut P
                     at: *at,
                 }));
                 for (field, hash) in reindex {
+                    super::unique::hold(&mut snap.unique, *id, field, *hash);
                     match hash {
                         Some(hash) => p.inserts.subjects.upsert_index(IndexRow {
                             subject: *id,
@@ -171,6 +173,7 @@ pub(super) fn plan<'a>(change: &'a SubjectChange, snap: &mut Snapshot, p: &mut P
             Some(SubjectSnap::Erased) => OpOutcome::Erased,
             Some(s @ SubjectSnap::Active { .. }) => {
                 *s = SubjectSnap::Erased;
+                super::unique::release(&mut snap.unique, *id);
                 p.push(super::Step::Subject(Step::Erase { id: *id, at: *at }));
                 // Its visitors' records are deleted with it: those visitors are unlinked.
                 snap.visitors.retain(|_, linked| *linked != Some(*id));

@@ -1,6 +1,7 @@
 //! Changing a subject: rectification.
 
 use super::create::parse_fields;
+use super::unique;
 use super::Subjects;
 use crate::error::{FieldProblem, VaultError, VaultResult};
 use crate::kernel::subject_outcome;
@@ -60,7 +61,8 @@ impl Subjects<'_> {
             && policy
                 .purpose(purpose)
                 .is_some_and(|p| !p.legal_basis.needs_consent() && p.established_by == EstablishedBy::Collection);
-        for _attempt in 0..5 {
+        let unique = v.unique_values(policy, &values);
+        for _attempt in 0..unique::ATTEMPTS {
             let loaded = v.load(&op, id).await?;
             let mut established = loaded.established.clone();
             if collects {
@@ -119,7 +121,20 @@ impl Subjects<'_> {
                 .fields(names.clone());
             let mut entries = vec![loaded.stamp(entry)];
             entries.extend(basis_entries);
-            match v.commit(change, entries).await? {
+            let compared = v.compare_unique(&op, id, purpose, &unique).await?;
+            entries.extend(compared.entries.iter().cloned());
+            let outcome = v.commit(compared.guard(change), entries).await;
+            if let Ok(OpOutcome::Duplicate) = outcome {
+                // Another subject holds a unique value's index entry: `duplicate_value` if it
+                // holds the value, else compare again.
+                v.refused(compared).await?;
+                continue;
+            }
+            if !matches!(outcome, Ok(OpOutcome::Done)) {
+                // Not written: the comparisons opened data all the same.
+                v.journal_comparisons(compared.entries).await?;
+            }
+            match outcome? {
                 OpOutcome::Done => return Ok(()),
                 OpOutcome::Conflict => continue,
                 other => return Err(subject_outcome(other, "updating a subject")),

@@ -187,7 +187,12 @@ impl Subjects<'_> {
             consents: consent_events,
             bases,
         };
-        match v.commit(Change::Subject(SubjectChange::Create(new)), journal).await? {
+        let unique = v.unique_values(policy, &values);
+        let change = Change::Subject(SubjectChange::Create(new));
+        match v
+            .commit_unique(&op, id, &input.purpose, &unique, change, journal)
+            .await?
+        {
             OpOutcome::Done => Ok(id),
             other => Err(VaultError::Internal(format!("creating a subject: {other:?}"))),
         }

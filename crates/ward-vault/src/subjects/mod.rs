@@ -5,6 +5,7 @@ mod create;
 mod destroy;
 mod erase;
 mod load;
+mod unique;
 
 pub(crate) use destroy::field_destruction;
 pub use destroy::{destruction_reason, Destroyed, DestructionRequest};

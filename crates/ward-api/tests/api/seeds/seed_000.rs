@@ -35,6 +35,7 @@ seed_cases!(
         no_one_under_eighteen_even_with_a_parent,
         an_amendment_is_a_version_in_force_from_its_date,
         a_new_version_never_widens_a_consent,
+        one_account_per_email_address,
     ]
 );
 
@@ -455,4 +456,32 @@ async fn a_new_version_never_widens_a_consent(s: &Server) {
         &["company_name", "cookie_id", "email", "full_name", "phone"],
     )
     .await;
+}
+
+/// Row 37: one Account per e-mail address: a second registration with it, however written,
+/// and a rectification onto it are refused, naming the field, never the address.
+async fn one_account_per_email_address(s: &Server) {
+    let first = register_under(s, "account", customer("account.flex@example.org")).await;
+    let r = s
+        .post(
+            "/v1/subjects",
+            &s.admin,
+            json!({"purpose": "account", "fields": customer("Account.Flex@Example.org")}),
+        )
+        .await;
+    let problem = s.problem(&r, 409, "duplicate_value");
+    assert!(
+        !problem.to_string().to_lowercase().contains("account.flex"),
+        "{problem}"
+    );
+    let other = register_under(s, "account", customer("other.flex@example.org")).await;
+    let r = s
+        .patch(
+            &format!("/v1/subjects/{other}?purpose=account"),
+            &s.admin,
+            json!({"fields": {"email": "account.flex@example.org"}}),
+        )
+        .await;
+    s.problem(&r, 409, "duplicate_value");
+    read(s, &first, "account").await.json_with(200);
 }

@@ -26,6 +26,7 @@ seed_cases!(
         marketing_needs_an_advertising_cookie_consent,
         a_read_sees_only_its_purposes_categories,
         software_registration_needs_its_own_consent,
+        one_account_per_email_address,
     ]
 );
 
@@ -260,4 +261,23 @@ async fn a_read_sees_only_its_purposes_categories(s: &Server) {
 async fn software_registration_needs_its_own_consent(s: &Server) {
     let id = register_under(s, "identification", user("vendors.flatris@example.org")).await;
     needs_consent(s, &id, "software_registration").await;
+}
+
+/// Row 31: one account per e-mail address; once the user is erased, the address is free.
+async fn one_account_per_email_address(s: &Server) {
+    let first = register_under(s, "identification", user("account.flatris@example.org")).await;
+    let r = s
+        .post(
+            "/v1/subjects",
+            &s.admin,
+            json!({"purpose": "identification", "fields": user("ACCOUNT.flatris@example.org")}),
+        )
+        .await;
+    s.problem(&r, 409, "duplicate_value");
+    let r = s
+        .delete(&format!("/v1/subjects/{first}?reason=subject_request"), &s.admin)
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let again = register_under(s, "identification", user("account.flatris@example.org")).await;
+    assert_ne!(again, first);
 }

@@ -77,6 +77,17 @@ pub(super) fn fields(
                 None,
             );
         }
+        let unique = f.unique.as_ref().is_some_and(|u| *u.get_ref());
+        if let (Some(u), true, false) = (&f.unique, unique, f.lookup) {
+            c.report(
+                u.span(),
+                format!(
+                    "field `{}` cannot be unique without a blind index: Ward finds a value's holders through it",
+                    name.get_ref()
+                ),
+                Some("add lookup = true to the field".into()),
+            );
+        }
         let title = f.title.unwrap_or_else(|| name.get_ref().clone());
         let (required, required_for) = match f.required {
             None | Some(RawRequired::All(false)) => (false, Default::default()),
@@ -91,6 +102,7 @@ pub(super) fn fields(
                 category: f.category.into_inner(),
                 field_type,
                 lookup: f.lookup,
+                unique,
                 required,
                 required_for,
             },

@@ -94,6 +94,7 @@ pub(super) struct RawField {
     pub(super) max_length: Option<Spanned<i64>>,
     #[serde(default)]
     pub(super) lookup: bool,
+    pub(super) unique: Option<Spanned<bool>>,
     #[serde(default)]
     pub(super) required: Option<RawRequired>,
 }
