@@ -15,6 +15,9 @@ pub async fn serve(cfg: Config) -> Result<()> {
     if let Some(warning) = vault.policies().in_force().placeholder_warning() {
         tracing::warn!("{warning}");
     }
+    // The signal handlers are in place before Ward says it listens: a supervisor that stops it
+    // at once gets a clean shutdown, never the default action that kills the process.
+    let shutdown = shutdown_signal()?;
     let listener = TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
@@ -39,7 +42,7 @@ pub async fn serve(cfg: Config) -> Result<()> {
         body_read_timeout: cfg.body_read_timeout,
         max_connections: cfg.max_connections,
     };
-    crate::http::serve(listener, router, limits, shutdown_signal()).await;
+    crate::http::serve(listener, router, limits, shutdown).await;
     // The job in progress, if any, ends first; the leases are released for other processes.
     jobs.stop().await;
     // Whatever happened to the listener, flush acknowledged work and sign the head.
@@ -48,23 +51,16 @@ pub async fn serve(cfg: Config) -> Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
+/// Registers SIGINT and SIGTERM handlers now, and returns the future that resolves on either.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    let mut terminate = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
         }
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down");
+        tracing::info!("shutting down");
+    })
 }
