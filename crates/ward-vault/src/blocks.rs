@@ -20,25 +20,7 @@ pub struct Blocks<'v>(pub(crate) &'v Vault);
 /// The reason of a block, from what the client sent: required, and one of [`BlockReason`]'s
 /// names.
 pub fn block_reason(raw: Option<&str>) -> VaultResult<BlockReason> {
-    let names = || {
-        BlockReason::ALL
-            .iter()
-            .map(|r| r.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let raw = raw.map(str::trim).filter(|r| !r.is_empty()).ok_or_else(|| {
-        VaultError::invalid(
-            ProblemCode::ReasonRequired,
-            format!("name the reason for blocking, one of: {}", names()),
-        )
-    })?;
-    raw.parse().map_err(|_| {
-        VaultError::invalid(
-            ProblemCode::UnknownReason,
-            format!("the reason is not one of: {}", names()),
-        )
-    })
+    crate::error::named_reason(raw, "blocking")
 }
 
 impl Blocks<'_> {

@@ -78,3 +78,24 @@ impl From<ward_crypto::CryptoError> for VaultError {
 }
 
 pub type VaultResult<T> = Result<T, VaultError>;
+
+/// A reason the client must name for `what` ("blocking", "destroying the data"): missing or
+/// blank is `reason_required`, anything but one of `R`'s names `unknown_reason`; both messages
+/// list the names. The reasons are enums, so the journal holds no client text.
+pub(crate) fn named_reason<R>(raw: Option<&str>, what: &str) -> VaultResult<R>
+where
+    R: std::str::FromStr<Err = ward_core::action::UnknownName>,
+{
+    let raw = raw.map(str::trim).unwrap_or_default();
+    raw.parse().map_err(|e: ward_core::action::UnknownName| {
+        let names = e.expected.join(", ");
+        if raw.is_empty() {
+            VaultError::invalid(
+                ProblemCode::ReasonRequired,
+                format!("name the reason for {what}, one of: {names}"),
+            )
+        } else {
+            VaultError::invalid(ProblemCode::UnknownReason, format!("the reason is not one of: {names}"))
+        }
+    })
+}

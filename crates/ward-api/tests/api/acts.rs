@@ -85,7 +85,7 @@ async fn an_erasure_writes_an_act_with_items_a_to_j_and_its_journal_extract(s: S
 both_backends!(acts_are_listed_by_subject_and_time_and_only_to_the_officer_and_admin);
 async fn acts_are_listed_by_subject_and_time_and_only_to_the_officer_and_admin(s: Server) {
     let anna = s.anna().await;
-    let boris = s.anna().await;
+    let boris = s.another_anna().await;
     let r = s
         .post(
             &format!("/v1/subjects/{anna}/destruction"),

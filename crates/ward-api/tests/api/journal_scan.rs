@@ -276,7 +276,7 @@ pub(crate) async fn baseline(s: &Server, method: &Method, template: &str) -> Opt
         ("GET", "/v1/outbox") => Req::new().query("state", "queued"),
         ("POST", "/v1/outbox/{id}/retry") => {
             // A dead-lettered message: queued, claimed and refused for good.
-            let anna = s.anna().await;
+            let anna = s.another_anna().await;
             let r = s
                 .post(
                     &format!("/v1/subjects/{anna}/notices"),
@@ -329,7 +329,7 @@ pub(crate) async fn baseline(s: &Server, method: &Method, template: &str) -> Opt
         }
         ("GET", "/v1/destruction-acts") => Req::new().query("limit", "5"),
         ("GET", "/v1/destruction-acts/{id}") => {
-            let id = s.anna().await;
+            let id = s.another_anna().await;
             let r = s
                 .delete(&format!("/v1/subjects/{id}?reason=subject_request"), &s.admin)
                 .await;

@@ -10,13 +10,16 @@ use ward_core::MessageId;
 
 /// Version 2: written in Russian, and the e-mail address is no longer required.
 fn russian_without_required_email() -> String {
-    DEFAULT_POLICY
+    let policy = DEFAULT_POLICY
         .replace("version = \"1\"", "version = \"2\"")
-        .replace("language = \"en\"", "language = \"ru\"")
-        .replace(
-            "type = \"email\"\nlookup = true\nrequired = true",
-            "type = \"email\"\nlookup = true",
-        )
+        .replace("language = \"en\"", "language = \"ru\"");
+    // The `required = true` line of the e-mail field's own table, whatever keys stand before it.
+    let field = policy
+        .find("[fields.email]")
+        .expect("the default policy has an e-mail field");
+    let required = "required = true\n";
+    let at = field + policy[field..].find(required).expect("the e-mail is required");
+    format!("{}{}", &policy[..at], &policy[at + required.len()..])
 }
 
 both_backends!(a_notice_is_queued_sealed_in_the_subjects_language);

@@ -234,23 +234,5 @@ fn established_purposes<'l>(_op: &Op<'_>, loaded: &'l Loaded) -> Vec<&'l str> {
 /// The reason of an erasure or a destruction, from what the client sent: required
 /// (`reason_required`), and one of [`DestructionReason`]'s names (`unknown_reason`).
 pub fn destruction_reason(raw: Option<&str>) -> VaultResult<DestructionReason> {
-    let names = || {
-        DestructionReason::ALL
-            .iter()
-            .map(|r| r.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let raw = raw.map(str::trim).filter(|r| !r.is_empty()).ok_or_else(|| {
-        VaultError::invalid(
-            ProblemCode::ReasonRequired,
-            format!("name the reason for destroying the data, one of: {}", names()),
-        )
-    })?;
-    raw.parse().map_err(|_| {
-        VaultError::invalid(
-            ProblemCode::UnknownReason,
-            format!("the reason is not one of: {}", names()),
-        )
-    })
+    crate::error::named_reason(raw, "destroying the data")
 }
