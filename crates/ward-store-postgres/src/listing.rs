@@ -66,13 +66,14 @@ impl ListingStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(unavailable)?;
-        let rows =
-            sqlx::query("SELECT id, state, created_at, erased_at FROM subjects WHERE id > $1 ORDER BY id LIMIT $2")
-                .bind(&after)
-                .bind(i64::from(limit))
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(unavailable)?;
+        let rows = sqlx::query(
+            "SELECT id, state, created_at, erased_at, fields FROM subjects WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(&after)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(unavailable)?;
         let mut subjects = Vec::with_capacity(rows.len());
         for r in &rows {
             subjects.push((
@@ -80,6 +81,7 @@ impl ListingStore for PgStore {
                 parse(&col::<_, String>(r, T, "state")?, T, "state")?,
                 from_micros(col(r, T, "created_at")?),
                 col::<_, Option<i64>>(r, T, "erased_at")?.map(from_micros),
+                col::<_, Option<Vec<u8>>>(r, T, "fields")?,
             ));
         }
         let ids: Vec<&[u8]> = subjects.iter().map(|(id, ..)| &id.as_bytes()[..]).collect();
@@ -91,12 +93,13 @@ impl ListingStore for PgStore {
         tx.commit().await.map_err(unavailable)?;
         Ok(subjects
             .into_iter()
-            .map(|(id, state, created_at, erased_at)| {
+            .map(|(id, state, created_at, erased_at, fields)| {
                 SubjectFacts {
                     id,
                     state,
                     created_at,
                     erased_at,
+                    fields,
                     consents: consents.remove(&id).unwrap_or_default(),
                     bases: bases.remove(&id).unwrap_or_default(),
                     events: events.remove(&id).unwrap_or_default(),

@@ -18,7 +18,7 @@ use ward_store::{
 const T: &str = "subjects";
 
 static SUBJECTS_AFTER: &str =
-    "SELECT id, state, created_at, erased_at, n FROM subjects WHERE id > ?1 ORDER BY id LIMIT ?2";
+    "SELECT id, state, created_at, erased_at, n, fields FROM subjects WHERE id > ?1 ORDER BY id LIMIT ?2";
 static BASES_OF: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT {} FROM basis_events WHERE subject_n = ?1 ORDER BY id",
@@ -40,10 +40,11 @@ fn subject_facts(c: &Connection, after: Option<SubjectId>, limit: u32) -> Result
         let state = parse(&at::<String>(r, 1, T, "state")?, T, "state")?;
         let created_at = from_micros(at(r, 2, T, "created_at")?);
         let erased_at = at::<Option<i64>>(r, 3, T, "erased_at")?.map(from_micros);
-        Ok((id, state, created_at, erased_at, at::<i64>(r, 4, T, "n")?))
+        let fields = at::<Option<Vec<u8>>>(r, 5, T, "fields")?;
+        Ok((id, state, created_at, erased_at, at::<i64>(r, 4, T, "n")?, fields))
     })?;
     let mut out = Vec::with_capacity(rows.len());
-    for (id, state, created_at, erased_at, n) in rows {
+    for (id, state, created_at, erased_at, n, fields) in rows {
         let bases: Vec<BasisEventRecord> = query(c, &BASES_OF, [n], |r| decode::basis_event(&Sql(r)))?;
         let events: Vec<SubjectEventRecord> =
             query(c, &EVENTS_OF, [&id.as_bytes()[..]], |r| decode::subject_event(&Sql(r)))?;
@@ -52,6 +53,7 @@ fn subject_facts(c: &Connection, after: Option<SubjectId>, limit: u32) -> Result
             state,
             created_at,
             erased_at,
+            fields,
             consents: consent_events_of(c, n)?,
             bases,
             events,

@@ -1,7 +1,8 @@
 //! Scans for the officer's registers: subjects with the stored facts their standing is derived
-//! from (never their sealed data), and journal entries by filter. Both page by a key that only
-//! grows (a subject's id, an entry's position), so a page read after another never repeats
-//! what that one held nor skips what was there before it.
+//! from (their sealed field map only for its names: nothing sealed is opened), and journal
+//! entries by filter. Both page by a key that only grows (a subject's id, an entry's
+//! position), so a page read after another never repeats what that one held nor skips what
+//! was there before it.
 
 use crate::{BasisEventRecord, ConsentEventRecord, JournalEntry, StoreResult, SubjectEventRecord};
 use async_trait::async_trait;
@@ -18,6 +19,9 @@ pub struct SubjectFacts {
     pub state: SubjectState,
     pub created_at: OffsetDateTime,
     pub erased_at: Option<OffsetDateTime>,
+    /// The sealed field map as stored (`SubjectRecord::fields`; `None` once erased): its
+    /// field names are in clear, its values stay sealed. What the subject still holds data in.
+    pub fields: Option<Vec<u8>>,
     /// Consent events, oldest first.
     pub consents: Vec<ConsentEventRecord>,
     /// Basis events, oldest first.

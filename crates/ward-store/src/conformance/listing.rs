@@ -1,4 +1,5 @@
-//! Conformance: the registers' scans: subjects with their facts (no sealed data) in id pages,
+//! Conformance: the registers' scans: subjects with their facts (no sealed evidence; the
+//! sealed field map, whose names tell what is held) in id pages,
 //! and journal entries by filter in `seq` pages, neither repeating nor skipping under writes.
 
 use super::{admin_draft, at, consent, create, draft, erase, id, new_subject, ok, op, write, write_one};
@@ -93,6 +94,8 @@ pub(super) async fn subject_facts_page_in_id_order_without_evidence(store: Arc<d
     assert_eq!(fb.state, SubjectState::Active);
     assert_eq!(fb.created_at, super::T0);
     assert_eq!(fb.erased_at, None);
+    // The sealed field map as written, and none once erased.
+    assert_eq!(fb.fields.as_deref(), Some(&[0, 1, 2, 255, b.as_bytes()[0]][..]));
     let given = consent("marketing", ConsentEventKind::Given, at(0), None);
     assert_eq!(fb.consents, [given.clone(), withdrawn]);
     assert_eq!(
@@ -111,6 +114,7 @@ pub(super) async fn subject_facts_page_in_id_order_without_evidence(store: Arc<d
     );
     assert_eq!(all[1].state, SubjectState::Erased);
     assert_eq!(all[1].erased_at, Some(at(9)));
+    assert_eq!(all[1].fields, None);
     assert_eq!(all[1].consents, std::slice::from_ref(&given));
     assert_eq!(all[2].consents, [given]);
     assert!(all[2].bases.is_empty() && all[2].events.is_empty());
