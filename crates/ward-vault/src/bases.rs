@@ -9,7 +9,7 @@ use crate::error::{VaultError, VaultResult};
 use crate::forms::violation;
 use crate::sealed;
 use crate::Vault;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
 use ward_core::access::Role;
 use ward_core::authz::Operation;
@@ -208,7 +208,8 @@ impl Bases<'_> {
         });
         v.commit_to_subject(change, vec![entry], "recording a legal basis")
             .await?;
-        let overview = Self::statuses(&op, &loaded.events, &events, v);
+        let held = Vault::held_data(&op, loaded.record.fields.as_deref())?;
+        let overview = Self::statuses(&op, &loaded.events, &events, &held, v);
         overview
             .into_iter()
             .find(|s| s.purpose == purpose)
@@ -224,10 +225,11 @@ impl Bases<'_> {
     ) -> VaultResult<(Vec<BasisStatus>, Vec<BasisEventView>)> {
         let v = self.0;
         let op = v.op(caller, Operation::BasisOverview)?;
-        v.active_subject(id).await?;
+        let record = v.active_subject(id).await?;
+        let held = Vault::held_data(&op, record.fields.as_deref())?;
         let consents = v.store().find_consent_events(id).await?;
         let events = v.store().find_basis_events(id).await?;
-        let statuses = Self::statuses(&op, &consents, &events, v);
+        let statuses = Self::statuses(&op, &consents, &events, &held, v);
         let views = events
             .into_iter()
             .map(|e| BasisEventView {
@@ -259,12 +261,13 @@ impl Bases<'_> {
         op: &Op<'_>,
         consents: &[ward_store::ConsentEventRecord],
         events: &[BasisEventRecord],
+        held: &BTreeSet<String>,
         v: &Vault,
     ) -> Vec<BasisStatus> {
         let policy = op.policy();
         let consent = v.consent_standing(op, consents);
         let bases = Vault::basis_standing(op, events);
-        let mut due = standing::ended_bases_due(policy, &consent, &bases);
+        let mut due = standing::ended_bases_due(policy, &consent, &bases, held);
         policy
             .purposes
             .iter()

@@ -4,7 +4,7 @@ use crate::context::Op;
 use crate::error::{VaultError, VaultResult};
 use crate::forms;
 use crate::Vault;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
 use ward_core::authz::Operation;
 use ward_core::consent::{ConsentEventKind, Evidence};
@@ -25,8 +25,8 @@ pub struct ConsentStatus {
     pub policy_version: Option<String>,
     /// For a given consent with a term: when it ends.
     pub expires_at: Option<OffsetDateTime>,
-    /// After a withdrawal or expiry: the data no remaining purpose needs, and the date by
-    /// which it must be destroyed (152-FZ Art. 21 p. 5: 30 days).
+    /// After a withdrawal or expiry: the data no remaining purpose needs that the subject
+    /// still holds, and the date by which it must be destroyed (152-FZ Art. 21 p. 5: 30 days).
     pub destruction: Option<DestructionDue>,
 }
 
@@ -46,8 +46,8 @@ pub struct Consents<'v>(pub(crate) &'v Vault);
 
 impl Consents<'_> {
     /// Records one consent event after checking it against the subject's state; returns the
-    /// subject's consent events as of that check, the new one last (what a withdrawal reports
-    /// from, without reading them again).
+    /// subject's consent events as of that check, the new one last, its bases and the
+    /// categories it holds data in (what a withdrawal reports from, without reading again).
     async fn event(
         &self,
         op: &Op<'_>,
@@ -55,7 +55,11 @@ impl Consents<'_> {
         purpose: &str,
         kind: ConsentEventKind,
         evidence: Option<Evidence>,
-    ) -> VaultResult<(Vec<ConsentEventRecord>, BTreeMap<String, PurposeBasis>)> {
+    ) -> VaultResult<(
+        Vec<ConsentEventRecord>,
+        BTreeMap<String, PurposeBasis>,
+        BTreeSet<String>,
+    )> {
         let v = self.0;
         forms::consent_purpose(op.policy(), op.caller, purpose)?;
         let loaded = v.load_active(op, id).await?;
@@ -101,9 +105,10 @@ impl Consents<'_> {
         });
         v.commit_to_subject(change, vec![loaded.stamp(entry)], "recording consent")
             .await?;
+        let held = Vault::held_data(op, loaded.record.fields.as_deref())?;
         let mut events = loaded.events;
         events.push(record);
-        Ok((events, loaded.bases))
+        Ok((events, loaded.bases, held))
     }
 
     /// Records the subject's consent to a consent-based purpose.
@@ -120,14 +125,14 @@ impl Consents<'_> {
     pub async fn withdraw(&self, caller: &Caller, id: SubjectId, purpose: &str) -> VaultResult<Withdrawal> {
         let v = self.0;
         let op = v.op(caller, Operation::ConsentWithdraw)?;
-        let (events, bases) = self.event(&op, id, purpose, ConsentEventKind::Withdrawn, None).await?;
+        let (events, bases, held) = self.event(&op, id, purpose, ConsentEventKind::Withdrawn, None).await?;
         let standing = v.consent_standing(&op, &events);
         let (continuing, orphaned) = orphaned(op.policy(), purpose, &standing, &bases);
         let at = standing.get(purpose).map_or(op.now, |c| c.since);
         Ok(Withdrawal {
             purpose: purpose.to_owned(),
             continuing,
-            destruction: destruction_due(at, orphaned),
+            destruction: destruction_due(at, orphaned, &held),
         })
     }
 
@@ -135,7 +140,8 @@ impl Consents<'_> {
     pub async fn overview(&self, caller: &Caller, id: SubjectId) -> VaultResult<Vec<ConsentStatus>> {
         let v = self.0;
         let op = v.op(caller, Operation::ConsentOverview)?;
-        v.active_subject(id).await?;
+        let record = v.active_subject(id).await?;
+        let held = Vault::held_data(&op, record.fields.as_deref())?;
         let events = v.store().find_consent_events(id).await?;
         let standing = v.consent_standing(&op, &events);
         let bases = Vault::basis_standing(&op, &v.store().find_basis_events(id).await?);
@@ -153,7 +159,7 @@ impl Consents<'_> {
                 let destruction = match state {
                     ConsentState::Withdrawn | ConsentState::Expired => {
                         let (_, orphaned) = orphaned(policy, name, &standing, &bases);
-                        destruction_due(c.map_or(op.now, |c| c.since), orphaned)
+                        destruction_due(c.map_or(op.now, |c| c.since), orphaned, &held)
                     }
                     _ => None,
                 };

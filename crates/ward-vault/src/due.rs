@@ -113,7 +113,10 @@ impl Due<'_> {
                 return self.erase_after_hold(op, &record, report).await;
             }
         }
-        for due in due_now(policy, &consents, &bases, op.now) {
+        // What is due is what the subject still holds: a category destroyed already (by
+        // an earlier run, an officer's destruction) is not due again, and writes no act.
+        let held = Vault::held_data(op, record.fields.as_deref())?;
+        for due in due_now(policy, &consents, &bases, &held, op.now) {
             let categories: Vec<&str> = due.categories.iter().map(String::as_str).collect();
             let targets: BTreeSet<&str> = policy
                 .fields
@@ -121,11 +124,6 @@ impl Due<'_> {
                 .filter(|(_, f)| categories.contains(&f.category.as_str()))
                 .map(|(n, _)| n.as_str())
                 .collect();
-            let held = Vault::sealed_fields(&record)?;
-            if !targets.iter().any(|t| held.contains_key(*t)) {
-                // Nothing of it is held (destroyed already, or never collected).
-                continue;
-            }
             let act = ActInput::new(
                 id,
                 Some(due.cause),

@@ -1,6 +1,6 @@
 //! The destruction job (`Vault::due`) on a fake clock, on SQLite and on PostgreSQL: what a
 //! withdrawal or an ended basis leaves falls due 30 days later (not before) and is destroyed
-//! with an act naming the job; an obligation keeps its categories until its retention ends;
+//! with an act naming the job, and what was destroyed already is not due again; an obligation keeps its categories until its retention ends;
 //! two vaults on one PostgreSQL schema running the job at once write one act.
 
 use std::collections::BTreeMap;
@@ -9,13 +9,16 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 use ward_core::basis::{BasisEventKind, BasisEvidence};
 use ward_core::consent::Evidence;
+use ward_core::destruction::DestructionReason;
 use ward_core::policy::DEFAULT_POLICY;
 use ward_core::{Actor, Caller, FakeClock, Policy, SubjectId};
 use ward_crypto::journal::CheckpointSigner;
 use ward_crypto::{BlindIndex, Kek, KeyRing, TokenHasher};
 use ward_store::{ActFilter, DestructionActRecord, Store};
 use ward_store_sqlite::SqliteStore;
-use ward_vault::{ActQuery, BasisInput, KeyMaterial, NewSubjectInput, Vault, VaultConfig, JOB_DESTROYER};
+use ward_vault::{
+    ActQuery, BasisInput, DestructionRequest, KeyMaterial, NewSubjectInput, Vault, VaultConfig, JOB_DESTROYER,
+};
 
 const T0: OffsetDateTime = datetime!(2026-03-01 09:00 UTC);
 
@@ -133,6 +136,77 @@ async fn a_withdrawal_is_executed_thirty_days_later_with_an_act(store: Arc<dyn S
     v.shutdown().await.unwrap();
 }
 
+/// A newsletter reader's marketing data once they unsubscribe, with nothing else holding it.
+async fn reader(v: &Vault, n: u32) -> SubjectId {
+    v.subjects()
+        .create(
+            &Caller::cli(),
+            NewSubjectInput {
+                bases: vec![],
+                age_band: None,
+                purpose: "marketing".into(),
+                fields: BTreeMap::from([
+                    ("email".to_owned(), format!("reader{n}@example.org")),
+                    ("full_name".to_owned(), "Nina Reader".to_owned()),
+                ]),
+                consents: vec!["marketing".to_owned()],
+                evidence: Some(web()),
+            },
+        )
+        .await
+        .unwrap()
+}
+
+async fn revision(v: &Vault, id: SubjectId) -> i64 {
+    v.store().find_subject(id).await.unwrap().unwrap().revision
+}
+
+async fn destroy(v: &Vault, id: SubjectId, categories: &[&str]) {
+    let request = DestructionRequest {
+        categories: categories.iter().map(|c| (*c).to_owned()).collect(),
+        fields: Vec::new(),
+        reason: DestructionReason::ConsentWithdrawn,
+    };
+    v.subjects().destroy(&Caller::cli(), id, &request).await.unwrap();
+}
+
+/// What the officer destroyed before the job ran is not due any more: the job destroys only
+/// what is left, its act names only that, and a subject with nothing left gets no act.
+async fn what_was_destroyed_already_is_not_destroyed_again(store: Arc<dyn Store>) {
+    let clock = FakeClock::new(T0);
+    let v = open(store, &clock).await;
+    let cli = Caller::cli();
+    let (partly, wholly) = (reader(&v, 1).await, reader(&v, 2).await);
+    clock.advance(Duration::days(2));
+    for id in [partly, wholly] {
+        v.consents().withdraw(&cli, id, "marketing").await.unwrap();
+    }
+    clock.advance(Duration::days(1));
+    destroy(&v, partly, &["contact"]).await;
+    destroy(&v, wholly, &["contact", "identity"]).await;
+
+    clock.advance(Duration::days(30));
+    let report = v.due().run(&job()).await.unwrap();
+    assert_eq!((report.destroyed, report.already_done), (1, 0), "{report}");
+    let acts = acts_of(&v, partly).await;
+    assert_eq!(acts.len(), 2, "the officer's and the job's");
+    let by_job: Vec<_> = acts.iter().filter(|a| a.destroyed_by == JOB_DESTROYER).collect();
+    assert_eq!(by_job.len(), 1);
+    assert_eq!(
+        (&by_job[0].categories[..], &by_job[0].fields[..]),
+        (&["identity".to_owned()][..], &["full_name".to_owned()][..])
+    );
+    assert_eq!(acts_of(&v, wholly).await.len(), 1, "the officer's only");
+    // Again: nothing is due for either, nothing is written.
+    let before = (revision(&v, partly).await, revision(&v, wholly).await);
+    clock.advance(Duration::hours(1));
+    let report = v.due().run(&job()).await.unwrap();
+    assert_eq!((report.destroyed, report.already_done), (0, 0), "{report}");
+    assert_eq!(acts_of(&v, partly).await.len(), 2);
+    assert_eq!((revision(&v, partly).await, revision(&v, wholly).await), before);
+    v.shutdown().await.unwrap();
+}
+
 /// A customer who paid and closed the account: contact and account data fall due 30 days
 /// after the contract ended; identity (which accounting needs) stays until the accounting
 /// obligation's five years end, and falls due 30 days after that.
@@ -183,7 +257,8 @@ async fn a_paid_subject_keeps_accounting_until_its_retention_ends(store: Arc<dyn
     assert_eq!(report.destroyed, 1, "{report}");
     let acts = acts_of(&v, id).await;
     assert_eq!(acts.len(), 1);
-    assert_eq!(acts[0].categories, ["account", "contact"]);
+    // Account data was never collected: only what the subject holds is due, and named.
+    assert_eq!(acts[0].categories, ["contact"]);
     assert_eq!(acts[0].fields, ["email"]);
     assert_eq!(acts[0].reason, "purpose_achieved");
     assert_eq!(acts[0].at, ended + Duration::days(30));
@@ -203,7 +278,7 @@ async fn a_paid_subject_keeps_accounting_until_its_retention_ends(store: Arc<dyn
     assert_eq!(report.destroyed, 1, "{report}");
     let acts = acts_of(&v, id).await;
     assert_eq!(acts.len(), 1);
-    assert_eq!(acts[0].categories, ["identity", "payment"]);
+    assert_eq!(acts[0].categories, ["identity"]);
     assert_eq!(acts[0].fields, ["full_name"]);
     assert_eq!(acts[0].reason, "retention_expired");
     v.shutdown().await.unwrap();
@@ -282,6 +357,7 @@ macro_rules! both {
 
 both!(
     a_withdrawal_is_executed_thirty_days_later_with_an_act,
+    what_was_destroyed_already_is_not_destroyed_again,
     a_paid_subject_keeps_accounting_until_its_retention_ends,
     acts_are_purged_after_three_years,
 );

@@ -172,10 +172,11 @@ async fn a_paying_subject_keeps_accounting_for_its_retention_then_falls_due(s: S
     );
     let overview = bases(&s, &id).await;
     // What no remaining basis needs falls due 30 days after the contract ended (Art. 21 p. 4);
-    // identity and payment data stay, held by the obligation.
+    // identity and payment data stay, held by the obligation. Account data (a username)
+    // was never collected: only what the subject holds is due.
     assert_eq!(
         basis(&overview, "registration")["destruction"],
-        json!({"by": "2026-07-01T09:00:00Z", "categories": ["account", "contact"]})
+        json!({"by": "2026-07-01T09:00:00Z", "categories": ["contact"]})
     );
     assert_eq!(basis(&overview, "accounting")["destruction"], Value::Null);
     let r = s

@@ -163,6 +163,19 @@ async fn a_consent_with_a_term_expires_by_itself(s: Server) {
         .await;
     assert_eq!(r.status, 204, "{}", r.text);
     let read = format!("/v1/subjects/{id}?purpose=analytics");
+    // A visitor whose technical data was collected under the same consent.
+    let visitor = s
+        .post(
+            "/v1/subjects",
+            &s.admin,
+            json!({"purpose": "analytics", "fields": {"last_ip": "203.0.113.7"},
+                   "consents": ["analytics"], "evidence": {"channel": "cookie_banner"}}),
+        )
+        .await
+        .json_with(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // A second before the end of the term the consent stands.
     s.clock.set(time::macros::datetime!(2027-03-01 08:59:59 UTC));
@@ -184,9 +197,15 @@ async fn a_consent_with_a_term_expires_by_itself(s: Server) {
     assert_eq!(analytics["state"], "expired");
     assert_eq!(analytics["since"], "2027-03-01T09:00:00Z");
     assert_eq!(analytics["expires_at"], "2027-03-01T09:00:00Z");
-    // Technical data serves analytics alone: due for destruction within 30 days.
+    // Technical data serves analytics alone: due for destruction within 30 days, where it
+    // is held; Anna holds none, so nothing is due for her.
+    assert_eq!(analytics["destruction"], Value::Null);
+    let theirs = s
+        .get(&format!("/v1/subjects/{visitor}/consents"), &s.admin)
+        .await
+        .json_with(200);
     assert_eq!(
-        analytics["destruction"],
+        state_of(&theirs, "analytics")["destruction"],
         json!({"by": "2027-03-31T09:00:00Z", "categories": ["technical"]})
     );
     // Marketing has no term and stands.

@@ -361,6 +361,65 @@ async fn pages_neither_repeat_nor_skip_while_others_write(s: Server) {
     );
 }
 
+/// The destruction the consent overview names for marketing.
+async fn marketing_due(s: &Server, id: &str) -> Value {
+    let v = s
+        .get(&format!("/v1/subjects/{id}/consents"), &s.admin)
+        .await
+        .json_with(200);
+    let consents = v["consents"].as_array().unwrap();
+    consents.iter().find(|c| c["purpose"] == "marketing").unwrap()["destruction"].clone()
+}
+
+async fn destroy(s: &Server, id: &str, category: &str) {
+    let body = json!({"categories": [category], "reason": "consent_withdrawn"});
+    let r = s.post(&format!("/v1/subjects/{id}/destruction"), &s.admin, body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+both_backends!(what_was_destroyed_is_no_longer_due);
+async fn what_was_destroyed_is_no_longer_due(s: Server) {
+    let (dpo, _) = officer(&s).await;
+    // A newsletter-only reader unsubscribes: their contact and identity fall due.
+    let reader = subject(
+        &s,
+        json!({
+            "purpose": "marketing",
+            "fields": {"email": "reader@example.com", "full_name": "Nina Reader"},
+            "consents": ["marketing"],
+            "evidence": {"channel": "newsletter_form"},
+        }),
+    )
+    .await;
+    s.clock.set(datetime!(2026-04-01 10:00 UTC));
+    let r = s
+        .delete(&format!("/v1/subjects/{reader}/consents/marketing"), &s.admin)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let due = "destruction_due_before=2026-05-02";
+    assert_eq!(ids(&s, &dpo, due).await, set(&[&reader]));
+    assert_eq!(
+        marketing_due(&s, &reader).await,
+        json!({"by": "2026-05-01T10:00:00Z", "categories": ["contact", "identity"]})
+    );
+    // Contact destroyed: identity alone is still due, by the same date.
+    destroy(&s, &reader, "contact").await;
+    assert_eq!(ids(&s, &dpo, due).await, set(&[&reader]));
+    let listed = all(&s, &dpo, &format!("/v1/subjects?{due}")).await;
+    assert_eq!(
+        listed[0]["destruction_due"],
+        json!({"by": "2026-05-01T10:00:00Z", "categories": ["identity"]})
+    );
+    assert_eq!(
+        marketing_due(&s, &reader).await,
+        json!({"by": "2026-05-01T10:00:00Z", "categories": ["identity"]})
+    );
+    // Identity destroyed too: nothing is due, and no deadline is named.
+    destroy(&s, &reader, "identity").await;
+    assert!(ids(&s, &dpo, due).await.is_empty());
+    assert_eq!(marketing_due(&s, &reader).await, Value::Null);
+}
+
 both_backends!(registers_are_the_officers_and_refuse_bad_filters);
 async fn registers_are_the_officers_and_refuse_bad_filters(s: Server) {
     let (dpo, _) = officer(&s).await;

@@ -173,18 +173,20 @@ pub fn held_categories(
 }
 
 /// For each non-consent purpose whose basis has ended: the categories no purpose still
-/// holding covers, due for destruction 30 days after the end (152-FZ Art. 21 p. 4).
+/// holding covers and the subject still holds data in (`held`), due for destruction 30 days
+/// after the end (152-FZ Art. 21 p. 4).
 pub fn ended_bases_due(
     policy: &Policy,
     standing: &BTreeMap<String, PurposeConsent>,
     bases: &BTreeMap<String, PurposeBasis>,
+    held: &BTreeSet<String>,
 ) -> BTreeMap<String, DestructionDue> {
     bases
         .iter()
         .filter(|(_, b)| b.state.has_ended())
         .filter_map(|(p, b)| {
             let (_, orphaned) = orphaned(policy, p, standing, bases);
-            destruction_due(b.since, orphaned).map(|d| (p.clone(), d))
+            destruction_due(b.since, orphaned, held).map(|d| (p.clone(), d))
         })
         .collect()
 }
@@ -318,16 +320,22 @@ mod tests {
             basis("payment", BasisEventKind::Ended, ended),
         ];
         let b = bases(events, &p, ended);
-        let due = ended_bases_due(&p, &BTreeMap::new(), &b);
+        let all: BTreeSet<String> = p.categories.keys().cloned().collect();
+        let due = ended_bases_due(&p, &BTreeMap::new(), &b, &all);
         // Accounting (an obligation) keeps identity and payment; contact and account go.
         assert_eq!(due["registration"].categories, ["account", "contact"]);
         assert_eq!(due["registration"].by, datetime!(2026-05-31 00:00 UTC));
         assert_eq!(due["payment"].categories, ["contact"]);
         // When the obligation's retention runs out, its own data falls due 30 days later.
         let end = datetime!(2031-01-01 00:00 UTC);
-        let due = ended_bases_due(&p, &BTreeMap::new(), &bases(events, &p, end));
+        let due = ended_bases_due(&p, &BTreeMap::new(), &bases(events, &p, end), &all);
         assert_eq!(due["accounting"].categories, ["identity", "payment"]);
         assert_eq!(due["accounting"].by, datetime!(2031-01-31 00:00 UTC));
+        // Contact and account destroyed already: registration leaves nothing due, and
+        // payment's share shrinks to what is still held.
+        let held = BTreeSet::from(["identity".to_owned(), "payment".to_owned()]);
+        let due = ended_bases_due(&p, &BTreeMap::new(), &b, &held);
+        assert!(due.is_empty(), "{due:?}");
     }
 
     #[test]

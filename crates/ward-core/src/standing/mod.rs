@@ -2,9 +2,10 @@
 //! consent events; on any other, derived from their basis events (`crate::basis`). And what
 //! the end of a consent (152-FZ Art. 21 p. 5) or of another basis (p. 4: a contract ended, an
 //! obligation's retention run out) leaves behind: the categories no purpose still holding for
-//! the subject covers, and the date by which they must be destroyed.
+//! the subject covers and that the subject still holds data in, and the date by which they
+//! must be destroyed.
 //!
-//! Pure: the events, the policies and the time are inputs.
+//! Pure: the events, the policies, the categories held and the time are inputs.
 
 use crate::action::LegalBasis;
 use crate::consent::ConsentEventKind;
@@ -166,12 +167,29 @@ pub fn orphaned(
     (continuing, orphaned)
 }
 
-/// The destruction due for `orphaned` categories after a consent ended at `since`; `None`
-/// when nothing is orphaned.
-pub fn destruction_due(since: OffsetDateTime, orphaned: Vec<String>) -> Option<DestructionDue> {
-    (!orphaned.is_empty()).then(|| DestructionDue {
+/// The categories the subject still holds data in: those of the fields it holds (by name,
+/// from the sealed field map, nothing opened). A field the policy does not declare counts
+/// for no category.
+pub fn categories_held<'a>(policy: &Policy, fields: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+    fields
+        .into_iter()
+        .filter_map(|n| policy.field(n))
+        .map(|f| f.category.clone())
+        .collect()
+}
+
+/// The destruction due after a consent or another basis ended at `since`: the `orphaned`
+/// categories the subject still holds data in (`held`, see [`categories_held`]); `None` when
+/// none is left (nothing orphaned, or all of it destroyed already).
+pub fn destruction_due(
+    since: OffsetDateTime,
+    orphaned: Vec<String>,
+    held: &BTreeSet<String>,
+) -> Option<DestructionDue> {
+    let categories: Vec<String> = orphaned.into_iter().filter(|c| held.contains(c)).collect();
+    (!categories.is_empty()).then(|| DestructionDue {
         by: since + Duration::days(DESTRUCTION_DAYS),
-        categories: orphaned,
+        categories,
     })
 }
 
@@ -295,9 +313,24 @@ mod tests {
     #[test]
     fn destruction_is_due_thirty_days_after_the_consent_ended() {
         let since = datetime!(2026-01-01 00:00 UTC);
-        assert_eq!(destruction_due(since, Vec::new()), None);
-        let due = destruction_due(since, vec!["contact".into()]).unwrap();
+        let held = BTreeSet::from(["contact".to_owned()]);
+        assert_eq!(destruction_due(since, Vec::new(), &held), None);
+        let due = destruction_due(since, vec!["contact".into()], &held).unwrap();
         assert_eq!(due.by, datetime!(2026-01-31 00:00 UTC));
         assert_eq!(due.categories, ["contact"]);
+    }
+
+    #[test]
+    fn only_categories_still_held_are_due() {
+        let p = policy(DEFAULT_POLICY);
+        let since = datetime!(2026-01-01 00:00 UTC);
+        let held = categories_held(&p, ["email", "no_such_field"]);
+        assert_eq!(held, BTreeSet::from(["contact".to_owned()]));
+        // Identity was destroyed already: only contact is left to destroy.
+        let orphaned = vec!["contact".to_owned(), "identity".to_owned()];
+        let due = destruction_due(since, orphaned.clone(), &held).unwrap();
+        assert_eq!(due.categories, ["contact"]);
+        // Nothing of it is held any more: nothing is due, and no deadline stands.
+        assert_eq!(destruction_due(since, orphaned, &BTreeSet::new()), None);
     }
 }

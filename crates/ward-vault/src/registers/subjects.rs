@@ -1,7 +1,7 @@
 //! The register of subjects: each subject's id and standing facts (state, consents given,
 //! consents to give again, bases established, destruction due, acceptance of the policy in
-//! force), derived from its stored events by the rules of `ward_core::standing`, never from
-//! its sealed data, which stays closed.
+//! force), derived from its stored events and the names of the fields it holds by the rules
+//! of `ward_core::standing`, never from its sealed data, which stays closed.
 
 use super::{cursor, cursor_key, filter_error, instant, limit, stamp, Page, Registers};
 use crate::context::Op;
@@ -206,8 +206,9 @@ impl Reconsent<'_> {
     }
 }
 
-/// A subject's standing facts, from its events, at the call's time.
-fn listing(v: &Vault, op: &Op<'_>, reconsent: &mut Reconsent<'_>, f: &SubjectFacts) -> SubjectListing {
+/// A subject's standing facts, from its events and the names of the fields it holds, at the
+/// call's time.
+fn listing(v: &Vault, op: &Op<'_>, reconsent: &mut Reconsent<'_>, f: &SubjectFacts) -> VaultResult<SubjectListing> {
     let policy = op.policy();
     let deceased = f.events.iter().any(|e| e.kind == SubjectEventKind::Deceased);
     let state = match (f.state, deceased) {
@@ -229,18 +230,16 @@ fn listing(v: &Vault, op: &Op<'_>, reconsent: &mut Reconsent<'_>, f: &SubjectFac
         .filter(|(p, c)| reconsent.purposes(&c.version_hash).contains(*p))
         .map(|(p, _)| (*p).clone())
         .collect();
-    let destruction = if erased {
-        None
-    } else {
-        let after_consents = consents
-            .iter()
-            .filter(|(_, c)| matches!(c.state, ConsentState::Withdrawn | ConsentState::Expired))
-            .filter_map(|(p, c)| destruction_due(c.since, orphaned(policy, p, &consents, &bases).1));
-        after_consents
-            .chain(ended_bases_due(policy, &consents, &bases).into_values())
-            .min_by_key(|d| d.by)
-    };
-    SubjectListing {
+    // Only what the subject still holds can be due: a category destroyed already is not.
+    let held = Vault::held_data(op, if erased { None } else { f.fields.as_deref() })?;
+    let after_consents = consents
+        .iter()
+        .filter(|(_, c)| matches!(c.state, ConsentState::Withdrawn | ConsentState::Expired))
+        .filter_map(|(p, c)| destruction_due(c.since, orphaned(policy, p, &consents, &bases).1, &held));
+    let destruction = after_consents
+        .chain(ended_bases_due(policy, &consents, &bases, &held).into_values())
+        .min_by_key(|d| d.by);
+    Ok(SubjectListing {
         id: f.id,
         state,
         created_at: f.created_at,
@@ -249,7 +248,7 @@ fn listing(v: &Vault, op: &Op<'_>, reconsent: &mut Reconsent<'_>, f: &SubjectFac
         bases_established: standing::established(&bases).into_iter().collect(),
         destruction,
         accepted_in_force: accepted(f).contains(op.hash()),
-    }
+    })
 }
 
 /// The versions the subject accepted.
@@ -292,7 +291,7 @@ impl Registers<'_> {
             for f in &batch {
                 examined += 1;
                 after = Some(f.id);
-                let s = listing(v, &op, &mut reconsent, f);
+                let s = listing(v, &op, &mut reconsent, f)?;
                 if filter.matches(&s, &accepted(f)) {
                     items.push(s);
                     if items.len() == limit {

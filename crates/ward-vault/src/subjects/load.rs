@@ -162,6 +162,17 @@ impl Vault {
         Ok(sealed::decode(bytes)?)
     }
 
+    /// The categories the subject still holds data in, from the names in its sealed field
+    /// map (`fields`; nothing opened): what destruction can still be due for. None once
+    /// erased.
+    pub(crate) fn held_data(op: &Op<'_>, fields: Option<&[u8]>) -> VaultResult<BTreeSet<String>> {
+        let Some(bytes) = fields else {
+            return Ok(BTreeSet::new());
+        };
+        let names = sealed::decode(bytes)?;
+        Ok(standing::categories_held(op.policy(), names.keys().map(String::as_str)))
+    }
+
     /// Decides access and decrypts, through a gate for `purpose`, the allowed fields the
     /// subject has; the gate is returned for the operation's journal entry.
     pub(crate) fn open_allowed(
