@@ -405,16 +405,18 @@ fn cli_withdraws_consent_and_records_notices_and_death() {
         &[
             "subject",
             "create",
+            // Technical data collected under analytics, with the registration contract:
+            // what withdrawing analytics leaves to destroy is what the subject holds.
             "--purpose",
-            "registration",
+            "analytics",
             "--field",
-            "email=cli.withdraw@example.org",
-            "--field",
-            "phone=+79161234567",
+            "last_ip=203.0.113.7",
             "--consent",
             "marketing",
             "--consent",
             "analytics",
+            "--basis",
+            "registration=order 1",
         ],
     );
     assert!(out.status.success(), "{}", stderr(&out));
