@@ -4,7 +4,7 @@
 
 use crate::action::string_enum;
 use std::collections::BTreeSet;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 string_enum! {
     /// Why a subject's data is blocked. Journaled as `reason:<name>`.
@@ -22,8 +22,32 @@ string_enum! {
     }
 }
 
-/// A block older than this is reported by the destruction job (Art. 21 p. 6: six months).
+/// A block older than this is due (Art. 21 p. 6: six months): a `destruction_impossible` one
+/// is executed by the destruction job, any other is reported for the officer.
 pub const BLOCK_REVIEW_AFTER: Duration = Duration::days(183);
+
+/// What a block in force placed at `placed` asks for at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockDue {
+    /// Younger than six months: nothing.
+    NotYet,
+    /// Six months old and placed because destruction was impossible: the destruction job
+    /// destroys what it covers and lifts it (Art. 21 p. 6).
+    Destroy,
+    /// Six months old for another reason: reported, the officer decides.
+    Review,
+}
+
+/// The rule for a block in force: `reason` as stored (an unknown name is only reviewed).
+pub fn block_due(reason: &str, placed: OffsetDateTime, now: OffsetDateTime) -> BlockDue {
+    if now - placed < BLOCK_REVIEW_AFTER {
+        BlockDue::NotYet
+    } else if reason.parse::<BlockReason>().ok() == Some(BlockReason::DestructionImpossible) {
+        BlockDue::Destroy
+    } else {
+        BlockDue::Review
+    }
+}
 
 /// What the active blocks of a subject cover: every category, or these.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -68,5 +92,17 @@ mod tests {
         let all = Blocked::of([contact.as_slice(), &[]]);
         assert!(all.covers("identity"));
         assert_eq!("legal_hold".parse::<BlockReason>().unwrap(), BlockReason::LegalHold);
+    }
+
+    #[test]
+    fn only_an_impossible_destruction_falls_due_and_only_after_six_months() {
+        let placed = time::macros::datetime!(2026-01-01 0:00 UTC);
+        let early = placed + BLOCK_REVIEW_AFTER - Duration::seconds(1);
+        let due = placed + BLOCK_REVIEW_AFTER;
+        assert_eq!(block_due("destruction_impossible", placed, early), BlockDue::NotYet);
+        assert_eq!(block_due("destruction_impossible", placed, due), BlockDue::Destroy);
+        assert_eq!(block_due("inaccuracy_claimed", placed, due), BlockDue::Review);
+        assert_eq!(block_due("legal_hold", placed, due), BlockDue::Review);
+        assert_eq!(block_due("no_such_reason", placed, due), BlockDue::Review);
     }
 }

@@ -22,6 +22,9 @@ string_enum! {
         UnlawfulProcessing => "unlawful_processing",
         /// The supervisory authority (Roskomnadzor) ordered it.
         AuthorityOrder => "authority_order",
+        /// The data was blocked because it could not be destroyed in time, and the six
+        /// months of the block ran out (Art. 21 p. 6): the destruction job destroys it.
+        DestructionDeadline => "destruction_deadline",
     }
 }
 

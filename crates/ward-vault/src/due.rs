@@ -5,8 +5,9 @@
 //! is keyed by its cause, so two processes (or a retry) never write one twice: the store
 //! refuses a second act for a subject and cause, and the destruction with it.
 
-use crate::acts::{journal_note, make as make_act, ActInput, ACT_RETENTION};
+use crate::acts::{ActInput, ACT_RETENTION};
 use crate::context::Op;
+use crate::due_blocks::erasure;
 use crate::error::VaultResult;
 use crate::subjects::field_destruction;
 use crate::subjects::ERASURE_CAUSE;
@@ -14,15 +15,14 @@ use crate::Vault;
 use std::collections::BTreeSet;
 use ward_core::access::SubjectState;
 use ward_core::authz::Operation;
-use ward_core::blocking::BLOCK_REVIEW_AFTER;
-use ward_core::destruction::{DestructionMethod, DestructionReason};
+use ward_core::blocking::{block_due, BlockDue};
+use ward_core::destruction::DestructionReason;
 use ward_core::journal::AdminEvent;
 use ward_core::standing::due_now;
 use ward_core::standing::held_categories;
-use ward_core::ProcessingAction;
 use ward_core::{Caller, JournalDraft, SubjectId};
 use ward_store::{ActChange, ActFilter, Change, OpOutcome};
-use ward_store::{BlockRecord, SubjectChange, SubjectRecord};
+use ward_store::{BlockRecord, SubjectRecord};
 
 /// Subjects read per page.
 const PAGE: u32 = 500;
@@ -40,7 +40,11 @@ pub struct DueReport {
     pub conflicts: u64,
     /// Subjects erased now that the legal hold their erasure waited for has ended.
     pub erased: u64,
-    /// Blocks in force for longer than six months (152-FZ Art. 21 p. 6), for the officer.
+    /// Blocks placed because destruction was impossible, six months old: what they covered
+    /// destroyed (each with its act) and the blocks lifted (152-FZ Art. 21 p. 6).
+    pub blocks_destroyed: u64,
+    /// Blocks for another reason in force for six months or more (Art. 21 p. 6), for the
+    /// officer to decide on.
     pub stale_blocks: u64,
     /// Whether acts past their three years were purged.
     pub purged: bool,
@@ -50,11 +54,13 @@ impl std::fmt::Display for DueReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} subjects checked, {} destructions executed, {} erased after a legal hold, {} done already, \
-             {} left for the next run, {} blocks older than six months{}",
+            "{} subjects checked, {} destructions executed, {} erased after a legal hold, \
+             {} destroyed when their block ran six months, {} done already, \
+             {} left for the next run, {} other blocks older than six months{}",
             self.subjects,
             self.destroyed,
             self.erased,
+            self.blocks_destroyed,
             self.already_done,
             self.conflicts,
             self.stale_blocks,
@@ -102,7 +108,18 @@ impl Due<'_> {
         let policy = op.policy();
         let blocks = v.store().find_blocks(id).await?;
         let in_force: Vec<&BlockRecord> = blocks.iter().filter(|b| b.lifted_at.is_none()).collect();
-        report.stale_blocks += in_force.iter().filter(|b| op.now - b.at > BLOCK_REVIEW_AFTER).count() as u64;
+        let mut ran_out = None;
+        for b in &in_force {
+            match block_due(&b.reason, b.at, op.now) {
+                BlockDue::Destroy => ran_out = ran_out.or(Some(*b)),
+                BlockDue::Review => report.stale_blocks += 1,
+                BlockDue::NotYet => {}
+            }
+        }
+        if let Some(block) = ran_out {
+            // The record changes: what else is due waits for the next run.
+            return self.block_ran_out(op, &record, block, report).await;
+        }
         let waiting: Vec<&&BlockRecord> = in_force.iter().filter(|b| b.erase_after).collect();
         if !waiting.is_empty() {
             let held = held_categories(policy, &bases);
@@ -152,43 +169,13 @@ impl Due<'_> {
     /// The hold an erasure waited for has ended: the subject is erased (crypto-shredding),
     /// with its act.
     async fn erase_after_hold(&self, op: &Op<'_>, record: &SubjectRecord, report: &mut DueReport) -> VaultResult<()> {
-        let v = self.0;
-        let policy = op.policy();
-        let names: Vec<String> = Vault::sealed_fields(record)?.into_keys().collect();
-        let categories: BTreeSet<String> = names
-            .iter()
-            .filter_map(|n| policy.field(n))
-            .map(|f| f.category.clone())
-            .collect();
-        let reason = DestructionReason::RetentionExpired;
-        let act = make_act(
+        let (change, entry) = erasure(
             op,
-            ActInput {
-                subject: record.id,
-                cause: Some(ERASURE_CAUSE.to_owned()),
-                categories: categories.into_iter().collect(),
-                fields: names.clone(),
-                method: DestructionMethod::CryptoShredding,
-                reason,
-                withheld: Vec::new(),
-            },
-        );
-        let entry = JournalDraft::new(op.now, op.actor(), ProcessingAction::Destruction)
-            .subject(record.id)
-            .fields(names)
-            .detail(format!(
-                "crypto-shredding: data key destroyed; reason:{reason} {}",
-                journal_note(&act)
-            ));
-        let change = Change::Act(ActChange::Destroy {
-            act: Box::new(act),
-            destruction: SubjectChange::Erase {
-                id: record.id,
-                at: op.now,
-            },
-            block: None,
-        });
-        match v.commit(change, vec![entry]).await? {
+            record,
+            ERASURE_CAUSE.to_owned(),
+            DestructionReason::RetentionExpired,
+        )?;
+        match self.0.commit(change, vec![entry]).await? {
             OpOutcome::Done => report.erased += 1,
             OpOutcome::AlreadyExists => report.already_done += 1,
             _ => report.conflicts += 1,

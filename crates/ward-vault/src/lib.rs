@@ -25,6 +25,7 @@ mod contact;
 mod context;
 mod deadlines;
 mod due;
+mod due_blocks;
 mod error;
 mod forms;
 mod gate;

@@ -355,8 +355,77 @@ macro_rules! both {
     };
 }
 
+/// A block placed because destruction was impossible runs six months (Art. 21 p. 6): not a
+/// second before, then the job destroys what it covers (the blocked category, or the whole
+/// subject) with an act whose cause names the block, and lifts it; a second run writes
+/// nothing; a block for another reason is only reported.
+async fn a_block_of_an_impossible_destruction_is_executed_after_six_months(store: Arc<dyn Store>) {
+    use ward_core::blocking::{BlockReason, BLOCK_REVIEW_AFTER};
+    let clock = FakeClock::new(T0);
+    let v = open(store, &clock).await;
+    let cli = Caller::cli();
+    let (partly, wholly, claimed) = (reader(&v, 1).await, reader(&v, 2).await, reader(&v, 3).await);
+    let contact = ["contact".to_owned()];
+    let impossible = BlockReason::DestructionImpossible;
+    let b1 = v.blocks().place(&cli, partly, &contact, impossible).await.unwrap();
+    let b2 = v.blocks().place(&cli, wholly, &[], impossible).await.unwrap();
+    let b3 = v
+        .blocks()
+        .place(&cli, claimed, &[], BlockReason::InaccuracyClaimed)
+        .await
+        .unwrap();
+
+    clock.advance(BLOCK_REVIEW_AFTER - Duration::seconds(1));
+    let report = v.due().run(&job()).await.unwrap();
+    assert_eq!((report.blocks_destroyed, report.stale_blocks), (0, 0), "{report}");
+    for id in [partly, wholly, claimed] {
+        assert!(acts_of(&v, id).await.is_empty());
+    }
+
+    clock.advance(Duration::seconds(1));
+    let report = v.due().run(&job()).await.unwrap();
+    assert_eq!((report.blocks_destroyed, report.stale_blocks), (2, 1), "{report}");
+    assert_eq!((report.destroyed, report.conflicts), (0, 0), "{report}");
+    let acts = acts_of(&v, partly).await;
+    assert_eq!(acts.len(), 1);
+    assert_eq!(acts[0].cause, format!("block:{}", b1.id));
+    assert_eq!(acts[0].reason, "destruction_deadline");
+    assert_eq!(
+        (acts[0].categories.as_slice(), acts[0].fields.as_slice()),
+        (&contact[..], &["email".to_owned()][..])
+    );
+    assert_eq!(acts[0].method, "field_deletion");
+    assert_eq!(acts[0].destroyed_by, JOB_DESTROYER);
+    let rest = v.subjects().read(&cli, partly, "marketing", None).await.unwrap();
+    assert!(!rest.fields.contains_key("email") && rest.fields.contains_key("full_name"));
+    let lifted = v.blocks().list(&cli, partly).await.unwrap();
+    assert_eq!(lifted[0].lifted_at, Some(ward_core::Clock::now(&clock)));
+    // The whole subject was blocked: it is erased, its act names the block.
+    let acts = acts_of(&v, wholly).await;
+    assert_eq!(acts.len(), 1);
+    assert_eq!(acts[0].cause, format!("block:{}", b2.id));
+    assert_eq!(acts[0].method, "crypto_shredding");
+    let erased = v.store().find_subject(wholly).await.unwrap().unwrap();
+    assert_eq!(erased.state, ward_core::access::SubjectState::Erased);
+    assert_eq!(
+        v.store().find_blocks(wholly).await.unwrap()[0].lifted_at,
+        lifted[0].lifted_at
+    );
+    // An inaccuracy claim waits for the officer.
+    assert!(acts_of(&v, claimed).await.is_empty());
+    assert_eq!(v.blocks().list(&cli, claimed).await.unwrap(), [b3]);
+
+    let revisions = (revision(&v, partly).await, revision(&v, claimed).await);
+    let report = v.due().run(&job()).await.unwrap();
+    assert_eq!((report.blocks_destroyed, report.already_done), (0, 0), "{report}");
+    assert_eq!(report.stale_blocks, 1, "{report}");
+    assert_eq!(acts_of(&v, partly).await.len() + acts_of(&v, wholly).await.len(), 2);
+    assert_eq!((revision(&v, partly).await, revision(&v, claimed).await), revisions);
+}
+
 both!(
     a_withdrawal_is_executed_thirty_days_later_with_an_act,
+    a_block_of_an_impossible_destruction_is_executed_after_six_months,
     what_was_destroyed_already_is_not_destroyed_again,
     a_paid_subject_keeps_accounting_until_its_retention_ends,
     acts_are_purged_after_three_years,

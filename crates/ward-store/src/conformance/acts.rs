@@ -32,6 +32,7 @@ fn destroy_op(a: &DestructionActRecord, destruction: SubjectChange) -> WriteOp {
             act: Box::new(a.clone()),
             destruction,
             block: None,
+            lift: None,
         }),
         vec![draft(ProcessingAction::Destruction, Some(a.subject))],
     )
@@ -117,12 +118,73 @@ pub(super) async fn act_is_written_with_its_destruction_once_per_cause(store: Ar
             act: Box::new(d.clone()),
             destruction: update(rev + 1),
             block: Some(Box::new(block.clone())),
+            lift: None,
         }),
         vec![draft(ProcessingAction::Destruction, Some(sid2))],
     );
     assert_eq!(write_one(&store, with_block).await, OpOutcome::Done);
     assert_eq!(ok(store.find_blocks(sid2).await, "find_blocks"), [block]);
     assert_eq!(ok(store.find_act(d.id).await, "find_act"), Some(d));
+}
+
+/// A destruction that lifts a block (one whose six months ran out) writes the act, the
+/// destruction and the lift together; a block not in force (lifted, another subject's,
+/// unknown) refuses the whole change, and a second act for the cause writes nothing.
+pub(super) async fn act_lifts_its_block_with_the_destruction_or_nothing(store: Arc<dyn Store>) {
+    let sid = id(1);
+    create(&store, new_subject(sid, &[("email", 1)])).await;
+    let other = id(2);
+    create(&store, new_subject(other, &[])).await;
+    let block = crate::BlockRecord {
+        id: ward_core::BlockId::random(),
+        subject: sid,
+        categories: Vec::new(),
+        reason: "destruction_impossible".to_owned(),
+        at: at(1),
+        lifted_at: None,
+        erase_after: false,
+    };
+    let place = op(
+        Change::Block(crate::BlockChange::Place(block.clone())),
+        vec![draft(ward_core::journal::AdminEvent::SubjectBlocked, Some(sid))],
+    );
+    assert_eq!(write_one(&store, place).await, OpOutcome::Done);
+    let lifting = |a: &DestructionActRecord, lift: ward_core::BlockId| {
+        op(
+            Change::Act(ActChange::Destroy {
+                act: Box::new(a.clone()),
+                destruction: SubjectChange::Erase { id: a.subject, at: a.at },
+                block: None,
+                lift: Some(lift),
+            }),
+            vec![draft(ProcessingAction::Destruction, Some(a.subject))],
+        )
+    };
+    let entries = journal_len(&store).await;
+    // Another subject's block, an unknown block: nothing is written.
+    let wrong = act(other, &format!("block:{}", block.id), at(30));
+    assert_eq!(write_one(&store, lifting(&wrong, block.id)).await, OpOutcome::NotFound);
+    let unknown = act(sid, "block:unknown", at(30));
+    let nobody = ward_core::BlockId::random();
+    assert_eq!(write_one(&store, lifting(&unknown, nobody)).await, OpOutcome::NotFound);
+    assert_eq!(subject(&store, other).await.state, SubjectState::Active);
+    assert_eq!(subject(&store, sid).await.state, SubjectState::Active);
+    assert_eq!(acts(&store, &all()).await, []);
+    assert_eq!(journal_len(&store).await, entries);
+
+    let due = act(sid, &format!("block:{}", block.id), at(30));
+    assert_eq!(write_one(&store, lifting(&due, block.id)).await, OpOutcome::Done);
+    assert_eq!(subject(&store, sid).await.state, SubjectState::Erased);
+    let lifted = crate::BlockRecord {
+        lifted_at: Some(at(30)),
+        ..block.clone()
+    };
+    assert_eq!(ok(store.find_blocks(sid).await, "find_blocks"), [lifted.clone()]);
+    assert_eq!(acts(&store, &all()).await, [due]);
+    // The same cause again (a second process): refused, the block stays as it was.
+    let again = act(sid, &format!("block:{}", block.id), at(31));
+    assert_eq!(write_one(&store, lifting(&again, block.id)).await, OpOutcome::AlreadyExists);
+    assert_eq!(ok(store.find_blocks(sid).await, "find_blocks"), [lifted]);
 }
 
 /// Acts are listed newest first, by subject and by a time range, and purged by age.

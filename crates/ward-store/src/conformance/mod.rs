@@ -80,6 +80,7 @@ macro_rules! conformance_list {
             acts: [
                 act_is_written_with_its_destruction_once_per_cause,
                 acts_are_listed_by_subject_and_time_and_purged_by_age,
+                act_lifts_its_block_with_the_destruction_or_nothing,
             ],
             blocks: [blocks_are_placed_listed_and_lifted_once],
             consents: [

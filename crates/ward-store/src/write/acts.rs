@@ -5,7 +5,7 @@ use super::{Planner, Snapshot, Touched};
 use crate::{BlockRecord, DestructionActRecord, OpOutcome, SubjectChange};
 use std::collections::{BTreeSet, HashSet};
 use time::OffsetDateTime;
-use ward_core::SubjectId;
+use ward_core::{BlockId, SubjectId};
 
 /// A change to destruction acts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +18,10 @@ pub enum ActChange {
         destruction: SubjectChange,
         /// A block placed with it (what an erasure withholds under a legal hold).
         block: Option<Box<BlockRecord>>,
+        /// A block of the subject lifted with it, at `act.at` (a block whose six months ran
+        /// out, destroyed: Art. 21 p. 6). Precondition: in force (else `NotFound`, nothing
+        /// written).
+        lift: Option<BlockId>,
     },
     /// Deletes every act dated before `before`. Always `Done`.
     Purge { before: OffsetDateTime },
@@ -35,8 +39,12 @@ pub enum Step<'a> {
 }
 
 pub(super) fn touch(change: &ActChange, t: &mut Touched) {
-    if let ActChange::Destroy { act, destruction, .. } = change {
+    if let ActChange::Destroy {
+        act, destruction, lift, ..
+    } = change
+    {
         t.acts.insert((act.subject, act.cause.clone()));
+        t.blocks.extend(lift.iter().copied());
         super::subjects::touch(destruction, t);
     }
 }
@@ -47,10 +55,16 @@ pub(super) fn plan<'a>(change: &'a ActChange, snap: &mut Snapshot, p: &mut Plann
             act,
             destruction,
             block,
+            lift,
         } => {
             let key = (act.subject, act.cause.clone());
             if snap.acts.contains(&key) {
                 return OpOutcome::AlreadyExists;
+            }
+            if let Some(id) = lift {
+                if snap.blocks.get(id) != Some(&(act.subject, false)) {
+                    return OpOutcome::NotFound;
+                }
             }
             let subject_of = match destruction {
                 SubjectChange::Create(s) => s.id,
@@ -67,6 +81,10 @@ pub(super) fn plan<'a>(change: &'a ActChange, snap: &mut Snapshot, p: &mut Plann
                 if let Some(b) = block {
                     snap.blocks.insert(b.id, (b.subject, false));
                     p.inserts.blocks.push(b);
+                }
+                if let Some(id) = lift {
+                    snap.blocks.insert(*id, (act.subject, true));
+                    p.push(super::Step::Block(super::blocks::Step::Lift { id, at: &act.at }));
                 }
             }
             outcome

@@ -30,6 +30,9 @@ fn reason_ru(reason: &str) -> &'static str {
         Ok(DestructionReason::RetentionExpired) => "истечение срока хранения персональных данных",
         Ok(DestructionReason::UnlawfulProcessing) => "выявление неправомерной обработки персональных данных",
         Ok(DestructionReason::AuthorityOrder) => "требование уполномоченного органа по защите прав субъектов",
+        Ok(DestructionReason::DestructionDeadline) => {
+            "истечение шести месяцев блокирования при невозможности уничтожения в срок"
+        }
         Err(_) => "",
     }
 }

@@ -186,6 +186,7 @@ pub(crate) fn field_destruction(
             act: Box::new(act),
             destruction: update,
             block: None,
+            lift: None,
         }),
         entry,
         act: act_id,

@@ -119,6 +119,7 @@ impl Subjects<'_> {
             act: Box::new(act),
             destruction: SubjectChange::Erase { id, at: op.now },
             block: None,
+            lift: None,
         });
         match v.commit(change, vec![loaded.stamp(entry)]).await? {
             OpOutcome::Done => Ok(Erasure {
