@@ -426,6 +426,23 @@ pub enum SubjectCommand {
         #[arg(long)]
         document: String,
     },
+    /// Block a subject's data (152-FZ Art. 21): every category, or those given. Reads of it
+    /// are refused but for verification; prints the block as JSON. A
+    /// `destruction_impossible` block six months old is executed by the destruction job.
+    Block {
+        id: String,
+        /// inaccuracy_claimed, unlawful_processing_claimed, legal_hold or
+        /// destruction_impossible.
+        #[arg(long)]
+        reason: String,
+        /// A category of the policy; repeat or comma-separate (none: the whole subject).
+        #[arg(long = "category", value_delimiter = ',')]
+        categories: Vec<String>,
+    },
+    /// Lift a block in force (its id as `ward subject blocks` prints it).
+    Unblock { id: String, block: String },
+    /// List a subject's blocks, lifted ones too, oldest first: one JSON object a line.
+    Blocks { id: String },
     /// Erase a subject by destroying its data key (crypto-shredding), for a reason.
     Erase {
         id: String,

@@ -145,3 +145,67 @@ fn the_cli_lists_and_shows_destruction_acts() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("destruction_act_not_found"), "{}", stderr(&out));
 }
+
+/// The officer's blocks from the command line: `subject block` (a reason from the list,
+/// categories of the policy), `subject blocks` (JSON lines), `subject unblock`; bad input is
+/// a message and a non-zero exit.
+#[test]
+fn the_cli_blocks_lists_and_lifts_blocks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = init(&tmp);
+    let id = register(&dir, &["email=held@example.org", "full_name=Held Here"]);
+    let block = |args: &[&str]| run(&dir, &[&["subject", "block", id.as_str()], args].concat());
+
+    let out = block(&["--category", "contact"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--reason"), "{}", stderr(&out));
+    let out = block(&["--reason", "because"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("unknown_reason"), "{}", stderr(&out));
+    let out = block(&["--reason", "inaccuracy_claimed", "--category", "shoes"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("unknown_category"), "{}", stderr(&out));
+    let out = run(&dir, &["subject", "block", "nobody", "--reason", "legal_hold"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not a subject id"), "{}", stderr(&out));
+
+    let out = block(&["--reason", "inaccuracy_claimed", "--category", "contact"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let placed: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(placed["categories"], serde_json::json!(["contact"]), "{placed}");
+    assert_eq!(placed["reason"], "inaccuracy_claimed", "{placed}");
+    let block_id = placed["id"].as_str().unwrap().to_owned();
+    let out = run(
+        &dir,
+        &["subject", "show", &id, "--purpose", "registration", "--fields", "email"],
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("subject_blocked"), "{}", stderr(&out));
+
+    let out = run(&dir, &["subject", "blocks", &id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(listed["id"], block_id.as_str(), "{listed}");
+    assert!(listed["lifted_at"].is_null(), "{listed}");
+
+    let out = run(&dir, &["subject", "unblock", &id, "not-a-block"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("not a block id"), "{}", stderr(&out));
+    let other = "00000000-0000-4000-8000-000000000000";
+    let out = run(&dir, &["subject", "unblock", &id, other]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("block_not_found"), "{}", stderr(&out));
+    let out = run(&dir, &["subject", "unblock", &id, &block_id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run(&dir, &["subject", "unblock", &id, &block_id]);
+    assert!(!out.status.success(), "a block is lifted once");
+    assert!(stderr(&out).contains("block_not_found"), "{}", stderr(&out));
+    let out = run(&dir, &["subject", "blocks", &id]);
+    let listed: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert!(listed["lifted_at"].is_string(), "{listed}");
+    let out = run(
+        &dir,
+        &["subject", "show", &id, "--purpose", "registration", "--fields", "email"],
+    );
+    assert!(stdout(&out).contains("held@example.org"), "{}", stderr(&out));
+}

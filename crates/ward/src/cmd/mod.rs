@@ -4,6 +4,7 @@ mod acts;
 mod backup;
 mod bases;
 pub(crate) mod bench;
+mod blocks;
 mod calendar;
 mod deadline;
 pub(crate) mod import;

@@ -246,6 +246,11 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
             note,
         } => super::bases::record(cfg, parse_id(&id)?, purpose, &kind, start.as_deref(), reference, note).await,
         SubjectCommand::Bases { id } => super::bases::show(cfg, parse_id(&id)?).await,
+        SubjectCommand::Block { id, reason, categories } => {
+            super::blocks::place(cfg, parse_id(&id)?, &reason, categories).await
+        }
+        SubjectCommand::Unblock { id, block } => super::blocks::lift(cfg, parse_id(&id)?, &block).await,
+        SubjectCommand::Blocks { id } => super::blocks::list(cfg, parse_id(&id)?).await,
         SubjectCommand::Erase { id, reason } => {
             let id = parse_id(&id)?;
             let reason = match destruction_reason(Some(reason.as_str())) {
