@@ -179,7 +179,7 @@ pub(super) async fn act_lifts_its_block_with_the_destruction_or_nothing(store: A
         lifted_at: Some(at(30)),
         ..block.clone()
     };
-    assert_eq!(ok(store.find_blocks(sid).await, "find_blocks"), [lifted.clone()]);
+    assert_eq!(ok(store.find_blocks(sid).await, "find_blocks"), std::slice::from_ref(&lifted));
     assert_eq!(acts(&store, &all()).await, [due]);
     // The same cause again (a second process): refused, the block stays as it was.
     let again = act(sid, &format!("block:{}", block.id), at(31));
