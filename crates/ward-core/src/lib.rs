@@ -29,7 +29,7 @@ pub mod violation;
 pub use access::{AccessRefusal, AccessRequest, Caller};
 pub use action::{LegalBasis, ProcessingAction};
 pub use clock::{Clock, FakeClock, SystemClock};
-pub use ids::{ActId, ApiKeyId, BlockId, MessageId, SubjectId};
+pub use ids::{ActId, ApiKeyId, BlockId, DownloadId, MessageId, RequestId, SubjectId, VerificationId};
 pub use journal::{Actor, JournalDraft};
 pub use policy::{Policy, PolicyDiagnostic};
 pub use problem::ProblemCode;
