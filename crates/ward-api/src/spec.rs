@@ -62,6 +62,7 @@ pub const ROUTER_CODES: &[ProblemCode] = &[ProblemCode::NotFound, ProblemCode::M
         (name = "deadlines", description = "Legal deadlines counted on production calendars (admin and officer)"),
         (name = "destruction", description = "Destruction acts (RKN Order No. 179) with their journal extracts (admin and officer)"),
         (name = "outbox", description = "Messages to subjects: templated notices queued with their cause and delivered over SMTP"),
+        (name = "verifications", description = "Identity verification of data-subject requests: vouched by the website, a one-time code, or a signed document the officer reviews"),
         (name = "meta", description = "Liveness, metrics and this document"),
     ),
 )]
@@ -118,7 +119,11 @@ pub(crate) fn finish<'a>(
                     codes.push(ProblemCode::Forbidden);
                 }
             }
-            if op.request_body.is_some() {
+            if op
+                .request_body
+                .as_ref()
+                .is_some_and(|b| b.content.contains_key("application/json"))
+            {
                 codes.extend(BODY_CODES);
             }
             if crate::idempotency::takes_key(&method, &template) {

@@ -77,6 +77,21 @@ string_enum! {
         OutboxRetry => "outbox.retry",
         /// Delivery of queued messages (the delivery job, as Ward itself).
         OutboxDeliver => "outbox.deliver",
+        /// Starting an identity verification of a request (a service key: `vouched` only).
+        VerificationStart => "verification.start",
+        /// Reading a verification's state (never its code or document).
+        VerificationRead => "verification.read",
+        /// Checking a one-time code the requester entered (the portal's call, through the
+        /// website's service key, or the officer's on the phone).
+        VerificationCheckCode => "verification.check_code",
+        /// Sending a new one-time code in place of the old.
+        VerificationResend => "verification.resend",
+        /// Uploading the scanned document with the subject's signature.
+        VerificationUpload => "verification.upload_document",
+        /// Reading the uploaded document: the officer, to review it.
+        VerificationDocumentRead => "verification.read_document",
+        /// Accepting or rejecting the document.
+        VerificationDecide => "verification.decide",
     }
 }
 
@@ -149,6 +164,13 @@ pub fn allowance(role: Role, operation: Operation) -> Allowance {
         OutboxList => [A, A, R, R],
         OutboxRetry => [A, A, R, R],
         OutboxDeliver => [A, R, R, R],
+        VerificationStart => [A, A, A, R],
+        VerificationRead => [A, A, A, R],
+        VerificationCheckCode => [A, A, A, R],
+        VerificationResend => [A, A, A, R],
+        VerificationUpload => [A, A, A, R],
+        VerificationDocumentRead => [A, A, R, R],
+        VerificationDecide => [A, A, R, R],
     };
     row[match role {
         Role::Admin => 0,

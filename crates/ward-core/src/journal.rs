@@ -87,6 +87,20 @@ string_enum! {
         MessageDead => "message.dead",
         /// The officer put a dead-lettered message back in the queue.
         MessageRequeued => "message.requeued",
+        /// An identity verification of a request began; the detail names it, the request,
+        /// the method and the state.
+        VerificationStarted => "verification.started",
+        /// A one-time code was sent again (the detail names the verification).
+        VerificationCodeResent => "verification.code_resent",
+        /// A one-time code was checked; the detail names the outcome and the attempts
+        /// counted, never the code.
+        VerificationCodeChecked => "verification.code_checked",
+        /// A document was uploaded; the detail names its type, size and SHA-256.
+        VerificationDocumentUploaded => "verification.document_uploaded",
+        /// The officer read the document.
+        VerificationDocumentRead => "verification.document_read",
+        /// The officer accepted or rejected the document, with a reason from a fixed list.
+        VerificationDecided => "verification.decided",
     }
 }
 

@@ -24,6 +24,7 @@ pub mod policy;
 pub mod problem;
 pub mod standing;
 pub mod value;
+pub mod verification;
 pub mod violation;
 
 pub use access::{AccessRefusal, AccessRequest, Caller};

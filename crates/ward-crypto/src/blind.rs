@@ -64,6 +64,16 @@ impl BlindIndex {
         mac.finalize().into_bytes().into()
     }
 
+    /// A key for another use, derived from the blind-index key under `label` (HMAC-SHA256 of
+    /// the label, with its own domain tag): independent of the index and of other labels, and
+    /// never stored. The one-time codes' key is derived so (`CodeHasher`).
+    pub fn derive_key(&self, label: &str) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key length");
+        mac.update(b"ward.derive.v1\0");
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
     /// The keyed hash of a caller's `Idempotency-Key`: HMAC-SHA256 under the blind-index key
     /// with its own domain tag, over the caller and the key, so that two callers' equal keys
     /// are different records and a stolen database does not give the keys back.

@@ -340,6 +340,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0016_subject_blocks",
         include_str!("../migrations/0016_subject_blocks.sql"),
     ),
+    (
+        18,
+        "0018_verifications",
+        include_str!("../migrations/0018_verifications.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {

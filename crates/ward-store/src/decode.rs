@@ -553,3 +553,59 @@ pub fn message(row: &(impl Row + ?Sized)) -> Result<crate::MessageRecord> {
         sent_at: c.opt_int(11)?.map(from_micros),
     })
 }
+
+pub static VERIFICATION: Columns = Columns {
+    table: "verifications",
+    select: "id, request_id, subject_id, method, state, revision, attempts, resends, code_hash, \
+             code_expires_at, document_type, document_size, document_sha256, reason, created_at, updated_at",
+    names: &[
+        "id",
+        "request_id",
+        "subject_id",
+        "method",
+        "state",
+        "revision",
+        "attempts",
+        "resends",
+        "code_hash",
+        "code_expires_at",
+        "document_type",
+        "document_size",
+        "document_sha256",
+        "reason",
+        "created_at",
+        "updated_at",
+    ],
+};
+
+/// A verification from the [`VERIFICATION`] columns.
+pub fn verification(row: &(impl Row + ?Sized)) -> Result<crate::VerificationRecord> {
+    let c = Cols::new(row, 0, &VERIFICATION);
+    let count = |k: usize| -> Result<u32> {
+        u32::try_from(c.int(k)?).map_err(|_| corrupt(VERIFICATION.table, c.name(k), "out of range"))
+    };
+    Ok(crate::VerificationRecord {
+        id: c.parse(0)?,
+        request: c.parse(1)?,
+        subject: c.subject_id(2)?,
+        method: c.parse(3)?,
+        state: c.parse(4)?,
+        revision: count(5)?,
+        attempts: count(6)?,
+        resends: count(7)?,
+        code_hash: c.opt_bytes(8)?,
+        code_expires_at: c.opt_int(9)?.map(from_micros),
+        document_type: c
+            .opt_text(10)?
+            .map(|t| parse(&t, VERIFICATION.table, "document_type"))
+            .transpose()?,
+        document_size: c
+            .opt_int(11)?
+            .map(|n| u64::try_from(n).map_err(|_| corrupt(VERIFICATION.table, "document_size", "negative")))
+            .transpose()?,
+        document_sha256: c.opt_text(12)?,
+        reason: c.opt_text(13)?,
+        created_at: from_micros(c.int(14)?),
+        updated_at: from_micros(c.int(15)?),
+    })
+}

@@ -23,6 +23,7 @@ mod listing;
 mod model;
 mod outbox;
 mod subject_events;
+mod verifications;
 mod visitor;
 pub mod write;
 
@@ -37,6 +38,7 @@ pub use listing::{Bind, JournalFilter, ListingStore, SubjectFacts};
 pub use model::*;
 pub use outbox::OutboxStore;
 pub use subject_events::SubjectEventStore;
+pub use verifications::{VerificationRecord, VerificationStore};
 pub use visitor::{VisitorConsent, VisitorConsentRecord, VisitorStore};
 pub use write::changes::*;
 
@@ -188,6 +190,7 @@ pub trait Store:
     + KeyBindingStore
     + ListingStore
     + OutboxStore
+    + VerificationStore
     + WriteStore
     + Send
     + Sync

@@ -45,6 +45,8 @@ pub(crate) enum Reason {
     Notice,
     /// The delivery job sends a queued message: its sealed recipient, subject line and body.
     Delivery,
+    /// The officer reviews a verification's document.
+    VerificationDocument,
 }
 
 impl Reason {
@@ -60,6 +62,7 @@ impl Reason {
             Reason::DeathRecord => "death_record",
             Reason::Notice => "notice",
             Reason::Delivery => "delivery",
+            Reason::VerificationDocument => "verification_document",
         }
     }
 }
@@ -143,6 +146,15 @@ impl Gate {
         let json = self.key.open(&sealed::message_aad(self.subject, id), sealed_payload)?;
         self.evidence.insert(format!("message:{id}"));
         serde_json::from_slice(&json).map_err(|e| VaultError::Internal(format!("outbox message: {e}")))
+    }
+
+    /// Opens a verification's sealed document.
+    pub(crate) fn document(&mut self, id: ward_core::VerificationId, sealed_document: &[u8]) -> VaultResult<Vec<u8>> {
+        let bytes = self
+            .key
+            .open(&sealed::document_aad(self.subject, id), sealed_document)?;
+        self.evidence.insert(format!("verification_document:{id}"));
+        Ok(bytes)
     }
 
     /// Whether the gate opened anything.

@@ -47,6 +47,8 @@ pub struct VaultConfig {
     pub register_subjects_per_page: usize,
     /// The most journal positions one page of the journal listing reads.
     pub register_journal_positions_per_page: i64,
+    /// How long a one-time verification code is valid.
+    pub verification_code_ttl: Duration,
 }
 
 impl Default for VaultConfig {
@@ -59,6 +61,7 @@ impl Default for VaultConfig {
             zone: Zone::default(),
             register_subjects_per_page: 20_000,
             register_journal_positions_per_page: 200_000,
+            verification_code_ttl: ward_core::verification::DEFAULT_CODE_TTL,
         }
     }
 }
@@ -225,6 +228,11 @@ impl Vault {
     /// Messages to subjects: queued with their cause, delivered by the delivery job.
     pub fn outbox(&self) -> crate::outbox::Outbox<'_> {
         crate::outbox::Outbox(self)
+    }
+
+    /// Identity verification of data-subject requests: vouched, one-time code, document.
+    pub fn verifications(&self) -> crate::verifications::Verifications<'_> {
+        crate::verifications::Verifications(self)
     }
 
     /// The secrets, the key ring in force, and key rotation.

@@ -2,7 +2,7 @@
 //! (store, keys, clock, group committer, policy versions) from which one service per
 //! capability is reached — [`Vault::subjects`], [`Vault::consents`], [`Vault::bases`], [`Vault::receipts`],
 //! [`Vault::contact`], [`Vault::lifecycle`], [`Vault::policies`], [`Vault::visitors`],
-//! [`Vault::api_keys`], [`Vault::deadlines`], [`Vault::journal`], [`Vault::registers`], [`Vault::keys`], [`Vault::acts`], [`Vault::outbox`]. Every service checks its
+//! [`Vault::api_keys`], [`Vault::deadlines`], [`Vault::journal`], [`Vault::registers`], [`Vault::keys`], [`Vault::acts`], [`Vault::outbox`], [`Vault::verifications`]. Every service checks its
 //! operations against the policy, seals and opens personal data with per-subject keys, and
 //! writes every change together with its journal entry through the group committer.
 //!
@@ -42,6 +42,7 @@ mod registers;
 mod rotation;
 mod sealed;
 mod subjects;
+mod verifications;
 mod visitors;
 
 pub use acts::{
@@ -74,7 +75,10 @@ pub use rotation::RotationReport;
 pub use subjects::{
     destruction_reason, Destroyed, DestructionRequest, Erasure, NewSubjectInput, SubjectView, Subjects, Withheld,
 };
+pub use verifications::{
+    decision_reason, document_type, verification_method, Decide, Document, NewVerification, Verifications,
+};
 pub use visitors::{CookieConsentHistory, CookieConsentView, Visitors};
 pub use ward_core::destruction::DestructionReason;
 pub use ward_core::standing::{BasisState, ConsentState, DestructionDue, DESTRUCTION_DAYS};
-pub use ward_store::BlockRecord;
+pub use ward_store::{BlockRecord, VerificationRecord};

@@ -49,6 +49,15 @@ pub(crate) fn message_aad(subject: SubjectId, message: ward_core::MessageId) -> 
     aad
 }
 
+/// A verification's document, bound to its subject and verification id.
+pub(crate) fn document_aad(subject: SubjectId, verification: ward_core::VerificationId) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(52);
+    aad.extend_from_slice(b"ward.verification_document.v1\0");
+    aad.extend_from_slice(subject.as_bytes());
+    aad.extend_from_slice(verification.as_bytes());
+    aad
+}
+
 /// Field name → ciphertext.
 pub(crate) type SealedFields = BTreeMap<String, Vec<u8>>;
 

@@ -19,6 +19,7 @@ pub(crate) mod policy_versions;
 pub(crate) mod receipts;
 pub(crate) mod registers;
 pub(crate) mod subjects;
+pub(crate) mod verifications;
 pub(crate) mod visitors;
 
 use crate::error::ApiError;
@@ -81,6 +82,15 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(outbox::send_notice))
         .routes(routes!(outbox::list_outbox))
         .routes(routes!(outbox::retry_message))
+        .routes(routes!(verifications::start_verification))
+        .routes(routes!(verifications::get_verification))
+        .routes(routes!(verifications::check_verification_code))
+        .routes(routes!(verifications::resend_verification_code))
+        .routes(routes!(
+            verifications::upload_verification_document,
+            verifications::get_verification_document
+        ))
+        .routes(routes!(verifications::decide_verification))
 }
 
 /// Problem codes per operation id, gathered from the resource modules: the codes each
@@ -106,6 +116,7 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [P
         acts::PROBLEM_CODES,
         blocks::PROBLEM_CODES,
         outbox::PROBLEM_CODES,
+        verifications::PROBLEM_CODES,
     ]
     .into_iter()
     .flatten()
@@ -161,6 +172,13 @@ pub(crate) const VAULT_OPERATIONS: &[(&str, Operation)] = &[
     ("send_notice", Operation::NoticeSend),
     ("list_outbox", Operation::OutboxList),
     ("retry_message", Operation::OutboxRetry),
+    ("start_verification", Operation::VerificationStart),
+    ("get_verification", Operation::VerificationRead),
+    ("check_verification_code", Operation::VerificationCheckCode),
+    ("resend_verification_code", Operation::VerificationResend),
+    ("upload_verification_document", Operation::VerificationUpload),
+    ("get_verification_document", Operation::VerificationDocumentRead),
+    ("decide_verification", Operation::VerificationDecide),
 ];
 
 pub(crate) async fn not_found() -> ApiError {

@@ -235,11 +235,53 @@ async fn sample(s: &Server, operation_id: &str, hash: &str) -> (Method, String, 
             "/v1/outbox/9b2f9a3c-58a3-4a4e-9a8e-0c8a7d5e2b11/retry".into(),
             None,
         ),
+        "start_verification" => (
+            Method::POST,
+            "/v1/verifications".into(),
+            Some(json!({"request": uuid::Uuid::new_v4().to_string(), "subject": subject().await, "method": "vouched"})),
+        ),
+        "get_verification" => (Method::GET, format!("/v1/verifications/{}", vouched(s).await), None),
+        "check_verification_code" => {
+            let anna = subject().await;
+            let id = crate::verifications::start_code(s, &anna).await;
+            (
+                Method::POST,
+                format!("/v1/verifications/{id}/code"),
+                Some(json!({"code": "000000"})),
+            )
+        }
+        "resend_verification_code" => {
+            let id = crate::verifications::start_code(s, &subject().await).await;
+            (Method::POST, format!("/v1/verifications/{id}/resend"), None)
+        }
+        // A JSON body where the document is expected: refused as no PDF, JPEG or PNG, past
+        // the authorization the test is about.
+        "upload_verification_document" => (
+            Method::PUT,
+            format!("/v1/verifications/{}/document", vouched(s).await),
+            Some(json!({})),
+        ),
+        "get_verification_document" | "decide_verification" => {
+            let id = crate::verifications::with_document(s, &subject().await, "authz").await;
+            if operation_id == "decide_verification" {
+                let body = json!({"decision": "accept", "reason": "signature_matches"});
+                (Method::POST, format!("/v1/verifications/{id}/decision"), Some(body))
+            } else {
+                (Method::GET, format!("/v1/verifications/{id}/document"), None)
+            }
+        }
         other => panic!("`{other}`: no sample request for this route; add one to authz.rs"),
     }
 }
 
 /// The status a call was answered with; for a batch, that of its one subject.
+/// A verified (vouched) verification of a new subject; its id.
+async fn vouched(s: &Server) -> String {
+    let anna = s.another_anna().await;
+    let r = crate::verifications::start(s, &s.admin, &anna, "vouched").await;
+    r.json_with(201)["id"].as_str().expect("id").to_owned()
+}
+
 fn answer(operation_id: &str, status: u16, body: &str) -> u16 {
     if operation_id == "create_subjects_batch" && status == 200 {
         let v: Value = serde_json::from_str(body).expect("a batch answers JSON");

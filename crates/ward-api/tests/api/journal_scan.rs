@@ -19,6 +19,8 @@ pub(crate) struct Req {
     pub query: BTreeMap<String, String>,
     pub headers: BTreeMap<String, String>,
     pub body: Option<Value>,
+    /// A raw body with its content type, sent instead of `body` (a document upload).
+    pub raw: Option<(String, Vec<u8>)>,
 }
 
 impl Req {
@@ -28,6 +30,7 @@ impl Req {
             query: BTreeMap::new(),
             headers: BTreeMap::new(),
             body: None,
+            raw: None,
         }
     }
     fn param(mut self, k: &str, v: impl Into<String>) -> Self {
@@ -96,7 +99,8 @@ fn walk(spec: &Value, schema: &Value, at: &str, out: &mut Vec<String>) {
     } else if types.contains(&"array") {
         walk(spec, &s["items"], &format!("{at}[]"), out);
     } else if types.contains(&"string") {
-        let closed = s.get("enum").is_some() || matches!(s["format"].as_str(), Some("uuid" | "date-time"));
+        // A binary body (a scanned document) is no text: the journal gets only its digest.
+        let closed = s.get("enum").is_some() || matches!(s["format"].as_str(), Some("uuid" | "date-time" | "binary"));
         if !closed {
             out.push(at.to_owned());
         }
@@ -350,6 +354,40 @@ pub(crate) async fn baseline(s: &Server, method: &Method, template: &str) -> Opt
                 .param("visitor_id", "visitor-0002")
                 .body(json!({"subject_id": id}))
         }
+        ("POST", "/v1/verifications") => Req::new().body(json!({
+            "request": uuid::Uuid::new_v4().to_string(), "subject": s.another_anna().await, "method": "code",
+        })),
+        ("GET", "/v1/verifications/{id}") => {
+            let anna = s.another_anna().await;
+            let r = crate::verifications::start(s, &s.admin, &anna, "vouched").await;
+            Req::new().param("id", r.json_with(201)["id"].as_str().expect("id"))
+        }
+        ("POST", "/v1/verifications/{id}/code") => {
+            let anna = s.another_anna().await;
+            let id = crate::verifications::start_code(s, &anna).await;
+            let code = crate::verifications::code_sent_to(s, &anna).await;
+            Req::new().param("id", id).body(json!({"code": code}))
+        }
+        ("POST", "/v1/verifications/{id}/resend") => {
+            Req::new().param("id", crate::verifications::start_code(s, &s.another_anna().await).await)
+        }
+        ("PUT", "/v1/verifications/{id}/document") => {
+            let anna = s.another_anna().await;
+            let r = crate::verifications::start(s, &s.admin, &anna, "document").await;
+            let mut req = Req::new().param("id", r.json_with(201)["id"].as_str().expect("id"));
+            req.raw = Some(("image/png".into(), crate::verifications::png("scan")));
+            req
+        }
+        ("GET", "/v1/verifications/{id}/document") => Req::new().param(
+            "id",
+            crate::verifications::with_document(s, &s.another_anna().await, "scan").await,
+        ),
+        ("POST", "/v1/verifications/{id}/decision") => Req::new()
+            .param(
+                "id",
+                crate::verifications::with_document(s, &s.another_anna().await, "scan").await,
+            )
+            .body(json!({"decision": "accept", "reason": "signature_matches"})),
         _ => return None,
     })
 }
@@ -371,7 +409,9 @@ async fn send(s: &Server, method: &Method, template: &str, req: &Req) -> (u16, S
     for (k, v) in &req.headers {
         r = r.header(k.as_str(), v.as_str());
     }
-    if let Some(b) = &req.body {
+    if let Some((content_type, bytes)) = &req.raw {
+        r = r.header("content-type", content_type.as_str()).body(bytes.clone());
+    } else if let Some(b) = &req.body {
         r = r.json(b);
     }
     let resp = r.send().await.expect("send");

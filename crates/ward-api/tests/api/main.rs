@@ -37,4 +37,5 @@ mod spec;
 mod subjects;
 mod support;
 mod unique;
+mod verifications;
 mod visitors;

@@ -193,6 +193,17 @@ impl BlockStore for TempStore {
 }
 
 #[async_trait]
+impl VerificationStore for TempStore {
+    async fn find_verification(&self, id: ward_core::VerificationId) -> StoreResult<Option<VerificationRecord>> {
+        self.store.find_verification(id).await
+    }
+
+    async fn find_verification_document(&self, id: ward_core::VerificationId) -> StoreResult<Option<Vec<u8>>> {
+        self.store.find_verification_document(id).await
+    }
+}
+
+#[async_trait]
 impl LeaseStore for TempStore {
     async fn acquire_lease(
         &self,

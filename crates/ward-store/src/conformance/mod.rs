@@ -146,6 +146,10 @@ macro_rules! conformance_list {
                 erase_subject_deletes_its_messages,
                 concurrent_claims_take_each_message_once,
             ],
+            verifications: [
+                verifications_are_created_and_updated_from_their_revision,
+                concurrent_updates_of_a_verification_apply_once_per_revision,
+            ],
             unique: [
                 a_unique_guard_refuses_an_unknown_holder,
                 a_unique_guard_follows_rectifications_in_the_batch,

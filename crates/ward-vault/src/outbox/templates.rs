@@ -15,14 +15,31 @@ pub const LANGUAGES: [&str; 2] = ["en", "ru"];
 /// The notice that the policy changed: `version`, `effective_date`, `operator`, `contact`.
 pub const POLICY_CHANGED: &str = "policy_changed";
 
+/// A one-time code that confirms a data-subject request: `code`, `minutes` (its validity),
+/// `operator`, `contact`. Sent only by the verification service, never as an officer's notice.
+pub const VERIFICATION_CODE: &str = "verification_code";
+
+/// The templates the officer may send as a notice (`POST /v1/subjects/{id}/notices`): those
+/// whose variables come from the policy in force.
+pub const NOTICES: &[&str] = &[POLICY_CHANGED];
+
 /// Every template: its name, then its text per language (in [`LANGUAGES`] order).
-const TEMPLATES: &[(&str, [&str; 2])] = &[(
-    POLICY_CHANGED,
-    [
-        include_str!("../../templates/en/policy_changed.txt"),
-        include_str!("../../templates/ru/policy_changed.txt"),
-    ],
-)];
+const TEMPLATES: &[(&str, [&str; 2])] = &[
+    (
+        POLICY_CHANGED,
+        [
+            include_str!("../../templates/en/policy_changed.txt"),
+            include_str!("../../templates/ru/policy_changed.txt"),
+        ],
+    ),
+    (
+        VERIFICATION_CODE,
+        [
+            include_str!("../../templates/en/verification_code.txt"),
+            include_str!("../../templates/ru/verification_code.txt"),
+        ],
+    ),
+];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -63,6 +80,19 @@ pub fn check(name: &str) -> VaultResult<()> {
                 "no message template is named so (templates: {})",
                 names().collect::<Vec<_>>().join(", ")
             ),
+        ))
+    }
+}
+
+/// `unknown_template` unless `name` is a template the officer may send as a notice
+/// ([`NOTICES`]): a verification code goes out only with its verification.
+pub fn check_notice(name: &str) -> VaultResult<()> {
+    if NOTICES.contains(&name) {
+        Ok(())
+    } else {
+        Err(VaultError::NotFound(
+            ProblemCode::UnknownTemplate,
+            format!("no notice template is named so (notices: {})", NOTICES.join(", ")),
         ))
     }
 }
@@ -111,6 +141,8 @@ mod tests {
             ("effective_date", "2026-12-20"),
             ("operator", "ООО «Ромашка»"),
             ("contact", "dpo@example.ru"),
+            ("code", "042817"),
+            ("minutes", "15"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -122,8 +154,12 @@ mod tests {
         for name in names() {
             for lang in LANGUAGES {
                 let r = render(name, lang, &vars()).unwrap_or_else(|e| panic!("{lang}/{name}: {e}"));
-                assert!(r.subject.contains("2026-12"), "{lang}/{name}: {}", r.subject);
-                assert!(r.body.contains("2026-12-20"), "{lang}/{name}");
+                let (in_subject, in_body) = match name {
+                    VERIFICATION_CODE => ("042817", "15"),
+                    _ => ("2026-12", "2026-12-20"),
+                };
+                assert!(r.subject.contains(in_subject), "{lang}/{name}: {}", r.subject);
+                assert!(r.body.contains(in_body), "{lang}/{name}");
                 assert!(!r.body.contains("{{"), "{lang}/{name}");
             }
         }
