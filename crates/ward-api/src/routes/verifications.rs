@@ -210,6 +210,11 @@ impl From<VerificationRecord> for VerificationBody {
     }
 }
 
+/// A scanned document's bytes: PDF, JPEG or PNG.
+#[derive(ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct DocumentBytes(#[allow(dead_code)] Vec<u8>);
+
 #[derive(Debug, Deserialize)]
 pub(crate) struct IdPath {
     id: String,
@@ -340,9 +345,9 @@ pub(crate) async fn resend_verification_code(
     params(("id" = uuid::Uuid, Path, description = "The verification's id")),
     request_body(
         content(
-            (Vec<u8> = "application/pdf"),
-            (Vec<u8> = "image/jpeg"),
-            (Vec<u8> = "image/png"),
+            (DocumentBytes = "application/pdf"),
+            (DocumentBytes = "image/jpeg"),
+            (DocumentBytes = "image/png"),
         ),
         description = "The scanned document",
     ),
@@ -382,9 +387,9 @@ pub(crate) async fn upload_verification_document(
         status = 200,
         description = "The document, in its type",
         content(
-            (Vec<u8> = "application/pdf"),
-            (Vec<u8> = "image/jpeg"),
-            (Vec<u8> = "image/png"),
+            (DocumentBytes = "application/pdf"),
+            (DocumentBytes = "image/jpeg"),
+            (DocumentBytes = "image/png"),
         ),
     )),
 )]

@@ -53,6 +53,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/subjects/{id}/notices"),
     ("GET", "/v1/outbox"),
     ("POST", "/v1/outbox/{id}/retry"),
+    ("POST", "/v1/verifications"),
+    ("GET", "/v1/verifications/{id}"),
+    ("POST", "/v1/verifications/{id}/code"),
+    ("POST", "/v1/verifications/{id}/resend"),
+    ("PUT", "/v1/verifications/{id}/document"),
+    ("GET", "/v1/verifications/{id}/document"),
+    ("POST", "/v1/verifications/{id}/decision"),
 ];
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -181,7 +188,25 @@ async fn the_document_declares_schemas_security_and_problem_codes(s: Server) {
         } else {
             assert!(op.get("security").is_none_or(Value::is_null), "{method} {path}");
         }
-        if op.get("requestBody").is_some() {
+        let content = &op["requestBody"]["content"];
+        if op.get("requestBody").is_some() && content.get("application/json").is_none() {
+            // A raw upload (a scanned document): binary in each type, checked by its handler.
+            for (_, c) in content.as_object().expect("content") {
+                let name = c["schema"]["$ref"].as_str().unwrap_or_default().rsplit('/').next();
+                let schema = &schemas[name.unwrap_or_default()];
+                assert_eq!(
+                    (&schema["type"], &schema["format"]),
+                    (&json!("string"), &json!("binary")),
+                    "{method} {path}"
+                );
+            }
+            for code in ["document_too_large", "unsupported_document_type"] {
+                assert!(
+                    op["x-problem-codes"].as_array().unwrap().contains(&json!(code)),
+                    "{method} {path}: {code}"
+                );
+            }
+        } else if op.get("requestBody").is_some() {
             let body = &op["requestBody"]["content"]["application/json"]["schema"]["$ref"];
             assert!(body.is_string(), "{method} {path}: request body has no schema");
             for code in [
