@@ -63,6 +63,7 @@ pub async fn open_vault_with(cfg: &Config, new_keks: NewKeks) -> Result<Vault> {
         checkpoint_interval: crate::cmd::journal::interval(cfg),
         calendars: cfg.calendars.clone(),
         zone: cfg.zone.clone(),
+        verification_code_ttl: cfg.verification_code_ttl,
         ..VaultConfig::default()
     };
     let vault = Vault::open(store, keys, policy, source, Arc::new(SystemClock), vault_cfg).await?;

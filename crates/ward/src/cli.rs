@@ -62,6 +62,10 @@ pub enum Command {
     /// The outbox: messages to subjects and their delivery (ids and states, never content).
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Identity verification of data-subject requests: the officer reads a verification and
+    /// its scanned document, and accepts or rejects the document.
+    #[command(subcommand)]
+    Verify(VerifyCommand),
     /// Back up the database without any data key, and export the keys separately (SQLite).
     /// Erasure reaches backups: a data backup can be read only with a key export, and a
     /// subject erased before the export has no key in it.
@@ -285,6 +289,49 @@ pub enum OutboxCommand {
     },
     /// Put a dead-lettered message back in the queue, due now.
     Retry { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum VerifyCommand {
+    /// Start verifying that the requester of REQUEST is SUBJECT: `vouched` (verified at
+    /// once), `code` (six digits sent to the e-mail address on record) or `document` (a
+    /// scanned signed request, for `ward verify upload`). Prints it as JSON.
+    Start {
+        #[arg(long)]
+        request: String,
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        method: String,
+    },
+    /// Upload the scanned document (PDF, JPEG or PNG, 10 MiB at most) of a `document`
+    /// verification: sealed under the subject's key, its SHA-256 journaled.
+    Upload { id: String, file: PathBuf },
+    /// Print a verification as JSON: request, subject, method, state, attempts, the
+    /// document's type, size and SHA-256 (never the code or the document).
+    Show { id: String },
+    /// Write the uploaded document to a new file (mode 0600) and print its type, size and
+    /// SHA-256. The reading is journaled.
+    Document {
+        id: String,
+        /// The file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Accept the document: the request is verified. Reasons: signature_matches,
+    /// identity_confirmed.
+    Accept {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reject the document. Reasons: illegible, signature_missing, signature_mismatch,
+    /// not_the_subject, incomplete.
+    Reject {
+        id: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

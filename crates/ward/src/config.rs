@@ -28,6 +28,7 @@ pub struct FileConfig {
     pub max_connections: Option<usize>,
     pub timezone: Option<String>,
     pub calendars_dir: Option<PathBuf>,
+    pub verification_code_minutes: Option<u32>,
     /// The mail server the outbox is delivered to (see `delivery::config`).
     pub smtp: Option<crate::delivery::config::SmtpFile>,
     pub outbox: Option<crate::delivery::config::OutboxFile>,
@@ -55,6 +56,8 @@ pub struct Config {
     pub body_read_timeout: Duration,
     /// Most HTTP connections served at once; more wait in the listen queue.
     pub max_connections: usize,
+    /// How long a one-time verification code is valid (`verification_code_minutes`, 1 to 60).
+    pub verification_code_ttl: time::Duration,
     /// The operator's time zone: it decides the day a request was received.
     pub zone: Zone,
     /// The production calendars: those shipped, and those loaded from `calendars_dir`.
@@ -142,6 +145,10 @@ impl Config {
         let zone = Zone::named(tz_name).with_context(|| format!("timezone in {}", file_path.display()))?;
         let calendars_dir = rel(file.calendars_dir.unwrap_or_else(|| "calendars".into()));
         let calendars = Arc::new(load_calendars(&calendars_dir)?);
+        let code_minutes = file.verification_code_minutes.unwrap_or(15);
+        if !(1..=60).contains(&code_minutes) {
+            bail!("verification_code_minutes must be between 1 and 60");
+        }
         let delivery = crate::delivery::config::DeliveryConfig::resolve(data_dir, file.smtp, file.outbox)?;
         Ok(Config {
             delivery,
@@ -150,6 +157,7 @@ impl Config {
             header_read_timeout: seconds("header_read_timeout_secs", file.header_read_timeout_secs, 10.0)?,
             body_read_timeout: seconds("body_read_timeout_secs", file.body_read_timeout_secs, 30.0)?,
             max_connections,
+            verification_code_ttl: time::Duration::minutes(i64::from(code_minutes)),
             data_dir: data_dir.to_path_buf(),
             listen,
             database_url,
@@ -271,6 +279,7 @@ body_read_timeout_secs = 30                 # a client's time to send a request 
 max_connections = 1024                      # HTTP connections served at once; more wait to be accepted
 timezone = "Europe/Moscow"                  # decides the day a request was received (deadlines)
 # calendars_dir = "calendars"               # more production calendars, one year a file (docs/deadlines.md)
+verification_code_minutes = 15              # how long a one-time code verifying a request is valid (docs/verification.md)
 
 # The outbox's delivery (notices to subjects). Without [smtp] messages wait in the queue.
 # [smtp]

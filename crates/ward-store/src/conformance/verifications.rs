@@ -92,8 +92,8 @@ pub(super) async fn verifications_are_created_and_updated_from_their_revision(st
     // A document: stored sealed beside the record, read apart from it; a later update
     // without one keeps it.
     assert_eq!(ok(store.find_verification_document(v.id).await, "document"), None);
+    // (The method never changes; the store keeps what it was created with.)
     let with_document = VerificationRecord {
-        method: VerificationMethod::Document,
         document_type: Some(DocumentType::Png),
         document_size: Some(3),
         document_sha256: Some("ab".repeat(32)),

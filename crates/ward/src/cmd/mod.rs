@@ -15,6 +15,7 @@ mod policy;
 mod registers;
 mod restore;
 mod subject;
+mod verify;
 
 use crate::app;
 use crate::cli::{Cli, Command};
@@ -51,6 +52,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Journal(c) => journal::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Outbox(c) => outbox::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Subject(c) => subject::run(c, &Config::load(&g.data_dir, &over)?).await,
+        Command::Verify(c) => verify::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Requests(c) => deadline::run(c, &Config::load(&g.data_dir, &over)?),
         Command::Calendar(c) => calendar::run(c, &Config::load(&g.data_dir, &over)?),
         Command::Backup { out, keys_out } => backup::backup(&Config::load(&g.data_dir, &over)?, out, keys_out).await,
