@@ -96,6 +96,21 @@ pub fn initial_state(method: VerificationMethod) -> VerificationState {
     }
 }
 
+/// The state as of `now`: a pending code verification whose code expired is `expired` whether
+/// or not anyone has checked it since (nothing time-based needs a job to be right); the stored
+/// state otherwise.
+pub fn state_at(
+    state: VerificationState,
+    method: VerificationMethod,
+    code_expires_at: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> VerificationState {
+    match (state, method, code_expires_at) {
+        (VerificationState::Pending, VerificationMethod::Code, Some(at)) if now >= at => VerificationState::Expired,
+        _ => state,
+    }
+}
+
 /// Where a code verification stands for a check, before the comparison counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CodeStanding {
@@ -234,6 +249,17 @@ mod tests {
             check_code(expired, OffsetDateTime::UNIX_EPOCH, true),
             CodeCheck::NotPending(VerificationState::Expired)
         );
+    }
+
+    #[test]
+    fn a_pending_code_is_expired_by_the_clock_alone() {
+        let at = OffsetDateTime::UNIX_EPOCH + Duration::minutes(15);
+        let (p, code) = (VerificationState::Pending, VerificationMethod::Code);
+        assert_eq!(state_at(p, code, Some(at), at - Duration::seconds(1)), p);
+        assert_eq!(state_at(p, code, Some(at), at), VerificationState::Expired);
+        let verified = VerificationState::Verified;
+        assert_eq!(state_at(verified, code, Some(at), at), verified);
+        assert_eq!(state_at(p, VerificationMethod::Document, None, at), p);
     }
 
     #[test]

@@ -220,6 +220,8 @@ async fn an_expired_code_is_refused_and_a_new_one_replaces_it(s: Server) {
     let id = start_code(&s, &anna).await;
     let first = code_sent_to(&s, &anna).await;
     s.clock.advance(Duration::minutes(15));
+    let v = s.get(&format!("/v1/verifications/{id}"), &s.admin).await.json_with(200);
+    assert_eq!(v["state"], "expired", "expired by the clock, before anyone checks");
     let r = check(&s, &id, &s.admin, &first).await;
     s.problem(&r, 409, "code_expired");
     let v = s.get(&format!("/v1/verifications/{id}"), &s.admin).await.json_with(200);

@@ -30,7 +30,7 @@ use crate::Vault;
 use ward_core::access::Role;
 use ward_core::authz::Operation;
 use ward_core::journal::AdminEvent;
-use ward_core::verification::{initial_state, VerificationMethod, VerificationState};
+use ward_core::verification::{initial_state, state_at, VerificationMethod, VerificationState};
 use ward_core::{Caller, JournalDraft, ProblemCode, RequestId, SubjectId, VerificationId};
 use ward_store::{Change, OpOutcome, SubjectRecord, VerificationChange, VerificationRecord};
 
@@ -140,9 +140,14 @@ impl Verifications<'_> {
 
     /// The verification: its method, state, attempts and document's digest; never its code
     /// or its document.
+    ///
+    /// A pending code verification whose code has expired is answered as `expired` (as of the
+    /// call's time), whether or not it was checked since.
     pub async fn get(&self, caller: &Caller, id: VerificationId) -> VaultResult<VerificationRecord> {
-        self.0.op(caller, Operation::VerificationRead)?;
-        self.find(id).await
+        let op = self.0.op(caller, Operation::VerificationRead)?;
+        let mut record = self.find(id).await?;
+        record.state = state_at(record.state, record.method, record.code_expires_at, op.now);
+        Ok(record)
     }
 
     pub(crate) async fn find(&self, id: VerificationId) -> VaultResult<VerificationRecord> {
