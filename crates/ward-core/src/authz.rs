@@ -77,6 +77,16 @@ string_enum! {
         OutboxRetry => "outbox.retry",
         /// Delivery of queued messages (the delivery job, as Ward itself).
         OutboxDeliver => "outbox.deliver",
+        /// A data-subject request filed (intake), by the officer or the website on the
+        /// subject's behalf.
+        RequestFile => "request.file",
+        /// A request read, with its sealed details; a service key reads only its own filings.
+        RequestRead => "request.read",
+        /// The register of requests (ids, kinds, states, due dates); a service key lists only
+        /// its own filings.
+        RequestList => "request.list",
+        /// The workflow: verification, pause and resume, extension, completion, refusal.
+        RequestHandle => "request.handle",
     }
 }
 
@@ -149,6 +159,10 @@ pub fn allowance(role: Role, operation: Operation) -> Allowance {
         OutboxList => [A, A, R, R],
         OutboxRetry => [A, A, R, R],
         OutboxDeliver => [A, R, R, R],
+        RequestFile => [A, A, A, R],
+        RequestRead => [A, A, A, R],
+        RequestList => [A, A, A, R],
+        RequestHandle => [A, A, R, R],
     };
     row[match role {
         Role::Admin => 0,

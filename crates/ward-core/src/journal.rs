@@ -87,6 +87,23 @@ string_enum! {
         MessageDead => "message.dead",
         /// The officer put a dead-lettered message back in the queue.
         MessageRequeued => "message.requeued",
+        /// A data-subject request was filed; the detail names its id, kind, channel and state.
+        SubjectRequestFiled => "subject_request.filed",
+        /// Its identity verification started (the detail names the verification's id).
+        SubjectRequestVerifying => "subject_request.verifying",
+        /// The identity was verified (or vouched for): the request is in progress.
+        SubjectRequestVerified => "subject_request.verified",
+        SubjectRequestPaused => "subject_request.paused",
+        SubjectRequestResumed => "subject_request.resumed",
+        /// Its term was extended, with the reason's name.
+        SubjectRequestExtended => "subject_request.extended",
+        SubjectRequestCompleted => "subject_request.completed",
+        /// Refused, with the reason's name.
+        SubjectRequestRefused => "subject_request.refused",
+        /// A request was read (its sealed details opened: named in the detail).
+        SubjectRequestRead => "subject_request.read",
+        /// The register of requests was listed (the filters' names and values: enums only).
+        SubjectRequestsListed => "subject_requests.listed",
     }
 }
 

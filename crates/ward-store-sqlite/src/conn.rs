@@ -340,6 +340,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0016_subject_blocks",
         include_str!("../migrations/0016_subject_blocks.sql"),
     ),
+    (
+        17,
+        "0017_subject_requests",
+        include_str!("../migrations/0017_subject_requests.sql"),
+    ),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {

@@ -22,6 +22,7 @@ mod lease;
 mod listing;
 mod model;
 mod outbox;
+mod requests;
 mod subject_events;
 mod visitor;
 pub mod write;
@@ -36,6 +37,7 @@ pub use lease::{Lease, LeaseGrant, LeaseStore};
 pub use listing::{Bind, JournalFilter, ListingStore, SubjectFacts};
 pub use model::*;
 pub use outbox::OutboxStore;
+pub use requests::{day, RequestCursor, RequestFilter, RequestRecord, RequestStore};
 pub use subject_events::SubjectEventStore;
 pub use visitor::{VisitorConsent, VisitorConsentRecord, VisitorStore};
 pub use write::changes::*;
@@ -188,6 +190,7 @@ pub trait Store:
     + KeyBindingStore
     + ListingStore
     + OutboxStore
+    + RequestStore
     + WriteStore
     + Send
     + Sync

@@ -45,6 +45,8 @@ pub(crate) enum Reason {
     Notice,
     /// The delivery job sends a queued message: its sealed recipient, subject line and body.
     Delivery,
+    /// A data-subject request's details: shown to the officer, or used by its step.
+    Request,
 }
 
 impl Reason {
@@ -60,6 +62,7 @@ impl Reason {
             Reason::DeathRecord => "death_record",
             Reason::Notice => "notice",
             Reason::Delivery => "delivery",
+            Reason::Request => "request",
         }
     }
 }
@@ -143,6 +146,17 @@ impl Gate {
         let json = self.key.open(&sealed::message_aad(self.subject, id), sealed_payload)?;
         self.evidence.insert(format!("message:{id}"));
         serde_json::from_slice(&json).map_err(|e| VaultError::Internal(format!("outbox message: {e}")))
+    }
+
+    /// Opens a data-subject request's sealed details.
+    pub(crate) fn request_details(
+        &mut self,
+        id: ward_core::RequestId,
+        sealed_details: &[u8],
+    ) -> VaultResult<crate::requests::Details> {
+        let json = self.key.open(&sealed::request_aad(self.subject, id), sealed_details)?;
+        self.evidence.insert(format!("request:{id}"));
+        serde_json::from_slice(&json).map_err(|e| VaultError::Internal(format!("request details: {e}")))
     }
 
     /// Whether the gate opened anything.

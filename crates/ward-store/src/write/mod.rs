@@ -55,6 +55,7 @@ macro_rules! for_each_aggregate {
             idempotency: Idempotency(IdempotencyChange),
             acts: Act(ActChange),
             blocks: Block(BlockChange),
+            requests: Request(RequestChange),
             outbox: Outbox(OutboxChange),
             unique: Unique(Guarded),
         }

@@ -194,7 +194,7 @@ impl Outbox<'_> {
     pub async fn send_notice(&self, caller: &Caller, id: SubjectId, template: &str) -> VaultResult<MessageView> {
         let v = self.0;
         let op = v.op(caller, Operation::NoticeSend)?;
-        templates::check(template)?;
+        templates::check_notice(template)?;
         let record = v.active_subject(id).await?;
         let vars = policy_vars(&op);
         let queued = self.queue(&op, &record, template, &vars, Change::JournalOnly, Vec::new())?;
