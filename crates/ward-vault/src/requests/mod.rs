@@ -24,6 +24,7 @@ mod steps;
 
 pub use effects::{Completion, Decision};
 pub use notice::Notice;
+pub use ward_core::request::{ExtensionReason, RefusalReason};
 
 use crate::context::Op;
 use crate::error::{VaultError, VaultResult};
@@ -40,6 +41,17 @@ use ward_core::journal::AdminEvent;
 use ward_core::request::{self, Channel, Earlier, RequestKind, RequestState};
 use ward_core::{Caller, JournalDraft, ProblemCode, RequestId, SubjectId};
 use ward_store::{Change, RequestChange, RequestCursor, RequestFilter, RequestRecord, SubjectRecord};
+
+/// A refusal's reason from what the client sent: required, one of [`RefusalReason`]'s names.
+pub fn refusal_reason(raw: Option<&str>) -> VaultResult<request::RefusalReason> {
+    crate::error::named_reason(raw, "refusing the request")
+}
+
+/// An extension's reason from what the client sent: required, one of [`ExtensionReason`]'s
+/// names.
+pub fn extension_reason(raw: Option<&str>) -> VaultResult<request::ExtensionReason> {
+    crate::error::named_reason(raw, "extending the term")
+}
 
 /// The requests service, reached by [`Vault::requests`].
 #[derive(Clone, Copy)]
