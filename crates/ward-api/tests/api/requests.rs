@@ -152,7 +152,7 @@ async fn overdue_and_due_within_lists_follow_the_operators_calendar(s: Server) {
     assert_eq!(ids(&overdue), [id(&erasure)]);
     assert_eq!(overdue["items"][0]["overdue"], true);
     let soon = s.get("/v1/requests?due_within=2d", &dpo).await.json_with(200);
-    assert_eq!(ids(&soon), [late.clone()]);
+    assert_eq!(ids(&soon), vec![late.clone()]);
     assert_eq!(
         ids(&s.get("/v1/requests?due_within=1d", &dpo).await.json_with(200)),
         Vec::<String>::new()
@@ -166,7 +166,7 @@ async fn overdue_and_due_within_lists_follow_the_operators_calendar(s: Server) {
         .get("/v1/requests?overdue=true&kind=access&state=in_progress", &dpo)
         .await
         .json_with(200);
-    assert_eq!(ids(&overdue), [late.clone()]);
+    assert_eq!(ids(&overdue), vec![late.clone()]);
     // Pages by cursor.
     let page = s.get("/v1/requests?limit=1", &dpo).await.json_with(200);
     let next = page["next_cursor"].as_str().expect("a next page").to_owned();

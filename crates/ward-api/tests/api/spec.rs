@@ -53,6 +53,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/subjects/{id}/notices"),
     ("GET", "/v1/outbox"),
     ("POST", "/v1/outbox/{id}/retry"),
+    ("GET", "/v1/requests"),
+    ("POST", "/v1/requests"),
+    ("GET", "/v1/requests/{id}"),
+    ("POST", "/v1/requests/{id}/pause"),
+    ("POST", "/v1/requests/{id}/resume"),
+    ("POST", "/v1/requests/{id}/verified"),
+    ("POST", "/v1/requests/{id}/extend"),
+    ("POST", "/v1/requests/{id}/refuse"),
+    ("POST", "/v1/requests/{id}/complete"),
 ];
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
