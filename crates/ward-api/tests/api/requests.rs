@@ -636,3 +636,57 @@ async fn a_requests_texts_are_sealed_in_the_database(s: Server) {
     }
     assert!(rows.iter().any(|r| r.starts_with("subject_requests|")));
 }
+
+both_backends!(a_subject_without_an_address_still_has_the_request_handled);
+async fn a_subject_without_an_address_still_has_the_request_handled(s: Server) {
+    let dpo = officer(&s).await;
+    let anna = s.another_anna().await;
+    let r = s
+        .post(
+            &format!("/v1/subjects/{anna}/destruction"),
+            &s.admin,
+            json!({"categories": ["contact"], "reason": "subject_request"}),
+        )
+        .await;
+    assert!(r.status < 300, "{}", r.text);
+    let r = file(&s, &dpo, json!({"subject_id": anna, "kind": "access", "channel": "officer"})).await;
+    assert_eq!((r["state"].as_str(), r["notice"].as_str()), (Some("in_progress"), Some("no_contact")));
+    assert_eq!(r["message_id"], Value::Null);
+    let v = step(&s, &dpo, &id(&r), "complete", json!({})).await;
+    assert_eq!((v["state"].as_str(), v["notice"].as_str()), (Some("completed"), Some("no_contact")));
+    assert!(mail(&s, &anna).await.is_empty());
+    let rows = journaled(&s, &id(&r)).await;
+    assert_eq!(rows.iter().filter(|r| r.contains("notice:no_contact")).count(), 2, "{rows:?}");
+}
+
+both_backends!(an_erasure_request_under_a_legal_hold_reports_what_was_withheld_and_why);
+async fn an_erasure_request_under_a_legal_hold_reports_what_was_withheld_and_why(s: Server) {
+    let dpo = officer(&s).await;
+    let website = s.service_key(&["registration", "payment", "accounting"]).await;
+    let anna = s.another_anna().await;
+    let r = s
+        .patch(
+            &format!("/v1/subjects/{anna}?purpose=payment"),
+            &website,
+            json!({"fields": {"billing_address": "Moscow, Tverskaya 1"}}),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    let r = s
+        .post(
+            &format!("/v1/subjects/{anna}/bases"),
+            &website,
+            json!({"purpose": "accounting", "kind": "established", "evidence": {"reference": "order 1"}}),
+        )
+        .await;
+    r.json_with(201);
+    let r = file(&s, &website, json!({"subject_id": anna, "kind": "erasure", "channel": "website"})).await;
+    let v = step(&s, &dpo, &id(&r), "complete", json!({})).await;
+    let outcome = v["outcome"].as_str().unwrap();
+    assert!(outcome.starts_with("destroyed act:"), "{outcome}");
+    assert!(outcome.ends_with("withheld:identity(accounting),payment(accounting)"), "{outcome}");
+    // The address went with the contact category: the answer goes by the request's channel.
+    assert_eq!(v["notice"], "no_contact");
+    let blocks = s.get(&format!("/v1/subjects/{anna}/blocks"), &dpo).await.json_with(200);
+    assert_eq!(blocks["blocks"][0]["reason"], "legal_hold");
+}
