@@ -649,14 +649,29 @@ async fn a_subject_without_an_address_still_has_the_request_handled(s: Server) {
         )
         .await;
     assert!(r.status < 300, "{}", r.text);
-    let r = file(&s, &dpo, json!({"subject_id": anna, "kind": "access", "channel": "officer"})).await;
-    assert_eq!((r["state"].as_str(), r["notice"].as_str()), (Some("in_progress"), Some("no_contact")));
+    let r = file(
+        &s,
+        &dpo,
+        json!({"subject_id": anna, "kind": "access", "channel": "officer"}),
+    )
+    .await;
+    assert_eq!(
+        (r["state"].as_str(), r["notice"].as_str()),
+        (Some("in_progress"), Some("no_contact"))
+    );
     assert_eq!(r["message_id"], Value::Null);
     let v = step(&s, &dpo, &id(&r), "complete", json!({})).await;
-    assert_eq!((v["state"].as_str(), v["notice"].as_str()), (Some("completed"), Some("no_contact")));
+    assert_eq!(
+        (v["state"].as_str(), v["notice"].as_str()),
+        (Some("completed"), Some("no_contact"))
+    );
     assert!(mail(&s, &anna).await.is_empty());
     let rows = journaled(&s, &id(&r)).await;
-    assert_eq!(rows.iter().filter(|r| r.contains("notice:no_contact")).count(), 2, "{rows:?}");
+    assert_eq!(
+        rows.iter().filter(|r| r.contains("notice:no_contact")).count(),
+        2,
+        "{rows:?}"
+    );
 }
 
 both_backends!(an_erasure_request_under_a_legal_hold_reports_what_was_withheld_and_why);
@@ -680,13 +695,62 @@ async fn an_erasure_request_under_a_legal_hold_reports_what_was_withheld_and_why
         )
         .await;
     r.json_with(201);
-    let r = file(&s, &website, json!({"subject_id": anna, "kind": "erasure", "channel": "website"})).await;
+    let r = file(
+        &s,
+        &website,
+        json!({"subject_id": anna, "kind": "erasure", "channel": "website"}),
+    )
+    .await;
     let v = step(&s, &dpo, &id(&r), "complete", json!({})).await;
     let outcome = v["outcome"].as_str().unwrap();
     assert!(outcome.starts_with("destroyed act:"), "{outcome}");
-    assert!(outcome.ends_with("withheld:identity(accounting),payment(accounting)"), "{outcome}");
+    assert!(
+        outcome.ends_with("withheld:identity(accounting),payment(accounting)"),
+        "{outcome}"
+    );
     // The address went with the contact category: the answer goes by the request's channel.
     assert_eq!(v["notice"], "no_contact");
     let blocks = s.get(&format!("/v1/subjects/{anna}/blocks"), &dpo).await.json_with(200);
     assert_eq!(blocks["blocks"][0]["reason"], "legal_hold");
+}
+
+both_backends!(an_upheld_objection_ends_the_legitimate_interest);
+async fn an_upheld_objection_ends_the_legitimate_interest(s: Server) {
+    let register = ward_core::policy::DEFAULT_POLICY.replace("version = \"1\"", "version = \"2\"").replace(
+        "[purposes.analytics]",
+        "[purposes.fraud_checks]\ntitle = \"Preventing fraud\"\nlegal_basis = \"legitimate_interests\"\nfz152_item = \"7\"\n\
+         categories = [\"technical\"]\nactions = [\"collection\", \"storage\", \"use\", \"destruction\"]\n\
+         retention = \"1 year\"\nassessment = \"LIA-2026-01\"\nestablished_by = \"event\"\n\n[purposes.analytics]",
+    );
+    let r = s
+        .post("/v1/policy/versions", &s.admin, json!({"register": register}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let dpo = officer(&s).await;
+    let anna = s.another_anna().await;
+    let r = s
+        .post(
+            &format!("/v1/subjects/{anna}/bases"),
+            &s.admin,
+            json!({"purpose": "fraud_checks", "kind": "established", "evidence": {"reference": "LIA-2026-01"}}),
+        )
+        .await;
+    r.json_with(201);
+    let r = file(
+        &s,
+        &dpo,
+        json!({"subject_id": anna, "kind": "object_legitimate", "channel": "officer", "text": "stop profiling me"}),
+    )
+    .await;
+    let v = step(
+        &s,
+        &dpo,
+        &id(&r),
+        "complete",
+        json!({"decision": "upheld", "answer": "we stop"}),
+    )
+    .await;
+    assert_eq!(v["outcome"], "objection upheld ended:fraud_checks");
+    let bases = s.get(&format!("/v1/subjects/{anna}/bases"), &dpo).await.json_with(200);
+    assert!(bases.to_string().contains("objected"), "{bases}");
 }

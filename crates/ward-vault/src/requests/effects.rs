@@ -19,7 +19,8 @@
 //! - rectification: `Subjects::rectify` with the sealed new values, under the purpose the
 //!   completion names or the first of the policy's that may rectify every field.
 //! - object_legitimate: the officer's decision (`upheld` / `rejected`) with its reasons
-//!   (sealed, sent in the answer).
+//!   (sealed, sent in the answer); upheld, `Bases::record` of an `objected` event ends each
+//!   legitimate-interest purpose named (none: every one established for the subject).
 //! - complaint: the officer's answer (sealed, sent in the answer).
 //! - access, copy, transfer: the completion takes the download the report service made
 //!   (`download`); this module does not build the report.
@@ -28,14 +29,16 @@ use super::Details;
 use crate::context::Op;
 use crate::error::{VaultError, VaultResult};
 use crate::gate::Reason;
+use crate::BasisInput;
 use crate::Vault;
 use std::collections::BTreeMap;
 use ward_core::access::Role;
+use ward_core::basis::{BasisEventKind, BasisEvidence};
 use ward_core::blocking::BlockReason;
 use ward_core::destruction::DestructionReason;
 use ward_core::policy::register::ConsentKind;
 use ward_core::request::RequestKind;
-use ward_core::standing::ConsentState;
+use ward_core::standing::{BasisState, ConsentState};
 use ward_core::{Caller, DownloadId, LegalBasis, ProblemCode, ProcessingAction};
 use ward_store::{Change, RequestRecord};
 
@@ -230,6 +233,7 @@ pub(super) async fn carry_out(
             format!("rectified:{} purpose:{purpose}", fields.join(","))
         }
         RequestKind::ObjectLegitimate => match c.decision {
+            Some(Decision::Upheld) if !erased => object(v, &caller, req, &details.purposes).await?,
             Some(Decision::Upheld) => "objection upheld".to_owned(),
             _ => "objection rejected".to_owned(),
         },
@@ -281,6 +285,36 @@ async fn withdraw(
         out.push_str(&format!(" destroy_by:{by}"));
     }
     Ok(out)
+}
+
+/// An upheld objection: `Bases::record` of an `objected` event on each legitimate-interest
+/// purpose named (none: every one established for the subject), which ends it; one already
+/// objected to is skipped, so completing again records nothing twice.
+async fn object(v: &Vault, caller: &Caller, req: &RequestRecord, purposes: &[String]) -> VaultResult<String> {
+    let (statuses, _) = v.bases().overview(&Caller::system(), req.subject).await?;
+    let established: Vec<String> = statuses
+        .into_iter()
+        .filter(|s| s.legal_basis == LegalBasis::LegitimateInterests && s.state == BasisState::Established)
+        .map(|s| s.purpose)
+        .filter(|p| purposes.is_empty() || purposes.contains(p))
+        .collect();
+    for p in &established {
+        let input = BasisInput {
+            purpose: p.clone(),
+            kind: BasisEventKind::Objected,
+            start: None,
+            evidence: BasisEvidence {
+                reference: format!("request:{}", req.id),
+                note: None,
+            },
+        };
+        v.bases().record(caller, req.subject, input).await?;
+    }
+    Ok(if established.is_empty() {
+        "objection upheld".to_owned()
+    } else {
+        format!("objection upheld ended:{}", established.join(","))
+    })
 }
 
 /// The first purpose of the policy that may rectify every field named.
