@@ -46,7 +46,7 @@ impl Notice {
 }
 
 /// The variables every request template gets; `extra` adds or overrides.
-fn vars(op: &Op<'_>, req: &RequestRecord, extra: &[(&str, String)]) -> BTreeMap<String, String> {
+fn vars(v: &Vault, op: &Op<'_>, req: &RequestRecord, extra: &[(&str, String)]) -> BTreeMap<String, String> {
     let policy = op.policy();
     let contact = policy
         .operator
@@ -54,8 +54,13 @@ fn vars(op: &Op<'_>, req: &RequestRecord, extra: &[(&str, String)]) -> BTreeMap<
         .clone()
         .or_else(|| policy.operator.contact_email.clone())
         .unwrap_or_default();
-    let received = req.received_at.date();
-    let mut v: BTreeMap<String, String> = [
+    // The day of receipt as the operator counts it (its time zone).
+    let received = v
+        .deadlines()
+        .zone()
+        .local_date(req.received_at)
+        .unwrap_or(req.received_at.date());
+    let mut vars: BTreeMap<String, String> = [
         ("request", req.id.to_string()),
         ("kind", req.kind.as_str().to_owned()),
         ("received_date", received.to_string()),
@@ -74,9 +79,9 @@ fn vars(op: &Op<'_>, req: &RequestRecord, extra: &[(&str, String)]) -> BTreeMap<
     .map(|(k, v)| (k.to_owned(), v))
     .collect();
     for (k, x) in extra {
-        v.insert((*k).to_owned(), x.clone());
+        vars.insert((*k).to_owned(), x.clone());
     }
-    v
+    vars
 }
 
 /// Commits `change` (a step of `req`) with `entry`, and the message `template` to the
@@ -94,7 +99,7 @@ pub(crate) async fn commit(
     entry: JournalDraft,
     template: &str,
 ) -> VaultResult<Notice> {
-    let vars = vars(op, req, extra.unwrap_or_default());
+    let vars = vars(v, op, req, extra.unwrap_or_default());
     let (change, journal, notice) = match subject {
         None => (change, vec![note(entry, Notice::SubjectErased)], Notice::SubjectErased),
         Some(record) => match v
