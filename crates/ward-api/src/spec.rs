@@ -61,6 +61,7 @@ pub const ROUTER_CODES: &[ProblemCode] = &[ProblemCode::NotFound, ProblemCode::M
         (name = "journal", description = "The processing journal (admin and officer)"),
         (name = "deadlines", description = "Legal deadlines counted on production calendars (admin and officer)"),
         (name = "destruction", description = "Destruction acts (RKN Order No. 179) with their journal extracts (admin and officer)"),
+        (name = "requests", description = "Data-subject requests: intake, the register with overdue and due-within filters, and the workflow (verification, pause, extension, completion, refusal)"),
         (name = "outbox", description = "Messages to subjects: templated notices queued with their cause and delivered over SMTP"),
         (name = "verifications", description = "Identity verification of data-subject requests: vouched by the website, a one-time code, or a signed document the officer reviews"),
         (name = "meta", description = "Liveness, metrics and this document"),

@@ -92,6 +92,16 @@ string_enum! {
         VerificationDocumentRead => "verification.read_document",
         /// Accepting or rejecting the document.
         VerificationDecide => "verification.decide",
+        /// A data-subject request filed (intake), by the officer or the website on the
+        /// subject's behalf.
+        RequestFile => "request.file",
+        /// A request read, with its sealed details; a service key reads only its own filings.
+        RequestRead => "request.read",
+        /// The register of requests (ids, kinds, states, due dates); a service key lists only
+        /// its own filings.
+        RequestList => "request.list",
+        /// The workflow: verification, pause and resume, extension, completion, refusal.
+        RequestHandle => "request.handle",
     }
 }
 
@@ -171,6 +181,10 @@ pub fn allowance(role: Role, operation: Operation) -> Allowance {
         VerificationUpload => [A, A, A, R],
         VerificationDocumentRead => [A, A, R, R],
         VerificationDecide => [A, A, R, R],
+        RequestFile => [A, A, A, R],
+        RequestRead => [A, A, A, R],
+        RequestList => [A, A, A, R],
+        RequestHandle => [A, A, R, R],
     };
     row[match role {
         Role::Admin => 0,

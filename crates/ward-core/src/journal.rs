@@ -101,6 +101,23 @@ string_enum! {
         VerificationDocumentRead => "verification.document_read",
         /// The officer accepted or rejected the document, with a reason from a fixed list.
         VerificationDecided => "verification.decided",
+        /// A data-subject request was filed; the detail names its id, kind, channel and state.
+        SubjectRequestFiled => "subject_request.filed",
+        /// Its identity verification started (the detail names the verification's id).
+        SubjectRequestVerifying => "subject_request.verifying",
+        /// The identity was verified (or vouched for): the request is in progress.
+        SubjectRequestVerified => "subject_request.verified",
+        SubjectRequestPaused => "subject_request.paused",
+        SubjectRequestResumed => "subject_request.resumed",
+        /// Its term was extended, with the reason's name.
+        SubjectRequestExtended => "subject_request.extended",
+        SubjectRequestCompleted => "subject_request.completed",
+        /// Refused, with the reason's name.
+        SubjectRequestRefused => "subject_request.refused",
+        /// A request was read (its sealed details opened: named in the detail).
+        SubjectRequestRead => "subject_request.read",
+        /// The register of requests was listed (the filters' names and values: enums only).
+        SubjectRequestsListed => "subject_requests.listed",
     }
 }
 

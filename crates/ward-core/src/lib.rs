@@ -22,6 +22,7 @@ pub mod lifecycle;
 pub mod outbox;
 pub mod policy;
 pub mod problem;
+pub mod request;
 pub mod standing;
 pub mod value;
 pub mod verification;

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::LazyLock;
 use ward_core::clock::from_micros;
 use ward_core::SubjectId;
-use ward_store::{decode, Bind, JournalEntry, JournalFilter, ListingStore, StoreResult, SubjectFacts};
+use ward_store::{decode, JournalEntry, JournalFilter, ListingStore, StoreResult, SubjectFacts};
 
 const T: &str = "subjects";
 
@@ -124,11 +124,7 @@ impl ListingStore for PgStore {
         );
         let mut q = sqlx::query(&sql).bind(after_seq).bind(i64::from(limit));
         for b in binds {
-            q = match b {
-                Bind::Bytes(b) => q.bind(b),
-                Bind::Text(t) => q.bind(t),
-                Bind::Int(i) => q.bind(i),
-            };
+            q = crate::rows::bind(q, b);
         }
         let rows = q.fetch_all(&self.pool).await.map_err(unavailable)?;
         rows.iter().map(|r| decode::journal_entry(&Pg(r))).collect()

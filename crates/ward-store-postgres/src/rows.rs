@@ -50,3 +50,19 @@ impl ward_store::decode::Row for Pg<'_> {
         self.0.try_get(i).map_err(|e| e.to_string())
     }
 }
+
+/// Binds a value of a shared query builder (a typed NULL for a NULL).
+pub(crate) fn bind<'q>(
+    q: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    b: ward_store::Bind,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    use ward_store::Bind;
+    match b {
+        Bind::Bytes(b) => q.bind(b),
+        Bind::Text(t) => q.bind(t),
+        Bind::Int(i) => q.bind(i),
+        Bind::NullBytes => q.bind(None::<Vec<u8>>),
+        Bind::NullText => q.bind(None::<String>),
+        Bind::NullInt => q.bind(None::<i64>),
+    }
+}

@@ -341,6 +341,11 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0016_subject_blocks.sql"),
     ),
     (
+        17,
+        "0017_subject_requests",
+        include_str!("../migrations/0017_subject_requests.sql"),
+    ),
+    (
         18,
         "0018_verifications",
         include_str!("../migrations/0018_verifications.sql"),

@@ -11,8 +11,7 @@ use std::sync::LazyLock;
 use ward_core::clock::from_micros;
 use ward_core::SubjectId;
 use ward_store::{
-    decode, BasisEventRecord, Bind, JournalEntry, JournalFilter, ListingStore, StoreResult, SubjectEventRecord,
-    SubjectFacts,
+    decode, BasisEventRecord, JournalEntry, JournalFilter, ListingStore, StoreResult, SubjectEventRecord, SubjectFacts,
 };
 
 const T: &str = "subjects";
@@ -73,11 +72,7 @@ fn journal_page(c: &Connection, filter: &JournalFilter, after_seq: i64, limit: u
     );
     let values = [Value::Integer(after_seq), Value::Integer(i64::from(limit))]
         .into_iter()
-        .chain(binds.into_iter().map(|b| match b {
-            Bind::Bytes(b) => Value::Blob(b),
-            Bind::Text(t) => Value::Text(t),
-            Bind::Int(i) => Value::Integer(i),
-        }));
+        .chain(binds.into_iter().map(crate::rows::value));
     let mut stmt = c.prepare_cached(&sql).map_err(unavailable)?;
     let rows = stmt.query(params_from_iter(values)).map_err(unavailable)?;
     crate::rows::collect(rows, |r| decode::journal_entry(&Sql(r)))

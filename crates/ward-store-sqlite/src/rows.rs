@@ -115,3 +115,15 @@ impl ward_store::decode::Row for Sql<'_, '_> {
         self.0.get(i).map_err(|e| e.to_string())
     }
 }
+
+/// A bound value of a shared query builder, as SQLite takes it.
+pub(crate) fn value(b: ward_store::Bind) -> rusqlite::types::Value {
+    use rusqlite::types::Value;
+    use ward_store::Bind;
+    match b {
+        Bind::Bytes(b) => Value::Blob(b),
+        Bind::Text(t) => Value::Text(t),
+        Bind::Int(i) => Value::Integer(i),
+        Bind::NullBytes | Bind::NullText | Bind::NullInt => Value::Null,
+    }
+}

@@ -578,6 +578,38 @@ pub static VERIFICATION: Columns = Columns {
     ],
 };
 
+pub static REQUEST: Columns = Columns {
+    table: "subject_requests",
+    select: "id, subject_id, kind, state, channel, regimes, received_at, due_on, extended_due_on, \
+             extendable_to, extension, open_due, paused_at, paused_secs, refusal, outcome, verification, \
+             duplicate_of, repeat_of, download, filed_by, sealed, updated_at",
+    names: &[
+        "id",
+        "subject_id",
+        "kind",
+        "state",
+        "channel",
+        "regimes",
+        "received_at",
+        "due_on",
+        "extended_due_on",
+        "extendable_to",
+        "extension",
+        "open_due",
+        "paused_at",
+        "paused_secs",
+        "refusal",
+        "outcome",
+        "verification",
+        "duplicate_of",
+        "repeat_of",
+        "download",
+        "filed_by",
+        "sealed",
+        "updated_at",
+    ],
+};
+
 /// A verification from the [`VERIFICATION`] columns.
 pub fn verification(row: &(impl Row + ?Sized)) -> Result<crate::VerificationRecord> {
     let c = Cols::new(row, 0, &VERIFICATION);
@@ -608,4 +640,93 @@ pub fn verification(row: &(impl Row + ?Sized)) -> Result<crate::VerificationReco
         created_at: from_micros(c.int(14)?),
         updated_at: from_micros(c.int(15)?),
     })
+}
+
+/// A request from the [`REQUEST`] columns.
+pub fn request(row: &(impl Row + ?Sized)) -> Result<crate::RequestRecord> {
+    let c = Cols::new(row, 0, &REQUEST);
+    let date = |k: usize| -> Result<Option<time::Date>> {
+        c.opt_int(k)?
+            .map(|d| {
+                i32::try_from(d)
+                    .ok()
+                    .and_then(|d| time::Date::from_julian_day(d).ok())
+                    .ok_or_else(|| c.wrong(k, "not a day".into()))
+            })
+            .transpose()
+    };
+    let opt_parse = |k: usize| -> Result<Option<String>> { c.opt_text(k) };
+    let regimes = split_names(&c.text(5)?)
+        .iter()
+        .map(|r| parse(r, REQUEST.table, "regimes"))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(crate::RequestRecord {
+        id: c.parse(0)?,
+        subject: c.subject_id(1)?,
+        kind: c.parse(2)?,
+        state: c.parse(3)?,
+        channel: c.parse(4)?,
+        regimes,
+        received_at: from_micros(c.int(6)?),
+        due_on: c.required(7, date(7)?)?,
+        extended_due_on: date(8)?,
+        extendable_to: date(9)?,
+        extension: opt_parse(10)?
+            .map(|s| parse(&s, REQUEST.table, "extension"))
+            .transpose()?,
+        open_due: date(11)?,
+        paused_at: c.opt_int(12)?.map(from_micros),
+        paused_secs: c.int(13)?,
+        refusal: opt_parse(14)?
+            .map(|s| parse(&s, REQUEST.table, "refusal"))
+            .transpose()?,
+        outcome: c.opt_text(15)?,
+        verification: c.opt_text(16)?,
+        duplicate_of: opt_parse(17)?
+            .map(|s| parse(&s, REQUEST.table, "duplicate_of"))
+            .transpose()?,
+        repeat_of: opt_parse(18)?
+            .map(|s| parse(&s, REQUEST.table, "repeat_of"))
+            .transpose()?,
+        download: opt_parse(19)?
+            .map(|s| parse(&s, REQUEST.table, "download"))
+            .transpose()?,
+        filed_by: c.text(20)?,
+        sealed: c.opt_bytes(21)?,
+        updated_at: from_micros(c.int(22)?),
+    })
+}
+
+/// A request's stored columns after the id, in [`REQUEST`] order (`id` first): what both
+/// backends bind for an insert or a whole-row update.
+pub fn request_values(r: &crate::RequestRecord) -> Option<Vec<crate::Bind>> {
+    use crate::Bind::{Bytes, Int, Text};
+    let opt_text = |s: Option<String>| s.map_or(crate::Bind::NullText, Text);
+    let opt_int = |i: Option<i64>| i.map_or(crate::Bind::NullInt, Int);
+    let regimes: Vec<String> = r.regimes.iter().map(|g| g.as_str().to_owned()).collect();
+    Some(vec![
+        Text(r.id.to_string()),
+        Bytes(r.subject.as_bytes().to_vec()),
+        Text(r.kind.as_str().to_owned()),
+        Text(r.state.as_str().to_owned()),
+        Text(r.channel.as_str().to_owned()),
+        Text(crate::write::join_names(&regimes)?),
+        Int(ward_core::clock::to_micros(r.received_at)),
+        Int(crate::day(r.due_on)),
+        opt_int(r.extended_due_on.map(crate::day)),
+        opt_int(r.extendable_to.map(crate::day)),
+        opt_text(r.extension.map(|e| e.as_str().to_owned())),
+        opt_int(r.open_due.map(crate::day)),
+        opt_int(r.paused_at.map(ward_core::clock::to_micros)),
+        Int(r.paused_secs),
+        opt_text(r.refusal.map(|e| e.as_str().to_owned())),
+        opt_text(r.outcome.clone()),
+        opt_text(r.verification.clone()),
+        opt_text(r.duplicate_of.map(|i| i.to_string())),
+        opt_text(r.repeat_of.map(|i| i.to_string())),
+        opt_text(r.download.map(|i| i.to_string())),
+        Text(r.filed_by.clone()),
+        r.sealed.clone().map_or(crate::Bind::NullBytes, Bytes),
+        Int(ward_core::clock::to_micros(r.updated_at)),
+    ])
 }

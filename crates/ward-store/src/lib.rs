@@ -22,6 +22,7 @@ mod lease;
 mod listing;
 mod model;
 mod outbox;
+mod requests;
 mod subject_events;
 mod verifications;
 mod visitor;
@@ -37,6 +38,7 @@ pub use lease::{Lease, LeaseGrant, LeaseStore};
 pub use listing::{Bind, JournalFilter, ListingStore, SubjectFacts};
 pub use model::*;
 pub use outbox::OutboxStore;
+pub use requests::{day, RequestCursor, RequestFilter, RequestRecord, RequestStore};
 pub use subject_events::SubjectEventStore;
 pub use verifications::{VerificationRecord, VerificationStore};
 pub use visitor::{VisitorConsent, VisitorConsentRecord, VisitorStore};
@@ -191,6 +193,7 @@ pub trait Store:
     + ListingStore
     + OutboxStore
     + VerificationStore
+    + RequestStore
     + WriteStore
     + Send
     + Sync

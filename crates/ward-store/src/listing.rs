@@ -63,6 +63,10 @@ pub enum Bind {
     Bytes(Vec<u8>),
     Text(String),
     Int(i64),
+    /// NULL, typed as each column is (PostgreSQL binds a typed NULL).
+    NullBytes,
+    NullText,
+    NullInt,
 }
 
 impl JournalFilter {

@@ -47,6 +47,8 @@ pub(crate) enum Reason {
     Delivery,
     /// The officer reviews a verification's document.
     VerificationDocument,
+    /// A data-subject request's details: shown to the officer, or used by its step.
+    Request,
 }
 
 impl Reason {
@@ -63,6 +65,7 @@ impl Reason {
             Reason::Notice => "notice",
             Reason::Delivery => "delivery",
             Reason::VerificationDocument => "verification_document",
+            Reason::Request => "request",
         }
     }
 }
@@ -155,6 +158,17 @@ impl Gate {
             .open(&sealed::document_aad(self.subject, id), sealed_document)?;
         self.evidence.insert(format!("verification_document:{id}"));
         Ok(bytes)
+    }
+
+    /// Opens a data-subject request's sealed details.
+    pub(crate) fn request_details(
+        &mut self,
+        id: ward_core::RequestId,
+        sealed_details: &[u8],
+    ) -> VaultResult<crate::requests::Details> {
+        let json = self.key.open(&sealed::request_aad(self.subject, id), sealed_details)?;
+        self.evidence.insert(format!("request:{id}"));
+        serde_json::from_slice(&json).map_err(|e| VaultError::Internal(format!("request details: {e}")))
     }
 
     /// Whether the gate opened anything.

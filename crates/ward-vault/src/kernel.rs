@@ -225,6 +225,11 @@ impl Vault {
         Registers(self)
     }
 
+    /// Data-subject requests: intake, the register, the workflow's steps.
+    pub fn requests(&self) -> crate::requests::Requests<'_> {
+        crate::requests::Requests(self)
+    }
+
     /// Messages to subjects: queued with their cause, delivered by the delivery job.
     pub fn outbox(&self) -> crate::outbox::Outbox<'_> {
         crate::outbox::Outbox(self)

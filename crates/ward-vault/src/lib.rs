@@ -39,6 +39,7 @@ pub mod outbox;
 mod policies;
 mod receipts;
 mod registers;
+pub mod requests;
 mod rotation;
 mod sealed;
 mod subjects;

@@ -58,6 +58,15 @@ pub(crate) fn document_aad(subject: SubjectId, verification: ward_core::Verifica
     aad
 }
 
+/// A data-subject request's sealed details, bound to its subject and request id.
+pub(crate) fn request_aad(subject: SubjectId, request: ward_core::RequestId) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(48);
+    aad.extend_from_slice(b"ward.request.v1\0");
+    aad.extend_from_slice(subject.as_bytes());
+    aad.extend_from_slice(request.as_bytes());
+    aad
+}
+
 /// Field name → ciphertext.
 pub(crate) type SealedFields = BTreeMap<String, Vec<u8>>;
 

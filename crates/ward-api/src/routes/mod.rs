@@ -18,6 +18,7 @@ pub(crate) mod policy;
 pub(crate) mod policy_versions;
 pub(crate) mod receipts;
 pub(crate) mod registers;
+pub(crate) mod requests;
 pub(crate) mod subjects;
 pub(crate) mod verifications;
 pub(crate) mod visitors;
@@ -91,6 +92,14 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
             verifications::get_verification_document
         ))
         .routes(routes!(verifications::decide_verification))
+        .routes(routes!(requests::list_requests, requests::file_request))
+        .routes(routes!(requests::get_request))
+        .routes(routes!(requests::pause_request))
+        .routes(routes!(requests::resume_request))
+        .routes(routes!(requests::verify_request))
+        .routes(routes!(requests::extend_request))
+        .routes(routes!(requests::refuse_request))
+        .routes(routes!(requests::complete_request))
 }
 
 /// Problem codes per operation id, gathered from the resource modules: the codes each
@@ -117,6 +126,7 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [P
         blocks::PROBLEM_CODES,
         outbox::PROBLEM_CODES,
         verifications::PROBLEM_CODES,
+        requests::PROBLEM_CODES,
     ]
     .into_iter()
     .flatten()
@@ -179,6 +189,15 @@ pub(crate) const VAULT_OPERATIONS: &[(&str, Operation)] = &[
     ("upload_verification_document", Operation::VerificationUpload),
     ("get_verification_document", Operation::VerificationDocumentRead),
     ("decide_verification", Operation::VerificationDecide),
+    ("file_request", Operation::RequestFile),
+    ("list_requests", Operation::RequestList),
+    ("get_request", Operation::RequestRead),
+    ("pause_request", Operation::RequestHandle),
+    ("resume_request", Operation::RequestHandle),
+    ("verify_request", Operation::RequestHandle),
+    ("extend_request", Operation::RequestHandle),
+    ("refuse_request", Operation::RequestHandle),
+    ("complete_request", Operation::RequestHandle),
 ];
 
 pub(crate) async fn not_found() -> ApiError {

@@ -270,8 +270,68 @@ async fn sample(s: &Server, operation_id: &str, hash: &str) -> (Method, String, 
                 (Method::GET, format!("/v1/verifications/{id}/document"), None)
             }
         }
+        "file_request" => (
+            Method::POST,
+            "/v1/requests".into(),
+            Some(json!({"subject_id": subject().await, "kind": "access", "channel": "subject"})),
+        ),
+        "list_requests" => (Method::GET, "/v1/requests?overdue=true&limit=5".into(), None),
+        // Filed by the admin: a service key is told there is no such request (404), the
+        // officer reads it, a refused role gets `forbidden`.
+        "get_request" => (
+            Method::GET,
+            format!("/v1/requests/{}", filed(s, "in_progress").await),
+            None,
+        ),
+        "pause_request" => (
+            Method::POST,
+            format!("/v1/requests/{}/pause", filed(s, "in_progress").await),
+            Some(json!({"note": "which account?"})),
+        ),
+        "resume_request" => {
+            let id = filed(s, "in_progress").await;
+            let r = s.post(&format!("/v1/requests/{id}/pause"), &s.admin, json!({})).await;
+            r.json_with(200);
+            (Method::POST, format!("/v1/requests/{id}/resume"), None)
+        }
+        "verify_request" => (
+            Method::POST,
+            format!("/v1/requests/{}/verified", filed(s, "verifying").await),
+            None,
+        ),
+        "extend_request" => (
+            Method::POST,
+            format!("/v1/requests/{}/extend", filed(s, "in_progress").await),
+            Some(json!({"reason": "complexity"})),
+        ),
+        "refuse_request" => (
+            Method::POST,
+            format!("/v1/requests/{}/refuse", filed(s, "in_progress").await),
+            Some(json!({"reason": "manifestly_unfounded"})),
+        ),
+        "complete_request" => (
+            Method::POST,
+            format!("/v1/requests/{}/complete", filed(s, "in_progress").await),
+            Some(json!({})),
+        ),
         other => panic!("`{other}`: no sample request for this route; add one to authz.rs"),
     }
+}
+
+/// An access request the admin filed for a new subject, `in_progress` (by `officer`) or
+/// `verifying` (by `subject`); its id.
+async fn filed(s: &Server, state: &str) -> String {
+    let channel = if state == "verifying" { "subject" } else { "officer" };
+    let r = s
+        .post(
+            "/v1/requests",
+            &s.admin,
+            json!({"subject_id": s.another_anna().await, "kind": "access", "channel": channel}),
+        )
+        .await;
+    let v = r.json_with(201);
+    assert_eq!(v["state"], state, "{v}");
+    v["id"].as_str().expect("request id").to_owned()
 }
 
 /// The status a call was answered with; for a batch, that of its one subject.

@@ -151,6 +151,9 @@ fn well_formed_body(op: &Op) -> Option<Value> {
         ("POST", "/v1/verifications/{id}/code") => json!({"code": "123456"}),
         ("POST", "/v1/verifications/{id}/decision") => json!({"decision": "accept", "reason": "signature_matches"}),
         ("POST", "/v1/visitors/{visitor_id}/link") => json!({"subject_id": uuid::Uuid::new_v4().to_string()}),
+        ("POST", "/v1/requests/{id}/pause" | "/v1/requests/{id}/complete") => json!({}),
+        ("POST", "/v1/requests/{id}/extend") => json!({"reason": "complexity"}),
+        ("POST", "/v1/requests/{id}/refuse") => json!({"reason": "no_match"}),
         _ if op.params().is_empty() => json!({}),
         _ => panic!("{} {}: add a well-formed body here", op.method, op.template),
     };
@@ -179,6 +182,7 @@ async fn every_path_parameter_refuses_a_bad_one(s: Server) {
                 "id" if op.template.starts_with("/v1/subjects/") => Some("invalid_subject_id"),
                 "id" if op.template.starts_with("/v1/destruction-acts/") => Some("invalid_act_id"),
                 "id" if op.template.starts_with("/v1/verifications/") => Some("invalid_verification_id"),
+                "id" if op.template.starts_with("/v1/requests/") => Some("invalid_request_id"),
                 "visitor_id" => Some("invalid_visitor_id"),
                 "block_id" => Some("invalid_block_id"),
                 _ => None,

@@ -388,8 +388,63 @@ pub(crate) async fn baseline(s: &Server, method: &Method, template: &str) -> Opt
                 crate::verifications::with_document(s, &s.another_anna().await, "scan").await,
             )
             .body(json!({"decision": "accept", "reason": "signature_matches"})),
+        ("POST", "/v1/requests") => Req::new().body(json!({
+            "subject_id": s.another_anna().await, "kind": "rectification", "channel": "representative",
+            "regimes": ["ru"], "received_at": "2026-03-01T09:00:00+00:00",
+            "authority": {"doc_type": "power_of_attorney", "number": "77 AA 1234567", "date": "2026-01-15"},
+            "new_values": {"postal_address": "Moscow, Arbat 5"}, "recipient": "Bank LLC", "text": "please fix it",
+            "purposes": ["marketing"], "categories": ["contact"],
+        })),
+        ("GET", "/v1/requests") => Req::new()
+            .query("overdue", "true")
+            .query("kind", "access")
+            .query("state", "in_progress"),
+        ("GET", "/v1/requests/{id}") => Req::new().param("id", scan_request(s, "access").await),
+        ("POST", "/v1/requests/{id}/pause") => Req::new()
+            .param("id", scan_request(s, "access").await)
+            .body(json!({"note": "which account?"})),
+        ("POST", "/v1/requests/{id}/resume") => {
+            let id = scan_request(s, "access").await;
+            let r = s.post(&format!("/v1/requests/{id}/pause"), &s.admin, json!({})).await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            Req::new().param("id", id)
+        }
+        ("POST", "/v1/requests/{id}/verified") => {
+            let r = s
+                .post(
+                    "/v1/requests",
+                    &s.admin,
+                    json!({"subject_id": s.another_anna().await, "kind": "access", "channel": "subject"}),
+                )
+                .await;
+            Req::new().param("id", r.json_with(201)["id"].as_str().expect("request id"))
+        }
+        ("POST", "/v1/requests/{id}/extend") => Req::new()
+            .param("id", scan_request(s, "access").await)
+            .body(json!({"reason": "complexity", "note": "many archives"})),
+        ("POST", "/v1/requests/{id}/refuse") => Req::new()
+            .param("id", scan_request(s, "access").await)
+            .body(json!({"reason": "legal_restriction", "citation": "152-FZ Art. 14 p. 8 item 1"})),
+        ("POST", "/v1/requests/{id}/complete") => {
+            Req::new().param("id", scan_request(s, "complaint").await).body(json!({
+                "answer": "we apologise", "decision": "upheld", "purpose": "registration",
+                "block_reason": "inaccuracy_claimed", "download": uuid::Uuid::new_v4().to_string(),
+            }))
+        }
         _ => return None,
     })
+}
+
+/// A request of `kind` the admin filed by `officer` for a new subject, in progress; its id.
+async fn scan_request(s: &Server, kind: &str) -> String {
+    let r = s
+        .post(
+            "/v1/requests",
+            &s.admin,
+            json!({"subject_id": s.another_anna().await, "kind": kind, "channel": "officer", "text": "my complaint"}),
+        )
+        .await;
+    r.json_with(201)["id"].as_str().expect("request id").to_owned()
 }
 
 async fn send(s: &Server, method: &Method, template: &str, req: &Req) -> (u16, String) {

@@ -60,6 +60,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/v1/verifications/{id}/document"),
     ("GET", "/v1/verifications/{id}/document"),
     ("POST", "/v1/verifications/{id}/decision"),
+    ("GET", "/v1/requests"),
+    ("POST", "/v1/requests"),
+    ("GET", "/v1/requests/{id}"),
+    ("POST", "/v1/requests/{id}/pause"),
+    ("POST", "/v1/requests/{id}/resume"),
+    ("POST", "/v1/requests/{id}/verified"),
+    ("POST", "/v1/requests/{id}/extend"),
+    ("POST", "/v1/requests/{id}/refuse"),
+    ("POST", "/v1/requests/{id}/complete"),
 ];
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];

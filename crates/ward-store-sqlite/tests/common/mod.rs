@@ -204,6 +204,24 @@ impl VerificationStore for TempStore {
 }
 
 #[async_trait]
+impl ward_store::RequestStore for TempStore {
+    async fn find_request(&self, id: ward_core::RequestId) -> StoreResult<Option<ward_store::RequestRecord>> {
+        self.store.find_request(id).await
+    }
+    async fn find_requests_of_subject(&self, subject: SubjectId) -> StoreResult<Vec<ward_store::RequestRecord>> {
+        self.store.find_requests_of_subject(subject).await
+    }
+    async fn list_requests(
+        &self,
+        filter: &ward_store::RequestFilter,
+        after: Option<ward_store::RequestCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<ward_store::RequestRecord>> {
+        self.store.list_requests(filter, after, limit).await
+    }
+}
+
+#[async_trait]
 impl LeaseStore for TempStore {
     async fn acquire_lease(
         &self,

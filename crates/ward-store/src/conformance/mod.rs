@@ -83,6 +83,10 @@ macro_rules! conformance_list {
                 act_lifts_its_block_with_the_destruction_or_nothing,
             ],
             blocks: [blocks_are_placed_listed_and_lifted_once],
+            requests: [
+                requests_are_filed_for_active_subjects_and_updated_from_their_state,
+                requests_list_by_filter_and_due_range_in_pages,
+            ],
             consents: [
                 consent_events_append_in_order,
                 consent_events_on_erased_or_unknown_subject,

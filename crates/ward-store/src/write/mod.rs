@@ -56,6 +56,7 @@ macro_rules! for_each_aggregate {
             acts: Act(ActChange),
             blocks: Block(BlockChange),
             verifications: Verification(VerificationChange),
+            requests: Request(RequestChange),
             outbox: Outbox(OutboxChange),
             unique: Unique(Guarded),
         }

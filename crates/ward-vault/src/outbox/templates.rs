@@ -19,11 +19,9 @@ pub const POLICY_CHANGED: &str = "policy_changed";
 /// `operator`, `contact`. Sent only by the verification service, never as an officer's notice.
 pub const VERIFICATION_CODE: &str = "verification_code";
 
-/// The templates the officer may send as a notice (`POST /v1/subjects/{id}/notices`): those
-/// whose variables come from the policy in force.
-pub const NOTICES: &[&str] = &[POLICY_CHANGED];
-
-/// Every template: its name, then its text per language (in [`LANGUAGES`] order).
+/// Every template: its name, then its text per language (in [`LANGUAGES`] order). The
+/// `request_*` templates are the data-subject request workflow's (`requests/notice.rs`), with
+/// its variables; only [`NOTICES`] may be sent as the officer's notice.
 const TEMPLATES: &[(&str, [&str; 2])] = &[
     (
         POLICY_CHANGED,
@@ -39,7 +37,66 @@ const TEMPLATES: &[(&str, [&str; 2])] = &[
             include_str!("../../templates/ru/verification_code.txt"),
         ],
     ),
+    (
+        "request_received",
+        [
+            include_str!("../../templates/en/request_received.txt"),
+            include_str!("../../templates/ru/request_received.txt"),
+        ],
+    ),
+    (
+        "request_verifying",
+        [
+            include_str!("../../templates/en/request_verifying.txt"),
+            include_str!("../../templates/ru/request_verifying.txt"),
+        ],
+    ),
+    (
+        "request_verified",
+        [
+            include_str!("../../templates/en/request_verified.txt"),
+            include_str!("../../templates/ru/request_verified.txt"),
+        ],
+    ),
+    (
+        "request_paused",
+        [
+            include_str!("../../templates/en/request_paused.txt"),
+            include_str!("../../templates/ru/request_paused.txt"),
+        ],
+    ),
+    (
+        "request_resumed",
+        [
+            include_str!("../../templates/en/request_resumed.txt"),
+            include_str!("../../templates/ru/request_resumed.txt"),
+        ],
+    ),
+    (
+        "request_extended",
+        [
+            include_str!("../../templates/en/request_extended.txt"),
+            include_str!("../../templates/ru/request_extended.txt"),
+        ],
+    ),
+    (
+        "request_completed",
+        [
+            include_str!("../../templates/en/request_completed.txt"),
+            include_str!("../../templates/ru/request_completed.txt"),
+        ],
+    ),
+    (
+        "request_refused",
+        [
+            include_str!("../../templates/en/request_refused.txt"),
+            include_str!("../../templates/ru/request_refused.txt"),
+        ],
+    ),
 ];
+
+/// The templates the officer may send as a notice (their variables come from the policy).
+pub const NOTICES: &[&str] = &[POLICY_CHANGED];
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
@@ -151,7 +208,7 @@ mod tests {
 
     #[test]
     fn every_template_renders_in_every_language() {
-        for name in names() {
+        for name in NOTICES.iter().copied() {
             for lang in LANGUAGES {
                 let r = render(name, lang, &vars()).unwrap_or_else(|e| panic!("{lang}/{name}: {e}"));
                 let (in_subject, in_body) = match name {
@@ -171,6 +228,45 @@ mod tests {
             .unwrap()
             .subject
             .starts_with("Our personal"));
+    }
+
+    #[test]
+    fn every_request_template_renders_in_every_language_with_the_workflows_variables() {
+        let mut v = vars();
+        for (k, x) in [
+            ("request", "3f0c"),
+            ("kind", "access"),
+            ("received_date", "2026-03-01"),
+            ("due_date", "2026-03-16"),
+            ("note", "which account?"),
+            ("reason", "complexity"),
+            ("basis", "152-FZ Art. 14 p. 8"),
+            ("citation", "Art. 14 p. 8 item 1"),
+            ("outcome", "erased"),
+            ("answer", "we agree"),
+            ("download", "d1"),
+        ] {
+            v.insert(k.to_owned(), x.to_owned());
+        }
+        let requests: Vec<&str> = names().filter(|n| n.starts_with("request_")).collect();
+        assert_eq!(requests.len(), 8);
+        for name in requests {
+            for lang in LANGUAGES {
+                let r = render(name, lang, &v).unwrap_or_else(|e| panic!("{lang}/{name}: {e}"));
+                assert!(r.subject.contains("3f0c") || r.body.contains("3f0c"), "{lang}/{name}");
+                assert!(!r.body.contains("{{") && !r.body.contains("{%"), "{lang}/{name}");
+            }
+        }
+        let done = render("request_completed", "en", &v).unwrap();
+        assert!(
+            done.body.contains("we agree") && done.body.contains("d1"),
+            "{}",
+            done.body
+        );
+        let refused = render("request_refused", "ru", &v).unwrap();
+        assert!(refused.body.contains("Art. 14 p. 8 item 1"), "{}", refused.body);
+        assert!(check_notice("request_received").is_err());
+        assert!(check_notice(POLICY_CHANGED).is_ok());
     }
 
     #[test]

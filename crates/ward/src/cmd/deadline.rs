@@ -16,7 +16,10 @@ pub(crate) fn run(c: RequestsCommand, cfg: &Config) -> Result<ExitCode> {
         regimes,
         received,
         extended,
-    } = c;
+    } = c
+    else {
+        return Ok(fail(ProblemCode::InvalidQuery, "not a deadline command"));
+    };
     let query = match parse(&kind, &regimes, &received, extended) {
         Ok(q) => q,
         Err((code, message)) => return Ok(fail(code, &message)),

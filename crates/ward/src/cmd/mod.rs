@@ -13,6 +13,7 @@ mod keys;
 mod outbox;
 mod policy;
 mod registers;
+mod requests;
 mod restore;
 mod subject;
 mod verify;
@@ -53,7 +54,10 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Outbox(c) => outbox::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Subject(c) => subject::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Verify(c) => verify::run(c, &Config::load(&g.data_dir, &over)?).await,
-        Command::Requests(c) => deadline::run(c, &Config::load(&g.data_dir, &over)?),
+        Command::Requests(c @ crate::cli::RequestsCommand::Deadline { .. }) => {
+            deadline::run(c, &Config::load(&g.data_dir, &over)?)
+        }
+        Command::Requests(c) => requests::run(c, &Config::load(&g.data_dir, &over)?).await,
         Command::Calendar(c) => calendar::run(c, &Config::load(&g.data_dir, &over)?),
         Command::Backup { out, keys_out } => backup::backup(&Config::load(&g.data_dir, &over)?, out, keys_out).await,
         Command::Restore { from, keys } => restore::restore(&Config::load(&g.data_dir, &over)?, &from, &keys).await,
