@@ -16,7 +16,15 @@ fn the_officer_verifies_a_scanned_signed_request_from_the_cli() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = init(&tmp);
     let id = register(&dir, &["email=scan@example.org", "full_name=Signed Here"]);
-    let request = "5d0c3f0e-7a4f-4c1e-9a51-2f1b8d6c9e01";
+    // Seed 003: the scanned, signed request arrives; the officer files it, to verify first.
+    let out = run(
+        &dir,
+        &["requests", "file", "--subject", &id, "--kind", "access", "--verify"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let filed = json(&out);
+    let request = filed["id"].as_str().unwrap().to_owned();
+    let request = request.as_str();
 
     let out = run(
         &dir,
@@ -86,6 +94,14 @@ fn the_officer_verifies_a_scanned_signed_request_from_the_cli() {
     let out = run(&dir, &["verify", "reject", &vid, "--reason", "illegible"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("verification_not_pending"), "{}", stderr(&out));
+    // The accepted document moved the request on; the officer answers it.
+    let out = run(&dir, &["requests", "show", request]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["state"], "in_progress", "{}", stdout(&out));
+    let out = run(&dir, &["requests", "complete", request]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(json(&out)["state"], "completed", "{}", stdout(&out));
+
     let out = run(&dir, &["verify", "show", "not-an-id"]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("not a verification id"), "{}", stderr(&out));
@@ -99,6 +115,9 @@ fn the_officer_verifies_a_scanned_signed_request_from_the_cli() {
         "verification.document_uploaded",
         "verification.document_read",
         "verification.decided",
+        "subject_request.verifying",
+        "subject_request.verified",
+        "subject_request.completed",
     ] {
         assert!(listed.contains(action), "{action}: {listed}");
     }

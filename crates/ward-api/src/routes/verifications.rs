@@ -38,6 +38,8 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
             ProblemCode::NoContactOnRecord,
             ProblemCode::SubjectNotFound,
             ProblemCode::SubjectErased,
+            ProblemCode::RequestNotFound,
+            ProblemCode::RequestTransitionInvalid,
         ],
     ),
     (
@@ -57,6 +59,7 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
             ProblemCode::VerificationFailed,
             ProblemCode::VerificationNotPending,
             ProblemCode::WrongVerificationMethod,
+            ProblemCode::RequestTransitionInvalid,
         ]),
     ),
     (
@@ -95,6 +98,7 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
             ProblemCode::VerificationFailed,
             ProblemCode::CodeExpired,
             ProblemCode::WrongVerificationMethod,
+            ProblemCode::RequestTransitionInvalid,
         ]),
     ),
 ];

@@ -235,11 +235,15 @@ async fn sample(s: &Server, operation_id: &str, hash: &str) -> (Method, String, 
             "/v1/outbox/9b2f9a3c-58a3-4a4e-9a8e-0c8a7d5e2b11/retry".into(),
             None,
         ),
-        "start_verification" => (
-            Method::POST,
-            "/v1/verifications".into(),
-            Some(json!({"request": uuid::Uuid::new_v4().to_string(), "subject": subject().await, "method": "vouched"})),
-        ),
+        "start_verification" => {
+            let anna = subject().await;
+            let request = crate::verifications::new_request(s, &anna).await;
+            (
+                Method::POST,
+                "/v1/verifications".into(),
+                Some(json!({"request": request, "subject": anna, "method": "vouched"})),
+            )
+        }
         "get_verification" => (Method::GET, format!("/v1/verifications/{}", vouched(s).await), None),
         "check_verification_code" => {
             let anna = subject().await;

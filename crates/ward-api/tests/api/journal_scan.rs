@@ -354,9 +354,11 @@ pub(crate) async fn baseline(s: &Server, method: &Method, template: &str) -> Opt
                 .param("visitor_id", "visitor-0002")
                 .body(json!({"subject_id": id}))
         }
-        ("POST", "/v1/verifications") => Req::new().body(json!({
-            "request": uuid::Uuid::new_v4().to_string(), "subject": s.another_anna().await, "method": "code",
-        })),
+        ("POST", "/v1/verifications") => {
+            let anna = s.another_anna().await;
+            let request = crate::verifications::new_request(s, &anna).await;
+            Req::new().body(json!({"request": request, "subject": anna, "method": "code"}))
+        }
         ("GET", "/v1/verifications/{id}") => {
             let anna = s.another_anna().await;
             let r = crate::verifications::start(s, &s.admin, &anna, "vouched").await;

@@ -16,8 +16,31 @@ pub(crate) fn png(marker: &str) -> Vec<u8> {
     b
 }
 
+/// A request of `subject` filed for the portal (channel `subject`): `verifying`, awaiting
+/// a verification; its id.
+pub(crate) async fn new_request(s: &Server, subject: &str) -> String {
+    let r = s
+        .post(
+            "/v1/requests",
+            &s.admin,
+            json!({"subject_id": subject, "kind": "access", "channel": "subject"}),
+        )
+        .await;
+    let filed = r.json_with(201);
+    assert_eq!(filed["state"], "verifying", "{filed}");
+    filed["id"].as_str().expect("request id").to_owned()
+}
+
+/// Starts a verification of a new request of `subject` (of a random request id when no
+/// request can be filed for it, e.g. an unknown subject).
 pub(crate) async fn start(s: &Server, token: &str, subject: &str, method: &str) -> Resp {
-    let request = uuid::Uuid::new_v4().to_string();
+    let filing = json!({"subject_id": subject, "kind": "access", "channel": "subject"});
+    let filed = s.post("/v1/requests", &s.admin, filing).await;
+    let request = if filed.status == 201 {
+        filed.json_with(201)["id"].as_str().expect("request id").to_owned()
+    } else {
+        uuid::Uuid::new_v4().to_string()
+    };
     s.post(
         "/v1/verifications",
         token,
@@ -41,19 +64,19 @@ pub(crate) async fn code_sent_to(s: &Server, subject: &str) -> String {
         .claim("verification-test", Duration::minutes(1), 1000)
         .await
         .expect("claim");
-    let message = claimed
+    claimed
         .iter()
         .rev()
-        .find(|m| m.subject.to_string() == subject)
-        .expect("a message to the subject");
-    message
-        .envelope
-        .body
-        .lines()
-        .map(str::trim)
-        .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
-        .expect("a line with the code")
-        .to_owned()
+        .filter(|m| m.subject.to_string() == subject)
+        .find_map(|m| {
+            m.envelope
+                .body
+                .lines()
+                .map(str::trim)
+                .find(|l| l.len() == 6 && l.bytes().all(|b| b.is_ascii_digit()))
+                .map(str::to_owned)
+        })
+        .expect("a message to the subject with a code")
 }
 
 /// A document verification with a PNG uploaded; its id.
@@ -460,4 +483,55 @@ async fn erasing_the_subject_shreds_the_document(s: Server) {
         .iter()
         .any(|r| r.contains(&marker) || r.contains(&hex::encode(marker.as_bytes()))));
     let _: Value = v;
+}
+
+both_backends!(a_verification_moves_its_request_on);
+async fn a_verification_moves_its_request_on(s: Server) {
+    let anna = s.another_anna().await;
+    let bob = s.another_anna().await;
+    let request = new_request(&s, &anna).await;
+
+    // Only a request of the same subject that awaits a verification takes one.
+    let wrong_subject = json!({"request": request, "subject": bob, "method": "code"});
+    let r = s.post("/v1/verifications", &s.admin, wrong_subject).await;
+    s.problem(&r, 404, "request_not_found");
+    let unknown = json!({"request": uuid::Uuid::new_v4().to_string(), "subject": anna, "method": "code"});
+    let r = s.post("/v1/verifications", &s.admin, unknown).await;
+    s.problem(&r, 404, "request_not_found");
+
+    let body = json!({"request": request, "subject": anna, "method": "code"});
+    let started = s.post("/v1/verifications", &s.admin, body).await.json_with(201);
+    let vid = started["id"].as_str().expect("id").to_owned();
+    let req = s.get(&format!("/v1/requests/{request}"), &s.admin).await.json_with(200);
+    assert_eq!(
+        (req["state"].as_str(), req["verification"].as_str()),
+        (Some("verifying"), Some(vid.as_str())),
+        "{req}"
+    );
+
+    let code = code_sent_to(&s, &anna).await;
+    let r = s
+        .post(
+            &format!("/v1/verifications/{vid}/code"),
+            &s.admin,
+            json!({"code": code}),
+        )
+        .await;
+    assert_eq!(r.json_with(200)["state"], "verified");
+    let req = s.get(&format!("/v1/requests/{request}"), &s.admin).await.json_with(200);
+    assert_eq!(req["state"], "in_progress", "{req}");
+
+    // An in-progress request awaits no verification.
+    let again = json!({"request": request, "subject": anna, "method": "vouched"});
+    let r = s.post("/v1/verifications", &s.admin, again).await;
+    s.problem(&r, 409, "request_transition_invalid");
+
+    // A website's vouching moves a portal request to in progress at once.
+    let site = s.service_key(&["registration"]).await;
+    let other = new_request(&s, &bob).await;
+    let vouched = json!({"request": other, "subject": bob, "method": "vouched"});
+    let r = s.post("/v1/verifications", &site, vouched).await;
+    assert_eq!(r.json_with(201)["state"], "verified");
+    let req = s.get(&format!("/v1/requests/{other}"), &s.admin).await.json_with(200);
+    assert_eq!(req["state"], "in_progress", "{req}");
 }

@@ -72,71 +72,74 @@ impl Verifications<'_> {
         let code = OneTimeCode::parse(raw)
             .ok_or_else(|| VaultError::invalid(ProblemCode::InvalidCode, "a code is six digits"))?;
         let hasher = self.hasher();
-        self.update(id, |found, _| {
-            if found.method != VerificationMethod::Code {
-                return Ok(Decision::refuse(wrong_method(found, VerificationMethod::Code)));
-            }
-            // Compared in constant time, whatever the state: a refusal takes as long.
-            let matched = found
-                .code_hash
-                .as_deref()
-                .is_some_and(|h| hasher.matches(&context(found.id, found.resends), &code, h));
-            let standing = CodeStanding {
-                state: found.state,
-                attempts: found.attempts,
-                expires_at: found.code_expires_at.unwrap_or(found.created_at),
-            };
-            let mut after = next(found, op.now);
-            let answer = match check_code(standing, op.now, matched) {
-                CodeCheck::NotPending(state) => return Ok(Decision::refuse(not_pending(state))),
-                CodeCheck::Verified => {
-                    after.state = VerificationState::Verified;
-                    after.code_hash = None;
-                    Ok(after.clone())
+        let record = self
+            .update(id, |found, _| {
+                if found.method != VerificationMethod::Code {
+                    return Ok(Decision::refuse(wrong_method(found, VerificationMethod::Code)));
                 }
-                CodeCheck::Mismatch { attempts, failed } => {
-                    after.attempts = attempts;
-                    if failed {
-                        after.state = VerificationState::Failed;
+                // Compared in constant time, whatever the state: a refusal takes as long.
+                let matched = found
+                    .code_hash
+                    .as_deref()
+                    .is_some_and(|h| hasher.matches(&context(found.id, found.resends), &code, h));
+                let standing = CodeStanding {
+                    state: found.state,
+                    attempts: found.attempts,
+                    expires_at: found.code_expires_at.unwrap_or(found.created_at),
+                };
+                let mut after = next(found, op.now);
+                let answer = match check_code(standing, op.now, matched) {
+                    CodeCheck::NotPending(state) => return Ok(Decision::refuse(not_pending(state))),
+                    CodeCheck::Verified => {
+                        after.state = VerificationState::Verified;
                         after.code_hash = None;
-                        Err(not_pending(VerificationState::Failed))
-                    } else {
-                        let left = MAX_ATTEMPTS - attempts;
-                        Err(VaultError::invalid(
-                            ProblemCode::CodeMismatch,
-                            format!("the code does not match; attempts left: {left}"),
-                        ))
+                        Ok(after.clone())
                     }
-                }
-                CodeCheck::Expired => {
-                    after.state = VerificationState::Expired;
-                    after.code_hash = None;
-                    Err(not_pending(VerificationState::Expired))
-                }
-            };
-            let outcome = match &answer {
-                Ok(_) => "matched",
-                Err(e) if e.code() == ProblemCode::CodeExpired => "expired",
-                Err(_) => "mismatch",
-            };
-            let journal = entry(
-                &op,
-                &after,
-                AdminEvent::VerificationCodeChecked,
-                &format!("outcome:{outcome} attempts:{}", after.attempts),
-            );
-            Ok(Decision {
-                change: Some((
-                    Change::Verification(VerificationChange::Update {
-                        record: after,
-                        document: None,
-                    }),
-                    vec![journal],
-                )),
-                answer,
+                    CodeCheck::Mismatch { attempts, failed } => {
+                        after.attempts = attempts;
+                        if failed {
+                            after.state = VerificationState::Failed;
+                            after.code_hash = None;
+                            Err(not_pending(VerificationState::Failed))
+                        } else {
+                            let left = MAX_ATTEMPTS - attempts;
+                            Err(VaultError::invalid(
+                                ProblemCode::CodeMismatch,
+                                format!("the code does not match; attempts left: {left}"),
+                            ))
+                        }
+                    }
+                    CodeCheck::Expired => {
+                        after.state = VerificationState::Expired;
+                        after.code_hash = None;
+                        Err(not_pending(VerificationState::Expired))
+                    }
+                };
+                let outcome = match &answer {
+                    Ok(_) => "matched",
+                    Err(e) if e.code() == ProblemCode::CodeExpired => "expired",
+                    Err(_) => "mismatch",
+                };
+                let journal = entry(
+                    &op,
+                    &after,
+                    AdminEvent::VerificationCodeChecked,
+                    &format!("outcome:{outcome} attempts:{}", after.attempts),
+                );
+                Ok(Decision {
+                    change: Some((
+                        Change::Verification(VerificationChange::Update {
+                            record: after,
+                            document: None,
+                        }),
+                        vec![journal],
+                    )),
+                    answer,
+                })
             })
-        })
-        .await
+            .await?;
+        self.request_verified(&record).await?;
+        Ok(record)
     }
 
     /// Sends a new code in place of the old (which no longer matches), valid from now; an

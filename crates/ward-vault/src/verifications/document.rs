@@ -166,44 +166,47 @@ impl Verifications<'_> {
                 format!("the reason does not fit the decision; one of: {}", fitting.join(", ")),
             ));
         }
-        self.update(id, |found, _| {
-            if found.method != VerificationMethod::Document {
-                return Ok(Decision::refuse(wrong_method(found, VerificationMethod::Document)));
-            }
-            if found.state != VerificationState::Pending {
-                return Ok(Decision::refuse(not_pending(found.state)));
-            }
-            let Some(sha256) = found.document_sha256.clone() else {
-                return Ok(Decision::refuse(no_document()));
-            };
-            let mut after = next(found, op.now);
-            after.state = match decision {
-                Decide::Accept => VerificationState::Verified,
-                Decide::Reject => VerificationState::Rejected,
-            };
-            after.reason = Some(reason.as_str().to_owned());
-            let word = match decision {
-                Decide::Accept => "accepted",
-                Decide::Reject => "rejected",
-            };
-            let journal: JournalDraft = entry(
-                &op,
-                &after,
-                AdminEvent::VerificationDecided,
-                &format!("decision:{word} reason:{reason} sha256:{sha256}"),
-            );
-            Ok(Decision {
-                change: Some((
-                    Change::Verification(VerificationChange::Update {
-                        record: after.clone(),
-                        document: None,
-                    }),
-                    vec![journal],
-                )),
-                answer: Ok(after),
+        let record = self
+            .update(id, |found, _| {
+                if found.method != VerificationMethod::Document {
+                    return Ok(Decision::refuse(wrong_method(found, VerificationMethod::Document)));
+                }
+                if found.state != VerificationState::Pending {
+                    return Ok(Decision::refuse(not_pending(found.state)));
+                }
+                let Some(sha256) = found.document_sha256.clone() else {
+                    return Ok(Decision::refuse(no_document()));
+                };
+                let mut after = next(found, op.now);
+                after.state = match decision {
+                    Decide::Accept => VerificationState::Verified,
+                    Decide::Reject => VerificationState::Rejected,
+                };
+                after.reason = Some(reason.as_str().to_owned());
+                let word = match decision {
+                    Decide::Accept => "accepted",
+                    Decide::Reject => "rejected",
+                };
+                let journal: JournalDraft = entry(
+                    &op,
+                    &after,
+                    AdminEvent::VerificationDecided,
+                    &format!("decision:{word} reason:{reason} sha256:{sha256}"),
+                );
+                Ok(Decision {
+                    change: Some((
+                        Change::Verification(VerificationChange::Update {
+                            record: after.clone(),
+                            document: None,
+                        }),
+                        vec![journal],
+                    )),
+                    answer: Ok(after),
+                })
             })
-        })
-        .await
+            .await?;
+        self.request_verified(&record).await?;
+        Ok(record)
     }
 }
 

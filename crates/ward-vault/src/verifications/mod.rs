@@ -20,6 +20,7 @@
 
 mod code;
 mod document;
+mod request;
 
 pub use document::{document_type, Decide, Document};
 
@@ -100,6 +101,7 @@ impl Verifications<'_> {
             ));
         }
         let subject = v.active_subject(new.subject).await?;
+        self.request_awaits(new.request, new.subject).await?;
         let id = VerificationId::random();
         let mut record = VerificationRecord {
             id,
@@ -135,6 +137,7 @@ impl Verifications<'_> {
             )
         };
         v.commit_to_subject(change, journal, "starting a verification").await?;
+        self.request_started(&record).await?;
         Ok(record)
     }
 
