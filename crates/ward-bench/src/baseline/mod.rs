@@ -19,7 +19,7 @@ mod sqlite;
 mod writer;
 
 pub use journal::{scan_journal, JournalSource};
-pub use shapes::{ConsentShape, JournalShape, Shapes};
+pub use shapes::{ActShape, ConsentShape, JournalShape, Shapes};
 pub use writer::RawWriter;
 
 use crate::data::mix;
@@ -93,6 +93,9 @@ pub enum RawOp {
     Withdraw([u8; 16]),
     /// Erasure: key, fields, index and evidence gone, and its journal row.
     Erase([u8; 16]),
+    /// The destruction job's: the subject's row with fewer sealed fields, its act, and its
+    /// journal row.
+    Destroy([u8; 16]),
 }
 
 /// A made-up subject id, well spread like Ward's random ones.
@@ -126,6 +129,26 @@ pub async fn bulk(writer: &mut RawWriter, first: u64, n: u64, batch: usize) -> R
     }
     Ok(Outcome {
         ok: n,
+        errors: 0,
+        secs: started.elapsed().as_secs_f64(),
+        hist,
+        statuses: BTreeMap::new(),
+        first_error: None,
+    })
+}
+
+/// `ops` one transaction each, one after another, as the destruction job commits; latency is
+/// per transaction.
+pub async fn one_by_one(writer: &mut RawWriter, ops: &[RawOp]) -> Result<Outcome> {
+    let mut hist = new_hist()?;
+    let started = Instant::now();
+    for op in ops {
+        let t0 = Instant::now();
+        writer.write(std::slice::from_ref(op)).await?;
+        hist.saturating_record(u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX).max(1));
+    }
+    Ok(Outcome {
+        ok: ops.len() as u64,
         errors: 0,
         secs: started.elapsed().as_secs_f64(),
         hist,
