@@ -208,7 +208,7 @@ pub(crate) async fn run_all(
     }
     if only.runs("destruction_job") {
         let ctx = Ctx::new(plan, clients, env, work, pg.as_deref_mut(), "destroy").await?;
-        let raw = ctx.raw_db(pg.as_deref_mut(), "destroy_raw").await?;
+        let raw = ctx.raw_db(pg, "destroy_raw").await?;
         rows.push(destruction::job(&ctx, raw).await?);
     }
     Ok((rows, postgres))

@@ -13,7 +13,7 @@ use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
 /// The wrapper: aiosmtpd's `Mailbox` handler, announcing what it stored.
@@ -105,10 +105,7 @@ impl Smtpd {
     /// The wrapper's next line, waiting at most `within`; `None` when it has exited or the
     /// time is up.
     fn next_line(&self, within: Duration) -> Option<String> {
-        match self.lines.recv_timeout(within) {
-            Ok(l) => Some(l),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-        }
+        self.lines.recv_timeout(within).ok()
     }
 
     /// The Message-ID of the next message stored, waiting at most `within` for it.
