@@ -137,26 +137,6 @@ pub async fn bulk(writer: &mut RawWriter, first: u64, n: u64, batch: usize) -> R
     })
 }
 
-/// `ops` one transaction each, one after another, as the destruction job commits; latency is
-/// per transaction.
-pub async fn one_by_one(writer: &mut RawWriter, ops: &[RawOp]) -> Result<Outcome> {
-    let mut hist = new_hist()?;
-    let started = Instant::now();
-    for op in ops {
-        let t0 = Instant::now();
-        writer.write(std::slice::from_ref(op)).await?;
-        hist.saturating_record(u64::try_from(t0.elapsed().as_micros()).unwrap_or(u64::MAX).max(1));
-    }
-    Ok(Outcome {
-        ok: ops.len() as u64,
-        errors: 0,
-        secs: started.elapsed().as_secs_f64(),
-        hist,
-        statuses: BTreeMap::new(),
-        first_error: None,
-    })
-}
-
 struct Job {
     op: RawOp,
     done: oneshot::Sender<Result<(), String>>,

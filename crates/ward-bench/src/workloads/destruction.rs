@@ -3,14 +3,15 @@
 //! the API; then `ward serve` started again with its clock 31 days ahead and the job's period
 //! at a second (`WARD_BENCH_CLOCK_OFFSET_SECS`, `WARD_BENCH_DESTRUCTION_EVERY_SECS`: switches
 //! only a benchmarking build has), so that the job's first run finds every visitor's technical
-//! data due and destroys it, one commit per subject with its act and its journal entry, as
-//! deployed. The figure is the run's own: subjects destroyed ÷ the run's time, both from the
+//! data due and destroys it, one commit per subject with its act and its journal entry (32
+//! subjects in work at once), as deployed. The figure is the run's own: subjects destroyed ÷ the run's time, both from the
 //! job's log line; the acts are counted in Ward's database afterwards.
 //!
 //! Baseline: the same rows of the sizes Ward wrote (the subject's row with fewer sealed
 //! fields, the act, the journal row), by plain SQL with the same driver, schema and durability,
-//! one transaction per subject one after another, as the job commits; on a database seeded
-//! with as many subjects (untimed).
+//! from as many submitters as the job has subjects in work at once, to one writer that commits
+//! whatever is queued (as Ward's committer does); on a database seeded with as many subjects
+//! (untimed).
 
 use super::jobs::bulk_api_of;
 use super::{check, lock, settle, start, Ctx};
@@ -29,6 +30,8 @@ const CLOCK_OFFSET_ENV: &str = "WARD_BENCH_CLOCK_OFFSET_SECS";
 const DESTRUCTION_EVERY_ENV: &str = "WARD_BENCH_DESTRUCTION_EVERY_SECS";
 /// A withdrawal's data falls due 30 days after it (152-FZ Art. 21 p. 5); a day more.
 const AHEAD_SECS: u64 = 31 * 86_400;
+/// Subjects the job works on at once (ward-vault's `due.rs`, `AT_ONCE`).
+const JOB_AT_ONCE: usize = 32;
 /// The message of the job's log line, which carries `destroyed` and `secs`.
 const JOB_LINE: &str = "destruction job";
 
@@ -119,19 +122,19 @@ pub(super) async fn job(ctx: &Ctx<'_>, raw: Db) -> Result<Workload> {
         .context("measuring what the job wrote")?;
     drop(db);
 
-    say("destruction job baseline: plain SQL, one transaction per subject");
+    say("destruction job baseline: plain SQL, group-committed");
     let mut writer = RawWriter::new(raw, shapes)?;
     baseline::bulk(&mut writer, 0, n, MAX_BATCH).await?;
     settle().await;
-    let ops: Vec<RawOp> = (0..n).map(|i| RawOp::Destroy(raw_id(i))).collect();
-    let raw = baseline::one_by_one(&mut writer, &ops).await?;
+    let job: Arc<dyn Fn(u64) -> Vec<RawOp> + Send + Sync> = Arc::new(|i| vec![RawOp::Destroy(raw_id(i))]);
+    let raw = baseline::group_commit(writer, JOB_AT_ONCE, n, None, job).await?;
 
     let pg = ctx.pg_backend;
     Ok(Workload {
         key: "destruction_job".into(),
         title: "Destruction job: withdrawn consents' data destroyed 30 days later, each with its act".into(),
         unit: "subjects/s".into(),
-        clients: 1,
+        clients: JOB_AT_ONCE,
         subjects: n,
         ward: Figure {
             value: destroyed as f64 / secs.max(1e-6),
@@ -143,7 +146,7 @@ pub(super) async fn job(ctx: &Ctx<'_>, raw: Db) -> Result<Workload> {
         },
         baseline: Some(Figure::rate(&raw, None)),
         baseline_what: format!(
-            "plain SQL of the same rows and sizes Ward wrote (the subject's row with fewer sealed fields, the act, the journal row), same driver ({}), schema and durability, one transaction per subject one after another as the job commits; no reads, policy, standing or hash chain",
+            "plain SQL of the same rows and sizes Ward wrote (the subject's row with fewer sealed fields, the act, the journal row), same driver ({}), schema and durability, {JOB_AT_ONCE} submitters (the subjects the job works on at once) to one writer that commits everything queued per transaction, like Ward's committer; no reads, policy, standing or hash chain",
             ctx.driver
         ),
         ratio: None,
