@@ -120,7 +120,10 @@ fn only_runs_the_groups_it_names_and_refuses_unknown_ones() {
         .collect();
     assert_eq!(keys, ["destruction_job"]);
 
-    let o = ward().args(["bench", "--only", "destruction_job,nope"]).output().unwrap();
+    let o = ward()
+        .args(["bench", "--only", "destruction_job,nope"])
+        .output()
+        .unwrap();
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("'nope'") && stderr(&o).contains("outbox_backlog"),
