@@ -15,6 +15,10 @@ pub const SINGLE: u64 = 200_000_000;
 pub const IMPORT: u64 = 300_000_000;
 /// Subjects that the comparison of erasure with and without the WAL scrub consumes.
 pub const SCRUB_POOL: u64 = 400_000_000;
+/// Subjects the outbox workloads send notices to.
+pub const MAIL_POOL: u64 = 500_000_000;
+/// Subjects whose technical data the destruction job destroys.
+pub const DESTROY_POOL: u64 = 600_000_000;
 
 const FIRST: &[&str] = &[
     "Anna", "Boris", "Vera", "Gleb", "Daria", "Egor", "Zoya", "Ivan", "Kira", "Lev", "Maria", "Nikita", "Olga",
@@ -123,6 +127,27 @@ pub fn subject_json(i: u64) -> Value {
 /// `POST /v1/subjects/batch` body for subjects `range`.
 pub fn batch_json(range: std::ops::Range<u64>) -> Value {
     json!({ "subjects": range.map(subject_json).collect::<Vec<_>>() })
+}
+
+/// `POST /v1/subjects/batch` body for subjects `range` as website visitors: an email, and the
+/// technical data (IP address, browser) that only their analytics consent keeps.
+pub fn visitors_batch_json(range: std::ops::Range<u64>) -> Value {
+    let subjects: Vec<Value> = range
+        .map(|i| {
+            let h = mix(i);
+            json!({
+                "purpose": "registration",
+                "fields": {
+                    "email": email(i),
+                    "last_ip": format!("10.{}.{}.{}", (h >> 8) & 0xFF, (h >> 16) & 0xFF, 1 + (h >> 24) % 254),
+                    "user_agent": format!("Mozilla/5.0 (X11; Linux x86_64; rv:{}.0) Gecko/20100101 Firefox/{}.0", 100 + h % 40, 100 + h % 40),
+                },
+                "consents": ["analytics"],
+                "evidence": {"channel": "web_form"},
+            })
+        })
+        .collect();
+    json!({ "subjects": subjects })
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ mod machine;
 mod pg;
 pub mod procs;
 pub mod report;
+pub mod smtp_sink;
 mod workloads;
 
 pub use machine::machine;
@@ -79,6 +80,29 @@ pub struct BenchArgs {
     /// Keep the data directories (and PostgreSQL databases) afterwards.
     #[arg(long)]
     pub keep: bool,
+    /// Run only these workload groups, comma-separated: `core` (the HTTP, import, rotation
+    /// and journal workloads), `outbox_delivery`, `outbox_backlog`, `destruction_job`
+    /// [default: all of them].
+    #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(GROUPS))]
+    pub only: Vec<String>,
+}
+
+/// The workload groups `--only` can name, in the order a run measures them.
+pub const GROUPS: [&str; 4] = ["core", "outbox_delivery", "outbox_backlog", "destruction_job"];
+
+/// Which groups a run measures.
+#[derive(Debug, Clone)]
+pub(crate) struct Only(Vec<String>);
+
+impl Only {
+    fn of(names: &[String]) -> Only {
+        Only(names.to_vec())
+    }
+
+    /// Whether `group` runs: every group when none was named.
+    pub(crate) fn runs(&self, group: &str) -> bool {
+        self.0.is_empty() || self.0.iter().any(|g| g == group)
+    }
 }
 
 /// What the `ward` binary hands over.
@@ -107,6 +131,12 @@ struct Plan {
     batch: u64,
     /// Concurrent batch requests.
     batch_clients: usize,
+    /// Messages the outbox delivery workload queues and delivers.
+    mail: u64,
+    /// Messages in the backlog drained across a kill -9.
+    backlog: u64,
+    /// Subjects the destruction job destroys.
+    destroy: u64,
 }
 
 impl Plan {
@@ -116,6 +146,11 @@ impl Plan {
             Scale::Small => (10_000, 100_000, 5_000, 20_000, 5.0),
             Scale::Full => (10_000, 1_000_000, 25_000, 100_000, 15.0),
         };
+        let (mail, backlog, destroy) = match scale {
+            Scale::Tiny => (200, 300, 200),
+            Scale::Small => (10_000, 20_000, 10_000),
+            Scale::Full => (20_000, 100_000, 50_000),
+        };
         Plan {
             base,
             grown,
@@ -124,6 +159,9 @@ impl Plan {
             secs: secs.unwrap_or(default_secs).max(0.1),
             batch: 500,
             batch_clients: 4,
+            mail,
+            backlog,
+            destroy,
         }
     }
 }
@@ -169,7 +207,8 @@ pub async fn run(args: BenchArgs, env: Env) -> Result<Report> {
         Some(url) => Some(PgAdmin::new(url).await?),
         None => None,
     };
-    let result = workloads::run_all(&plan, clients, &env, &work_path, pg.as_mut()).await;
+    let only = Only::of(&args.only);
+    let result = workloads::run_all(&plan, clients, &env, &work_path, pg.as_mut(), &only).await;
     if let Some(pg) = &pg {
         if args.keep {
             say(format!("kept PostgreSQL databases {}", pg.created.join(", ")));

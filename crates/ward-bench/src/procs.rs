@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 /// How a child `ward` is started: which binary, which database.
@@ -44,14 +45,56 @@ pub struct Served {
 
 impl Served {
     /// Starts `cmd` (which must print `<prefix>http://ADDR`) with stderr to `log`.
-    pub fn start(mut cmd: Command, prefix: &str, log: &Path) -> Result<Served> {
-        let log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+    pub fn start(cmd: Command, prefix: &str, log: &Path) -> Result<Served> {
+        Ok(Self::start_inner(cmd, prefix, log, None)?.0)
+    }
+
+    /// [`Served::start`], and every line of its log that contains `needle` also goes to the
+    /// returned channel, as it is written (the log file gets every line).
+    pub fn start_watching(
+        cmd: Command,
+        prefix: &str,
+        log: &Path,
+        needle: &'static str,
+    ) -> Result<(Served, mpsc::Receiver<String>)> {
+        let (s, rx) = Self::start_inner(cmd, prefix, log, Some(needle))?;
+        Ok((s, rx.context("the log's watcher")?))
+    }
+
+    fn start_inner(
+        mut cmd: Command,
+        prefix: &str,
+        log: &Path,
+        needle: Option<&'static str>,
+    ) -> Result<(Served, Option<mpsc::Receiver<String>>)> {
+        let mut log_file = std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let stderr = match needle {
+            Some(_) => Stdio::piped(),
+            None => Stdio::from(log_file.try_clone().context("the log file")?),
+        };
         let mut child = cmd
             .stdout(Stdio::piped())
-            .stderr(Stdio::from(log_file))
+            .stderr(stderr)
             .stdin(Stdio::null())
             .spawn()
             .context("starting a server process")?;
+        let watched = match (needle, child.stderr.take()) {
+            (Some(needle), Some(err)) => {
+                let (tx, rx) = mpsc::channel();
+                std::thread::spawn(move || {
+                    use std::io::Write as _;
+                    for line in BufReader::new(err).lines() {
+                        let Ok(line) = line else { break };
+                        let _ = writeln!(log_file, "{line}");
+                        if line.contains(needle) {
+                            let _ = tx.send(line);
+                        }
+                    }
+                });
+                Some(rx)
+            }
+            _ => None,
+        };
         let stdout = child.stdout.take().context("the server's stdout")?;
         let mut lines = BufReader::new(stdout);
         let mut line = String::new();
@@ -75,16 +118,27 @@ impl Served {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines.lines() {});
-        Ok(Served {
-            child,
-            addr,
-            log: log.to_owned(),
-            stopped: false,
-        })
+        Ok((
+            Served {
+                child,
+                addr,
+                log: log.to_owned(),
+                stopped: false,
+            },
+            watched,
+        ))
     }
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// SIGKILL, then wait: the process ends at once, in the middle of whatever it was doing.
+    pub fn kill9(&mut self) -> Result<()> {
+        self.stopped = true;
+        self.child.kill().context("SIGKILL")?;
+        self.child.wait().context("waiting for the killed server")?;
+        Ok(())
     }
 
     /// SIGTERM, then wait (Ward flushes and signs a final checkpoint). A server that had

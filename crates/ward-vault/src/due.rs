@@ -12,6 +12,7 @@ use crate::error::VaultResult;
 use crate::subjects::field_destruction;
 use crate::subjects::ERASURE_CAUSE;
 use crate::Vault;
+use futures::StreamExt;
 use std::collections::BTreeSet;
 use ward_core::access::SubjectState;
 use ward_core::authz::Operation;
@@ -26,6 +27,10 @@ use ward_store::{BlockRecord, SubjectRecord};
 
 /// Subjects read per page.
 const PAGE: u32 = 500;
+/// Subjects of a page worked on at once: each destruction is its own commit, and commits that
+/// wait together share the committer's group commit (one sync for many) instead of one sync
+/// each, one after another.
+const AT_ONCE: usize = 32;
 
 /// What one run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,6 +53,18 @@ pub struct DueReport {
     pub stale_blocks: u64,
     /// Whether acts past their three years were purged.
     pub purged: bool,
+}
+
+impl DueReport {
+    /// Adds another report's counts to this one's (`purged` is the run's own).
+    fn add(&mut self, o: &DueReport) {
+        self.destroyed += o.destroyed;
+        self.already_done += o.already_done;
+        self.conflicts += o.conflicts;
+        self.erased += o.erased;
+        self.blocks_destroyed += o.blocks_destroyed;
+        self.stale_blocks += o.stale_blocks;
+    }
 }
 
 impl std::fmt::Display for DueReport {
@@ -84,9 +101,17 @@ impl Due<'_> {
             let page = v.store().find_wrapped_keys(after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.subject);
-            for k in &page {
+            let op = &op;
+            let ids: Vec<SubjectId> = page.iter().map(|k| k.subject).collect();
+            let mut each = futures::stream::iter(ids)
+                .map(|id| async move {
+                    let mut one = DueReport::default();
+                    self.subject(op, id, &mut one).await.map(|()| one)
+                })
+                .buffer_unordered(AT_ONCE);
+            while let Some(one) = each.next().await {
                 report.subjects += 1;
-                self.subject(&op, k.subject, &mut report).await?;
+                report.add(&one?);
             }
         }
         report.purged = self.purge(&op).await?;

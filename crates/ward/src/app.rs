@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 use ward_core::access::Role;
-use ward_core::{Caller, Policy, SystemClock};
+use ward_core::{Caller, Policy};
 use ward_store::Store;
 use ward_vault::{PolicySource, Vault, VaultConfig};
 
@@ -66,7 +66,7 @@ pub async fn open_vault_with(cfg: &Config, new_keks: NewKeks) -> Result<Vault> {
         verification_code_ttl: cfg.verification_code_ttl,
         ..VaultConfig::default()
     };
-    let vault = Vault::open(store, keys, policy, source, Arc::new(SystemClock), vault_cfg).await?;
+    let vault = Vault::open(store, keys, policy, source, crate::bench_knobs::clock(), vault_cfg).await?;
     // Loads a KEK another process rotated to when a data key needs it (for unwrapping only;
     // the checked reload, `epochs::Epochs::reload`, puts a new KEK in force).
     let (keys_dir, bits) = (cfg.keys_dir.clone(), cfg.blind_index_bits);

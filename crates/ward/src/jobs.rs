@@ -45,7 +45,7 @@ pub fn runner(cfg: &Config, vault: &Vault, clock: Arc<dyn Clock>) -> Result<Runn
         .add(Arc::new(KekRotation { epochs, every }))?
         .add(Arc::new(DestructionDue {
             vault: vault.clone(),
-            every: Schedule::every_secs(DESTRUCTION_EVERY_SECS)?,
+            every: Schedule::every_secs(crate::bench_knobs::destruction_every_secs(DESTRUCTION_EVERY_SECS))?,
         }))?;
     Ok(runner)
 }
@@ -81,10 +81,16 @@ impl Job for DestructionDue {
             role: ward_core::access::Role::Admin,
             purposes: Default::default(),
         };
+        let started = std::time::Instant::now();
         match self.vault.due().run(&job).await {
             Ok(report) => {
                 if report.destroyed > 0 || report.purged {
-                    tracing::info!(destroyed = report.destroyed, purged = report.purged, "destruction job");
+                    tracing::info!(
+                        destroyed = report.destroyed,
+                        purged = report.purged,
+                        secs = started.elapsed().as_secs_f64(),
+                        "destruction job"
+                    );
                 }
                 Ok(report.to_string())
             }

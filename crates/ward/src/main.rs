@@ -1,6 +1,7 @@
 //! `ward`: the server and the command line.
 
 mod app;
+mod bench_knobs;
 mod binding;
 mod cli;
 mod cmd;

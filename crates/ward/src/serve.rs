@@ -4,9 +4,7 @@
 use crate::app;
 use crate::config::Config;
 use anyhow::{Context, Result};
-use std::sync::Arc;
 use tokio::net::TcpListener;
-use ward_core::SystemClock;
 
 pub async fn serve(cfg: Config) -> Result<()> {
     crate::startup::check_integrity(&cfg).await?;
@@ -27,7 +25,7 @@ pub async fn serve(cfg: Config) -> Result<()> {
 
     // Background jobs: key reloads, periodic checkpoints, key epochs (see `jobs`), and the
     // policy versions published by other processes (`policy_reload`).
-    let mut runner = crate::jobs::runner(&cfg, &vault, Arc::new(SystemClock))?;
+    let mut runner = crate::jobs::runner(&cfg, &vault, crate::bench_knobs::clock())?;
     crate::policy_reload::add(&mut runner, &vault)?;
     crate::idempotency_prune::add(&mut runner, &vault)?;
     let jobs = runner.spawn(crate::jobs::POLL);

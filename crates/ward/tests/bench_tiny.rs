@@ -58,6 +58,9 @@ fn run_bench(extra: &[&str]) -> Value {
         "kek_rotation",
         "reads_during_rotation",
         "journal_verify",
+        "outbox_delivery",
+        "outbox_backlog",
+        "destruction_job",
     ]);
     assert_eq!(keys, expected);
     for w in workloads {
@@ -72,6 +75,12 @@ fn run_bench(extra: &[&str]) -> Value {
         assert!(w["baseline"]["value"].as_f64().unwrap() > 0.0, "{key}: no baseline");
         assert!(w["ratio"].as_f64().is_some(), "{key}: no ratio");
     }
+    // Issue 19's: every message arrived (across a kill -9 too), every due subject destroyed.
+    let find = |key: &str| workloads.iter().find(|w| w["key"] == key).unwrap();
+    assert_eq!(find("outbox_delivery")["ward"]["ops"], 200);
+    let backlog = find("outbox_backlog");
+    assert!(backlog["notes"][0].as_str().unwrap().contains("none lost"), "{backlog}");
+    assert_eq!(find("destruction_job")["ward"]["ops"], 200);
     let rotation = workloads.iter().find(|w| w["key"] == "kek_rotation").unwrap();
     assert!(
         rotation["ward"]["ops"].as_u64().unwrap() >= 400,
@@ -79,6 +88,48 @@ fn run_bench(extra: &[&str]) -> Value {
     );
     assert!(report["machine"]["cores"].as_u64().unwrap() >= 1);
     report
+}
+
+#[test]
+fn only_runs_the_groups_it_names_and_refuses_unknown_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("results.json");
+    let o = ward()
+        .args([
+            "bench",
+            "--scale",
+            "tiny",
+            "--clients",
+            "8",
+            "--only",
+            "destruction_job",
+            "--out",
+        ])
+        .arg(&out)
+        .arg("--work-dir")
+        .arg(tmp.path())
+        .output()
+        .expect("ward bench runs");
+    assert!(o.status.success(), "ward bench failed:\n{}\n{}", stdout(&o), stderr(&o));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let keys: Vec<&str> = report["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["destruction_job"]);
+
+    let o = ward()
+        .args(["bench", "--only", "destruction_job,nope"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("'nope'") && stderr(&o).contains("outbox_backlog"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

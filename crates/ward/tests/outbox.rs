@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use sqlx::Executor;
 use std::collections::BTreeMap;
 use std::io::Write as _;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use ward_store_postgres::testing;
 
 /// Messages queued; a claimed batch (the most in flight).
@@ -58,12 +58,15 @@ fn delivered(s: &smtpd::Smtpd) -> BTreeMap<String, usize> {
     out
 }
 
-/// Polls `cond` (a readiness check, not a sleep to wait) until it holds or `within` passes.
-fn wait_for(within: Duration, what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(5));
+/// How many messages `ward outbox list` shows in `state` (the server may be down).
+fn count_in_state(dir: &std::path::Path, state: &str) -> usize {
+    let out = run(dir, &["outbox", "list", "--state", state, "--limit", "1000"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let text = stdout(&out);
+    if text.trim() == "no messages" {
+        0
+    } else {
+        text.lines().count()
     }
 }
 
@@ -102,6 +105,7 @@ async fn a_kill_9_mid_delivery_loses_no_message_on_postgres() {
 /// mail flows, restarts it, and checks what arrived.
 async fn kill_9_mid_delivery(tmp: &tempfile::TempDir, dir: &std::path::Path) {
     let dir = dir.to_path_buf();
+    // The mail server's port, named before it exists: it comes up after the backlog.
     let port = smtpd::free_port();
     configure(&dir, port);
     let mut server = Server::start(&dir);
@@ -143,9 +147,7 @@ async fn kill_9_mid_delivery(tmp: &tempfile::TempDir, dir: &std::path::Path) {
 
     // The server comes up; as soon as mail flows, Ward is killed mid-delivery.
     let mail = smtpd::Smtpd::start(port, &tmp.path().join("maildir"));
-    wait_for(Duration::from_secs(60), "the first delivery", || {
-        !mail.messages().is_empty()
-    });
+    mail.next_delivery(Duration::from_secs(60));
     let pid = server.child.id().to_string();
     assert!(std::process::Command::new("kill")
         .args(["-KILL", &pid])
@@ -153,23 +155,28 @@ async fn kill_9_mid_delivery(tmp: &tempfile::TempDir, dir: &std::path::Path) {
         .expect("kill")
         .success());
     server.child.wait().expect("killed");
+    // What the killed process had marked sent; everything else (queued, or claimed and maybe
+    // delivered but not marked) the restarted one delivers, each message once.
+    let sent_at_kill = count_in_state(&dir, "sent");
     let at_kill = delivered(&mail).len();
     assert!(
         at_kill < MESSAGES,
         "killed before the backlog was delivered ({at_kill} of {MESSAGES})"
     );
+    // The announcements of the killed process's deliveries, read before the restart.
+    let before_restart = mail.announced().len();
 
-    // Restarted: everything arrives, once its claim expired for what was in flight.
+    // Restarted: everything arrives, once its claim expired for what was in flight. The
+    // restarted process sends exactly the messages not marked sent at the kill; once the mail
+    // server announced that many, a graceful stop lets the job's turn in progress mark them.
     let mut server = Server::start(&dir);
-    wait_for(Duration::from_secs(180), "every message", || {
-        delivered(&mail).len() >= MESSAGES
-    });
-    // Whatever the restarted process still had to mark is marked before it stops.
-    wait_for(Duration::from_secs(30), "every message marked sent", || {
-        let out = run(&dir, &["outbox", "list", "--state", "queued", "--limit", "1000"]);
-        stdout(&out).trim() == "no messages"
-    });
-    server.stop();
+    let resent = mail.deliveries(MESSAGES - sent_at_kill, Duration::from_secs(180));
+    assert!(server.stop().success(), "a clean stop");
+    assert_eq!(count_in_state(&dir, "sending"), 0, "a claim left behind");
+    eprintln!(
+        "{sent_at_kill} marked sent at the kill, {before_restart} announced before the restart, {} after",
+        resent.len()
+    );
     // Addresses and texts are sealed in the database, and the logs name ids only.
     common::assert_no_plaintext(
         &dir,
@@ -190,8 +197,7 @@ async fn kill_9_mid_delivery(tmp: &tempfile::TempDir, dir: &std::path::Path) {
         duplicates <= BATCH,
         "{duplicates} duplicates: more than one claimed batch was resent"
     );
-    let sent = run(&dir, &["outbox", "list", "--state", "sent", "--limit", "1000"]);
-    assert_eq!(stdout(&sent).lines().count(), MESSAGES, "{}", stdout(&sent));
+    assert_eq!(count_in_state(&dir, "sent"), MESSAGES);
     let verify = run(&dir, &["journal", "verify"]);
     assert!(verify.status.success(), "{}", common::stderr(&verify));
     eprintln!("delivered {MESSAGES} messages across a kill -9 ({at_kill} before it), {duplicates} duplicates");

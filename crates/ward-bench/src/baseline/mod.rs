@@ -19,7 +19,7 @@ mod sqlite;
 mod writer;
 
 pub use journal::{scan_journal, JournalSource};
-pub use shapes::{ConsentShape, JournalShape, Shapes};
+pub use shapes::{ActShape, ConsentShape, JournalShape, Shapes};
 pub use writer::RawWriter;
 
 use crate::data::mix;
@@ -93,6 +93,9 @@ pub enum RawOp {
     Withdraw([u8; 16]),
     /// Erasure: key, fields, index and evidence gone, and its journal row.
     Erase([u8; 16]),
+    /// The destruction job's: the subject's row with fewer sealed fields, its act, and its
+    /// journal row.
+    Destroy([u8; 16]),
 }
 
 /// A made-up subject id, well spread like Ward's random ones.

@@ -3,7 +3,7 @@
 //! A batch is one transaction of multi-row statements; the journal is read in pages of
 //! [`VERIFY_PAGE`], every column decoded to an owned value.
 
-use super::shapes::{consent_shape, ConsentShape, JournalShape, Shapes, SubjectSizes};
+use super::shapes::{consent_shape, ActShape, ConsentShape, JournalShape, Shapes, SubjectSizes};
 use super::writer::{Batch, Filler, RawWriter};
 use super::{RawOp, VERIFY_PAGE};
 use crate::data::mix;
@@ -166,6 +166,37 @@ fn decode_journal_pg(r: &sqlx::postgres::PgRow) -> Result<Decoded, sqlx::Error> 
     Ok(row.decoded())
 }
 
+/// The destruction act Ward wrote for `subject`, if any.
+pub(super) async fn act_row(c: &mut PgConnection, subject: &[u8]) -> Result<Option<ActShape>> {
+    let row = sqlx::query(&format!("{} WHERE subject_id = $1 LIMIT 1", super::sqlite::ACT_SELECT))
+        .bind(subject)
+        .fetch_optional(&mut *c)
+        .await?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(ActShape {
+        cause: r.try_get(0)?,
+        operator: r.try_get(1)?,
+        operator_address: r.try_get(2)?,
+        processor: r.try_get(3)?,
+        destroyed_by: r.try_get(4)?,
+        position: r.try_get(5)?,
+        categories: r.try_get(6)?,
+        fields: r.try_get(7)?,
+        system: r.try_get(8)?,
+        method: r.try_get(9)?,
+        reason: r.try_get(10)?,
+        withheld: r.try_get(11)?,
+    }))
+}
+
+/// How many acts there are.
+pub(super) async fn count_acts(c: &mut PgConnection) -> Result<u64> {
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM destruction_acts")
+        .fetch_one(&mut *c)
+        .await?;
+    Ok(u64::try_from(n).unwrap_or(0))
+}
+
 /// One batch in ONE transaction: the rows, then the journal head.
 pub(super) async fn batch(
     c: &mut PgConnection,
@@ -298,6 +329,38 @@ async fn write(
             .bind(&id[..])
             .execute(&mut *conn)
             .await?;
+    }
+    if let (false, Some(a)) = (b.destroys.is_empty(), sh.destroy_act.as_ref()) {
+        for id in &b.destroys {
+            sqlx::query("UPDATE subjects SET revision = revision + 1, updated_at = $1, fields = $2 WHERE id = $3")
+                .bind(now)
+                .bind(&filler.fields_after[..])
+                .bind(&id[..])
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(
+                "INSERT INTO destruction_acts (id, subject_id, cause, at, operator, operator_address, processor, \
+                 destroyed_by, position, categories, fields, system, method, reason, withheld) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            )
+            .bind(RawWriter::act_id(id))
+            .bind(&id[..])
+            .bind(&a.cause)
+            .bind(now)
+            .bind(&a.operator)
+            .bind(&a.operator_address)
+            .bind(&a.processor)
+            .bind(&a.destroyed_by)
+            .bind(&a.position)
+            .bind(&a.categories)
+            .bind(&a.fields)
+            .bind(&a.system)
+            .bind(&a.method)
+            .bind(&a.reason)
+            .bind(&a.withheld)
+            .execute(&mut *conn)
+            .await?;
+        }
     }
     if !journal.is_empty() {
         let m = journal.len();

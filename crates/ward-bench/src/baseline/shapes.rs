@@ -32,6 +32,23 @@ pub(super) fn consent_shape(purpose: String, kind: String, policy_version: Strin
     }
 }
 
+/// A destruction act as Ward wrote it, but for its id, subject and time.
+#[derive(Debug, Clone)]
+pub struct ActShape {
+    pub cause: String,
+    pub operator: String,
+    pub operator_address: Option<String>,
+    pub processor: Option<String>,
+    pub destroyed_by: String,
+    pub position: String,
+    pub categories: String,
+    pub fields: String,
+    pub system: String,
+    pub method: String,
+    pub reason: String,
+    pub withheld: String,
+}
+
 /// What Ward wrote, measured from its database in this run.
 #[derive(Debug, Clone)]
 pub struct Shapes {
@@ -44,6 +61,10 @@ pub struct Shapes {
     pub withdraw_consent: Option<ConsentShape>,
     pub withdraw_journal: Vec<JournalShape>,
     pub erase_journal: Vec<JournalShape>,
+    /// The destruction job's act, journal rows, and the sealed fields' size after it.
+    pub destroy_act: Option<ActShape>,
+    pub destroy_journal: Vec<JournalShape>,
+    pub destroyed_fields_len: usize,
 }
 
 impl Shapes {
@@ -53,6 +74,7 @@ impl Shapes {
             RawOp::Create(_) => &self.create_journal,
             RawOp::Withdraw(_) => &self.withdraw_journal,
             RawOp::Erase(_) => &self.erase_journal,
+            RawOp::Destroy(_) => &self.destroy_journal,
         }
     }
 }
@@ -97,6 +119,21 @@ impl Db {
         }
     }
 
+    async fn act_row(&mut self, subject: &[u8]) -> Result<Option<ActShape>> {
+        match self {
+            Db::Sqlite(c) => sqlite::act_row(c, subject).await,
+            Db::Pg(c) => postgres::act_row(c, subject).await,
+        }
+    }
+
+    /// How many destruction acts there are.
+    pub async fn count_acts(&mut self) -> Result<u64> {
+        match self {
+            Db::Sqlite(c) => sqlite::count_acts(c).await,
+            Db::Pg(c) => postgres::count_acts(c).await,
+        }
+    }
+
     async fn subject_sizes(&mut self, subject: &[u8]) -> Result<SubjectSizes> {
         match self {
             Db::Sqlite(c) => sqlite::subject_sizes(c, subject).await,
@@ -135,6 +172,9 @@ impl Db {
             withdraw_consent: None,
             withdraw_journal: Vec::new(),
             erase_journal: Vec::new(),
+            destroy_act: None,
+            destroy_journal: Vec::new(),
+            destroyed_fields_len: 0,
         })
     }
 
@@ -150,6 +190,24 @@ impl Db {
                 _ => {}
             }
         }
+        Ok(())
+    }
+
+    /// Adds to `shapes` what the destruction job wrote for `destroyed`: its act, its journal
+    /// rows, and the sealed fields' size left (the average over active subjects, every one of
+    /// which the job has just been through).
+    pub async fn add_destruction(&mut self, shapes: &mut Shapes, destroyed: &[u8; 16]) -> Result<()> {
+        shapes.destroy_act = self.act_row(destroyed).await?;
+        if shapes.destroy_act.is_none() {
+            bail!("the subject measured for the destruction baseline has no act");
+        }
+        shapes.destroy_journal = self
+            .journal_rows(destroyed)
+            .await?
+            .into_iter()
+            .filter(|j| j.action == "destruction")
+            .collect();
+        shapes.destroyed_fields_len = self.subject_sizes(destroyed).await?.fields_len;
         Ok(())
     }
 }

@@ -5,7 +5,7 @@
 //! `BEGIN IMMEDIATE` transaction, as Ward's backend writes. Reads (measuring the shapes,
 //! scanning the journal) run on tokio's blocking pool, one hand-off per query or page.
 
-use super::shapes::{consent_shape, ConsentShape, JournalShape, Shapes, SubjectSizes};
+use super::shapes::{consent_shape, ActShape, ConsentShape, JournalShape, Shapes, SubjectSizes};
 use super::writer::{Batch, Filler, RawWriter};
 use super::RawOp;
 use crate::data::mix;
@@ -104,6 +104,45 @@ pub(super) async fn subject_sizes(c: &mut Option<Connection>, subject: &[u8]) ->
             .collect::<rusqlite::Result<Vec<_>>>()
             .context("reading the subject's index entries")?;
         Ok(SubjectSizes::new(kek, wrapped, avg, idx))
+    })
+    .await
+}
+
+/// The destruction act Ward wrote for `subject`, if any.
+pub(super) async fn act_row(c: &mut Option<Connection>, subject: &[u8]) -> Result<Option<ActShape>> {
+    let subject = subject.to_vec();
+    blocking(c, move |c| {
+        let mut stmt = c.prepare_cached(&format!("{ACT_SELECT} WHERE subject_id = ?1 LIMIT 1"))?;
+        let mut rows = stmt.query_map(params![&subject[..]], |r| {
+            Ok(ActShape {
+                cause: r.get(0)?,
+                operator: r.get(1)?,
+                operator_address: r.get(2)?,
+                processor: r.get(3)?,
+                destroyed_by: r.get(4)?,
+                position: r.get(5)?,
+                categories: r.get(6)?,
+                fields: r.get(7)?,
+                system: r.get(8)?,
+                method: r.get(9)?,
+                reason: r.get(10)?,
+                withheld: r.get(11)?,
+            })
+        })?;
+        rows.next().transpose().context("reading the act")
+    })
+    .await
+}
+
+/// The columns of an act the baseline copies.
+pub(super) const ACT_SELECT: &str = "SELECT cause, operator, operator_address, processor, destroyed_by, position, \
+     categories, fields, system, method, reason, withheld FROM destruction_acts";
+
+/// How many acts there are.
+pub(super) async fn count_acts(c: &mut Option<Connection>) -> Result<u64> {
+    blocking(c, |c| {
+        let n: i64 = c.query_row("SELECT count(*) FROM destruction_acts", [], |r| r.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
     })
     .await
 }
@@ -243,6 +282,38 @@ fn write(conn: &Connection, sh: &Shapes, b: &Batch<'_>, first_seq: i64, now: i64
         )?
         .execute(params![&id[..]])
         .context("erasing consent evidence")?;
+    }
+    if let (false, Some(a)) = (b.destroys.is_empty(), sh.destroy_act.as_ref()) {
+        for id in &b.destroys {
+            conn.prepare_cached(
+                "UPDATE subjects SET revision = revision + 1, updated_at = ?1, fields = ?2 WHERE id = ?3",
+            )?
+            .execute(params![now, filler.fields_after, &id[..]])
+            .context("destroying a subject's fields")?;
+            conn.prepare_cached(
+                "INSERT INTO destruction_acts (id, subject_id, cause, at, operator, operator_address, processor, \
+                 destroyed_by, position, categories, fields, system, method, reason, withheld) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?
+            .execute(params![
+                RawWriter::act_id(id),
+                &id[..],
+                a.cause,
+                now,
+                a.operator,
+                a.operator_address,
+                a.processor,
+                a.destroyed_by,
+                a.position,
+                a.categories,
+                a.fields,
+                a.system,
+                a.method,
+                a.reason,
+                a.withheld,
+            ])
+            .context("inserting an act")?;
+        }
     }
     if !b.journal.is_empty() {
         let hashes: Vec<[u8; 32]> = (0..=b.journal.len() as i64)

@@ -17,6 +17,8 @@ fn filler(len: usize, seed: u64) -> Vec<u8> {
 pub(super) struct Filler {
     pub(super) wrapped: Vec<u8>,
     pub(super) fields: Vec<u8>,
+    /// The sealed fields after the destruction job's.
+    pub(super) fields_after: Vec<u8>,
     pub(super) evidence: Vec<Option<Vec<u8>>>,
 }
 
@@ -40,6 +42,7 @@ pub(super) struct Batch<'a> {
     pub(super) creates: Vec<&'a [u8; 16]>,
     pub(super) withdraws: Vec<&'a [u8; 16]>,
     pub(super) erases: Vec<&'a [u8; 16]>,
+    pub(super) destroys: Vec<&'a [u8; 16]>,
     pub(super) journal: Vec<(&'a [u8; 16], &'a JournalShape)>,
 }
 
@@ -49,6 +52,7 @@ impl<'a> Batch<'a> {
             creates: Vec::new(),
             withdraws: Vec::new(),
             erases: Vec::new(),
+            destroys: Vec::new(),
             journal: Vec::new(),
         };
         for op in ops {
@@ -56,6 +60,7 @@ impl<'a> Batch<'a> {
                 RawOp::Create(id) => (&mut b.creates, id),
                 RawOp::Withdraw(id) => (&mut b.withdraws, id),
                 RawOp::Erase(id) => (&mut b.erases, id),
+                RawOp::Destroy(id) => (&mut b.destroys, id),
             };
             list.push(id);
             b.journal.extend(sh.journal_of(op).iter().map(|j| (id, j)));
@@ -75,6 +80,7 @@ impl RawWriter {
         let bytes = Filler {
             wrapped: filler(shapes.wrapped_len, 1),
             fields: filler(shapes.fields_len, 2),
+            fields_after: filler(shapes.destroyed_fields_len, 4),
             evidence: shapes
                 .create_consents
                 .iter()
@@ -89,6 +95,13 @@ impl RawWriter {
             seq: 0,
             micros,
         })
+    }
+
+    /// A destruction act's id for subject `id`, a UUID as Ward writes them.
+    pub(super) fn act_id(id: &[u8; 16]) -> String {
+        let mut b = *id;
+        b[0] ^= 0x5A;
+        uuid::Uuid::from_bytes(b).to_string()
     }
 
     pub(super) fn hash(seq: i64) -> [u8; 32] {

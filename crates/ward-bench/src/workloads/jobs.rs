@@ -66,17 +66,25 @@ pub(super) async fn bulk_api(
     n: u64,
     ids: Arc<Mutex<Vec<Uuid>>>,
 ) -> Result<(Outcome, u64)> {
+    bulk_api_of(t, ctx, (first, at, n), ids, data::batch_json).await
+}
+
+/// [`bulk_api`] of subjects `first..first+n` made by `body` (a batch request's body for a range
+/// of data indexes); their ids go to `ids[at..]`.
+pub(super) async fn bulk_api_of(
+    t: &Target,
+    ctx: &Ctx<'_>,
+    (first, at, n): (u64, u64, u64),
+    ids: Arc<Mutex<Vec<Uuid>>>,
+    body: fn(std::ops::Range<u64>) -> serde_json::Value,
+) -> Result<(Outcome, u64)> {
     let batch = ctx.plan.batch;
     let jobs = n.div_ceil(batch);
     let failed = Arc::new(AtomicU64::new(0));
     let job: Arc<load::JobFn> = Arc::new(move |j| {
         let start = first + j * batch;
         let end = (start + batch).min(first + n);
-        vec![Req::post(
-            "/v1/subjects/batch",
-            data::batch_json(start..end).to_string(),
-            200,
-        )]
+        vec![Req::post("/v1/subjects/batch", body(start..end).to_string(), 200)]
     });
     let f = failed.clone();
     let on_body: Arc<load::BodyFn> = Arc::new(move |j, body| {

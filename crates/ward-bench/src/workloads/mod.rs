@@ -6,9 +6,12 @@
 //! lands where it always did. [`run_all`] is the order; the report lists the workloads in
 //! an order of its own (bulk imports first).
 
+mod backlog;
 mod bulk;
+mod destruction;
 mod jobs;
 mod journal;
+mod mail;
 mod reads;
 mod rotation;
 mod scrub;
@@ -19,7 +22,7 @@ use crate::load::{self, Limit, Outcome, Req, Target};
 use crate::pg::PgAdmin;
 use crate::procs::{self, Memory, Served, WardCmd};
 use crate::report::Workload;
-use crate::{data, say, Env, Plan};
+use crate::{data, say, Env, Only, Plan};
 use anyhow::{bail, Context, Result};
 use serde_json::json;
 use std::path::Path;
@@ -124,6 +127,8 @@ struct Server {
     served: Served,
     /// The server with the service key's token.
     site: Target,
+    /// The server with the admin key's token.
+    admin: Target,
     pid: u32,
 }
 
@@ -165,47 +170,99 @@ async fn start_with(ctx: &Ctx<'_>, env: &[(&str, &str)], log: &str) -> Result<Se
         addr: served.addr,
         token: key["token"].as_str().map(str::to_owned),
     };
-    Ok(Server { served, site, pid })
+    Ok(Server {
+        served,
+        site,
+        admin,
+        pid,
+    })
 }
 
-/// Runs every workload, in the order of the run; returns the rows in the report's order.
+/// Runs the workloads `only` names (every one by default), in the order of the run; returns
+/// the rows in the report's order. Each group but `core` runs on a vault of its own (a data
+/// directory, or a PostgreSQL database, named after it), so that it can run alone.
 pub(crate) async fn run_all(
     plan: &Plan,
     clients: usize,
     env: &Env,
     work: &Path,
     mut pg: Option<&mut PgAdmin>,
+    only: &Only,
 ) -> Result<Run> {
-    let ward_db_url = match pg.as_deref_mut() {
-        Some(pg) => Some(pg.create("ward").await?),
-        None => None,
-    };
     let postgres = match pg.as_deref_mut() {
         Some(pg) => Some(pg.describe().await?),
         None => None,
     };
-    let pg_backend = pg.is_some();
-    let ctx = Ctx {
-        plan,
-        env,
-        work,
-        clients,
-        ward: WardCmd {
-            exe: env.exe.clone(),
-            data_dir: work.join("ward-data"),
-            database_url: ward_db_url.clone(),
-        },
-        ward_db_url,
-        pg_backend,
-        driver: if pg_backend { "sqlx" } else { "rusqlite" },
-    };
-    let mut server = start(&ctx).await?;
+    let mut rows = Vec::new();
+    if only.runs("core") {
+        let ctx = Ctx::new(plan, clients, env, work, pg.as_deref_mut(), "ward").await?;
+        rows.extend(core(&ctx, pg.as_deref_mut()).await?);
+    }
+    if only.runs("outbox_delivery") {
+        let ctx = Ctx::new(plan, clients, env, work, pg.as_deref_mut(), "mail").await?;
+        rows.push(mail::delivery(&ctx).await?);
+    }
+    if only.runs("outbox_backlog") {
+        let ctx = Ctx::new(plan, clients, env, work, pg.as_deref_mut(), "backlog").await?;
+        rows.push(backlog::across_kill_9(&ctx).await?);
+    }
+    if only.runs("destruction_job") {
+        let ctx = Ctx::new(plan, clients, env, work, pg.as_deref_mut(), "destroy").await?;
+        let raw = ctx.raw_db(pg, "destroy_raw").await?;
+        rows.push(destruction::job(&ctx, raw).await?);
+    }
+    Ok((rows, postgres))
+}
+
+impl<'a> Ctx<'a> {
+    /// The context of a group whose vault is named `name`: the data directory `ward-data`
+    /// for `ward` (the core group's, as before), `ward-NAME` for the others; on PostgreSQL a
+    /// fresh database.
+    async fn new(
+        plan: &'a Plan,
+        clients: usize,
+        env: &'a Env,
+        work: &'a Path,
+        pg: Option<&mut PgAdmin>,
+        name: &str,
+    ) -> Result<Ctx<'a>> {
+        let ward_db_url = match pg {
+            Some(pg) => Some(pg.create(name).await?),
+            None => None,
+        };
+        let pg_backend = ward_db_url.is_some();
+        let dir = if name == "ward" {
+            "ward-data".to_owned()
+        } else {
+            format!("ward-{name}")
+        };
+        Ok(Ctx {
+            plan,
+            env,
+            work,
+            clients,
+            ward: WardCmd {
+                exe: env.exe.clone(),
+                data_dir: work.join(dir),
+                database_url: ward_db_url.clone(),
+            },
+            ward_db_url,
+            pg_backend,
+            driver: if pg_backend { "sqlx" } else { "rusqlite" },
+        })
+    }
+}
+
+/// The HTTP, import, rotation and journal workloads, on the vault `ctx` names.
+async fn core(ctx: &Ctx<'_>, mut pg: Option<&mut PgAdmin>) -> Result<Vec<Workload>> {
+    let plan = ctx.plan;
+    let mut server = start(ctx).await?;
     let site = &server.site;
 
     // The first subjects.
     let ids: Arc<Mutex<Vec<Uuid>>> = Arc::new(Mutex::new(vec![Uuid::nil(); plan.grown as usize]));
     say(format!("registering {} subjects", plan.base));
-    let (o, failed) = jobs::bulk_api(site, &ctx, data::MAIN, 0, plan.base, ids.clone()).await?;
+    let (o, failed) = jobs::bulk_api(site, ctx, data::MAIN, 0, plan.base, ids.clone()).await?;
     check(&o, failed, "registering the first subjects")?;
     let base_ids: Arc<Vec<Uuid>> = Arc::new(lock(&ids)[..plan.base as usize].to_vec());
 
@@ -218,19 +275,19 @@ pub(crate) async fn run_all(
         .await
         .context("measuring the rows Ward wrote")?;
 
-    let base = reads::at_base(&ctx, &server, &base_ids).await?;
-    let create = writes::single_create(&ctx, &server).await?;
-    let erase = writes::withdraw_erase(&ctx, &server, &mut shapes).await?;
-    let erase_scrub = scrub::erase_with_and_without(&ctx, &mut server).await?;
-    let single_create = writes::single_create_baseline(&ctx, pg.as_deref_mut(), &shapes, create).await?;
-    let withdraw_erase = writes::withdraw_erase_baseline(&ctx, pg.as_deref_mut(), &shapes, erase).await?;
-    let bulk = bulk::over_api(&ctx, &server, pg.as_deref_mut(), &shapes, &ids).await?;
-    let grown = reads::at_grown(&ctx, &server, &base, &ids).await?;
-    let rotation = rotation::beside_reads(&ctx, &server, &ids).await?;
+    let base = reads::at_base(ctx, &server, &base_ids).await?;
+    let create = writes::single_create(ctx, &server).await?;
+    let erase = writes::withdraw_erase(ctx, &server, &mut shapes).await?;
+    let erase_scrub = scrub::erase_with_and_without(ctx, &mut server).await?;
+    let single_create = writes::single_create_baseline(ctx, pg.as_deref_mut(), &shapes, create).await?;
+    let withdraw_erase = writes::withdraw_erase_baseline(ctx, pg.as_deref_mut(), &shapes, erase).await?;
+    let bulk = bulk::over_api(ctx, &server, pg.as_deref_mut(), &shapes, &ids).await?;
+    let grown = reads::at_grown(ctx, &server, &base, &ids).await?;
+    let rotation = rotation::beside_reads(ctx, &server, &ids).await?;
     say("stopping the server (final checkpoint)");
     server.served.stop()?;
-    let bulk_import_cli = bulk::with_ward_import(&ctx, pg, &bulk).await?;
-    let journal_verify = journal::verify(&ctx).await?;
+    let bulk_import_cli = bulk::with_ward_import(ctx, pg, &bulk).await?;
+    let journal_verify = journal::verify(ctx).await?;
 
     let mut rows = vec![bulk.row, bulk_import_cli];
     rows.extend(base.rows);
@@ -239,7 +296,7 @@ pub(crate) async fn run_all(
     rows.extend(grown);
     rows.extend(rotation);
     rows.push(journal_verify);
-    Ok((rows, postgres))
+    Ok(rows)
 }
 
 /// [`procs::run_measured`] off the async threads.

@@ -1,4 +1,5 @@
-//! The delivery job: sends the outbox's due messages over SMTP (lettre, tokio, rustls).
+//! The delivery job: sends the outbox's due messages over SMTP (lettre, tokio, rustls; the
+//! connections with `TCP_NODELAY`, pooled: `smtp.rs`).
 //!
 //! Each run claims batches of due messages (`Outbox::claim`: opened through the gate, the
 //! openings journaled, reason `delivery`), sends up to `concurrency` at once over pooled
@@ -13,16 +14,15 @@
 //! address, a subject line or the server's text (which may quote the address).
 
 pub mod config;
+mod smtp;
 
-use crate::delivery::config::{DeliveryConfig, TlsMode};
-use anyhow::{Context, Result};
+use crate::delivery::config::DeliveryConfig;
+use anyhow::Result;
 use async_trait::async_trait;
 use futures::StreamExt;
 use lettre::message::header::ContentType;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::Message;
+use smtp::Mailer;
 use time::OffsetDateTime;
 use ward_jobs::{Job, JobError, Schedule, Scope};
 use ward_vault::{Claimed, DeliveryFailure, Vault};
@@ -42,7 +42,7 @@ pub struct Tally {
 /// The job.
 pub struct Delivery {
     vault: Vault,
-    mailer: AsyncSmtpTransport<Tokio1Executor>,
+    mailer: Mailer,
     cfg: DeliveryConfig,
     /// This process, as the claims name it.
     worker: String,
@@ -50,29 +50,9 @@ pub struct Delivery {
 
 impl Delivery {
     pub fn new(vault: &Vault, cfg: DeliveryConfig, worker: String) -> Result<Self> {
-        let tls = |required: bool| -> Result<Tls> {
-            let params = TlsParameters::new(cfg.host.clone()).context("[smtp] TLS parameters")?;
-            Ok(if required {
-                Tls::Required(params)
-            } else {
-                Tls::Opportunistic(params)
-            })
-        };
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host)
-            .port(cfg.port)
-            .timeout(Some(cfg.timeout))
-            .pool_config(PoolConfig::new().max_size(u32::try_from(cfg.concurrency).unwrap_or(8)));
-        builder = match cfg.tls {
-            TlsMode::None => builder.tls(Tls::None),
-            TlsMode::Opportunistic => builder.tls(tls(false)?),
-            TlsMode::Required => builder.tls(tls(true)?),
-        };
-        if let Some((user, password)) = &cfg.credentials {
-            builder = builder.credentials(Credentials::new(user.clone(), password.read()?));
-        }
         Ok(Self {
             vault: vault.clone(),
-            mailer: builder.build(),
+            mailer: Mailer::new(&cfg)?,
             cfg,
             worker,
         })
@@ -146,14 +126,14 @@ impl Delivery {
             tracing::warn!(message = %m.id, "the message could not be built (an invalid address?): dead");
             return Err(DeliveryFailure::Permanent);
         };
-        match self.mailer.send(message).await {
-            Ok(_) => Ok(()),
+        match self.mailer.send(message.envelope(), &message.formatted()).await {
+            Ok(()) => Ok(()),
             Err(err) => {
                 let permanent = err.is_permanent();
                 tracing::warn!(
                     message = %m.id,
                     attempt = m.attempt,
-                    status = err.status().map(|c| c.to_string()).unwrap_or_default(),
+                    status = err.status().unwrap_or_default(),
                     permanent,
                     transient = err.is_transient(),
                     "delivery attempt failed"

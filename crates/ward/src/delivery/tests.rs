@@ -48,10 +48,14 @@ impl Env {
     }
 
     fn delivery(&self, port: u16, max_attempts: u32) -> Delivery {
+        self.delivery_with(port, max_attempts, TlsMode::None)
+    }
+
+    fn delivery_with(&self, port: u16, max_attempts: u32, tls: TlsMode) -> Delivery {
         let cfg = DeliveryConfig {
             host: "127.0.0.1".into(),
             port,
-            tls: TlsMode::None,
+            tls,
             from: "Example Operator <privacy@example.ru>".into(),
             domain: "example.ru".into(),
             credentials: None,
@@ -109,7 +113,7 @@ impl Env {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_arrive_in_the_subjects_language_with_a_stable_message_id() {
     let env = Env::new().await;
-    let smtpd = Smtpd::start(smtpd::free_port(), &env.maildir());
+    let smtpd = Smtpd::start_any(&env.maildir());
     let job = env.delivery(smtpd.port, 3);
     let anna = env.subject("anna@example.ru").await;
     let first = env.notice(anna).await;
@@ -279,7 +283,7 @@ async fn a_message_is_dead_after_its_last_attempt_and_the_officer_can_retry_it()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_erased_subjects_queued_mail_is_never_sent() {
     let env = Env::new().await;
-    let smtpd = Smtpd::start(smtpd::free_port(), &env.maildir());
+    let smtpd = Smtpd::start_any(&env.maildir());
     let job = env.delivery(smtpd.port, 3);
     let gone = env.subject("gone@example.ru").await;
     let stays = env.subject("stays@example.ru").await;
@@ -302,4 +306,37 @@ async fn an_erased_subjects_queued_mail_is_never_sent() {
     let mail = smtpd.messages();
     assert_eq!(mail.len(), 1);
     assert_eq!(smtpd::header(&mail[0], "To").as_deref(), Some("stays@example.ru"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn starttls_required_sends_nothing_to_a_server_without_it_and_retries_later() {
+    let env = Env::new().await;
+    let smtpd = Smtpd::start_any(&env.maildir());
+    let job = env.delivery_with(smtpd.port, 3, TlsMode::Required);
+    let id = env.subject("plain@example.ru").await;
+    let msg = env.notice(id).await;
+    assert_eq!(
+        job.drain().await.expect("a run"),
+        Tally {
+            sent: 0,
+            failed: 1,
+            dead: 0
+        }
+    );
+    assert_eq!(env.state(msg).await, Some(MessageState::Queued));
+    assert!(smtpd.messages().is_empty(), "nothing went in plain text");
+    // Opportunistic: plain text to a server without STARTTLS, over the pooled connections.
+    let job = env.delivery_with(smtpd.port, 3, TlsMode::Opportunistic);
+    env.clock.advance(Duration::seconds(30));
+    let more = env.notice(id).await;
+    assert_eq!(
+        job.drain().await.expect("a run"),
+        Tally {
+            sent: 2,
+            failed: 0,
+            dead: 0
+        }
+    );
+    assert_eq!(env.state(more).await, Some(MessageState::Sent));
+    assert_eq!(smtpd.deliveries(2, std::time::Duration::from_secs(10)).len(), 2);
 }

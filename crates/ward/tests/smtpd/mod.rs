@@ -1,15 +1,47 @@
 //! A real SMTP server for the outbox's tests: Python's `aiosmtpd` (installed by `.ci/run`),
 //! delivering every message it accepts into a Maildir that the tests read back. Shared by the
 //! delivery job's tests (`src/delivery/tests.rs`, by path) and `tests/outbox.rs`.
+//!
+//! A small wrapper around aiosmtpd's SMTP class says on its stdout when it listens (`ready
+//! PORT`, on the port it was given, or one it picked when given 0) and, for every message it
+//! has stored, `delivered MESSAGE-ID` (before it answers `250`). The tests wait on those lines,
+//! read by a thread into a channel with a timeout: never by polling.
 
 #![allow(dead_code)]
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-/// A free loopback port (bound, then released for the server to take).
+/// The wrapper: aiosmtpd's `Mailbox` handler, announcing what it stored.
+const WRAPPER: &str = r#"
+import asyncio, sys
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import SMTP
+
+class Announcing(Mailbox):
+    def handle_message(self, message):
+        super().handle_message(message)
+        print("delivered", message["Message-ID"], flush=True)
+
+async def main():
+    handler = Announcing(sys.argv[1])
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: SMTP(handler), "127.0.0.1", int(sys.argv[2]))
+    print("ready", server.sockets[0].getsockname()[1], flush=True)
+    await server.serve_forever()
+
+asyncio.run(main())
+"#;
+
+/// How long a test waits for the server to listen.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+
+/// A free loopback port (bound, then released for the server to take): only for a test that
+/// must name the port before the server exists (a server that comes up late).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -22,47 +54,88 @@ pub struct Smtpd {
     child: Child,
     pub port: u16,
     pub maildir: PathBuf,
+    /// The wrapper's stdout, line by line.
+    lines: Receiver<String>,
 }
 
 impl Smtpd {
-    /// Starts it on `port`, delivering into `maildir`, and waits until it accepts connections.
+    /// Starts it on a port of its choosing, delivering into `maildir`; returns once it listens.
+    pub fn start_any(maildir: &Path) -> Smtpd {
+        Self::start(0, maildir)
+    }
+
+    /// Starts it on `port` (0: any), delivering into `maildir`; returns once it listens.
     pub fn start(port: u16, maildir: &Path) -> Smtpd {
-        let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+        let mut child = Command::new("python3")
+            .arg("-c")
+            .arg(WRAPPER)
             .arg(maildir)
+            .arg(port.to_string())
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .expect("python3 -m aiosmtpd runs (pip install aiosmtpd)");
+            .expect("python3 runs (with aiosmtpd: pip install aiosmtpd)");
+        let out = BufReader::new(child.stdout.take().expect("the wrapper's stdout"));
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in out.lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
         let mut s = Smtpd {
             child,
             port,
             maildir: maildir.to_owned(),
+            lines,
         };
-        s.wait_ready();
+        let ready = s
+            .next_line(READY_WITHIN)
+            .unwrap_or_else(|| panic!("aiosmtpd did not say it listens within {READY_WITHIN:?}"));
+        s.port = ready
+            .strip_prefix("ready ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("not a readiness line: {ready:?}"));
         s
     }
 
-    /// Polls the port until the server answers (a readiness check, not a sleep to wait).
-    fn wait_ready(&mut self) {
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
-        let deadline = Instant::now() + Duration::from_secs(30);
+    /// The wrapper's next line, waiting at most `within`; `None` when it has exited or the
+    /// time is up.
+    fn next_line(&self, within: Duration) -> Option<String> {
+        self.lines.recv_timeout(within).ok()
+    }
+
+    /// The Message-ID of the next message stored, waiting at most `within` for it.
+    pub fn next_delivery(&self, within: Duration) -> String {
+        let deadline = Instant::now() + within;
         loop {
-            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
-                return;
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .next_line(left)
+                .unwrap_or_else(|| panic!("no message delivered within {within:?}"));
+            if let Some(id) = line.strip_prefix("delivered ") {
+                return id.trim().to_owned();
             }
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("aiosmtpd exited before it listened: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "aiosmtpd did not listen on {} within 30 s",
-                self.port
-            );
-            std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The Message-IDs of the next `n` messages stored, waiting at most `within` for all.
+    pub fn deliveries(&self, n: usize, within: Duration) -> Vec<String> {
+        let deadline = Instant::now() + within;
+        (0..n)
+            .map(|_| self.next_delivery(deadline.saturating_duration_since(Instant::now())))
+            .collect()
+    }
+
+    /// The Message-IDs announced already and not waited for yet (without waiting).
+    pub fn announced(&self) -> Vec<String> {
+        self.lines
+            .try_iter()
+            .filter_map(|l| l.strip_prefix("delivered ").map(|id| id.trim().to_owned()))
+            .collect()
     }
 
     /// The messages delivered so far, as raw RFC 5322 text.
