@@ -77,6 +77,14 @@ string_enum! {
         OutboxRetry => "outbox.retry",
         /// Delivery of queued messages (the delivery job, as Ward itself).
         OutboxDeliver => "outbox.deliver",
+        /// The access report (152-FZ Art. 14 p. 7; GDPR Art. 15), previewed by the officer.
+        AccessReport => "subject.access_report",
+        /// An access report or a copy of the data sealed for a single-use download link.
+        DownloadCreate => "download.create",
+        /// A subject's download links: ids, formats, states; never tokens.
+        DownloadList => "download.list",
+        /// A download link served (as Ward itself: the link's token is the authority).
+        DownloadServe => "download.serve",
     }
 }
 
@@ -149,6 +157,10 @@ pub fn allowance(role: Role, operation: Operation) -> Allowance {
         OutboxList => [A, A, R, R],
         OutboxRetry => [A, A, R, R],
         OutboxDeliver => [A, R, R, R],
+        AccessReport => [A, A, R, R],
+        DownloadCreate => [A, A, R, R],
+        DownloadList => [A, A, R, R],
+        DownloadServe => [A, R, R, R],
     };
     row[match role {
         Role::Admin => 0,

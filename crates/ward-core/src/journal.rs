@@ -87,6 +87,11 @@ string_enum! {
         MessageDead => "message.dead",
         /// The officer put a dead-lettered message back in the queue.
         MessageRequeued => "message.requeued",
+        /// An access report or a copy of the subject's data was sealed for a single-use link
+        /// (detail: download id, format, expiry; never the token).
+        DownloadCreated => "download.created",
+        /// A single-use link was used and its document served (detail: download id).
+        DownloadServed => "download.served",
     }
 }
 

@@ -287,6 +287,7 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &Step<'_>) -> Result<()
                  blind_index AS (DELETE FROM subject_index WHERE subject_id = $2), \
                  visitor_records AS (DELETE FROM visitor_consents WHERE subject_id = $2), \
                  outbox_messages AS (DELETE FROM outbox WHERE subject_id = $2), \
+                 downloads AS (DELETE FROM downloads WHERE subject_id = $2), \
                  life_cycle_evidence AS (\
                      UPDATE subject_events SET evidence = NULL WHERE subject_id = $2 AND evidence IS NOT NULL), \
                  basis_evidence AS (\

@@ -340,6 +340,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0016_subject_blocks",
         include_str!("../migrations/0016_subject_blocks.sql"),
     ),
+    (19, "0019_downloads", include_str!("../migrations/0019_downloads.sql")),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {

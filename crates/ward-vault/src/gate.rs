@@ -45,6 +45,11 @@ pub(crate) enum Reason {
     Notice,
     /// The delivery job sends a queued message: its sealed recipient, subject line and body.
     Delivery,
+    /// The subject's data is put into an access report or a copy of the data (152-FZ Art. 14;
+    /// GDPR Art. 15, 20).
+    AccessRequest,
+    /// A download link is used: its sealed document is opened to be served.
+    Download,
 }
 
 impl Reason {
@@ -60,6 +65,8 @@ impl Reason {
             Reason::DeathRecord => "death_record",
             Reason::Notice => "notice",
             Reason::Delivery => "delivery",
+            Reason::AccessRequest => "access_request",
+            Reason::Download => "download",
         }
     }
 }
@@ -143,6 +150,15 @@ impl Gate {
         let json = self.key.open(&sealed::message_aad(self.subject, id), sealed_payload)?;
         self.evidence.insert(format!("message:{id}"));
         serde_json::from_slice(&json).map_err(|e| VaultError::Internal(format!("outbox message: {e}")))
+    }
+
+    /// Opens a download's sealed document.
+    pub(crate) fn download(&mut self, id: ward_core::DownloadId, sealed_document: &[u8]) -> VaultResult<Vec<u8>> {
+        let bytes = self
+            .key
+            .open(&sealed::download_aad(self.subject, id), sealed_document)?;
+        self.evidence.insert(format!("download:{id}"));
+        Ok(bytes)
     }
 
     /// Whether the gate opened anything.

@@ -83,6 +83,11 @@ macro_rules! conformance_list {
                 act_lifts_its_block_with_the_destruction_or_nothing,
             ],
             blocks: [blocks_are_placed_listed_and_lifted_once],
+            downloads: [
+                downloads_are_created_found_and_served_once,
+                concurrent_consumers_get_a_download_once,
+                erase_subject_deletes_its_downloads,
+            ],
             consents: [
                 consent_events_append_in_order,
                 consent_events_on_erased_or_unknown_subject,

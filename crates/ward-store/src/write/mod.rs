@@ -56,6 +56,7 @@ macro_rules! for_each_aggregate {
             acts: Act(ActChange),
             blocks: Block(BlockChange),
             outbox: Outbox(OutboxChange),
+            downloads: Download(DownloadChange),
             unique: Unique(Guarded),
         }
     };
