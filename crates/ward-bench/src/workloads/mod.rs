@@ -10,6 +10,7 @@ mod bulk;
 mod jobs;
 mod journal;
 mod reads;
+mod reports;
 mod rotation;
 mod scrub;
 mod writes;
@@ -227,6 +228,7 @@ pub(crate) async fn run_all(
     let bulk = bulk::over_api(&ctx, &server, pg.as_deref_mut(), &shapes, &ids).await?;
     let grown = reads::at_grown(&ctx, &server, &base, &ids).await?;
     let rotation = rotation::beside_reads(&ctx, &server, &ids).await?;
+    let access_report = reports::access_report(&ctx, &server).await?;
     say("stopping the server (final checkpoint)");
     server.served.stop()?;
     let bulk_import_cli = bulk::with_ward_import(&ctx, pg, &bulk).await?;
@@ -238,6 +240,7 @@ pub(crate) async fn run_all(
     rows.extend(erase_scrub);
     rows.extend(grown);
     rows.extend(rotation);
+    rows.push(access_report);
     rows.push(journal_verify);
     Ok((rows, postgres))
 }
