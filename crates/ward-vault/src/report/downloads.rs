@@ -195,7 +195,11 @@ impl Reports<'_> {
         }
         let format = ExportFormat::parse(&d.format)?;
         let sealed_document = d.document.as_deref().ok_or_else(used)?;
-        let record = v.active_subject(d.subject).await.map_err(|_| not_found())?;
+        // Erasure deletes a subject's links; a link whose subject is gone is no link.
+        let record = match v.active_subject(d.subject).await {
+            Err(VaultError::SubjectNotFound | VaultError::Refused(_)) => return Err(not_found()),
+            other => other?,
+        };
         let entry = JournalDraft::new(op.now, op.actor(), AdminEvent::DownloadServed)
             .subject(d.subject)
             .detail(format!("download:{} format:{} opened:download", d.id, format.as_str()));
