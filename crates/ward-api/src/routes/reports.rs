@@ -36,7 +36,6 @@ pub(crate) const PROBLEM_CODES: &[(&str, &[ProblemCode])] = &[
         &[
             ProblemCode::InvalidSubjectId,
             ProblemCode::InvalidPath,
-            ProblemCode::InvalidQuery,
             ProblemCode::UnknownExportFormat,
             ProblemCode::Forbidden,
             ProblemCode::SubjectNotFound,

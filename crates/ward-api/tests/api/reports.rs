@@ -334,7 +334,7 @@ async fn each_format_parses_and_a_link_serves_once(s: Server) {
             json!({"format": "json", "expires_in_days": 31}),
         )
         .await;
-    s.problem(&r, 400, "invalid_query");
+    s.problem(&r, 400, "invalid_json");
 
     // The officer's list: ids and states, never a token; the request is attached.
     let list = s.get(&format!("/v1/downloads?subject={id}"), &dpo).await;

@@ -124,7 +124,7 @@ impl Reports<'_> {
         let days = expiry_days.unwrap_or(DEFAULT_EXPIRY_DAYS);
         if !(1..=MAX_EXPIRY_DAYS).contains(&days) {
             return Err(VaultError::invalid(
-                ProblemCode::InvalidQuery,
+                ProblemCode::InvalidJson,
                 format!("expires_in_days must be 1 to {MAX_EXPIRY_DAYS}"),
             ));
         }
