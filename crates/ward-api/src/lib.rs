@@ -20,7 +20,7 @@ mod routes;
 mod spec;
 
 pub use error::{problem_kind, ApiError, FieldError, Problem, ProblemKind, PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE};
-pub use spec::ROUTER_CODES;
+pub use spec::{PUBLIC_PATHS, ROUTER_CODES};
 pub use ward_core::ProblemCode;
 
 use axum::body::{Body, Bytes};

@@ -31,6 +31,8 @@ pub(crate) const BODY_CODES: &[ProblemCode] = &[
     ProblemCode::UnsupportedMediaType,
     ProblemCode::BodyTooLarge,
 ];
+/// `/v1` routes that take no API key: a download link's token is its own authority.
+pub const PUBLIC_PATHS: &[&str] = &["/v1/downloads/{token}"];
 /// Codes every operation can return (a panic is caught and answered with it).
 pub(crate) const ALWAYS_CODES: &[ProblemCode] = &[ProblemCode::InternalError];
 /// Codes the router answers on any path, for no operation: no such route, or not this
@@ -42,7 +44,7 @@ pub const ROUTER_CODES: &[ProblemCode] = &[ProblemCode::NotFound, ProblemCode::M
     info(
         title = "Ward",
         description = "A personal-data vault that keeps a privacy policy's promises (152-FZ, GDPR). \
-            Every `/v1` operation needs `Authorization: Bearer <token>`, of a key whose role the \
+            Every `/v1` operation but a download link's needs `Authorization: Bearer <token>`, of a key whose role the \
             operation allows: each states its roles (`x-ward-roles`; `x-ward-purpose-bound` names the \
             roles allowed only for the purposes on their key). Errors are RFC 9457 \
             `application/problem+json` documents with a stable `code`; each operation lists the codes \
@@ -103,7 +105,7 @@ pub(crate) fn finish<'a>(
     let table: HashMap<&str, &[ProblemCode]> = codes.into_iter().collect();
     let vault_ops: HashMap<&str, VaultOperation> = operations.into_iter().collect();
     for (path, item) in &mut spec.paths.paths {
-        let authenticated = path.starts_with("/v1/");
+        let authenticated = path.starts_with("/v1/") && !PUBLIC_PATHS.contains(&path.as_str());
         let template = path.clone();
         for (method, op) in operations_mut(item) {
             let specific = op

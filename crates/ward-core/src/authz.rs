@@ -102,6 +102,14 @@ string_enum! {
         RequestList => "request.list",
         /// The workflow: verification, pause and resume, extension, completion, refusal.
         RequestHandle => "request.handle",
+        /// The access report (152-FZ Art. 14 p. 7; GDPR Art. 15), previewed by the officer.
+        AccessReport => "subject.access_report",
+        /// An access report or a copy of the data sealed for a single-use download link.
+        DownloadCreate => "download.create",
+        /// A subject's download links: ids, formats, states; never tokens.
+        DownloadList => "download.list",
+        /// A download link served (as Ward itself: the link's token is the authority).
+        DownloadServe => "download.serve",
     }
 }
 
@@ -185,6 +193,10 @@ pub fn allowance(role: Role, operation: Operation) -> Allowance {
         RequestRead => [A, A, A, R],
         RequestList => [A, A, A, R],
         RequestHandle => [A, A, R, R],
+        AccessReport => [A, A, R, R],
+        DownloadCreate => [A, A, R, R],
+        DownloadList => [A, A, R, R],
+        DownloadServe => [A, R, R, R],
     };
     row[match role {
         Role::Admin => 0,

@@ -118,6 +118,11 @@ string_enum! {
         SubjectRequestRead => "subject_request.read",
         /// The register of requests was listed (the filters' names and values: enums only).
         SubjectRequestsListed => "subject_requests.listed",
+        /// An access report or a copy of the subject's data was sealed for a single-use link
+        /// (detail: download id, format, expiry; never the token).
+        DownloadCreated => "download.created",
+        /// A single-use link was used and its document served (detail: download id).
+        DownloadServed => "download.served",
     }
 }
 

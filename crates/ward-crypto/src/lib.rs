@@ -6,6 +6,7 @@
 //! - [`CodeHasher`], [`OneTimeCode`]: one-time verification codes, stored only as keyed hashes
 //!   and compared in constant time.
 //! - [`TokenHasher`]: API tokens stored only as keyed hashes, compared in constant time.
+//! - [`LinkToken`]: single-use download links, stored only as SHA-256, compared in constant time.
 //! - [`journal`]: the hash chain of the processing journal and signed checkpoints.
 //!
 //! Architecture Invariant: key material never appears in `Debug` output or error messages.
@@ -16,6 +17,7 @@ mod data_key;
 mod error;
 pub mod journal;
 mod keyring;
+mod link;
 mod token;
 
 pub use blind::BlindIndex;
@@ -24,6 +26,7 @@ pub use data_key::DataKey;
 pub use error::CryptoError;
 pub use journal::{Checkpoint, CheckpointSigner, Hash32};
 pub use keyring::{Kek, KeyRing};
+pub use link::LinkToken;
 pub use token::{ApiToken, TokenHasher};
 
 /// 32 bytes from the operating system's CSPRNG.

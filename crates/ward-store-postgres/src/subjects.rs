@@ -289,6 +289,7 @@ pub(crate) async fn apply(conn: &mut PgConnection, step: &Step<'_>) -> Result<()
                  outbox_messages AS (DELETE FROM outbox WHERE subject_id = $2), \
                  verification_documents AS (\
                      UPDATE verifications SET document = NULL, code_hash = NULL WHERE subject_id = $2), \
+                 downloads AS (DELETE FROM downloads WHERE subject_id = $2), \
                  life_cycle_evidence AS (\
                      UPDATE subject_events SET evidence = NULL WHERE subject_id = $2 AND evidence IS NOT NULL), \
                  basis_evidence AS (\

@@ -350,6 +350,7 @@ pub(crate) const MIGRATIONS: &[(i64, &str, &str)] = &[
         "0018_verifications",
         include_str!("../migrations/0018_verifications.sql"),
     ),
+    (19, "0019_downloads", include_str!("../migrations/0019_downloads.sql")),
 ];
 
 fn checksum(sql: &str) -> Vec<u8> {

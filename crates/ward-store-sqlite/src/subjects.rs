@@ -254,8 +254,8 @@ pub(crate) fn apply(conn: &Connection, step: &Step<'_>) -> Result<()> {
 }
 
 /// Destroys the subject's key, fields, index entries, consent and life-cycle evidence, deletes
-/// its visitors' records, its messages in the outbox and its verifications' documents and code
-/// hashes, and sets the tombstone.
+/// its visitors' records, its messages in the outbox, its verifications' documents and code
+/// hashes and its downloads, and sets the tombstone.
 pub(crate) fn erase(conn: &Connection, id: SubjectId, at: time::OffsetDateTime) -> Result<()> {
     let id_bytes = &id.as_bytes()[..];
     exec(
@@ -272,6 +272,7 @@ pub(crate) fn erase(conn: &Connection, id: SubjectId, at: time::OffsetDateTime) 
     crate::visitors::delete_for_subject(conn, id)?;
     crate::outbox::delete_for_subject(conn, id)?;
     crate::verifications::erase_for_subject(conn, id)?;
+    crate::downloads::delete_for_subject(conn, id)?;
     crate::subject_events::erase_evidence(conn, id)?;
     crate::bases::erase_evidence(conn, id)?;
     consents::erase_evidence(conn, id)

@@ -730,3 +730,47 @@ pub fn request_values(r: &crate::RequestRecord) -> Option<Vec<crate::Bind>> {
         Int(ward_core::clock::to_micros(r.updated_at)),
     ])
 }
+
+pub static DOWNLOAD: Columns = Columns {
+    table: "downloads",
+    select: "id, subject_id, request, token_hash, format, document, created_at, expires_at, used_at",
+    names: &[
+        "id",
+        "subject_id",
+        "request",
+        "token_hash",
+        "format",
+        "document",
+        "created_at",
+        "expires_at",
+        "used_at",
+    ],
+};
+
+/// A download from the [`DOWNLOAD`] columns.
+pub fn download(row: &(impl Row + ?Sized)) -> Result<crate::DownloadRecord> {
+    let c = Cols::new(row, 0, &DOWNLOAD);
+    let uuid = |k: usize, column: &str| -> Result<[u8; 16]> {
+        c.bytes(k)?
+            .try_into()
+            .map_err(|_| corrupt(DOWNLOAD.table, column, "expected 16 bytes"))
+    };
+    let request = match c.opt_bytes(2)? {
+        None => None,
+        Some(b) => Some(ward_core::RequestId::from_bytes(
+            b.try_into()
+                .map_err(|_| corrupt(DOWNLOAD.table, "request", "expected 16 bytes"))?,
+        )),
+    };
+    Ok(crate::DownloadRecord {
+        id: ward_core::DownloadId::from_bytes(uuid(0, "id")?),
+        subject: c.subject_id(1)?,
+        request,
+        token_hash: hash32(&c.bytes(3)?, DOWNLOAD.table, "token_hash")?,
+        format: c.text(4)?,
+        document: c.opt_bytes(5)?,
+        created_at: from_micros(c.int(6)?),
+        expires_at: from_micros(c.int(7)?),
+        used_at: c.opt_int(8)?.map(from_micros),
+    })
+}

@@ -16,6 +16,7 @@ pub mod chain;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod decode;
+mod downloads;
 mod error;
 mod idempotency;
 mod lease;
@@ -32,6 +33,7 @@ pub use acts::{ActFilter, ActStore, DestructionActRecord};
 pub use bases::BasisStore;
 pub use binding::{BoundKey, KeyBindingStore};
 pub use blocks::{BlockRecord, BlockStore};
+pub use downloads::{DownloadRecord, DownloadStore};
 pub use error::StoreError;
 pub use idempotency::{IdempotencyClaim, IdempotencyRecord, IdempotencyStore, SealedAnswer};
 pub use lease::{Lease, LeaseGrant, LeaseStore};
@@ -182,6 +184,7 @@ pub trait Store:
     + SubjectEventStore
     + ActStore
     + BlockStore
+    + DownloadStore
     + BasisStore
     + JournalStore
     + ApiKeyStore

@@ -49,6 +49,11 @@ pub(crate) enum Reason {
     VerificationDocument,
     /// A data-subject request's details: shown to the officer, or used by its step.
     Request,
+    /// The subject's data is put into an access report or a copy of the data (152-FZ Art. 14;
+    /// GDPR Art. 15, 20).
+    AccessRequest,
+    /// A download link is used: its sealed document is opened to be served.
+    Download,
 }
 
 impl Reason {
@@ -66,6 +71,8 @@ impl Reason {
             Reason::Delivery => "delivery",
             Reason::VerificationDocument => "verification_document",
             Reason::Request => "request",
+            Reason::AccessRequest => "access_request",
+            Reason::Download => "download",
         }
     }
 }
@@ -169,6 +176,15 @@ impl Gate {
         let json = self.key.open(&sealed::request_aad(self.subject, id), sealed_details)?;
         self.evidence.insert(format!("request:{id}"));
         serde_json::from_slice(&json).map_err(|e| VaultError::Internal(format!("request details: {e}")))
+    }
+
+    /// Opens a download's sealed document.
+    pub(crate) fn download(&mut self, id: ward_core::DownloadId, sealed_document: &[u8]) -> VaultResult<Vec<u8>> {
+        let bytes = self
+            .key
+            .open(&sealed::download_aad(self.subject, id), sealed_document)?;
+        self.evidence.insert(format!("download:{id}"));
+        Ok(bytes)
     }
 
     /// Whether the gate opened anything.

@@ -200,6 +200,11 @@ impl Vault {
         Deadlines(self)
     }
 
+    /// Access reports, copies of the data and their single-use download links.
+    pub fn reports(&self) -> crate::report::Reports<'_> {
+        crate::report::Reports(self)
+    }
+
     /// Blocking a subject's data: placing, lifting and listing blocks.
     pub fn blocks(&self) -> crate::blocks::Blocks<'_> {
         crate::blocks::Blocks(self)

@@ -39,6 +39,7 @@ pub mod outbox;
 mod policies;
 mod receipts;
 mod registers;
+pub mod report;
 pub mod requests;
 mod rotation;
 mod sealed;
@@ -72,6 +73,7 @@ pub use registers::{
     JournalListing, JournalQuery, Page, Registers, SubjectListState, SubjectListing, SubjectQuery, DEFAULT_LIMIT,
     MAX_LIMIT,
 };
+pub use report::{AccessReport, DataCopy, DownloadState, DownloadView, ExportFormat, Issued, Reports, Served};
 pub use rotation::RotationReport;
 pub use subjects::{
     destruction_reason, Destroyed, DestructionRequest, Erasure, NewSubjectInput, SubjectView, Subjects, Withheld,

@@ -67,6 +67,15 @@ pub(crate) fn request_aad(subject: SubjectId, request: ward_core::RequestId) -> 
     aad
 }
 
+/// A download's document, bound to its subject and download id.
+pub(crate) fn download_aad(subject: SubjectId, download: ward_core::DownloadId) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(49);
+    aad.extend_from_slice(b"ward.download.v1\0");
+    aad.extend_from_slice(subject.as_bytes());
+    aad.extend_from_slice(download.as_bytes());
+    aad
+}
+
 /// Field name → ciphertext.
 pub(crate) type SealedFields = BTreeMap<String, Vec<u8>>;
 

@@ -486,6 +486,24 @@ pub enum SubjectCommand {
         #[arg(long = "category", value_delimiter = ',')]
         categories: Vec<String>,
     },
+    /// The subject's access report (152-FZ Art. 14 p. 7 items 1-11; GDPR Art. 15), for the
+    /// officer to review before release: JSON, or the readable page with `--html`. Journaled.
+    Report {
+        id: String,
+        #[arg(long)]
+        html: bool,
+    },
+    /// Seal the access report (`report`) or a copy of the data (`json`, `csv`, `html`) under
+    /// the subject's key behind a single-use link; prints its path and token once, as JSON.
+    Export {
+        id: String,
+        /// json, csv, html or report.
+        #[arg(long)]
+        format: String,
+        /// How many days the link lives (1 to 30; 7 if not given).
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
     /// Lift a block in force (its id as `ward subject blocks` prints it).
     Unblock { id: String, block: String },
     /// List a subject's blocks, lifted ones too, oldest first: one JSON object a line.

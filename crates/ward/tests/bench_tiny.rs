@@ -57,6 +57,7 @@ fn run_bench(extra: &[&str]) -> Value {
         "growth_lookup",
         "kek_rotation",
         "reads_during_rotation",
+        "access_report",
         "journal_verify",
         "outbox_delivery",
         "outbox_backlog",

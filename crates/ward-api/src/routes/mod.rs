@@ -18,6 +18,7 @@ pub(crate) mod policy;
 pub(crate) mod policy_versions;
 pub(crate) mod receipts;
 pub(crate) mod registers;
+pub(crate) mod reports;
 pub(crate) mod requests;
 pub(crate) mod subjects;
 pub(crate) mod verifications;
@@ -100,6 +101,10 @@ pub(crate) fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::extend_request))
         .routes(routes!(requests::refuse_request))
         .routes(routes!(requests::complete_request))
+        .routes(routes!(reports::access_report))
+        .routes(routes!(reports::create_export))
+        .routes(routes!(reports::list_downloads))
+        .routes(routes!(reports::download))
 }
 
 /// Problem codes per operation id, gathered from the resource modules: the codes each
@@ -127,6 +132,7 @@ pub(crate) fn problem_codes() -> impl Iterator<Item = (&'static str, &'static [P
         outbox::PROBLEM_CODES,
         verifications::PROBLEM_CODES,
         requests::PROBLEM_CODES,
+        reports::PROBLEM_CODES,
     ]
     .into_iter()
     .flatten()
@@ -198,6 +204,9 @@ pub(crate) const VAULT_OPERATIONS: &[(&str, Operation)] = &[
     ("extend_request", Operation::RequestHandle),
     ("refuse_request", Operation::RequestHandle),
     ("complete_request", Operation::RequestHandle),
+    ("access_report", Operation::AccessReport),
+    ("create_export", Operation::DownloadCreate),
+    ("list_downloads", Operation::DownloadList),
 ];
 
 pub(crate) async fn not_found() -> ApiError {
@@ -253,7 +262,10 @@ mod tests {
             assert!(table.contains_key(id.as_str()), "{id}: no problem codes listed");
             assert!(seen.insert(id.clone()), "{id}: duplicate operation id");
             assert!(op.responses.responses.contains_key("500"), "{id}");
-            if path.starts_with("/v1/") {
+            if crate::spec::PUBLIC_PATHS.contains(&path.as_str()) {
+                assert!(op.security.is_none(), "{id}: a public route");
+                assert!(!VAULT_OPERATIONS.iter().any(|(o, _)| *o == id), "{id}: a public route");
+            } else if path.starts_with("/v1/") {
                 assert!(op.responses.responses.contains_key("401"), "{id}");
                 assert!(op.security.is_some(), "{id}");
                 assert!(

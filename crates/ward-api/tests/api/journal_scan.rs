@@ -318,7 +318,21 @@ pub(crate) async fn baseline(s: &Server, method: &Method, template: &str) -> Opt
         ("POST", "/v1/subjects/{id}/blocks") => subject()
             .await
             .body(json!({"categories": ["contact"], "reason": "inaccuracy_claimed"})),
-        ("GET", "/v1/subjects/{id}/blocks") => subject().await,
+        ("GET", "/v1/subjects/{id}/blocks" | "/v1/subjects/{id}/access-report") => subject().await,
+        ("POST", "/v1/subjects/{id}/exports") => subject().await.body(json!({"format": "csv"})),
+        ("GET", "/v1/downloads") => Req::new().query("subject", &s.another_anna().await),
+        ("GET", "/v1/downloads/{token}") => {
+            let anna = s.another_anna().await;
+            let r = s
+                .post(
+                    &format!("/v1/subjects/{anna}/exports"),
+                    &s.admin,
+                    json!({"format": "json"}),
+                )
+                .await;
+            let token = r.json_with(201)["token"].as_str().expect("token").to_owned();
+            Req::new().param("token", token)
+        }
         ("DELETE", "/v1/subjects/{id}/blocks/{block_id}") => {
             let req = subject().await;
             let r = s

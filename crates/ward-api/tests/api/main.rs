@@ -32,6 +32,7 @@ mod policy;
 mod policy_versions;
 mod receipts;
 mod registers;
+mod reports;
 mod requests;
 mod seeds;
 mod spec;

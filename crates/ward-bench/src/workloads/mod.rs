@@ -13,6 +13,7 @@ mod jobs;
 mod journal;
 mod mail;
 mod reads;
+mod reports;
 mod rotation;
 mod scrub;
 mod writes;
@@ -284,6 +285,7 @@ async fn core(ctx: &Ctx<'_>, mut pg: Option<&mut PgAdmin>) -> Result<Vec<Workloa
     let bulk = bulk::over_api(ctx, &server, pg.as_deref_mut(), &shapes, &ids).await?;
     let grown = reads::at_grown(ctx, &server, &base, &ids).await?;
     let rotation = rotation::beside_reads(ctx, &server, &ids).await?;
+    let access_report = reports::access_report(ctx, &server).await?;
     say("stopping the server (final checkpoint)");
     server.served.stop()?;
     let bulk_import_cli = bulk::with_ward_import(ctx, pg, &bulk).await?;
@@ -295,6 +297,7 @@ async fn core(ctx: &Ctx<'_>, mut pg: Option<&mut PgAdmin>) -> Result<Vec<Workloa
     rows.extend(erase_scrub);
     rows.extend(grown);
     rows.extend(rotation);
+    rows.push(access_report);
     rows.push(journal_verify);
     Ok(rows)
 }

@@ -222,6 +222,16 @@ impl ward_store::RequestStore for TempStore {
 }
 
 #[async_trait]
+impl DownloadStore for TempStore {
+    async fn find_download_by_token(&self, token_hash: [u8; 32]) -> StoreResult<Option<DownloadRecord>> {
+        self.store.find_download_by_token(token_hash).await
+    }
+    async fn find_downloads(&self, subject: SubjectId) -> StoreResult<Vec<DownloadRecord>> {
+        self.store.find_downloads(subject).await
+    }
+}
+
+#[async_trait]
 impl LeaseStore for TempStore {
     async fn acquire_lease(
         &self,

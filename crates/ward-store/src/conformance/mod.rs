@@ -87,6 +87,11 @@ macro_rules! conformance_list {
                 requests_are_filed_for_active_subjects_and_updated_from_their_state,
                 requests_list_by_filter_and_due_range_in_pages,
             ],
+            downloads: [
+                downloads_are_created_found_and_served_once,
+                concurrent_consumers_get_a_download_once,
+                erase_subject_deletes_its_downloads,
+            ],
             consents: [
                 consent_events_append_in_order,
                 consent_events_on_erased_or_unknown_subject,

@@ -58,6 +58,7 @@ macro_rules! for_each_aggregate {
             verifications: Verification(VerificationChange),
             requests: Request(RequestChange),
             outbox: Outbox(OutboxChange),
+            downloads: Download(DownloadChange),
             unique: Unique(Guarded),
         }
     };

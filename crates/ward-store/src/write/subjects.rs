@@ -27,8 +27,8 @@ pub enum SubjectChange {
     },
     /// Precondition: exists and active (else `NotFound` / `Erased`). Destroys the data key, the
     /// sealed fields, the index entries, the consent, basis and life-cycle events' evidence, and
-    /// deletes the visitor cookie consent records linked to the subject and its messages in the
-    /// outbox; keeps a tombstone
+    /// deletes the visitor cookie consent records linked to the subject, its messages in the
+    /// outbox and its downloads; keeps a tombstone
     /// with `erased_at` and the consent events' metadata.
     Erase { id: SubjectId, at: OffsetDateTime },
 }

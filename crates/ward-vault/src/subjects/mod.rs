@@ -5,6 +5,7 @@ mod create;
 mod destroy;
 mod erase;
 mod load;
+pub(crate) use load::Loaded;
 mod unique;
 
 pub(crate) use destroy::field_destruction;

@@ -13,6 +13,7 @@ mod keys;
 mod outbox;
 mod policy;
 mod registers;
+mod reports;
 mod requests;
 mod restore;
 mod subject;

@@ -251,6 +251,12 @@ pub async fn run(c: SubjectCommand, cfg: &Config) -> Result<ExitCode> {
         }
         SubjectCommand::Unblock { id, block } => super::blocks::lift(cfg, parse_id(&id)?, &block).await,
         SubjectCommand::Blocks { id } => super::blocks::list(cfg, parse_id(&id)?).await,
+        SubjectCommand::Report { id, html } => super::reports::preview(cfg, parse_id(&id)?, html).await,
+        SubjectCommand::Export {
+            id,
+            format,
+            expires_in_days,
+        } => super::reports::export(cfg, parse_id(&id)?, &format, expires_in_days).await,
         SubjectCommand::Erase { id, reason } => {
             let id = parse_id(&id)?;
             let reason = match destruction_reason(Some(reason.as_str())) {

@@ -1,0 +1,24 @@
+-- Single-use downloads (PostgreSQL): an access report or a copy of a subject's data, sealed
+-- with the subject's data key, released through a link whose token is stored only as its
+-- SHA-256. Serving it sets `used_at` and deletes the document; erasing the subject deletes its
+-- downloads. `request` is the data-subject request it answers, if any (no foreign key). Times
+-- are microseconds since the epoch.
+
+CREATE TABLE downloads (
+    n          BIGSERIAL PRIMARY KEY,
+    id         BYTEA   NOT NULL UNIQUE,
+    subject_id BYTEA   NOT NULL,
+    request    BYTEA,
+    token_hash BYTEA   NOT NULL UNIQUE,
+    format     TEXT    NOT NULL CHECK (format IN ('json', 'csv', 'html', 'report')),
+    document   BYTEA,
+    created_at BIGINT  NOT NULL,
+    expires_at BIGINT  NOT NULL,
+    used_at    BIGINT
+);
+
+CREATE INDEX downloads_subject ON downloads (subject_id);
+
+-- The journal entries about one subject, for its access report (152-FZ Art. 14 p. 7 asks
+-- what was done with the data): without this index the report reads the whole journal.
+CREATE INDEX journal_subject ON journal (subject, seq) WHERE subject IS NOT NULL;
