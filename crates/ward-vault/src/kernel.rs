@@ -49,6 +49,10 @@ pub struct VaultConfig {
     pub register_journal_positions_per_page: i64,
     /// How long a one-time verification code is valid.
     pub verification_code_ttl: Duration,
+    /// Where subjects reach Ward's public routes (e.g. `https://privacy.example.ru`): a
+    /// download link mailed to a subject is this followed by `/v1/downloads/<token>`. Empty:
+    /// the path alone.
+    pub public_url: String,
 }
 
 impl Default for VaultConfig {
@@ -62,6 +66,7 @@ impl Default for VaultConfig {
             register_subjects_per_page: 20_000,
             register_journal_positions_per_page: 200_000,
             verification_code_ttl: ward_core::verification::DEFAULT_CODE_TTL,
+            public_url: String::new(),
         }
     }
 }

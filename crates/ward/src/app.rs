@@ -64,6 +64,7 @@ pub async fn open_vault_with(cfg: &Config, new_keks: NewKeks) -> Result<Vault> {
         calendars: cfg.calendars.clone(),
         zone: cfg.zone.clone(),
         verification_code_ttl: cfg.verification_code_ttl,
+        public_url: cfg.public_url.clone(),
         ..VaultConfig::default()
     };
     let vault = Vault::open(store, keys, policy, source, crate::bench_knobs::clock(), vault_cfg).await?;

@@ -29,6 +29,7 @@ pub struct FileConfig {
     pub timezone: Option<String>,
     pub calendars_dir: Option<PathBuf>,
     pub verification_code_minutes: Option<u32>,
+    pub public_url: Option<String>,
     /// The mail server the outbox is delivered to (see `delivery::config`).
     pub smtp: Option<crate::delivery::config::SmtpFile>,
     pub outbox: Option<crate::delivery::config::OutboxFile>,
@@ -58,6 +59,9 @@ pub struct Config {
     pub max_connections: usize,
     /// How long a one-time verification code is valid (`verification_code_minutes`, 1 to 60).
     pub verification_code_ttl: time::Duration,
+    /// Where subjects reach Ward's public routes (`public_url`): the start of a mailed
+    /// download link. Empty: the path alone.
+    pub public_url: String,
     /// The operator's time zone: it decides the day a request was received.
     pub zone: Zone,
     /// The production calendars: those shipped, and those loaded from `calendars_dir`.
@@ -149,6 +153,10 @@ impl Config {
         if !(1..=60).contains(&code_minutes) {
             bail!("verification_code_minutes must be between 1 and 60");
         }
+        let public_url = file.public_url.unwrap_or_default().trim_end_matches('/').to_owned();
+        if !(public_url.is_empty() || public_url.starts_with("https://") || public_url.starts_with("http://")) {
+            bail!("public_url must start with https:// (or http://), e.g. https://privacy.example.ru");
+        }
         let delivery = crate::delivery::config::DeliveryConfig::resolve(data_dir, file.smtp, file.outbox)?;
         Ok(Config {
             delivery,
@@ -158,6 +166,7 @@ impl Config {
             body_read_timeout: seconds("body_read_timeout_secs", file.body_read_timeout_secs, 30.0)?,
             max_connections,
             verification_code_ttl: time::Duration::minutes(i64::from(code_minutes)),
+            public_url,
             data_dir: data_dir.to_path_buf(),
             listen,
             database_url,
@@ -280,6 +289,7 @@ max_connections = 1024                      # HTTP connections served at once; m
 timezone = "Europe/Moscow"                  # decides the day a request was received (deadlines)
 # calendars_dir = "calendars"               # more production calendars, one year a file (docs/deadlines.md)
 verification_code_minutes = 15              # how long a one-time code verifying a request is valid (docs/verification.md)
+# public_url = "https://privacy.example.ru"  # where subjects reach Ward: the start of a mailed download link (docs/requests.md)
 
 # The outbox's delivery (notices to subjects). Without [smtp] messages wait in the queue.
 # [smtp]

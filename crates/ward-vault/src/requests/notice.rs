@@ -74,6 +74,7 @@ fn vars(v: &Vault, op: &Op<'_>, req: &RequestRecord, extra: &[(&str, String)]) -
         ("outcome", String::new()),
         ("answer", String::new()),
         ("download", String::new()),
+        ("link", String::new()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))

@@ -10,6 +10,7 @@ use super::{load, today, Details, RequestView, Requests};
 use crate::context::Op;
 use crate::error::{VaultError, VaultResult};
 use crate::gate::Reason;
+use crate::report::ExportFormat;
 use crate::Vault;
 use time::Duration;
 use ward_core::authz::Operation;
@@ -249,8 +250,33 @@ impl Requests<'_> {
         let to = advance(&op, &req, Transition::Complete)?;
         let details = effects::details(v, &op, &req).await?;
         effects::check(&req, &details, &c)?;
+        let mut c = c;
+        let link = self.issue_download(caller, &req, &mut c).await?;
         let done = effects::carry_out(v, &op, &req, &details, &c).await?;
-        finish(v, &op, req, to, done, c).await
+        finish(v, &op, req, to, done, c, link).await
+    }
+
+    /// Access and copy: unless the officer names a download already made (or one was made by
+    /// an earlier try), the report (access) or the copy of the data (copy, JSON) is sealed now
+    /// behind a single-use link for the request, and the link goes out in the completion's
+    /// message (sealed in the outbox; the journal names the download, never its token). The
+    /// officer reviews the report beforehand with `GET /v1/subjects/{id}/access-report`.
+    async fn issue_download(&self, caller: &Caller, req: &RequestRecord, c: &mut Completion) -> VaultResult<String> {
+        let format = match req.kind {
+            request::RequestKind::Access => ExportFormat::Report,
+            request::RequestKind::Copy => ExportFormat::Json,
+            _ => return Ok(String::new()),
+        };
+        if c.download.is_some() || req.download.is_some() || active(self.0, req.subject).await?.is_none() {
+            return Ok(String::new());
+        }
+        let issued = self
+            .0
+            .reports()
+            .export(caller, req.subject, format, Some(req.id), None)
+            .await?;
+        c.download = Some(issued.id);
+        Ok(format!("{}{}", self.0.inner.config.public_url, issued.path()))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -332,6 +358,7 @@ async fn finish(
     mut to: RequestRecord,
     done: effects::Done,
     c: Completion,
+    link: String,
 ) -> VaultResult<RequestView> {
     to.outcome = Some(done.outcome.clone());
     to.open_due = None;
@@ -343,6 +370,7 @@ async fn finish(
         ("outcome", done.outcome.clone()),
         ("answer", c.answer.unwrap_or_default()),
         ("download", to.download.map(|d| d.to_string()).unwrap_or_default()),
+        ("link", link),
     ];
     let detail = format!("outcome:{}", done.journal);
     Requests(v)
@@ -363,7 +391,7 @@ pub(super) async fn complete_at_intake(v: &Vault, op: &Op<'_>, req: RequestRecor
     let mut to = req.clone();
     to.state = RequestState::Completed;
     let done = effects::carry_out(v, op, &req, &Details::default(), &Completion::default()).await?;
-    finish(v, op, req, to, done, Completion::default()).await
+    finish(v, op, req, to, done, Completion::default(), String::new()).await
 }
 
 impl Notice {

@@ -22,6 +22,7 @@ seed_cases!(
         a_user_can_correct_and_delete,
         a_cookie_choice_is_changed_by_a_new_record,
         coppa_the_eu_sixteen_and_russian_minors,
+        a_scanned_signed_request_is_answered_within_ten_working_days,
     ]
 );
 
@@ -165,4 +166,113 @@ async fn coppa_the_eu_sixteen_and_russian_minors(s: &Server) {
         "given_by": {"role": "parent", "name": "Anna Ivanova", "identity_document": "passport 4500 000003", "authority": "birth certificate"},
     });
     register(s, with_parent).await;
+}
+
+/// Rights paragraph: a right is exercised by a scanned document with the user's signature,
+/// answered within 10 working days of its receipt. The officer files the request, the scan is
+/// uploaded and sealed, the officer reads and accepts it (the request moves on), previews the
+/// access report, and completes the request: the subject's mail carries a single-use link that
+/// serves the report once. The journal verifies after all of it.
+async fn a_scanned_signed_request_is_answered_within_ten_working_days(s: &Server) {
+    use reqwest::Method;
+    let id = register_under(s, "software_use", user("scan.soft@example.org")).await;
+    let filed = s
+        .post(
+            "/v1/requests",
+            &s.admin,
+            json!({"subject_id": id, "kind": "access", "channel": "officer", "verify": true}),
+        )
+        .await
+        .json_with(201);
+    // Received Sunday 2026-03-01 (Moscow): 10 working days on the production calendar, the
+    // 9th of March a holiday.
+    assert_eq!(
+        (filed["state"].as_str(), filed["due_on"].as_str()),
+        (Some("verifying"), Some("2026-03-16"))
+    );
+    let request = filed["id"].as_str().expect("request id").to_owned();
+
+    let started = s
+        .post(
+            "/v1/verifications",
+            &s.admin,
+            json!({"request": request, "subject": id, "method": "document"}),
+        )
+        .await
+        .json_with(201);
+    let vid = started["id"].as_str().expect("verification id").to_owned();
+    let mut scan = b"%PDF-1.7\n".to_vec();
+    scan.extend_from_slice(b"signed request of Maria Ivanova");
+    let path = format!("/v1/verifications/{vid}/document");
+    let r = s
+        .call_raw(
+            Method::PUT,
+            &path,
+            Some(&s.admin),
+            Some("application/pdf"),
+            scan.clone(),
+        )
+        .await;
+    r.json_with(200);
+    let r = s.get(&path, &s.admin).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let decided = s
+        .post(
+            &format!("/v1/verifications/{vid}/decision"),
+            &s.admin,
+            json!({"decision": "accept", "reason": "signature_matches"}),
+        )
+        .await
+        .json_with(200);
+    assert_eq!(decided["state"], "verified");
+    let req = s.get(&format!("/v1/requests/{request}"), &s.admin).await.json_with(200);
+    assert_eq!(req["state"], "in_progress", "{req}");
+
+    let preview = s
+        .get(&format!("/v1/subjects/{id}/access-report"), &s.admin)
+        .await
+        .json_with(200);
+    assert!(preview.to_string().contains("scan.soft@example.org"), "{preview}");
+    let done = s
+        .post(&format!("/v1/requests/{request}/complete"), &s.admin, json!({}))
+        .await
+        .json_with(200);
+    assert_eq!(done["state"], "completed", "{done}");
+    assert!(done["download"].is_string(), "{done}");
+
+    // The link is in the mail to the subject, and only there (never in the journal).
+    let claimed = s
+        .vault
+        .outbox()
+        .claim("seed-003", time::Duration::minutes(1), 1000)
+        .await
+        .expect("claim");
+    let link = claimed
+        .iter()
+        .filter(|m| m.subject.to_string() == id)
+        .find_map(|m| {
+            m.envelope
+                .body
+                .lines()
+                .map(str::trim)
+                .find(|l| l.starts_with("/v1/downloads/"))
+                .map(str::to_owned)
+        })
+        .expect("the completion's mail carries the link");
+    let token = link.trim_start_matches("/v1/downloads/");
+    assert!(
+        s.journal_rows_raw().await.iter().all(|r| !r.contains(token)),
+        "the token is not journaled"
+    );
+    let served = s.call_raw(Method::GET, &link, None, None, Vec::new()).await;
+    assert_eq!(served.status, 200, "{}", served.text);
+    assert!(
+        served.text.contains("scan.soft@example.org"),
+        "the report holds the subject's data"
+    );
+    let again = s.call_raw(Method::GET, &link, None, None, Vec::new()).await;
+    s.problem(&again, 410, "download_used");
+
+    let verified = s.get("/v1/journal/verify", &s.admin).await.json_with(200);
+    assert_eq!(verified["valid"], true, "{verified}");
 }
