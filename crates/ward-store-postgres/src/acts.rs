@@ -97,6 +97,13 @@ pub(crate) async fn insert(conn: &mut PgConnection, rows: &Inserts<'_>) -> Resul
         .execute(&mut *conn)
         .await
         .map_err(unavailable)?;
+        // A pending download holds a copy of the data as it was: it goes with what the act
+        // destroyed (the subject asks again for what is left).
+        sqlx::query("DELETE FROM downloads WHERE subject_id = $1")
+            .bind(&a.subject.as_bytes()[..])
+            .execute(&mut *conn)
+            .await
+            .map_err(unavailable)?;
     }
     Ok(())
 }

@@ -93,6 +93,9 @@ pub(crate) fn insert(conn: &Connection, rows: &Inserts<'_>) -> Result<()> {
                 names(&a.withheld, "withheld")?,
             ],
         )?;
+        // A pending download holds a copy of the data as it was: it goes with what the act
+        // destroyed (the subject asks again for what is left).
+        crate::downloads::delete_for_subject(conn, a.subject)?;
     }
     Ok(())
 }

@@ -58,6 +58,7 @@ fn run_bench(extra: &[&str]) -> Value {
         "kek_rotation",
         "reads_during_rotation",
         "access_report",
+        "requests_overdue",
         "journal_verify",
         "outbox_delivery",
         "outbox_backlog",

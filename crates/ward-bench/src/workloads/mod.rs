@@ -14,6 +14,7 @@ mod journal;
 mod mail;
 mod reads;
 mod reports;
+mod requests;
 mod rotation;
 mod scrub;
 mod writes;
@@ -286,6 +287,7 @@ async fn core(ctx: &Ctx<'_>, mut pg: Option<&mut PgAdmin>) -> Result<Vec<Workloa
     let grown = reads::at_grown(ctx, &server, &base, &ids).await?;
     let rotation = rotation::beside_reads(ctx, &server, &ids).await?;
     let access_report = reports::access_report(ctx, &server).await?;
+    let requests_overdue = requests::overdue(ctx, &server, &ids).await?;
     say("stopping the server (final checkpoint)");
     server.served.stop()?;
     let bulk_import_cli = bulk::with_ward_import(ctx, pg, &bulk).await?;
@@ -298,6 +300,7 @@ async fn core(ctx: &Ctx<'_>, mut pg: Option<&mut PgAdmin>) -> Result<Vec<Workloa
     rows.extend(grown);
     rows.extend(rotation);
     rows.push(access_report);
+    rows.push(requests_overdue);
     rows.push(journal_verify);
     Ok(rows)
 }

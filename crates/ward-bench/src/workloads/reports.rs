@@ -19,7 +19,7 @@ const READS: u64 = 1_000 - CONSENT_EVENTS;
 /// Timed requests of each kind; one client, one request at a time.
 const TIMED: u64 = 200;
 
-async fn expect(target: &Target, req: Req, what: &str) -> Result<serde_json::Value> {
+pub(super) async fn expect(target: &Target, req: Req, what: &str) -> Result<serde_json::Value> {
     let want = req.expect;
     let (status, body) = load::once(target, req).await?;
     if status != want {
@@ -113,7 +113,7 @@ pub(super) async fn access_report(ctx: &Ctx<'_>, server: &Server) -> Result<Work
 }
 
 /// `TIMED` GETs of `path`, one at a time, after a tenth as many untimed.
-async fn one_at_a_time(target: &Target, pid: u32, path: String) -> Result<load::Outcome> {
+pub(super) async fn one_at_a_time(target: &Target, pid: u32, path: String) -> Result<load::Outcome> {
     let job: Arc<load::JobFn> = Arc::new(move |_| vec![Req::get(path.clone(), 200)]);
     settle().await;
     load::drive(target, 1, Limit::Jobs(TIMED / 10), job.clone(), None).await?;

@@ -222,3 +222,43 @@ pub(super) async fn acts_are_listed_by_subject_and_time_and_purged_by_age(store:
     assert_eq!(acts(&store, &all()).await, newest_first[..2]);
     assert_eq!(ok(store.find_act(made[0].id).await, "find_act"), None);
 }
+
+/// A destruction act deletes the subject's pending downloads with it (each holds a copy of
+/// the data as it was); another subject's stay.
+pub(super) async fn act_deletes_the_subjects_pending_downloads(store: Arc<dyn Store>) {
+    let (a, b) = (id(1), id(2));
+    create(&store, new_subject(a, &[("email", 1)])).await;
+    create(&store, new_subject(b, &[])).await;
+    let download = |sid: SubjectId, token: u8| crate::DownloadRecord {
+        id: ward_core::DownloadId::random(),
+        subject: sid,
+        request: None,
+        token_hash: [token; 32],
+        format: "report".to_owned(),
+        document: Some(vec![7; 40]),
+        created_at: at(1),
+        expires_at: at(100),
+        used_at: None,
+    };
+    for d in [download(a, 1), download(b, 2)] {
+        let create = op(
+            Change::Download(crate::DownloadChange::Create(d)),
+            vec![draft(AdminEvent::DownloadCreated, None)],
+        );
+        assert_eq!(write_one(&store, create).await, OpOutcome::Done);
+    }
+    let rev = subject(&store, a).await.revision;
+    let destruction = SubjectChange::Update {
+        id: a,
+        expected_revision: rev,
+        fields: vec![9],
+        reindex: Vec::new(),
+        bases: Vec::new(),
+        at: at(20),
+    };
+    let partial = act(a, "due:consent_withdrawn:marketing", at(20));
+    assert_eq!(write_one(&store, destroy_op(&partial, destruction)).await, OpOutcome::Done);
+    assert_eq!(ok(store.find_download_by_token([1; 32]).await, "by token"), None);
+    assert!(ok(store.find_downloads(a).await, "list").is_empty());
+    assert_eq!(ok(store.find_downloads(b).await, "list").len(), 1);
+}

@@ -81,6 +81,7 @@ macro_rules! conformance_list {
                 act_is_written_with_its_destruction_once_per_cause,
                 acts_are_listed_by_subject_and_time_and_purged_by_age,
                 act_lifts_its_block_with_the_destruction_or_nothing,
+                act_deletes_the_subjects_pending_downloads,
             ],
             blocks: [blocks_are_placed_listed_and_lifted_once],
             requests: [

@@ -12,7 +12,8 @@ use ward_core::{BlockId, SubjectId};
 pub enum ActChange {
     /// Precondition: no act of the subject for `act.cause` (else `AlreadyExists`), and the
     /// precondition of `destruction` (a subject's erasure or update). Applies the destruction
-    /// and records the act; neither without the other.
+    /// and records the act; neither without the other. The subject's pending downloads are
+    /// deleted with it: each holds a copy of the data as it was before the destruction.
     Destroy {
         act: Box<DestructionActRecord>,
         destruction: SubjectChange,
