@@ -28,16 +28,28 @@ pub(super) async fn expect(target: &Target, req: Req, what: &str) -> Result<serd
     Ok(serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null))
 }
 
+/// The admin's target on `server` (the token `ward init` wrote).
+pub(super) fn admin(ctx: &Ctx<'_>, server: &Server) -> Result<Target> {
+    let token = std::fs::read_to_string(ctx.ward.data_dir.join("admin-token")).context("reading the admin token")?;
+    Ok(Target {
+        addr: server.site.addr,
+        token: Some(token.trim().to_owned()),
+    })
+}
+
+/// A new officer key named `name`, as a target on `server`.
+pub(super) async fn officer(admin: &Target, server: &Server, name: &str) -> Result<Target> {
+    let key = Req::post("/v1/keys", json!({"name": name, "role": "officer"}).to_string(), 201);
+    let created = expect(admin, key, "an officer key").await?;
+    Ok(Target {
+        addr: server.site.addr,
+        token: created["token"].as_str().map(str::to_owned),
+    })
+}
+
 /// `access_report`: the report's latency, and the bare read's as its baseline.
 pub(super) async fn access_report(ctx: &Ctx<'_>, server: &Server) -> Result<Workload> {
-    let admin_token = std::fs::read_to_string(ctx.ward.data_dir.join("admin-token"))
-        .context("reading the admin token")?
-        .trim()
-        .to_owned();
-    let admin = Target {
-        addr: server.site.addr,
-        token: Some(admin_token),
-    };
+    let admin = admin(ctx, server)?;
     say("access report: preparing a subject with ~1,000 journal entries and 100 consent events");
     let body = json!({
         "purpose": "registration",
@@ -64,20 +76,7 @@ pub(super) async fn access_report(ctx: &Ctx<'_>, server: &Server) -> Result<Work
     if o.errors > 0 {
         bail!("reading the subject: {:?}", o.first_error);
     }
-    let officer = expect(
-        &admin,
-        Req::post(
-            "/v1/keys",
-            json!({"name": "bench officer", "role": "officer"}).to_string(),
-            201,
-        ),
-        "an officer key",
-    )
-    .await?;
-    let officer = Target {
-        addr: server.site.addr,
-        token: officer["token"].as_str().map(str::to_owned),
-    };
+    let officer = officer(&admin, server, "bench officer").await?;
 
     let report_path = format!("/v1/subjects/{id}/access-report");
     say("access report: the bare read of the subject (baseline)");

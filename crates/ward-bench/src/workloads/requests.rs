@@ -3,9 +3,9 @@
 //! `GET /v1/requests?overdue=true` (a page of 100, journaled) one request at a time (target p99
 //! ≤ 200 ms), against the bare journaled read of one request in the same run.
 
-use super::reports::{expect, one_at_a_time};
+use super::reports::{admin, expect, officer, one_at_a_time};
 use super::{errors_note, Ctx, Server};
-use crate::load::{self, Limit, Req, Target};
+use crate::load::{self, Limit, Req};
 use crate::report::{Figure, Target as Goal, Workload};
 use crate::say;
 use anyhow::{bail, Context, Result};
@@ -18,14 +18,7 @@ const MOST: u64 = 100_000;
 
 /// `requests_overdue`: the overdue list's latency over the filed requests.
 pub(super) async fn overdue(ctx: &Ctx<'_>, server: &Server, ids: &Arc<Mutex<Vec<Uuid>>>) -> Result<Workload> {
-    let admin_token = std::fs::read_to_string(ctx.ward.data_dir.join("admin-token"))
-        .context("reading the admin token")?
-        .trim()
-        .to_owned();
-    let admin = Target {
-        addr: server.site.addr,
-        token: Some(admin_token),
-    };
+    let admin = admin(ctx, server)?;
     // Subjects the bulk import registered (after the first ones, which the erasure workloads
     // may have used): one request each.
     let subjects: Arc<Vec<Uuid>> = {
@@ -67,20 +60,7 @@ pub(super) async fn overdue(ctx: &Ctx<'_>, server: &Server, ids: &Arc<Mutex<Vec<
         .as_str()
         .context("no overdue request was listed")?
         .to_owned();
-    let officer = expect(
-        &admin,
-        Req::post(
-            "/v1/keys",
-            json!({"name": "bench officer (requests)", "role": "officer"}).to_string(),
-            201,
-        ),
-        "an officer key",
-    )
-    .await?;
-    let officer = Target {
-        addr: server.site.addr,
-        token: officer["token"].as_str().map(str::to_owned),
-    };
+    let officer = officer(&admin, server, "bench officer (requests)").await?;
     say("requests: one request read (baseline)");
     let bare = one_at_a_time(&officer, server.pid, format!("/v1/requests/{first}")).await?;
     say("requests: the overdue list");
