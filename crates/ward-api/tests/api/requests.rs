@@ -404,10 +404,17 @@ async fn each_kind_runs_to_its_effect(s: Server) {
         json!({"subject_id": anna, "kind": "blocking", "channel": "officer", "categories": ["contact"]}),
     )
     .await;
+    // Blocked from the appeal (152-FZ Art. 21 p. 1), before anyone completes the request.
+    let blocks = s.get(&format!("/v1/subjects/{anna}/blocks"), &dpo).await.json_with(200);
+    assert_eq!(blocks["blocks"][0]["categories"], json!(["contact"]), "{blocks}");
     let v = step(&s, &dpo, &id(&r), "complete", json!({})).await;
     assert!(v["outcome"].as_str().unwrap().starts_with("blocked:contact"), "{v}");
     let blocks = s.get(&format!("/v1/subjects/{anna}/blocks"), &dpo).await.json_with(200);
-    assert_eq!(blocks["blocks"][0]["categories"], json!(["contact"]));
+    assert_eq!(
+        blocks["blocks"].as_array().map(Vec::len),
+        Some(1),
+        "not placed twice: {blocks}"
+    );
 
     // Rectification: the sealed new value is written.
     let anna = s.another_anna().await;

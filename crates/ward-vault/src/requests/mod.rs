@@ -262,6 +262,17 @@ impl Requests<'_> {
         if input.kind == RequestKind::ObjectMarketing {
             view = steps::complete_at_intake(v, &op, view.request).await?;
         }
+        if input.kind == RequestKind::Blocking {
+            // 152-FZ Art. 21 p. 1: blocked from the moment of the appeal, for the time the
+            // claim is checked (as the system: a website's key files, it does not block).
+            let mut categories = input.details.categories.clone();
+            categories.sort();
+            categories.dedup();
+            let reason = ward_core::blocking::BlockReason::InaccuracyClaimed;
+            v.blocks()
+                .place(&Caller::system(), input.subject, &categories, reason)
+                .await?;
+        }
         Ok(view)
     }
 
