@@ -245,6 +245,7 @@ mod tests {
             ("outcome", "erased"),
             ("answer", "we agree"),
             ("download", "d1"),
+            ("link", "https://privacy.example.ru/v1/downloads/tok"),
         ] {
             v.insert(k.to_owned(), x.to_owned());
         }
@@ -259,7 +260,7 @@ mod tests {
         }
         let done = render("request_completed", "en", &v).unwrap();
         assert!(
-            done.body.contains("we agree") && done.body.contains("d1"),
+            done.body.contains("we agree") && done.body.contains("https://privacy.example.ru/v1/downloads/tok"),
             "{}",
             done.body
         );
