@@ -19,6 +19,7 @@ pub(crate) mod policy_versions;
 pub(crate) mod receipts;
 pub(crate) mod registers;
 pub(crate) mod reports;
+pub(crate) mod request_bodies;
 pub(crate) mod requests;
 pub(crate) mod subjects;
 pub(crate) mod verifications;
